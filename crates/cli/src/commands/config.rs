@@ -1,0 +1,72 @@
+//! `config check` and `config show`.
+
+use std::process::ExitCode;
+
+use energy_orchestrator::{Loaded, config};
+use energy_sources::SourcesConfig;
+
+use crate::{
+    args::{ConfigCommand, GlobalArgs},
+    exit::Failure,
+};
+
+pub fn run(global: &GlobalArgs, cmd: &ConfigCommand) -> Result<ExitCode, Failure> {
+    let loaded = config::load(global.config.as_deref())?;
+    match cmd {
+        ConfigCommand::Check => check(&loaded),
+        ConfigCommand::Show => show(&loaded),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(loaded: &Loaded) {
+    let cfg = &loaded.config;
+    println!("configuration OK ({})", loaded.origin);
+    println!(
+        "  database    {} ({})",
+        cfg.database.url,
+        cfg.database.url.backend().name()
+    );
+    let codes: Vec<_> = cfg.commodities.keys().map(|c| c.as_str()).collect();
+    println!("  commodities {}", codes.join(", "));
+    for (name, provider) in cfg.sources.iter() {
+        let state = if !provider.enabled {
+            "disabled".to_owned()
+        } else {
+            match SourcesConfig::api_key_env(name.as_str()) {
+                Some(var) if loaded.secrets.by_variable(var).is_none() => {
+                    format!("enabled, but {var} is not set: it will be skipped until you set it")
+                }
+                Some(var) => format!("enabled, key from {var}"),
+                None => "enabled, no key needed".to_owned(),
+            }
+        };
+        println!("  source      {name:<6} {state}");
+    }
+    let s = &cfg.schedule;
+    match &s.cron {
+        Some(cron) => println!("  schedule    cron {cron:?} in {}", s.timezone),
+        None => println!(
+            "  schedule    {:?} at {} {}",
+            s.frequency,
+            s.time.format("%H:%M"),
+            s.timezone
+        ),
+    }
+}
+
+fn show(loaded: &Loaded) {
+    let yaml =
+        serde_yaml::to_string(&loaded.config).unwrap_or_else(|e| format!("# cannot render: {e}\n"));
+    println!("# effective configuration ({})", loaded.origin);
+    print!("{yaml}");
+    println!("# secrets (environment only; values never shown):");
+    for var in energy_orchestrator::Secrets::VARIABLES {
+        let state = if loaded.secrets.by_variable(var).is_some() {
+            "***"
+        } else {
+            "(not set)"
+        };
+        println!("#   {var}: {state}");
+    }
+}

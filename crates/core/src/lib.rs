@@ -1,0 +1,26 @@
+//! The domain of the energy price pipeline: what a commodity, a source, an observation, a run mode
+//! and a run report are, with their invariants enforced by constructors.
+//!
+//! This crate does no IO and needs no async runtime, so every other crate (and the machine-learning
+//! work that reuses the store) can depend on it freely.
+
+mod commodity;
+mod error;
+mod mode;
+mod observation;
+mod price;
+mod report;
+mod secret;
+mod source;
+
+pub use commodity::{CommodityCode, CommoditySpec};
+pub use error::DomainError;
+pub use mode::{DateWindow, ModeKind, RunMode, Trigger};
+pub use observation::Observation;
+pub use price::Price;
+pub use report::{
+    CommodityReport, Counts, NotificationReport, RunReport, RunStatus, SourceReport, SourceStatus,
+    quality_score,
+};
+pub use secret::Secret;
+pub use source::SourceId;

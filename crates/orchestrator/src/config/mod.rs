@@ -1,0 +1,436 @@
+//! The configuration: one typed tree with the keys and defaults of INTERFACE.md, loaded once by a
+//! binary ([`load`]) and passed down. Each adapter crate owns the shape of its own section.
+
+mod load;
+mod locate;
+
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, str::FromStr};
+
+use chrono::NaiveTime;
+use chrono_tz::Tz;
+use energy_core::{CommodityCode, CommoditySpec, Secret};
+use energy_notify::NotificationsConfig;
+use energy_sources::{RetryConfig, SourcesConfig};
+use energy_storage::DatabaseConfig;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub use load::{ConfigError, ConfigOrigin, Loaded, Problem, load, load_from};
+
+/// The whole configuration. Every key is optional; [`Config::default`] is the built-in setup.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where data lives.
+    pub database: DatabaseConfig,
+    /// How runs choose dates, fetch and gate.
+    pub pipeline: PipelineConfig,
+    /// HTTP retries for every provider.
+    pub retry: RetryConfig,
+    /// The commodities the pipeline knows, by code.
+    pub commodities: BTreeMap<CommodityCode, CommoditySpec>,
+    /// The providers and the series each fetches.
+    pub sources: SourcesConfig,
+    /// When the scheduler runs the pipeline.
+    pub schedule: ScheduleConfig,
+    /// Email and Slack after runs.
+    pub notifications: NotificationsConfig,
+    /// The status dashboard.
+    pub monitor: MonitorConfig,
+    /// Log files and format.
+    pub logging: LoggingConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        let commodity = |code: &str, name: &str, unit: &str| {
+            (
+                CommodityCode::new(code).expect("built-in code is valid"),
+                CommoditySpec {
+                    name: name.to_owned(),
+                    unit: unit.to_owned(),
+                },
+            )
+        };
+        Self {
+            database: DatabaseConfig::default(),
+            pipeline: PipelineConfig::default(),
+            retry: RetryConfig::default(),
+            commodities: BTreeMap::from([
+                commodity("WTI", "West Texas Intermediate Crude Oil", "USD/bbl"),
+                commodity("BRENT", "Brent Crude Oil", "USD/bbl"),
+                commodity("NATGAS", "Natural Gas (Henry Hub)", "USD/MMBtu"),
+            ]),
+            sources: SourcesConfig::default(),
+            schedule: ScheduleConfig::default(),
+            notifications: NotificationsConfig::default(),
+            monitor: MonitorConfig::default(),
+            logging: LoggingConfig::default(),
+        }
+    }
+}
+
+/// `pipeline`: how a run picks its window and how strict it is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PipelineConfig {
+    /// Days an incremental run fetches for a series with nothing stored yet.
+    pub lookback_days: u32,
+    /// Days a full refresh fetches, ending today.
+    pub full_refresh_days: u32,
+    /// Requests in flight at once, over all providers.
+    pub max_concurrent_requests: u32,
+    /// The data-quality gate.
+    pub quality_gate: QualityGateConfig,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        Self {
+            lookback_days: 30,
+            full_refresh_days: 3650,
+            max_concurrent_requests: 3,
+            quality_gate: QualityGateConfig::default(),
+        }
+    }
+}
+
+/// `pipeline.quality_gate`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QualityGateConfig {
+    /// A (source, commodity) batch whose share of accepted rows is below this is not stored at all.
+    pub min_quality_score: f64,
+}
+
+impl Default for QualityGateConfig {
+    fn default() -> Self {
+        Self {
+            min_quality_score: 0.95,
+        }
+    }
+}
+
+/// How often the schedule fires, at `schedule.time`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Frequency {
+    /// Every day.
+    Daily,
+    /// Monday to Friday.
+    Weekdays,
+    /// Every Monday.
+    Weekly,
+    /// The first day of every month.
+    Monthly,
+}
+
+/// `schedule`: when the scheduler runs the pipeline, in a real IANA time zone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ScheduleConfig {
+    /// IANA zone the times are in, e.g. America/New_York (DST handled).
+    pub timezone: Tz,
+    /// Local wall-clock time of day, HH:MM.
+    #[serde(serialize_with = "ser_time", deserialize_with = "de_time")]
+    pub time: NaiveTime,
+    /// daily, weekdays, weekly or monthly.
+    pub frequency: Frequency,
+    /// A 5- or 6-field cron expression (6 = with seconds); overrides time and frequency.
+    pub cron: Option<String>,
+    /// A fire time missed by less than this still runs (once); older ones are recorded as missed.
+    pub misfire_grace_seconds: u64,
+    /// Address of the scheduler's /metrics and /healthz.
+    pub listen: SocketAddr,
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        Self {
+            timezone: chrono_tz::America::New_York,
+            time: NaiveTime::from_hms_opt(6, 0, 0).expect("valid time"),
+            frequency: Frequency::Daily,
+            cron: None,
+            misfire_grace_seconds: 3600,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
+    }
+}
+
+fn ser_time<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&t.format("%H:%M").to_string())
+}
+
+fn de_time<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+    let s = String::deserialize(d)?;
+    NaiveTime::parse_from_str(&s, "%H:%M").map_err(|_| {
+        serde::de::Error::custom(format!(
+            "invalid time {s:?}: expected HH:MM, e.g. \"06:00\""
+        ))
+    })
+}
+
+/// `monitor`: the status dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitorConfig {
+    /// A series whose latest date is older than this many weekdays is STALE.
+    pub stale_after_days: u32,
+}
+
+impl Default for MonitorConfig {
+    fn default() -> Self {
+        Self {
+            stale_after_days: 2,
+        }
+    }
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => Err(format!(
+                "invalid log format {other:?}: expected text or json"
+            )),
+        }
+    }
+}
+
+/// `logging`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    /// Directory of the daily-rotated log files.
+    pub dir: PathBuf,
+    /// text or json.
+    pub format: LogFormat,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self {
+            dir: PathBuf::from("logs"),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// Secrets, read only from the environment. Each is absent when its variable is unset or empty.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Secrets {
+    #[serde(rename = "EIA_API_KEY")]
+    pub eia_api_key: Option<Secret>,
+    #[serde(rename = "FRED_API_KEY")]
+    pub fred_api_key: Option<Secret>,
+    #[serde(rename = "SMTP_USER")]
+    pub smtp_user: Option<Secret>,
+    #[serde(rename = "SMTP_PASSWORD")]
+    pub smtp_password: Option<Secret>,
+    #[serde(rename = "SLACK_WEBHOOK_URL")]
+    pub slack_webhook_url: Option<Secret>,
+}
+
+impl Secrets {
+    /// The environment variables secrets come from, in display order.
+    pub const VARIABLES: [&'static str; 5] = [
+        "EIA_API_KEY",
+        "FRED_API_KEY",
+        "SMTP_USER",
+        "SMTP_PASSWORD",
+        "SLACK_WEBHOOK_URL",
+    ];
+
+    /// Reads the secrets through `get` (normally `std::env::var`).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let read = |name: &str| get(name).filter(|v| !v.trim().is_empty()).map(Secret::new);
+        Self {
+            eia_api_key: read("EIA_API_KEY"),
+            fred_api_key: read("FRED_API_KEY"),
+            smtp_user: read("SMTP_USER"),
+            smtp_password: read("SMTP_PASSWORD"),
+            slack_webhook_url: read("SLACK_WEBHOOK_URL"),
+        }
+    }
+
+    /// The secret held in environment variable `name`, if that is one of [`Self::VARIABLES`].
+    pub fn by_variable(&self, name: &str) -> Option<&Secret> {
+        match name {
+            "EIA_API_KEY" => self.eia_api_key.as_ref(),
+            "FRED_API_KEY" => self.fred_api_key.as_ref(),
+            "SMTP_USER" => self.smtp_user.as_ref(),
+            "SMTP_PASSWORD" => self.smtp_password.as_ref(),
+            "SLACK_WEBHOOK_URL" => self.slack_webhook_url.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Every secret value that is set, for scrubbing text before it is shown.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        [
+            &self.eia_api_key,
+            &self.fred_api_key,
+            &self.smtp_user,
+            &self.smtp_password,
+            &self.slack_webhook_url,
+        ]
+        .into_iter()
+        .flatten()
+        .map(Secret::expose)
+    }
+}
+
+impl Config {
+    /// Checks what types alone cannot: ranges, cross-references between sections, the cron
+    /// expression. Returns every problem as (dotted key, message).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        let p = &self.pipeline;
+        if p.lookback_days == 0 {
+            out.push(("pipeline.lookback_days".into(), "must be at least 1".into()));
+        }
+        if p.full_refresh_days == 0 {
+            out.push((
+                "pipeline.full_refresh_days".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        if p.max_concurrent_requests == 0 {
+            out.push((
+                "pipeline.max_concurrent_requests".into(),
+                "must be at least 1".into(),
+            ));
+        }
+        let score = p.quality_gate.min_quality_score;
+        if !(0.0..=1.0).contains(&score) {
+            out.push((
+                "pipeline.quality_gate.min_quality_score".into(),
+                format!("{score} is outside [0, 1]"),
+            ));
+        }
+        for (key, msg) in self.retry.problems() {
+            out.push((format!("retry.{key}"), msg));
+        }
+        for (name, provider) in self.sources.iter() {
+            for (code, series) in &provider.series {
+                if !self.commodities.contains_key(code) {
+                    out.push((
+                        format!("sources.{name}.series.{code}"),
+                        format!("commodity {code} is not defined under `commodities`"),
+                    ));
+                }
+                if series.trim().is_empty() {
+                    out.push((
+                        format!("sources.{name}.series.{code}"),
+                        "series id is empty".into(),
+                    ));
+                }
+            }
+            if !matches!(provider.base_url.scheme(), "http" | "https") {
+                out.push((
+                    format!("sources.{name}.base_url"),
+                    "must be an http(s) URL".into(),
+                ));
+            }
+        }
+        for (code, spec) in &self.commodities {
+            if spec.unit.trim().is_empty() {
+                out.push((
+                    format!("commodities.{code}.unit"),
+                    "must not be empty".into(),
+                ));
+            }
+        }
+        if let Some(expr) = &self.schedule.cron {
+            if let Err(e) = parse_cron(expr) {
+                out.push(("schedule.cron".into(), e));
+            }
+        }
+        for (key, msg) in self.notifications.email.problems() {
+            out.push((format!("notifications.email.{key}"), msg));
+        }
+        out
+    }
+}
+
+/// Parses a 5-field (minute precision) or 6-field (with seconds) cron expression.
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+    let fields = expr.split_whitespace().count();
+    if !(5..=6).contains(&fields) {
+        return Err(format!(
+            "invalid cron expression {expr:?}: expected 5 fields (min hour dom month dow) or 6 (sec min hour dom month dow), found {fields}"
+        ));
+    }
+    croner::parser::CronParser::builder()
+        .seconds(if fields == 6 {
+            croner::parser::Seconds::Required
+        } else {
+            croner::parser::Seconds::Disallowed
+        })
+        .build()
+        .parse(expr)
+        .map_err(|e| format!("invalid cron expression {expr:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = include_str!("../../../../pipeline.example.yaml");
+
+    #[test]
+    fn example_file_equals_the_defaults() {
+        let from_file: Config = serde_yaml::from_str(EXAMPLE).expect("example parses");
+        assert_eq!(
+            from_file,
+            Config::default(),
+            "pipeline.example.yaml and Config::default() disagree"
+        );
+    }
+
+    /// Every key of the defaults is written in the example, with a comment on the line above
+    /// (or at the end of the line).
+    #[test]
+    fn example_file_shows_and_comments_every_key() {
+        let value = serde_yaml::to_value(Config::default()).unwrap();
+        let mut leaves = Vec::new();
+        collect_keys(&value, &mut Vec::new(), &mut leaves);
+        let lines: Vec<&str> = EXAMPLE.lines().collect();
+        for path in leaves {
+            let line = locate::line_of(EXAMPLE, &path).unwrap_or_else(|| {
+                panic!("`{}` missing from pipeline.example.yaml", path.join("."))
+            });
+            let this = lines[line - 1];
+            let above = lines.get(line.wrapping_sub(2)).copied().unwrap_or("");
+            assert!(
+                this.contains(" # ") || above.trim_start().starts_with('#'),
+                "`{}` (line {line}) has no comment",
+                path.join(".")
+            );
+        }
+    }
+
+    fn collect_keys(v: &serde_yaml::Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+        match v {
+            serde_yaml::Value::Mapping(m) => {
+                for (k, v) in m {
+                    let k = k.as_str().expect("string keys").to_owned();
+                    prefix.push(k);
+                    out.push(prefix.clone());
+                    collect_keys(v, prefix, out);
+                    prefix.pop();
+                }
+            }
+            _ => {}
+        }
+    }
+}

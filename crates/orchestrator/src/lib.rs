@@ -1,0 +1,6 @@
+//! What both binaries share: the configuration (loaded once, then passed in) and, as the run and
+//! scheduler issues land, the pipeline run itself and the schedule.
+
+pub mod config;
+
+pub use config::{Config, ConfigError, ConfigOrigin, Loaded, Problem, Secrets};

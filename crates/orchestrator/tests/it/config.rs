@@ -1,0 +1,191 @@
+//! Loading the configuration from YAML and the environment, and reporting every problem.
+
+use std::path::Path;
+
+use energy_orchestrator::config::{self, Config, ConfigError, Problem};
+use figment::Jail;
+
+fn problems(jail: &Jail, yaml: &str) -> Vec<Problem> {
+    jail.create_file("pipeline.yaml", yaml).unwrap();
+    match config::load_from(Some(Path::new("pipeline.yaml"))) {
+        Err(ConfigError::Invalid { problems, .. }) => problems,
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("configuration accepted:\n{yaml}"),
+    }
+}
+
+#[test]
+fn defaults_load_without_a_file() {
+    Jail::expect_with(|_jail| {
+        let loaded = config::load_from(None).unwrap();
+        assert_eq!(loaded.config, Config::default());
+        assert!(loaded.config.problems().is_empty());
+        Ok(())
+    });
+}
+
+#[test]
+fn empty_or_comment_only_file_is_the_defaults() {
+    Jail::expect_with(|jail| {
+        jail.create_file("pipeline.yaml", "# nothing here\n\n")?;
+        let loaded = config::load_from(Some(Path::new("pipeline.yaml"))).unwrap();
+        assert_eq!(loaded.config, Config::default());
+        Ok(())
+    });
+}
+
+#[test]
+fn yaml_syntax_error_names_file_and_line() {
+    Jail::expect_with(|jail| {
+        let p = problems(jail, "database:\n  url: \"sqlite://x.db\"\n schedule: [\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        let text = p[0].to_string();
+        assert!(text.contains("pipeline.yaml"), "{text}");
+        assert!(text.contains("line 3"), "{text}");
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_key_is_named_with_its_line() {
+    Jail::expect_with(|jail| {
+        let p = problems(jail, "pipeline:\n  lookback_days: 10\n  lookback_dayz: 5\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].key.as_deref(), Some("pipeline.lookback_dayz"));
+        assert_eq!(p[0].location.as_deref(), Some("pipeline.yaml:3"), "{p:?}");
+        assert!(
+            p[0].message.contains("unknown key `lookback_dayz`"),
+            "{}",
+            p[0]
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn invalid_time_zone_is_named_with_its_line() {
+    Jail::expect_with(|jail| {
+        let p = problems(jail, "schedule:\n  timezone: America/NewYork\n");
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(p[0].key.as_deref(), Some("schedule.timezone"));
+        assert_eq!(p[0].location.as_deref(), Some("pipeline.yaml:2"));
+        assert!(p[0].message.contains("America/NewYork"), "{}", p[0]);
+        Ok(())
+    });
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    Jail::expect_with(|jail| {
+        let yaml = "\
+database: { url: \"mysql://db/x\" }
+pipeline:
+  lookback_days: many
+  quality_gate: { min_quality_score: 1.5 }
+schedule:
+  timezone: Mars/Olympus
+  time: \"6 o'clock\"
+  cron: \"* * *\"
+sources:
+  eia: { enabeld: true }
+  fred: { series: { COAL: X } }
+notifications:
+  email: { enabled: true, to_emails: [] }
+retry: { max_attempts: 0 }
+colour: blue
+";
+        let p = problems(jail, yaml);
+        let keys: Vec<_> = p.iter().filter_map(|p| p.key.clone()).collect();
+        for expected in [
+            "database.url",
+            "pipeline.lookback_days",
+            "pipeline.quality_gate.min_quality_score",
+            "schedule.timezone",
+            "schedule.time",
+            "schedule.cron",
+            "sources.eia.enabeld",
+            "sources.fred.series.COAL",
+            "notifications.email.to_emails",
+            "retry.max_attempts",
+            "colour",
+        ] {
+            assert!(
+                keys.iter().any(|k| k == expected),
+                "{expected} missing from {keys:?}\n{p:#?}"
+            );
+        }
+        let line_of = |key: &str| {
+            p.iter()
+                .find(|p| p.key.as_deref() == Some(key))
+                .unwrap()
+                .location
+                .clone()
+        };
+        assert_eq!(
+            line_of("pipeline.lookback_days").as_deref(),
+            Some("pipeline.yaml:3")
+        );
+        assert_eq!(line_of("schedule.cron").as_deref(), Some("pipeline.yaml:8"));
+        assert_eq!(line_of("colour").as_deref(), Some("pipeline.yaml:15"));
+        Ok(())
+    });
+}
+
+#[test]
+fn environment_overrides_file_and_names_the_variable_on_error() {
+    Jail::expect_with(|jail| {
+        jail.create_file("pipeline.yaml", "pipeline: { lookback_days: 10 }\n")?;
+        jail.set_env("PIPELINE_PIPELINE__LOOKBACK_DAYS", "45");
+        jail.set_env("PIPELINE_SOURCES__EIA__BASE_URL", "http://127.0.0.1:9/");
+        jail.set_env("DATABASE_URL", "postgres://app:pw@db:5432/prices");
+        let loaded = config::load_from(Some(Path::new("pipeline.yaml"))).unwrap();
+        assert_eq!(loaded.config.pipeline.lookback_days, 45);
+        assert_eq!(
+            loaded.config.sources.get("eia").unwrap().base_url.as_str(),
+            "http://127.0.0.1:9/"
+        );
+        assert_eq!(
+            loaded.config.database.url.expose(),
+            "postgres://app:pw@db:5432/prices"
+        );
+
+        jail.set_env("PIPELINE_SCHEDULE__TIMEZONE", "Nowhere/Land");
+        let err = config::load_from(Some(Path::new("pipeline.yaml")))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("environment variable PIPELINE_SCHEDULE__TIMEZONE"),
+            "{err}"
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn missing_explicit_file_is_an_error_naming_it() {
+    Jail::expect_with(|_jail| {
+        let err = config::load_from(Some(Path::new("nope.yaml"))).unwrap_err();
+        assert!(matches!(err, ConfigError::Unreadable { .. }));
+        assert!(err.to_string().contains("nope.yaml"), "{err}");
+        Ok(())
+    });
+}
+
+#[test]
+fn secrets_come_only_from_the_environment() {
+    Jail::expect_with(|jail| {
+        jail.set_env("EIA_API_KEY", "k3y-eia");
+        jail.set_env("SLACK_WEBHOOK_URL", "");
+        let loaded = config::load_from(None).unwrap();
+        assert_eq!(
+            loaded.secrets.eia_api_key.as_ref().unwrap().expose(),
+            "k3y-eia"
+        );
+        assert!(loaded.secrets.slack_webhook_url.is_none());
+        assert!(!format!("{:?}", loaded.secrets).contains("k3y-eia"));
+        // a secret written into the file is refused as an unknown key
+        let p = problems(jail, "sources:\n  eia:\n    api_key: abc\n");
+        assert_eq!(p[0].key.as_deref(), Some("sources.eia.api_key"));
+        Ok(())
+    });
+}

@@ -1,0 +1,3 @@
+//! Integration tests of energy-orchestrator, one binary with a module per area.
+
+mod config;

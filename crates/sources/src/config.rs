@@ -1,0 +1,214 @@
+//! The `sources` and `retry` sections of the configuration.
+
+use std::collections::BTreeMap;
+
+use energy_core::{CommodityCode, SourceId};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::registry::{PROVIDERS, provider_info};
+
+/// Settings of one provider (`sources.<name>`). Keys left out take the provider's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProviderConfig {
+    /// Whether runs fetch from this provider.
+    pub enabled: bool,
+    /// API root, e.g. `https://api.eia.gov`; tests point it at a local server.
+    pub base_url: Url,
+    /// The provider's series id for each commodity code it should fetch.
+    pub series: BTreeMap<CommodityCode, String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProvider {
+    enabled: Option<bool>,
+    base_url: Option<Url>,
+    series: Option<BTreeMap<CommodityCode, String>>,
+}
+
+/// The `sources` section: every known provider, in the order of [`PROVIDERS`].
+///
+/// A provider missing from the file keeps all its defaults; naming a provider this build does
+/// not know is an error.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "BTreeMap<String, RawProviderOrNull>")]
+pub struct SourcesConfig {
+    providers: BTreeMap<SourceId, ProviderConfig>,
+}
+
+impl Serialize for SourcesConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.providers.serialize(s)
+    }
+}
+
+/// `sources: { eia: }` (an empty key) means "defaults", like leaving it out.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+#[doc(hidden)]
+pub struct RawProviderOrNull(Option<RawProvider>);
+
+impl TryFrom<BTreeMap<String, RawProviderOrNull>> for SourcesConfig {
+    type Error = String;
+
+    fn try_from(mut raw: BTreeMap<String, RawProviderOrNull>) -> Result<Self, String> {
+        let mut providers = BTreeMap::new();
+        for info in PROVIDERS {
+            let given = raw.remove(info.name).and_then(|r| r.0).unwrap_or_default();
+            providers.insert(
+                SourceId::new(info.name).map_err(|e| e.to_string())?,
+                ProviderConfig {
+                    enabled: given.enabled.unwrap_or(true),
+                    base_url: match given.base_url {
+                        Some(u) => u,
+                        None => Url::parse(info.base_url).map_err(|e| e.to_string())?,
+                    },
+                    series: match given.series {
+                        Some(s) => s,
+                        None => default_series(info.series)?,
+                    },
+                },
+            );
+        }
+        if let Some(unknown) = raw.keys().next() {
+            let known: Vec<_> = PROVIDERS.iter().map(|p| p.name).collect();
+            return Err(format!(
+                "unknown source `{unknown}`, expected one of `{}`",
+                known.join("`, `")
+            ));
+        }
+        Ok(Self { providers })
+    }
+}
+
+fn default_series(pairs: &[(&str, &str)]) -> Result<BTreeMap<CommodityCode, String>, String> {
+    pairs
+        .iter()
+        .map(|(c, s)| {
+            Ok((
+                CommodityCode::new(c).map_err(|e| e.to_string())?,
+                (*s).to_owned(),
+            ))
+        })
+        .collect()
+}
+
+impl Default for SourcesConfig {
+    fn default() -> Self {
+        Self::try_from(BTreeMap::new()).expect("built-in provider defaults are valid")
+    }
+}
+
+impl SourcesConfig {
+    /// Every provider with its settings, enabled or not.
+    pub fn iter(&self) -> impl Iterator<Item = (&SourceId, &ProviderConfig)> {
+        self.providers.iter()
+    }
+
+    pub fn get(&self, name: &str) -> Option<&ProviderConfig> {
+        self.providers
+            .iter()
+            .find(|(k, _)| k.as_str() == name)
+            .map(|(_, v)| v)
+    }
+
+    /// Mutable access, for tests and tools that point a provider elsewhere.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut ProviderConfig> {
+        self.providers
+            .iter_mut()
+            .find(|(k, _)| k.as_str() == name)
+            .map(|(_, v)| v)
+    }
+
+    /// The environment variable holding `name`'s API key, if it needs one.
+    pub fn api_key_env(name: &str) -> Option<&'static str> {
+        provider_info(name).and_then(|p| p.api_key_env)
+    }
+}
+
+/// The `retry` section: how the HTTP layer retries timeouts, connection errors, 5xx and 429.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    /// Attempts per request, the first included (1 = no retry).
+    pub max_attempts: u32,
+    /// Wait before the second attempt; doubles each time, with jitter.
+    pub initial_backoff_seconds: f64,
+    /// Upper bound of one wait, also for a server's `Retry-After`.
+    pub max_backoff_seconds: f64,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 3,
+            initial_backoff_seconds: 2.0,
+            max_backoff_seconds: 60.0,
+        }
+    }
+}
+
+impl RetryConfig {
+    /// Problems with the values, each as (key, message).
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut out = Vec::new();
+        if self.max_attempts == 0 {
+            out.push(("max_attempts", "must be at least 1".to_owned()));
+        }
+        if !(self.initial_backoff_seconds.is_finite() && self.initial_backoff_seconds >= 0.0) {
+            out.push((
+                "initial_backoff_seconds",
+                "must be a number of seconds >= 0".to_owned(),
+            ));
+        }
+        if !(self.max_backoff_seconds.is_finite()
+            && self.max_backoff_seconds >= self.initial_backoff_seconds)
+        {
+            out.push((
+                "max_backoff_seconds",
+                "must be a number of seconds >= initial_backoff_seconds".to_owned(),
+            ));
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_providers_and_keys_take_their_defaults() {
+        let cfg: SourcesConfig =
+            serde_yaml::from_str("fred: { enabled: false }\nyahoo:\n").unwrap();
+        let fred = cfg.get("fred").unwrap();
+        assert!(!fred.enabled);
+        assert_eq!(fred.base_url.as_str(), "https://api.stlouisfed.org/");
+        assert_eq!(fred.series.len(), 3);
+        assert!(cfg.get("eia").unwrap().enabled);
+        assert!(cfg.get("yahoo").unwrap().enabled);
+    }
+
+    #[test]
+    fn unknown_provider_and_unknown_key_are_errors() {
+        let err = serde_yaml::from_str::<SourcesConfig>("bloomberg: {}").unwrap_err();
+        assert!(
+            err.to_string().contains("unknown source `bloomberg`"),
+            "{err}"
+        );
+        let err = serde_yaml::from_str::<SourcesConfig>("eia: { api_key: x }").unwrap_err();
+        assert!(err.to_string().contains("unknown field `api_key`"), "{err}");
+    }
+
+    #[test]
+    fn retry_values_are_checked() {
+        let bad = RetryConfig {
+            max_attempts: 0,
+            initial_backoff_seconds: 5.0,
+            max_backoff_seconds: 1.0,
+        };
+        let keys: Vec<_> = bad.problems().into_iter().map(|p| p.0).collect();
+        assert_eq!(keys, ["max_attempts", "max_backoff_seconds"]);
+    }
+}

@@ -1,0 +1,55 @@
+//! The known providers: their names, defaults and the environment variable holding their key.
+//! Adding a provider adds one entry here and one module beside this one.
+
+/// Static facts about one provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProviderInfo {
+    /// The provider's name in configuration and reports (`sources.<name>`).
+    pub name: &'static str,
+    /// What it is, for people.
+    pub title: &'static str,
+    /// Default API root.
+    pub base_url: &'static str,
+    /// Default series per commodity code.
+    pub series: &'static [(&'static str, &'static str)],
+    /// The environment variable that holds its API key, if it needs one.
+    pub api_key_env: Option<&'static str>,
+}
+
+/// Every provider this build knows, in display order.
+pub const PROVIDERS: &[ProviderInfo] = &[
+    ProviderInfo {
+        name: "eia",
+        title: "U.S. Energy Information Administration (Open Data API v2)",
+        base_url: "https://api.eia.gov",
+        series: &[
+            ("WTI", "petroleum/pri/spt:RWTC"),
+            ("BRENT", "petroleum/pri/spt:RBRTE"),
+            ("NATGAS", "natural-gas/pri/fut:RNGWHHD"),
+        ],
+        api_key_env: Some("EIA_API_KEY"),
+    },
+    ProviderInfo {
+        name: "fred",
+        title: "Federal Reserve Economic Data (St. Louis Fed)",
+        base_url: "https://api.stlouisfed.org",
+        series: &[
+            ("WTI", "DCOILWTICO"),
+            ("BRENT", "DCOILBRENTEU"),
+            ("NATGAS", "DHHNGSP"),
+        ],
+        api_key_env: Some("FRED_API_KEY"),
+    },
+    ProviderInfo {
+        name: "yahoo",
+        title: "Yahoo Finance chart API (front-month futures)",
+        base_url: "https://query1.finance.yahoo.com",
+        series: &[("WTI", "CL=F"), ("BRENT", "BZ=F"), ("NATGAS", "NG=F")],
+        api_key_env: None,
+    },
+];
+
+/// Looks a provider up by name.
+pub fn provider_info(name: &str) -> Option<&'static ProviderInfo> {
+    PROVIDERS.iter().find(|p| p.name == name)
+}
