@@ -92,33 +92,33 @@ impl DatabaseUrl {
 
     /// The URL with any password replaced by `***`.
     pub fn redacted(&self) -> String {
-        if self.backend == Backend::Postgres {
-            if let Ok(mut url) = Url::parse(&self.raw) {
-                if url.password().is_some() {
-                    let _ = url.set_password(Some("***"));
-                }
-                let mut out = url.to_string();
-                // key=value style options in the query may carry a password too
-                if let Some(q) = url.query() {
-                    if q.contains("password=") {
-                        let cleaned: Vec<String> = q
-                            .split('&')
-                            .map(|kv| {
-                                if kv.starts_with("password=") {
-                                    "password=***".to_owned()
-                                } else {
-                                    kv.to_owned()
-                                }
-                            })
-                            .collect();
-                        url.set_query(Some(&cleaned.join("&")));
-                        out = url.to_string();
-                    }
-                }
-                return out;
-            }
+        let parsed = match self.backend {
+            Backend::Postgres => Url::parse(&self.raw).ok(),
+            Backend::Sqlite => None,
+        };
+        let Some(mut url) = parsed else {
+            return self.raw.clone();
+        };
+        if url.password().is_some() {
+            let _ = url.set_password(Some("***"));
         }
-        self.raw.clone()
+        // key=value options in the query may carry a password too
+        let query = url.query().map(|q| {
+            q.split('&')
+                .map(|kv| {
+                    if kv.starts_with("password=") {
+                        "password=***"
+                    } else {
+                        kv
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("&")
+        });
+        if query.is_some() {
+            url.set_query(query.as_deref());
+        }
+        url.to_string()
     }
 }
 

@@ -72,10 +72,11 @@ fn find_key_colon(s: &str) -> Option<usize> {
         match b {
             b'\'' if !double => single = !single,
             b'"' if !single => double = !double,
-            b':' if !single && !double => {
-                if bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) {
-                    return Some(i);
-                }
+            b':' if !single
+                && !double
+                && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()) =>
+            {
+                return Some(i);
             }
             b'{' | b'[' if !single && !double => return None,
             _ => {}

@@ -350,10 +350,8 @@ impl Config {
                 ));
             }
         }
-        if let Some(expr) = &self.schedule.cron {
-            if let Err(e) = parse_cron(expr) {
-                out.push(("schedule.cron".into(), e));
-            }
+        if let Some(Err(e)) = self.schedule.cron.as_deref().map(parse_cron) {
+            out.push(("schedule.cron".into(), e));
         }
         for (key, msg) in self.notifications.email.problems() {
             out.push((format!("notifications.email.{key}"), msg));
@@ -420,17 +418,14 @@ mod tests {
     }
 
     fn collect_keys(v: &serde_yaml::Value, prefix: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
-        match v {
-            serde_yaml::Value::Mapping(m) => {
-                for (k, v) in m {
-                    let k = k.as_str().expect("string keys").to_owned();
-                    prefix.push(k);
-                    out.push(prefix.clone());
-                    collect_keys(v, prefix, out);
-                    prefix.pop();
-                }
+        if let serde_yaml::Value::Mapping(m) = v {
+            for (k, v) in m {
+                let k = k.as_str().expect("string keys").to_owned();
+                prefix.push(k);
+                out.push(prefix.clone());
+                collect_keys(v, prefix, out);
+                prefix.pop();
             }
-            _ => {}
         }
     }
 }

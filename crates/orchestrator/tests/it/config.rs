@@ -1,5 +1,8 @@
 //! Loading the configuration from YAML and the environment, and reporting every problem.
 
+// figment::Jail closures must return figment::Result, whose error is large; that is figment's API.
+#![allow(clippy::result_large_err)]
+
 use std::path::Path;
 
 use energy_orchestrator::config::{self, Config, ConfigError, Problem};

@@ -1,0 +1,4 @@
+//! End-to-end tests of the `energy-pipeline` binary: real process, real files, real exit codes.
+
+mod config;
+mod support;
