@@ -9,6 +9,7 @@ mod error;
 mod mode;
 mod observation;
 mod price;
+mod rejection;
 mod report;
 mod secret;
 mod source;
@@ -18,6 +19,7 @@ pub use error::DomainError;
 pub use mode::{DateWindow, ModeKind, RunMode, Trigger};
 pub use observation::Observation;
 pub use price::Price;
+pub use rejection::Rejection;
 pub use report::{
     CommodityReport, Counts, NotificationReport, RunReport, RunStatus, SourceReport, SourceStatus,
     quality_score,

@@ -36,6 +36,7 @@ impl Price {
 
     /// Wraps a decimal, normalising it.
     pub fn from_decimal(d: Decimal) -> Self {
+        // normalize() also turns -0 into 0, so zero has one spelling
         Self(d.normalize())
     }
 
@@ -148,6 +149,11 @@ mod tests {
         }
         assert!(Price::from_f64_rounded(f64::NAN, 2).is_err());
         assert!(Price::from_f64_rounded(f64::INFINITY, 2).is_err());
+    }
+
+    #[test]
+    fn negative_zero_is_zero() {
+        assert_eq!(Price::parse("-0.00").unwrap().to_string(), "0");
     }
 
     #[test]

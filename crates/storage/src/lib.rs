@@ -1,5 +1,26 @@
 //! The time-series store. Only this crate knows the database; callers speak `energy-core` types.
+//!
+//! One [`Store`] handle serves SQLite (`sqlite://PATH`, the default) and PostgreSQL
+//! (`postgres://…`, with TimescaleDB when the server has it). Migrations are embedded and applied
+//! on open. Writes are atomic per batch and count inserted, changed and unchanged rows; a changed
+//! value keeps its predecessor in `revisions`.
 
 mod config;
+mod error;
+mod read;
+mod runs;
+mod schema;
+mod store;
+mod types;
+mod write;
 
-pub use config::{Backend, DatabaseConfig, DatabaseUrl};
+pub use config::{Backend, DatabaseConfig, DatabaseUrl, DatabaseUrlError};
+pub use error::StoreError;
+pub use read::{ExportFilter, QuarantineRecord, RevisionRecord, SeriesLatest};
+pub use runs::{RunRecord, RunStart};
+pub use store::{Health, Store};
+pub use write::{PG_COPY_THRESHOLD, WriteCounts};
+
+/// A run's row id in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+pub struct RunId(pub i64);

@@ -1,0 +1,347 @@
+//! Reading: latest dates and freshness (index lookups, never a table scan), recent values,
+//! revisions, quarantine and a streamed export.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, QueryDsl,
+    sql_types::{Integer, Nullable, Text},
+};
+use diesel_async::RunQueryDsl;
+use energy_core::{CommodityCode, Observation, Price, SourceId};
+
+use crate::{
+    RunId, Store, StoreError,
+    schema::{observations, quarantine, revisions},
+    store::with_conn,
+    types::{DbPrice, DbTime},
+};
+
+/// Bounds for open-ended date filters that sort correctly as text too (SQLite stores dates as
+/// `YYYY-MM-DD` text, where chrono's extreme dates would not compare).
+const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date");
+const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
+
+/// The newest observation of one (commodity, source) series.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SeriesLatest {
+    pub commodity: CommodityCode,
+    pub source: SourceId,
+    pub latest_date: NaiveDate,
+    pub latest_value: Price,
+}
+
+/// A replaced value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionRecord {
+    pub date: NaiveDate,
+    pub old_value: Price,
+    pub new_value: Price,
+    pub replaced_at: DateTime<Utc>,
+    pub replaced_by_run: Option<RunId>,
+}
+
+/// A quarantined row as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineRecord {
+    pub run: Option<RunId>,
+    pub commodity: CommodityCode,
+    pub source: SourceId,
+    pub date: NaiveDate,
+    pub raw_value: String,
+    pub rule: String,
+    pub reason: String,
+}
+
+/// Which observations to export. Empty lists mean "all".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportFilter {
+    pub commodities: Vec<CommodityCode>,
+    pub sources: Vec<SourceId>,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct LatestRow {
+    #[diesel(sql_type = Integer)]
+    commodity_id: i32,
+    #[diesel(sql_type = Integer)]
+    source_id: i32,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Date>)]
+    latest_date: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Text>)]
+    latest_value: Option<String>,
+}
+
+/// One query text for both backends: a correlated subquery per (commodity, source) pair walks
+/// the primary-key index backwards, so the cost grows with the number of series, not rows.
+const FRESHNESS_SQL: &str = "\
+SELECT c.id AS commodity_id, s.id AS source_id,
+       (SELECT o.date FROM observations o
+         WHERE o.commodity_id = c.id AND o.source_id = s.id
+         ORDER BY o.date DESC LIMIT 1) AS latest_date,
+       (SELECT CAST(o.value AS TEXT) FROM observations o
+         WHERE o.commodity_id = c.id AND o.source_id = s.id
+         ORDER BY o.date DESC LIMIT 1) AS latest_value
+  FROM commodities c CROSS JOIN sources s
+ ORDER BY c.code, s.name";
+
+impl Store {
+    /// The latest stored market date of a series, if any.
+    pub async fn latest_date(
+        &self,
+        commodity: &CommodityCode,
+        source: &SourceId,
+    ) -> Result<Option<NaiveDate>, StoreError> {
+        let (cid, sid) = match (self.commodity_id(commodity), self.source_id(source)) {
+            (Ok(c), Ok(s)) => (c, s),
+            _ => return Ok(None),
+        };
+        use observations::dsl as o;
+        with_conn!(self, "reading the latest date", |conn| {
+            o::observations
+                .filter(o::commodity_id.eq(cid).and(o::source_id.eq(sid)))
+                .select(diesel::dsl::max(o::date))
+                .first::<Option<NaiveDate>>(&mut conn)
+                .await
+        })
+    }
+
+    /// Latest date and value of every series that has data, ordered by commodity and source.
+    pub async fn freshness(&self) -> Result<Vec<SeriesLatest>, StoreError> {
+        let rows: Vec<LatestRow> = with_conn!(self, "reading freshness", |conn| {
+            diesel::sql_query(FRESHNESS_SQL).load(&mut conn).await
+        })?;
+        let cat = self.inner.catalog.read().expect("catalog lock");
+        let mut out = Vec::new();
+        for r in rows {
+            let (Some(date), Some(value)) = (r.latest_date, r.latest_value) else {
+                continue;
+            };
+            let (Some(commodity), Some(source)) = (
+                cat.commodity_codes.get(&r.commodity_id),
+                cat.source_names.get(&r.source_id),
+            ) else {
+                continue;
+            };
+            out.push(SeriesLatest {
+                commodity: commodity.clone(),
+                source: source.clone(),
+                latest_date: date,
+                latest_value: Price::parse(&value).map_err(|_| self.corrupt("price", &value))?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Up to `limit` most recent (date, value) pairs of a series strictly before `before` (or
+    /// overall), newest first.
+    pub async fn recent_values(
+        &self,
+        commodity: &CommodityCode,
+        source: &SourceId,
+        before: Option<NaiveDate>,
+        limit: u32,
+    ) -> Result<Vec<(NaiveDate, Price)>, StoreError> {
+        let (cid, sid) = match (self.commodity_id(commodity), self.source_id(source)) {
+            (Ok(c), Ok(s)) => (c, s),
+            _ => return Ok(Vec::new()),
+        };
+        let before = before.unwrap_or(LAST_DATE);
+        use observations::dsl as o;
+        let rows: Vec<(NaiveDate, DbPrice)> = with_conn!(self, "reading recent values", |conn| {
+            o::observations
+                .filter(
+                    o::commodity_id
+                        .eq(cid)
+                        .and(o::source_id.eq(sid))
+                        .and(o::date.lt(before)),
+                )
+                .order(o::date.desc())
+                .limit(i64::from(limit))
+                .select((o::date, o::value))
+                .load(&mut conn)
+                .await
+        })?;
+        Ok(rows.into_iter().map(|(d, v)| (d, v.0)).collect())
+    }
+
+    /// The revisions of one series, oldest first.
+    pub async fn revisions(
+        &self,
+        commodity: &CommodityCode,
+        source: &SourceId,
+    ) -> Result<Vec<RevisionRecord>, StoreError> {
+        let (cid, sid) = (self.commodity_id(commodity)?, self.source_id(source)?);
+        use revisions::dsl as r;
+        let rows: Vec<(NaiveDate, DbPrice, DbPrice, DbTime, Option<i64>)> =
+            with_conn!(self, "reading revisions", |conn| {
+                r::revisions
+                    .filter(r::commodity_id.eq(cid).and(r::source_id.eq(sid)))
+                    .order(r::id)
+                    .select((
+                        r::date,
+                        r::old_value,
+                        r::new_value,
+                        r::replaced_at,
+                        r::replaced_by_run,
+                    ))
+                    .load(&mut conn)
+                    .await
+            })?;
+        Ok(rows
+            .into_iter()
+            .map(|(date, old, new, at, run)| RevisionRecord {
+                date,
+                old_value: old.0,
+                new_value: new.0,
+                replaced_at: at.0,
+                replaced_by_run: run.map(RunId),
+            })
+            .collect())
+    }
+
+    /// Quarantined rows, of one run or all, in insertion order.
+    pub async fn quarantined(
+        &self,
+        run: Option<RunId>,
+    ) -> Result<Vec<QuarantineRecord>, StoreError> {
+        use quarantine::dsl as q;
+        type Row = (Option<i64>, i32, i32, NaiveDate, String, String, String);
+        let rows: Vec<Row> = with_conn!(self, "reading the quarantine", |conn| {
+            let mut query = q::quarantine
+                .select((
+                    q::run_id,
+                    q::commodity_id,
+                    q::source_id,
+                    q::date,
+                    q::raw_value,
+                    q::rule,
+                    q::reason,
+                ))
+                .order(q::id)
+                .into_boxed();
+            if let Some(r) = run {
+                query = query.filter(q::run_id.eq(r.0));
+            }
+            query.load(&mut conn).await
+        })?;
+        let cat = self.inner.catalog.read().expect("catalog lock");
+        rows.into_iter()
+            .map(|(run, cid, sid, date, raw_value, rule, reason)| {
+                Ok(QuarantineRecord {
+                    run: run.map(RunId),
+                    commodity: cat
+                        .commodity_codes
+                        .get(&cid)
+                        .cloned()
+                        .ok_or_else(|| self.corrupt("commodity id", &cid.to_string()))?,
+                    source: cat
+                        .source_names
+                        .get(&sid)
+                        .cloned()
+                        .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?,
+                    date,
+                    raw_value,
+                    rule,
+                    reason,
+                })
+            })
+            .collect()
+    }
+
+    /// Streams the observations matching `filter` to `sink` in key order (commodity, source,
+    /// date), fetching `page` rows at a time by key, so memory stays flat whatever the size.
+    /// Returns the number of rows. `sink` may stop the export by returning an error.
+    pub async fn export<E>(
+        &self,
+        filter: &ExportFilter,
+        mut sink: impl FnMut(Observation) -> Result<(), E>,
+    ) -> Result<Result<u64, E>, StoreError> {
+        const PAGE: i64 = 10_000;
+        let ids = |list: &[i32]| list.to_vec();
+        let commodity_ids: Vec<i32> = filter
+            .commodities
+            .iter()
+            .filter_map(|c| self.commodity_id(c).ok())
+            .collect();
+        let source_ids: Vec<i32> = filter
+            .sources
+            .iter()
+            .filter_map(|s| self.source_id(s).ok())
+            .collect();
+        // A filter naming only unknown codes matches nothing.
+        if (!filter.commodities.is_empty() && commodity_ids.is_empty())
+            || (!filter.sources.is_empty() && source_ids.is_empty())
+        {
+            return Ok(Ok(0));
+        }
+        let start = filter.start.unwrap_or(FIRST_DATE);
+        let end = filter.end.unwrap_or(LAST_DATE);
+        let mut after: Option<(i32, i32, NaiveDate)> = None;
+        let mut count = 0u64;
+        loop {
+            use observations::dsl as o;
+            let (cids, sids) = (ids(&commodity_ids), ids(&source_ids));
+            type Row = (i32, i32, NaiveDate, DbPrice, String);
+            let rows: Vec<Row> = with_conn!(self, "exporting observations", |conn| {
+                let mut q = o::observations
+                    .select((o::commodity_id, o::source_id, o::date, o::value, o::unit))
+                    .filter(o::date.ge(start).and(o::date.le(end)))
+                    .order((o::commodity_id, o::source_id, o::date))
+                    .limit(PAGE)
+                    .into_boxed();
+                if !cids.is_empty() {
+                    q = q.filter(o::commodity_id.eq_any(cids.clone()));
+                }
+                if !sids.is_empty() {
+                    q = q.filter(o::source_id.eq_any(sids.clone()));
+                }
+                if let Some((c, s, d)) = after {
+                    q = q.filter(
+                        o::commodity_id.gt(c).or(o::commodity_id
+                            .eq(c)
+                            .and(o::source_id.gt(s).or(o::source_id.eq(s).and(o::date.gt(d))))),
+                    );
+                }
+                q.load(&mut conn).await
+            })?;
+            let full = rows.len() as i64 == PAGE;
+            after = rows.last().map(|r| (r.0, r.1, r.2));
+            {
+                let cat = self.inner.catalog.read().expect("catalog lock");
+                for (cid, sid, date, value, unit) in rows {
+                    let commodity = cat
+                        .commodity_codes
+                        .get(&cid)
+                        .cloned()
+                        .ok_or_else(|| self.corrupt("commodity id", &cid.to_string()))?;
+                    let source = cat
+                        .source_names
+                        .get(&sid)
+                        .cloned()
+                        .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?;
+                    if let Err(e) = sink(Observation {
+                        commodity,
+                        source,
+                        date,
+                        value: value.0,
+                        unit,
+                    }) {
+                        return Ok(Err(e));
+                    }
+                    count += 1;
+                }
+            }
+            if !full {
+                return Ok(Ok(count));
+            }
+        }
+    }
+
+    /// Number of stored observations matching `filter`.
+    pub async fn count_observations(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
+        let n = self.export(filter, |_| Ok::<(), ()>(())).await?;
+        Ok(n.unwrap_or(0))
+    }
+}

@@ -1,0 +1,409 @@
+//! Writing observations and quarantined rows: one transaction per batch, with inserted /
+//! changed / unchanged counts. Changed values keep their previous value in `revisions` (a trigger
+//! in the schema does that, so it holds for any writer).
+
+use std::pin::pin;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{ExpressionMethods, QueryDsl, dsl::sql, sql_types::Bool, upsert::excluded};
+use energy_core::{Observation, Rejection};
+use tokio_postgres::{NoTls, binary_copy::BinaryCopyInWriter, types::Type};
+
+use crate::{
+    RunId, Store, StoreError,
+    schema::{observations, quarantine, revisions},
+    store::Db,
+    types::{DbPrice, DbTime},
+};
+
+/// Rows per INSERT statement: 7 binds a row stays far below both backends' bind limits.
+const CHUNK: usize = 1000;
+/// On PostgreSQL, batches at least this large go through COPY into a staging table.
+pub const PG_COPY_THRESHOLD: usize = 2000;
+
+/// What a write did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct WriteCounts {
+    /// New keys.
+    pub inserted: u64,
+    /// Existing keys whose value changed (the old value is in `revisions`).
+    pub changed: u64,
+    /// Rows already stored with the same value (and repeats of a key within the batch).
+    pub unchanged: u64,
+    /// Rows written to the quarantine.
+    pub quarantined: u64,
+}
+
+impl WriteCounts {
+    /// Rows inserted or changed.
+    pub fn stored(&self) -> u64 {
+        self.inserted + self.changed
+    }
+}
+
+#[derive(Debug, Clone, diesel::Insertable)]
+#[diesel(table_name = observations)]
+#[diesel(treat_none_as_default_value = false)]
+struct NewObservation {
+    commodity_id: i32,
+    source_id: i32,
+    date: NaiveDate,
+    value: DbPrice,
+    unit: String,
+    fetched_at: DbTime,
+    run_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, diesel::Insertable)]
+#[diesel(table_name = quarantine)]
+#[diesel(treat_none_as_default_value = false)]
+struct NewQuarantine {
+    run_id: Option<i64>,
+    commodity_id: i32,
+    source_id: i32,
+    date: NaiveDate,
+    raw_value: String,
+    rule: String,
+    reason: String,
+    quarantined_at: DbTime,
+}
+
+impl Store {
+    /// Upserts `rows`: new keys are inserted, changed values replace the stored ones (the old
+    /// value goes to `revisions`), equal values are left alone. Atomic: all or nothing.
+    pub async fn upsert(
+        &self,
+        run: Option<RunId>,
+        rows: &[Observation],
+    ) -> Result<WriteCounts, StoreError> {
+        self.write_batch(run, rows, &[]).await
+    }
+
+    /// Writes accepted observations and quarantined rows of one batch in one transaction.
+    pub async fn write_batch(
+        &self,
+        run: Option<RunId>,
+        rows: &[Observation],
+        rejected: &[Rejection],
+    ) -> Result<WriteCounts, StoreError> {
+        let now = Utc::now();
+        let run_id = run.map(|r| r.0);
+        let new_rows = self.prepare_observations(rows, now, run_id)?;
+        let repeats = (rows.len() - new_rows.len()) as u64;
+        let new_quarantine = rejected
+            .iter()
+            .map(|r| {
+                Ok(NewQuarantine {
+                    run_id,
+                    commodity_id: self.commodity_id(&r.commodity)?,
+                    source_id: self.source_id(&r.source)?,
+                    date: r.date,
+                    raw_value: r.raw_value.clone(),
+                    rule: r.rule.clone(),
+                    reason: r.reason.clone(),
+                    quarantined_at: DbTime(now),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let quarantined = new_quarantine.len() as u64;
+        let total = new_rows.len() as u64;
+
+        let (inserted, changed) = match &self.inner.db {
+            Db::Sqlite(pool) => {
+                let mut conn = self.checkout(pool).await?;
+                conn.spawn_blocking(move |c| sqlite_write(c, &new_rows, &new_quarantine))
+                    .await
+                    .map_err(|e| self.query_error("writing observations", e))?
+            }
+            Db::Pg(_) if new_rows.len() >= PG_COPY_THRESHOLD => {
+                self.pg_copy_write(&new_rows, &new_quarantine).await?
+            }
+            Db::Pg(pool) => {
+                let mut conn = self.checkout(pool).await?;
+                pg_write(&mut conn, &new_rows, &new_quarantine)
+                    .await
+                    .map_err(|e| self.query_error("writing observations", e))?
+            }
+        };
+        Ok(WriteCounts {
+            inserted,
+            changed,
+            unchanged: total - inserted - changed + repeats,
+            quarantined,
+        })
+    }
+
+    /// Maps codes to ids, sorts by key (a fixed lock order: concurrent writers cannot deadlock)
+    /// and keeps the last of repeated keys.
+    fn prepare_observations(
+        &self,
+        rows: &[Observation],
+        now: DateTime<Utc>,
+        run_id: Option<i64>,
+    ) -> Result<Vec<NewObservation>, StoreError> {
+        let mut out = rows
+            .iter()
+            .map(|o| {
+                Ok(NewObservation {
+                    commodity_id: self.commodity_id(&o.commodity)?,
+                    source_id: self.source_id(&o.source)?,
+                    date: o.date,
+                    value: DbPrice(o.value),
+                    unit: o.unit.clone(),
+                    fetched_at: DbTime(now),
+                    run_id,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        // stable sort: among repeats the later row stays last, and dedup keeps the first, so
+        // reverse, dedup, reverse keeps the last
+        out.sort_by_key(|r| (r.commodity_id, r.source_id, r.date));
+        out.reverse();
+        out.dedup_by_key(|r| (r.commodity_id, r.source_id, r.date));
+        out.reverse();
+        Ok(out)
+    }
+
+    /// PostgreSQL bulk path: binary COPY into a temporary staging table, then one upsert.
+    async fn pg_copy_write(
+        &self,
+        rows: &[NewObservation],
+        rejected: &[NewQuarantine],
+    ) -> Result<(u64, u64), StoreError> {
+        let mut guard = self.inner.copy_client.lock().await;
+        if guard.as_ref().is_none_or(|c| c.is_closed()) {
+            let (client, connection) = tokio::time::timeout(
+                std::time::Duration::from_secs(10),
+                tokio_postgres::connect(self.inner.url.expose(), NoTls),
+            )
+            .await
+            .map_err(|_| crate::store::unavailable(&self.inner.url, "no connection within 10 s"))?
+            .map_err(|e| crate::store::unavailable(&self.inner.url, e))?;
+            tokio::spawn(async move {
+                if let Err(e) = connection.await {
+                    tracing::debug!(error = %e, "bulk-load connection closed");
+                }
+            });
+            tokio_postgres::Client::batch_execute(
+                &client,
+                "CREATE TEMP TABLE obs_staging (commodity_id int4, source_id int4, date date, \
+                 value numeric, unit text, fetched_at timestamptz, run_id int8) ON COMMIT DELETE ROWS",
+            )
+            .await
+            .map_err(|e| self.query_error("preparing the bulk load", e))?;
+            *guard = Some(client);
+        }
+        let client = guard.as_mut().expect("client set above");
+        let result = copy_upsert(client, rows, rejected).await;
+        if result.is_err() && client.is_closed() {
+            *guard = None;
+        }
+        result.map_err(|e| self.query_error("bulk-loading observations", e))
+    }
+}
+
+/// The upsert for SQLite, as SQL text: Diesel cannot express a multi-row `INSERT … ON CONFLICT
+/// DO UPDATE … WHERE` for SQLite (its batch upsert has no WHERE), and without the WHERE every
+/// unchanged row would be rewritten.
+fn sqlite_upsert_sql(rows: usize) -> String {
+    let mut sql = String::with_capacity(120 + rows * 24);
+    sql.push_str("INSERT INTO observations (commodity_id, source_id, date, value, unit, fetched_at, run_id) VALUES ");
+    for i in 0..rows {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push_str("(?,?,?,?,?,?,?)");
+    }
+    sql.push_str(
+        " ON CONFLICT (commodity_id, source_id, date) DO UPDATE SET value = excluded.value, \
+         unit = excluded.unit, fetched_at = excluded.fetched_at, run_id = excluded.run_id \
+         WHERE observations.value <> excluded.value",
+    );
+    sql
+}
+
+fn sqlite_write(
+    c: &mut diesel::SqliteConnection,
+    rows: &[NewObservation],
+    rejected: &[NewQuarantine],
+) -> diesel::QueryResult<(u64, u64)> {
+    use diesel::{
+        RunQueryDsl,
+        sql_types::{BigInt, Date, Integer, Nullable, Text},
+        sqlite::Sqlite,
+    };
+    let full_chunk_sql = sqlite_upsert_sql(CHUNK);
+    c.immediate_transaction(|c| {
+        // The revision trigger adds one row per changed value; SQLite serialises writers, so
+        // the growth of the revisions table during this transaction is our changed count.
+        let before: Option<i64> = revisions::table
+            .select(diesel::dsl::max(revisions::id))
+            .first(c)?;
+        let mut written = 0u64;
+        for chunk in rows.chunks(CHUNK) {
+            let sql = if chunk.len() == CHUNK {
+                full_chunk_sql.clone()
+            } else {
+                sqlite_upsert_sql(chunk.len())
+            };
+            let mut query = diesel::sql_query(sql).into_boxed::<Sqlite>();
+            for r in chunk {
+                query = query
+                    .bind::<Integer, _>(r.commodity_id)
+                    .bind::<Integer, _>(r.source_id)
+                    .bind::<Date, _>(r.date)
+                    .bind::<Text, _>(r.value.0.to_string())
+                    .bind::<Text, _>(r.unit.clone())
+                    .bind::<Text, _>(crate::types::sqlite_time(&r.fetched_at.0))
+                    .bind::<Nullable<BigInt>, _>(r.run_id);
+            }
+            written += query.execute(c)? as u64;
+        }
+        let after: Option<i64> = revisions::table
+            .select(diesel::dsl::max(revisions::id))
+            .first(c)?;
+        let changed = (after.unwrap_or(0) - before.unwrap_or(0)) as u64;
+        for chunk in rejected.chunks(CHUNK) {
+            diesel::insert_into(quarantine::table)
+                .values(chunk)
+                .execute(c)?;
+        }
+        Ok((written - changed, changed))
+    })
+}
+
+async fn pg_write(
+    conn: &mut diesel_async::AsyncPgConnection,
+    rows: &[NewObservation],
+    rejected: &[NewQuarantine],
+) -> diesel::QueryResult<(u64, u64)> {
+    use diesel::query_dsl::methods::FilterDsl;
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    use observations::dsl as o;
+    conn.transaction::<_, diesel::result::Error, _>(async |c| {
+        let (mut inserted, mut changed) = (0u64, 0u64);
+        for chunk in rows.chunks(CHUNK) {
+            // xmax = 0 only on a freshly inserted row version: tells inserts from updates
+            let flags: Vec<bool> = diesel::insert_into(o::observations)
+                .values(chunk)
+                .on_conflict((o::commodity_id, o::source_id, o::date))
+                .do_update()
+                .set((
+                    o::value.eq(excluded(o::value)),
+                    o::unit.eq(excluded(o::unit)),
+                    o::fetched_at.eq(excluded(o::fetched_at)),
+                    o::run_id.eq(excluded(o::run_id)),
+                ))
+                .filter(o::value.ne(excluded(o::value)))
+                .returning(sql::<Bool>("xmax = 0"))
+                .get_results(c)
+                .await?;
+            let new = flags.iter().filter(|f| **f).count() as u64;
+            inserted += new;
+            changed += flags.len() as u64 - new;
+        }
+        for chunk in rejected.chunks(CHUNK) {
+            diesel::insert_into(quarantine::table)
+                .values(chunk)
+                .execute(c)
+                .await?;
+        }
+        Ok((inserted, changed))
+    })
+    .await
+}
+
+async fn copy_upsert(
+    client: &mut tokio_postgres::Client,
+    rows: &[NewObservation],
+    rejected: &[NewQuarantine],
+) -> Result<(u64, u64), tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    let sink = tx
+        .copy_in("COPY obs_staging (commodity_id, source_id, date, value, unit, fetched_at, run_id) FROM STDIN BINARY")
+        .await?;
+    let mut writer = pin!(BinaryCopyInWriter::new(
+        sink,
+        &[
+            Type::INT4,
+            Type::INT4,
+            Type::DATE,
+            Type::NUMERIC,
+            Type::TEXT,
+            Type::TIMESTAMPTZ,
+            Type::INT8
+        ],
+    ));
+    for r in rows {
+        let value = r.value.0.as_decimal();
+        writer
+            .as_mut()
+            .write(&[
+                &r.commodity_id,
+                &r.source_id,
+                &r.date,
+                &value,
+                &r.unit,
+                &r.fetched_at.0,
+                &r.run_id,
+            ])
+            .await?;
+    }
+    writer.finish().await?;
+    // Staging rows are already sorted by key, the order the upsert takes its row locks in.
+    let counts = tx
+        .query_one(
+            "WITH up AS ( \
+               INSERT INTO observations (commodity_id, source_id, date, value, unit, fetched_at, run_id) \
+               SELECT commodity_id, source_id, date, value, unit, fetched_at, run_id FROM obs_staging \
+               ON CONFLICT (commodity_id, source_id, date) DO UPDATE \
+                 SET value = EXCLUDED.value, unit = EXCLUDED.unit, \
+                     fetched_at = EXCLUDED.fetched_at, run_id = EXCLUDED.run_id \
+                 WHERE observations.value <> EXCLUDED.value \
+               RETURNING (xmax = 0) AS inserted) \
+             SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up",
+            &[],
+        )
+        .await?;
+    if !rejected.is_empty() {
+        let sink = tx
+            .copy_in(
+                "COPY quarantine (run_id, commodity_id, source_id, date, raw_value, rule, reason, quarantined_at) \
+                 FROM STDIN BINARY",
+            )
+            .await?;
+        let mut writer = pin!(BinaryCopyInWriter::new(
+            sink,
+            &[
+                Type::INT8,
+                Type::INT4,
+                Type::INT4,
+                Type::DATE,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TIMESTAMPTZ
+            ],
+        ));
+        for q in rejected {
+            writer
+                .as_mut()
+                .write(&[
+                    &q.run_id,
+                    &q.commodity_id,
+                    &q.source_id,
+                    &q.date,
+                    &q.raw_value,
+                    &q.rule,
+                    &q.reason,
+                    &q.quarantined_at.0,
+                ])
+                .await?;
+        }
+        writer.finish().await?;
+    }
+    tx.commit().await?;
+    let inserted: i64 = counts.get(0);
+    let changed: i64 = counts.get(1);
+    Ok((inserted as u64, changed as u64))
+}

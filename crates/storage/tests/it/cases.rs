@@ -1,0 +1,568 @@
+//! The cases, written once, run on both backends.
+
+use chrono::{TimeZone, Utc};
+use energy_core::{
+    CommodityCode, Counts, ModeKind, Price, Rejection, RunReport, RunStatus, SourceId, Trigger,
+};
+use energy_storage::{ExportFilter, PG_COPY_THRESHOLD, RunStart, StoreError, WriteCounts};
+
+use crate::support::{TestDb, obs, series};
+
+fn code(c: &str) -> CommodityCode {
+    CommodityCode::new(c).unwrap()
+}
+
+fn src(s: &str) -> SourceId {
+    SourceId::new(s).unwrap()
+}
+
+pub async fn migrations_are_idempotent_and_every_down_reverses_its_up(db: &TestDb) {
+    let before = db.store.table_names().await.unwrap();
+    assert!(
+        before.iter().any(|t| t.ends_with(":observations")),
+        "{before:?}"
+    );
+    // opening again applies nothing and keeps the data
+    db.store
+        .upsert(None, &[obs("WTI", "eia", "2020-04-20", "-36.98")])
+        .await
+        .unwrap();
+    let again = energy_storage::Store::open(&db.url).await.unwrap();
+    assert_eq!(again.table_names().await.unwrap(), before);
+    assert_eq!(
+        again
+            .count_observations(&ExportFilter::default())
+            .await
+            .unwrap(),
+        1
+    );
+    // every down.sql undoes its up.sql: nothing of the schema is left, and up rebuilds it
+    let (after_down, after_up) = db.store.redo_all_migrations_for_test().await.unwrap();
+    assert!(
+        after_down.is_empty(),
+        "left behind by down.sql: {after_down:?}"
+    );
+    assert_eq!(after_up, before);
+}
+
+pub async fn writing_the_same_batch_twice_reports_the_second_as_unchanged(db: &TestDb) {
+    let batch = series("WTI", "eia", 300, 0);
+    let first = db.store.upsert(None, &batch).await.unwrap();
+    assert_eq!(
+        first,
+        WriteCounts {
+            inserted: 300,
+            changed: 0,
+            unchanged: 0,
+            quarantined: 0
+        }
+    );
+    let second = db.store.upsert(None, &batch).await.unwrap();
+    assert_eq!(
+        second,
+        WriteCounts {
+            inserted: 0,
+            changed: 0,
+            unchanged: 300,
+            quarantined: 0
+        }
+    );
+    assert_eq!(
+        db.store
+            .count_observations(&ExportFilter::default())
+            .await
+            .unwrap(),
+        300
+    );
+    assert!(
+        db.store
+            .revisions(&code("WTI"), &src("eia"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn changed_value_is_counted_and_the_previous_one_kept_in_revisions(db: &TestDb) {
+    let run = db.store.start_run(&start("r-rev")).await.unwrap();
+    db.store
+        .upsert(
+            None,
+            &[
+                obs("BRENT", "fred", "2024-07-03", "86.9"),
+                obs("BRENT", "fred", "2024-07-05", "87.1"),
+            ],
+        )
+        .await
+        .unwrap();
+    let counts = db
+        .store
+        .upsert(
+            Some(run),
+            &[
+                obs("BRENT", "fred", "2024-07-03", "86.90"), // same number, other spelling
+                obs("BRENT", "fred", "2024-07-05", "87.25"), // revised
+                obs("BRENT", "fred", "2024-07-08", "85.5"),  // new
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        WriteCounts {
+            inserted: 1,
+            changed: 1,
+            unchanged: 1,
+            quarantined: 0
+        }
+    );
+    let revs = db
+        .store
+        .revisions(&code("BRENT"), &src("fred"))
+        .await
+        .unwrap();
+    assert_eq!(revs.len(), 1);
+    assert_eq!(revs[0].date.to_string(), "2024-07-05");
+    assert_eq!(revs[0].old_value.to_string(), "87.1");
+    assert_eq!(revs[0].new_value.to_string(), "87.25");
+    assert_eq!(revs[0].replaced_by_run, Some(run));
+    let latest = db
+        .store
+        .recent_values(&code("BRENT"), &src("fred"), None, 10)
+        .await
+        .unwrap();
+    assert_eq!(latest[1].1.to_string(), "87.25");
+}
+
+/// On PostgreSQL batches above the threshold take the COPY path; the counts must not differ.
+pub async fn large_batches_count_like_small_ones(db: &TestDb) {
+    let n = PG_COPY_THRESHOLD + 500;
+    let mut batch = series("NATGAS", "yahoo", n, 0);
+    assert_eq!(
+        db.store.upsert(None, &batch).await.unwrap().inserted,
+        n as u64
+    );
+    // change every 10th value, add 100 new rows
+    for (i, o) in batch.iter_mut().enumerate() {
+        if i % 10 == 0 {
+            o.value = Price::parse(&format!("{}.5", 1000 + i)).unwrap();
+        }
+    }
+    batch.extend(series("NATGAS", "yahoo", 100, n));
+    let counts = db.store.upsert(None, &batch).await.unwrap();
+    let changed = n.div_ceil(10) as u64;
+    assert_eq!(
+        counts,
+        WriteCounts {
+            inserted: 100,
+            changed,
+            unchanged: n as u64 - changed,
+            quarantined: 0
+        }
+    );
+    assert_eq!(
+        db.store
+            .revisions(&code("NATGAS"), &src("yahoo"))
+            .await
+            .unwrap()
+            .len() as u64,
+        changed
+    );
+    // quarantine alongside a large batch, in the same transaction
+    let rej = vec![rejection("NATGAS", "yahoo", "1990-01-01", "NaN", "non_finite"); 3];
+    let counts = db.store.write_batch(None, &batch, &rej).await.unwrap();
+    assert_eq!(counts.quarantined, 3);
+    assert_eq!(counts.unchanged, batch.len() as u64);
+    assert_eq!(db.store.quarantined(None).await.unwrap().len(), 3);
+}
+
+pub async fn concurrent_overlapping_writers_both_succeed_without_duplicates(db: &TestDb) {
+    for size in [400, PG_COPY_THRESHOLD + 1000] {
+        let commodity = if size == 400 { "WTI" } else { "BRENT" };
+        let a = series(commodity, "eia", size, 0);
+        let b = series(commodity, "eia", size, size / 2);
+        let (s1, s2) = (db.store.clone(), db.store.clone());
+        let t1 = tokio::spawn(async move { s1.upsert(None, &a).await });
+        let t2 = tokio::spawn(async move { s2.upsert(None, &b).await });
+        let (r1, r2) = (t1.await.unwrap().unwrap(), t2.await.unwrap().unwrap());
+        // the overlap is inserted by one writer and unchanged for the other
+        assert_eq!(
+            r1.inserted + r2.inserted,
+            (size + size / 2) as u64,
+            "{r1:?} {r2:?}"
+        );
+        assert_eq!(
+            r1.unchanged + r2.unchanged,
+            (size / 2) as u64,
+            "{r1:?} {r2:?}"
+        );
+        let filter = ExportFilter {
+            commodities: vec![code(commodity)],
+            ..Default::default()
+        };
+        assert_eq!(
+            db.store.count_observations(&filter).await.unwrap(),
+            (size + size / 2) as u64
+        );
+    }
+}
+
+pub async fn values_round_trip_exactly(db: &TestDb) {
+    let values = [
+        "-36.98",
+        "0.1",
+        "145.31",
+        "1518.1",
+        "0.000001",
+        "123456789012.123456",
+    ];
+    let rows: Vec<_> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| obs("WTI", "eia", &format!("2020-04-{:02}", 20 + i), v))
+        .collect();
+    db.store.upsert(None, &rows).await.unwrap();
+    let mut back = Vec::new();
+    db.store
+        .export(&ExportFilter::default(), |o| {
+            back.push(o.value.to_string());
+            Ok::<_, ()>(())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(back, values);
+    // also through the bulk path
+    let mut big = series("BRENT", "eia", PG_COPY_THRESHOLD, 0);
+    for (i, v) in values.iter().enumerate() {
+        big[i].value = Price::parse(v).unwrap();
+    }
+    db.store.upsert(None, &big).await.unwrap();
+    let recent = db
+        .store
+        .recent_values(
+            &code("BRENT"),
+            &src("eia"),
+            Some(big[values.len()].date),
+            100,
+        )
+        .await
+        .unwrap();
+    let mut got: Vec<String> = recent.iter().map(|(_, p)| p.to_string()).collect();
+    got.reverse();
+    assert_eq!(got, values);
+}
+
+pub async fn repeated_key_in_one_batch_keeps_the_last_value(db: &TestDb) {
+    let counts = db
+        .store
+        .upsert(
+            None,
+            &[
+                obs("WTI", "fred", "2025-11-24", "58.8"),
+                obs("WTI", "fred", "2025-11-24", "58.84"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        WriteCounts {
+            inserted: 1,
+            changed: 0,
+            unchanged: 1,
+            quarantined: 0
+        }
+    );
+    let v = db
+        .store
+        .recent_values(&code("WTI"), &src("fred"), None, 5)
+        .await
+        .unwrap();
+    assert_eq!(v.len(), 1);
+    assert_eq!(v[0].1.to_string(), "58.84");
+}
+
+fn rejection(c: &str, s: &str, date: &str, raw: &str, rule: &str) -> Rejection {
+    Rejection {
+        commodity: code(c),
+        source: src(s),
+        date: date.parse().unwrap(),
+        raw_value: raw.into(),
+        rule: rule.into(),
+        reason: format!("{rule}: {raw}"),
+    }
+}
+
+pub async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
+    let run = db.store.start_run(&start("r-q")).await.unwrap();
+    let counts = db
+        .store
+        .write_batch(
+            Some(run),
+            &[obs("WTI", "yahoo", "2026-01-05", "57.1")],
+            &[rejection(
+                "WTI",
+                "yahoo",
+                "2026-01-06",
+                "9999",
+                "plausible_range",
+            )],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        WriteCounts {
+            inserted: 1,
+            changed: 0,
+            unchanged: 0,
+            quarantined: 1
+        }
+    );
+    let q = db.store.quarantined(Some(run)).await.unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!(
+        (q[0].rule.as_str(), q[0].raw_value.as_str()),
+        ("plausible_range", "9999")
+    );
+    assert_eq!(q[0].reason, "plausible_range: 9999");
+    assert_eq!(q[0].run, Some(run));
+    assert_eq!(q[0].date.to_string(), "2026-01-06");
+}
+
+pub async fn unregistered_commodity_fails_the_whole_batch(db: &TestDb) {
+    let mut batch = vec![obs("WTI", "eia", "2026-01-02", "61.2")];
+    batch.push(obs("COAL", "eia", "2026-01-02", "100"));
+    let err = db.store.upsert(None, &batch).await.unwrap_err();
+    assert!(matches!(err, StoreError::NotRegistered { .. }), "{err}");
+    assert!(err.to_string().contains("COAL"), "{err}");
+    assert_eq!(
+        db.store
+            .count_observations(&ExportFilter::default())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+pub async fn latest_date_and_freshness_follow_the_newest_row(db: &TestDb) {
+    assert_eq!(
+        db.store
+            .latest_date(&code("WTI"), &src("eia"))
+            .await
+            .unwrap(),
+        None
+    );
+    db.store
+        .upsert(
+            None,
+            &[
+                obs("WTI", "eia", "2026-08-17", "63.4"),
+                obs("WTI", "eia", "2026-08-18", "63.1"),
+                obs("NATGAS", "fred", "2026-08-14", "2.9"),
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        db.store
+            .latest_date(&code("WTI"), &src("eia"))
+            .await
+            .unwrap(),
+        Some("2026-08-18".parse().unwrap())
+    );
+    assert_eq!(
+        db.store
+            .latest_date(&code("COAL"), &src("eia"))
+            .await
+            .unwrap(),
+        None
+    );
+    let f = db.store.freshness().await.unwrap();
+    let summary: Vec<String> = f
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} {} {}",
+                s.commodity, s.source, s.latest_date, s.latest_value
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        ["NATGAS fred 2026-08-14 2.9", "WTI eia 2026-08-18 63.1"]
+    );
+}
+
+pub async fn recent_values_come_newest_first_before_a_date(db: &TestDb) {
+    db.store
+        .upsert(None, &series("WTI", "eia", 50, 0))
+        .await
+        .unwrap();
+    let before = "1990-01-31".parse().unwrap();
+    let v = db
+        .store
+        .recent_values(&code("WTI"), &src("eia"), Some(before), 5)
+        .await
+        .unwrap();
+    let dates: Vec<String> = v.iter().map(|(d, _)| d.to_string()).collect();
+    assert_eq!(
+        dates,
+        [
+            "1990-01-30",
+            "1990-01-29",
+            "1990-01-28",
+            "1990-01-27",
+            "1990-01-26"
+        ]
+    );
+}
+
+pub async fn export_streams_every_matching_row_in_key_order(db: &TestDb) {
+    // more than two pages of 10,000
+    db.store
+        .upsert(None, &series("WTI", "eia", 12_000, 0))
+        .await
+        .unwrap();
+    db.store
+        .upsert(None, &series("WTI", "fred", 11_000, 0))
+        .await
+        .unwrap();
+    db.store
+        .upsert(None, &series("BRENT", "eia", 100, 0))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    let n = db
+        .store
+        .export(&ExportFilter::default(), |o| {
+            seen.push((o.commodity.to_string(), o.source.to_string(), o.date));
+            Ok::<_, ()>(())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(n, 23_100);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| (&a.0 != "WTI", &a.1, a.2).cmp(&(&b.0 != "WTI", &b.1, b.2)));
+    assert_eq!(seen, sorted, "export is not in key order");
+    assert!(
+        seen.windows(2).all(|w| w[0] != w[1]),
+        "duplicate rows in export"
+    );
+    let filter = ExportFilter {
+        commodities: vec![code("WTI")],
+        sources: vec![src("fred")],
+        start: Some("1990-02-01".parse().unwrap()),
+        end: Some("1990-02-28".parse().unwrap()),
+    };
+    assert_eq!(db.store.count_observations(&filter).await.unwrap(), 28);
+    let none = ExportFilter {
+        commodities: vec![code("COAL")],
+        ..Default::default()
+    };
+    assert_eq!(db.store.count_observations(&none).await.unwrap(), 0);
+    // a sink error stops the export
+    let mut taken = 0;
+    let stopped = db
+        .store
+        .export(&ExportFilter::default(), |_| {
+            taken += 1;
+            if taken == 3 { Err("enough") } else { Ok(()) }
+        })
+        .await
+        .unwrap();
+    assert_eq!(stopped, Err("enough"));
+}
+
+fn start(uuid: &str) -> RunStart {
+    RunStart {
+        uuid: uuid.into(),
+        trigger: Trigger::Manual,
+        mode: ModeKind::Incremental,
+        scheduled_for: None,
+        started_at: Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap(),
+        host: "test-host".into(),
+        pid: 4242,
+    }
+}
+
+pub async fn run_ledger_records_start_finish_and_interruption(db: &TestDb) {
+    let a = db.store.start_run(&start("run-a")).await.unwrap();
+    let mut scheduled = start("run-b");
+    scheduled.trigger = Trigger::Schedule;
+    scheduled.scheduled_for = Some(Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap());
+    let b = db.store.start_run(&scheduled).await.unwrap();
+    assert_eq!(db.store.running_runs().await.unwrap().len(), 2);
+
+    let report = RunReport {
+        run_id: "run-a".into(),
+        trigger: Trigger::Manual,
+        scheduled_for: None,
+        mode: ModeKind::Incremental,
+        status: RunStatus::Partial,
+        started_at: start("run-a").started_at,
+        finished_at: Some(Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 2).unwrap()),
+        duration_seconds: 2.0,
+        window: None,
+        sources: vec![],
+        counts: Counts {
+            fetched: 10,
+            stored: 7,
+            unchanged: 2,
+            rejected: 1,
+        },
+        notifications: vec![],
+        error: None,
+    };
+    db.store.finish_run(a, &report).await.unwrap();
+    assert!(db.store.mark_run_interrupted(b, Utc::now()).await.unwrap());
+    assert!(
+        !db.store.mark_run_interrupted(b, Utc::now()).await.unwrap(),
+        "only a running run is interrupted"
+    );
+    assert!(db.store.running_runs().await.unwrap().is_empty());
+
+    let history = db.store.recent_runs(10).await.unwrap();
+    assert_eq!(
+        history.iter().map(|r| r.uuid.as_str()).collect::<Vec<_>>(),
+        ["run-b", "run-a"]
+    );
+    assert_eq!(history[0].status, RunStatus::Interrupted);
+    assert_eq!(history[0].trigger, Trigger::Schedule);
+    assert_eq!(history[0].scheduled_for, scheduled.scheduled_for);
+    assert_eq!(history[1].status, RunStatus::Partial);
+    assert_eq!(history[1].counts.stored, 7);
+    assert_eq!(history[1].report.as_ref(), Some(&report));
+    assert_eq!(
+        (history[1].host.as_str(), history[1].pid),
+        ("test-host", 4242)
+    );
+    assert_eq!(db.store.recent_runs(1).await.unwrap().len(), 1);
+}
+
+pub async fn health_names_backend_and_version(db: &TestDb) {
+    let h = db.store.health().await;
+    assert!(h.healthy, "{h:?}");
+    if db.is_postgres() {
+        assert_eq!(h.backend, "postgres");
+        assert!(
+            h.server_version
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("PostgreSQL"),
+            "{h:?}"
+        );
+        assert!(h.message.contains("PostgreSQL"), "{h:?}");
+    } else {
+        assert_eq!(h.backend, "sqlite");
+        assert!(
+            h.server_version
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("SQLite 3."),
+            "{h:?}"
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! A database that is not there, or goes away: clear errors naming it (password redacted), and
+//! nothing half-written.
+
+use std::time::Duration;
+
+use energy_storage::{DatabaseUrl, ExportFilter, Store, StoreError};
+use tokio::{
+    io::copy_bidirectional,
+    net::{TcpListener, TcpStream},
+    sync::watch,
+};
+
+use crate::support::{TestDb, obs, postgres_url, register_defaults, series};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_postgres_is_named_with_the_password_redacted() {
+    // a port nothing listens on
+    let port = TcpListener::bind("127.0.0.1:0")
+        .await
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url =
+        DatabaseUrl::parse(&format!("postgres://app:hunter2@127.0.0.1:{port}/prices")).unwrap();
+    let err = Store::open(&url).await.unwrap_err();
+    assert!(err.is_unavailable(), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("postgres://app:***@127.0.0.1:{port}/prices")),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("DATABASE_URL"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_file_that_cannot_be_created_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "a file where a directory should be").unwrap();
+    let url =
+        DatabaseUrl::parse(&format!("sqlite://{}/sub/pipeline.db", blocker.display())).unwrap();
+    let err = Store::open(&url).await.unwrap_err();
+    assert!(matches!(err, StoreError::CreateDir { .. }), "{err:?}");
+    assert!(err.to_string().contains("not-a-dir"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_file_that_is_not_a_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("garbage.db");
+    std::fs::write(&path, vec![0x42u8; 8192]).unwrap();
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+    let err = Store::open(&url).await.unwrap_err();
+    assert!(err.to_string().contains("garbage.db"), "{err}");
+}
+
+/// A TCP relay in front of PostgreSQL that can be cut, to make the database "go away".
+async fn relay(target: String) -> (u16, watch::Sender<bool>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (cut, cut_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                return;
+            };
+            let mut rx = cut_rx.clone();
+            if *rx.borrow() {
+                continue; // refuse new connections once cut
+            }
+            let target = target.clone();
+            tokio::spawn(async move {
+                let Ok(mut outbound) = TcpStream::connect(&target).await else {
+                    return;
+                };
+                tokio::select! {
+                    _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    _ = rx.wait_for(|cut| *cut) => {}
+                }
+            });
+        }
+    });
+    (port, cut)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_that_goes_away_mid_session_gives_a_clear_error_and_keeps_committed_rows() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let base = postgres_url().unwrap();
+    let parsed = url::Url::parse(&base).unwrap();
+    let target = format!(
+        "{}:{}",
+        parsed.host_str().unwrap(),
+        parsed.port().unwrap_or(5432)
+    );
+    let (port, cut) = relay(target).await;
+    let mut via = url::Url::parse(db.url.expose()).unwrap();
+    via.set_port(Some(port)).unwrap();
+    let _ = via.set_password(Some("s3cret"));
+    let url = DatabaseUrl::parse(via.as_str()).unwrap();
+    let store = Store::open(&url).await.unwrap();
+    register_defaults(&store).await;
+    store
+        .upsert(None, &[obs("WTI", "eia", "2026-01-02", "61.2")])
+        .await
+        .unwrap();
+
+    cut.send(true).unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    for batch in [series("WTI", "fred", 10, 0), series("WTI", "fred", 3000, 0)] {
+        let err = store.upsert(None, &batch).await.unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+        assert!(!text.contains("s3cret"), "{text}");
+        assert!(err.is_unavailable(), "{err:?}");
+    }
+    // what was committed before is still there, and nothing of the failed batches
+    assert_eq!(
+        db.store
+            .count_observations(&ExportFilter::default())
+            .await
+            .unwrap(),
+        1
+    );
+    db.drop_schema().await;
+}

@@ -1,0 +1,48 @@
+//! The storage test suite: every case runs against SQLite (a temporary file per test) and
+//! against PostgreSQL (a fresh schema per test on `TEST_DATABASE_URL`), in parallel.
+
+mod cases;
+mod failures;
+mod support;
+
+/// Expands each case into `sqlite::<case>` and `postgres::<case>` tests with the same body.
+macro_rules! on_both_backends {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let db = crate::support::TestDb::sqlite().await;
+                    crate::cases::$case(&db).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = crate::support::TestDb::postgres().await else { return };
+                    crate::cases::$case(&db).await;
+                    db.drop_schema().await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    migrations_are_idempotent_and_every_down_reverses_its_up,
+    writing_the_same_batch_twice_reports_the_second_as_unchanged,
+    changed_value_is_counted_and_the_previous_one_kept_in_revisions,
+    large_batches_count_like_small_ones,
+    concurrent_overlapping_writers_both_succeed_without_duplicates,
+    values_round_trip_exactly,
+    repeated_key_in_one_batch_keeps_the_last_value,
+    quarantined_rows_keep_rule_reason_and_run,
+    unregistered_commodity_fails_the_whole_batch,
+    latest_date_and_freshness_follow_the_newest_row,
+    recent_values_come_newest_first_before_a_date,
+    export_streams_every_matching_row_in_key_order,
+    run_ledger_records_start_finish_and_interruption,
+    health_names_backend_and_version,
+);

@@ -1,0 +1,9 @@
+DROP TABLE scheduler_instances;
+DROP TABLE schedule_fires;
+DROP TABLE quarantine;
+DROP TRIGGER observations_revision;
+DROP TABLE revisions;
+DROP TABLE observations;
+DROP TABLE runs;
+DROP TABLE sources;
+DROP TABLE commodities;
