@@ -20,6 +20,8 @@ tasks:
                            (or uses $TEST_DATABASE_URL) and always stops it
   lint                     cargo fmt --check and cargo clippy --all-targets -D warnings
   tidy                     check that crates depend only on the layers below them
+  bench [storage]          release-build benchmarks against a throwaway PostgreSQL
+                           (fsync on) and SQLite; prints Markdown tables
   pg                       start a throwaway PostgreSQL and wait (Ctrl-C stops it)";
 
 fn main() -> ExitCode {
@@ -33,6 +35,7 @@ fn main() -> ExitCode {
             tidy::check(&workspace_root()).map(|()| println!("tidy: crate layering OK"))
         }
         Some("pg") => pg_forever(),
+        Some("bench") => bench(&rest),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())
@@ -115,6 +118,36 @@ fn test(extra: &[String]) -> Result<()> {
             run(&mut cmd)
         }
     }
+}
+
+fn bench(which: &[String]) -> Result<()> {
+    const ALL: [&str; 1] = ["storage"];
+    let chosen: Vec<&str> = if which.is_empty() {
+        ALL.to_vec()
+    } else {
+        which.iter().map(String::as_str).collect()
+    };
+    if let Some(bad) = chosen.iter().find(|b| !ALL.contains(b)) {
+        bail!("unknown benchmark `{bad}`; known: {}", ALL.join(", "));
+    }
+    survive_ctrl_c();
+    let cluster = pg::Cluster::start_durable()?
+        .ok_or_else(|| anyhow::anyhow!("the benchmarks need PostgreSQL\n{}", pg::install_help()))?;
+    eprintln!(
+        "xtask: benchmark PostgreSQL {} (default durability settings) at {}",
+        cluster.version, cluster.url
+    );
+    for b in chosen {
+        let package = match b {
+            "storage" => "energy-storage",
+            _ => unreachable!("checked above"),
+        };
+        run(cargo()
+            .args(["bench", "--package", package, "--bench", b])
+            .env("BENCH_DATABASE_URL", &cluster.url)
+            .env("BENCH_PSQL", cluster.tool("psql")))?;
+    }
+    Ok(())
 }
 
 fn lint() -> Result<()> {

@@ -112,8 +112,28 @@ fn free_port() -> Result<u16> {
 }
 
 impl Cluster {
-    /// Starts a cluster, or returns `None` when no PostgreSQL binaries are installed.
+    /// Starts a cluster tuned for tests (no fsync), or returns `None` when no PostgreSQL
+    /// binaries are installed.
     pub fn start() -> Result<Option<Self>> {
+        Self::start_with("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+    }
+
+    /// Starts a cluster with PostgreSQL's default durability, for benchmarks.
+    pub fn start_durable() -> Result<Option<Self>> {
+        Self::start_with("")
+    }
+
+    /// Path of a client tool (psql, …) next to the server binaries.
+    pub fn tool(&self, name: &str) -> PathBuf {
+        let local = self.bin.join(name);
+        if local.is_file() {
+            local
+        } else {
+            PathBuf::from(name)
+        }
+    }
+
+    fn start_with(settings: &str) -> Result<Option<Self>> {
         let Some(bin) = find_bin_dir() else {
             return Ok(None);
         };
@@ -160,7 +180,7 @@ impl Cluster {
             .run_ok("initdb")?;
         let port = free_port()?;
         let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 {settings}",
             cluster.dir.display()
         );
         cluster

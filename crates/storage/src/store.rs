@@ -124,7 +124,26 @@ impl Store {
     pub async fn open(url: &DatabaseUrl) -> Result<Self, StoreError> {
         let db = match url.backend() {
             Backend::Postgres => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url.expose());
+                let mut config = ManagerConfig::<AsyncPgConnection>::default();
+                config.custom_setup = Box::new(|target| {
+                    Box::pin(async move {
+                        let mut conn = AsyncPgConnection::establish(target).await?;
+                        // Every query of the store is a handful of index lookups; JIT compiling
+                        // them (triggered by the planner's guesses about tiny tables) costs
+                        // tens of milliseconds and gains nothing.
+                        diesel_async::SimpleAsyncConnection::batch_execute(
+                            &mut conn,
+                            "SET jit = off",
+                        )
+                        .await
+                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                        Ok(conn)
+                    })
+                });
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+                    url.expose(),
+                    config,
+                );
                 Db::Pg(
                     Pool::builder(manager)
                         .max_size(8)

@@ -37,9 +37,11 @@ CREATE INDEX runs_by_start ON runs (started_at DESC);
 CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
 
 -- The prices, exactly as published, keyed on (commodity, source, market date).
+-- No foreign keys on the ids: the store is the only writer and resolves them from the catalog,
+-- and per-row foreign-key checks would halve bulk-load speed.
 CREATE TABLE observations (
-    commodity_id INTEGER NOT NULL REFERENCES commodities (id),
-    source_id    INTEGER NOT NULL REFERENCES sources (id),
+    commodity_id INTEGER NOT NULL,
+    source_id    INTEGER NOT NULL,
     date         DATE NOT NULL,
     value        NUMERIC NOT NULL,
     unit         TEXT NOT NULL,

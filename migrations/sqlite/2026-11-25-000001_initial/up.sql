@@ -37,8 +37,8 @@ CREATE INDEX runs_by_start ON runs (started_at DESC);
 CREATE INDEX runs_running ON runs (status) WHERE status = 'running';
 
 CREATE TABLE observations (
-    commodity_id INTEGER NOT NULL REFERENCES commodities (id),
-    source_id    INTEGER NOT NULL REFERENCES sources (id),
+    commodity_id INTEGER NOT NULL,
+    source_id    INTEGER NOT NULL,
     date         DATE NOT NULL,
     value        TEXT NOT NULL,
     unit         TEXT NOT NULL,
