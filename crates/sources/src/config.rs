@@ -9,7 +9,7 @@ use url::Url;
 use crate::registry::{PROVIDERS, provider_info};
 
 /// Settings of one provider (`sources.<name>`). Keys left out take the provider's defaults.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProviderConfig {
     /// Whether runs fetch from this provider.
     pub enabled: bool,
@@ -17,6 +17,12 @@ pub struct ProviderConfig {
     pub base_url: Url,
     /// The provider's series id for each commodity code it should fetch.
     pub series: BTreeMap<CommodityCode, String>,
+    /// Time allowed for one HTTP attempt, body included.
+    pub timeout_seconds: f64,
+    /// Requests per second to this provider, at most.
+    pub requests_per_second: f64,
+    /// Responses larger than this are refused (a runaway body is an error, not an out-of-memory).
+    pub max_response_mb: f64,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -25,13 +31,16 @@ struct RawProvider {
     enabled: Option<bool>,
     base_url: Option<Url>,
     series: Option<BTreeMap<CommodityCode, String>>,
+    timeout_seconds: Option<f64>,
+    requests_per_second: Option<f64>,
+    max_response_mb: Option<f64>,
 }
 
 /// The `sources` section: every known provider, in the order of [`PROVIDERS`].
 ///
 /// A provider missing from the file keeps all its defaults; naming a provider this build does
 /// not know is an error.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "BTreeMap<String, RawProviderOrNull>")]
 pub struct SourcesConfig {
     providers: BTreeMap<SourceId, ProviderConfig>,
@@ -68,6 +77,11 @@ impl TryFrom<BTreeMap<String, RawProviderOrNull>> for SourcesConfig {
                         Some(s) => s,
                         None => default_series(info.series)?,
                     },
+                    timeout_seconds: given.timeout_seconds.unwrap_or(30.0),
+                    requests_per_second: given
+                        .requests_per_second
+                        .unwrap_or(info.requests_per_second),
+                    max_response_mb: given.max_response_mb.unwrap_or(64.0),
                 },
             );
         }
@@ -124,6 +138,35 @@ impl SourcesConfig {
     /// The environment variable holding `name`'s API key, if it needs one.
     pub fn api_key_env(name: &str) -> Option<&'static str> {
         provider_info(name).and_then(|p| p.api_key_env)
+    }
+
+    /// Problems with the values, each as (key below `sources`, message).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (name, p) in &self.providers {
+            let info = provider_info(name.as_str());
+            for (code, series) in &p.series {
+                if let Some(Err(e)) = info.map(|i| (i.check_series)(series)) {
+                    out.push((format!("{name}.series.{code}"), e));
+                }
+            }
+            if !(p.timeout_seconds.is_finite() && p.timeout_seconds > 0.0) {
+                out.push((
+                    format!("{name}.timeout_seconds"),
+                    "must be a number of seconds > 0".to_owned(),
+                ));
+            }
+            if !(p.requests_per_second.is_finite() && p.requests_per_second >= 0.0) {
+                out.push((
+                    format!("{name}.requests_per_second"),
+                    "must be >= 0 (0 = no limit)".to_owned(),
+                ));
+            }
+            if !(p.max_response_mb.is_finite() && p.max_response_mb > 0.0) {
+                out.push((format!("{name}.max_response_mb"), "must be > 0".to_owned()));
+            }
+        }
+        out
     }
 }
 

@@ -1,8 +1,215 @@
-//! Price providers. Each provider is one module; what they share (the configuration shape, and
-//! from the sources issue on, the HTTP layer) is written once here.
+//! Price providers behind one [`Source`] trait: the EIA Open Data API v2, FRED and the Yahoo
+//! Finance chart API. Each provider is one module; the HTTP layer they share (timeouts, retries,
+//! rate limits, size limits, key redaction) is written once in `http`.
+//!
+//! Sources are built from configuration with [`build_sources`] and handed to the orchestrator
+//! as `Arc<dyn Source>`; tests point `base_url` at a local server.
 
 mod config;
+mod eia;
+mod error;
+mod fred;
+mod http;
 mod registry;
+mod yahoo;
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use energy_core::{CommodityCode, DateWindow, Observation, Secret, SourceId};
 
 pub use config::{ProviderConfig, RetryConfig, SourcesConfig};
+pub use error::SourceError;
+pub use http::{BROWSER_USER_AGENT, HttpSettings, PIPELINE_USER_AGENT, redact_url};
 pub use registry::{PROVIDERS, ProviderInfo, provider_info};
+
+/// One series to fetch: which commodity, the provider's id for it, and the market dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesRequest {
+    pub commodity: CommodityCode,
+    /// The provider's series id, from `sources.<name>.series.<CODE>`.
+    pub series: String,
+    /// The unit observations are quoted in (the commodity's configured unit).
+    pub unit: String,
+    /// Inclusive range of market dates.
+    pub window: DateWindow,
+}
+
+/// A value the provider sent that is not a number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidValue {
+    pub date: NaiveDate,
+    /// The value as received.
+    pub raw: String,
+    pub reason: String,
+}
+
+/// What a provider returned for one series.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeriesData {
+    /// Observations inside the requested window, in date order.
+    pub observations: Vec<Observation>,
+    /// Days the provider listed without a value (FRED's ".", EIA's null, Yahoo's null bar).
+    pub missing: Vec<NaiveDate>,
+    /// Values that are not numbers, to be quarantined.
+    pub invalid: Vec<InvalidValue>,
+    /// HTTP requests it took (pages).
+    pub requests: u32,
+}
+
+/// A price provider.
+#[async_trait]
+pub trait Source: Send + Sync + fmt::Debug {
+    /// The provider's name, as in configuration and reports.
+    fn id(&self) -> &SourceId;
+
+    /// Fetches one series for a window of market dates.
+    async fn fetch(&self, request: &SeriesRequest) -> Result<SeriesData, SourceError>;
+}
+
+/// The time "now", injectable so that tests can fix it.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// What a provider's `build` gets.
+pub struct ProviderContext {
+    pub id: SourceId,
+    pub config: ProviderConfig,
+    pub key: Option<Secret>,
+    pub http: HttpSettings,
+    pub clock: Clock,
+}
+
+impl fmt::Debug for ProviderContext {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProviderContext")
+            .field("id", &self.id)
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One configured provider after building.
+#[derive(Debug, Clone)]
+pub enum BuiltSource {
+    Ready(Arc<dyn Source>),
+    /// Enabled but not usable (its API key is missing): runs report it as skipped.
+    Skipped {
+        id: SourceId,
+        reason: SourceError,
+    },
+    /// `enabled: false`.
+    Disabled(SourceId),
+}
+
+impl BuiltSource {
+    pub fn id(&self) -> &SourceId {
+        match self {
+            BuiltSource::Ready(s) => s.id(),
+            BuiltSource::Skipped { id, .. } | BuiltSource::Disabled(id) => id,
+        }
+    }
+}
+
+/// Builds every configured provider. `key` looks up a secret by environment-variable name
+/// (the configuration's secrets); `clock` is normally `Utc::now`.
+pub fn build_sources(
+    config: &SourcesConfig,
+    retry: &RetryConfig,
+    key: impl Fn(&str) -> Option<Secret>,
+    clock: Clock,
+) -> Vec<BuiltSource> {
+    let mut out = Vec::new();
+    for (id, provider) in config.iter() {
+        let Some(info) = provider_info(id.as_str()) else {
+            continue;
+        };
+        if !provider.enabled {
+            out.push(BuiltSource::Disabled(id.clone()));
+            continue;
+        }
+        let secret = info.api_key_env.and_then(&key);
+        if let (Some(variable), None) = (info.api_key_env, &secret) {
+            out.push(BuiltSource::Skipped {
+                id: id.clone(),
+                reason: SourceError::MissingKey {
+                    provider: id.clone(),
+                    variable,
+                },
+            });
+            continue;
+        }
+        let http = HttpSettings {
+            timeout: Duration::from_secs_f64(provider.timeout_seconds.max(0.001)),
+            connect_timeout: Duration::from_secs_f64(provider.timeout_seconds.clamp(0.001, 10.0)),
+            requests_per_second: provider.requests_per_second,
+            max_response_bytes: (provider.max_response_mb * 1024.0 * 1024.0) as u64,
+            user_agent: if info.name == "yahoo" {
+                BROWSER_USER_AGENT
+            } else {
+                PIPELINE_USER_AGENT
+            }
+            .to_owned(),
+            retry: retry.clone(),
+        };
+        let context = ProviderContext {
+            id: id.clone(),
+            config: provider.clone(),
+            key: secret,
+            http,
+            clock: clock.clone(),
+        };
+        match (info.build)(context) {
+            Ok(source) => out.push(BuiltSource::Ready(source)),
+            Err(reason) => out.push(BuiltSource::Skipped {
+                id: id.clone(),
+                reason,
+            }),
+        }
+    }
+    out
+}
+
+/// The system clock.
+pub fn system_clock() -> Clock {
+    Arc::new(Utc::now)
+}
+
+/// A base URL whose path ends with `/`, so that joining a relative path appends to it.
+pub(crate) fn with_trailing_slash(mut url: url::Url) -> url::Url {
+    if !url.path().ends_with('/') {
+        let path = format!("{}/", url.path());
+        url.set_path(&path);
+    }
+    url
+}
+
+/// Parses JSON, describing a failure (truncated, not JSON) in words.
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, String> {
+    serde_json::from_slice(body).map_err(|e| {
+        if e.is_eof() {
+            format!("truncated JSON ({e})")
+        } else {
+            format!("invalid JSON ({e})")
+        }
+    })
+}
+
+/// Helpers on date windows the providers share.
+pub(crate) trait DateWindowExt {
+    /// Unix seconds of `start` 00:00 UTC minus a day, and of `end` + 2 days: a UTC range that
+    /// surely covers the window's market days in any time zone.
+    fn padded_unix_range(&self) -> (i64, i64);
+}
+
+impl DateWindowExt for DateWindow {
+    fn padded_unix_range(&self) -> (i64, i64) {
+        let day = |d: NaiveDate| {
+            d.and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc()
+                .timestamp()
+        };
+        (day(self.start()) - 86_400, day(self.end()) + 2 * 86_400)
+    }
+}

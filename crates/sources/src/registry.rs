@@ -1,8 +1,12 @@
-//! The known providers: their names, defaults and the environment variable holding their key.
-//! Adding a provider adds one entry here and one module beside this one.
+//! The known providers: their names, defaults, the environment variable holding their key and
+//! how to build them. Adding a provider adds one entry here and one module beside this one.
+
+use std::sync::Arc;
+
+use crate::{ProviderContext, Source, SourceError, eia, fred, yahoo};
 
 /// Static facts about one provider.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct ProviderInfo {
     /// The provider's name in configuration and reports (`sources.<name>`).
     pub name: &'static str,
@@ -14,6 +18,12 @@ pub struct ProviderInfo {
     pub series: &'static [(&'static str, &'static str)],
     /// The environment variable that holds its API key, if it needs one.
     pub api_key_env: Option<&'static str>,
+    /// Default request rate limit.
+    pub requests_per_second: f64,
+    /// Checks one configured series id.
+    pub check_series: fn(&str) -> Result<(), String>,
+    /// Builds the source.
+    pub build: fn(ProviderContext) -> Result<Arc<dyn Source>, SourceError>,
 }
 
 /// Every provider this build knows, in display order.
@@ -28,6 +38,9 @@ pub const PROVIDERS: &[ProviderInfo] = &[
             ("NATGAS", "natural-gas/pri/fut:RNGWHHD"),
         ],
         api_key_env: Some("EIA_API_KEY"),
+        requests_per_second: 5.0,
+        check_series: eia::check_series,
+        build: eia::build,
     },
     ProviderInfo {
         name: "fred",
@@ -39,6 +52,9 @@ pub const PROVIDERS: &[ProviderInfo] = &[
             ("NATGAS", "DHHNGSP"),
         ],
         api_key_env: Some("FRED_API_KEY"),
+        requests_per_second: 2.0,
+        check_series: fred::check_series,
+        build: fred::build,
     },
     ProviderInfo {
         name: "yahoo",
@@ -46,6 +62,9 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         base_url: "https://query1.finance.yahoo.com",
         series: &[("WTI", "CL=F"), ("BRENT", "BZ=F"), ("NATGAS", "NG=F")],
         api_key_env: None,
+        requests_per_second: 1.0,
+        check_series: yahoo::check_series,
+        build: yahoo::build,
     },
 ];
 

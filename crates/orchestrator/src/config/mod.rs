@@ -320,6 +320,9 @@ impl Config {
         for (key, msg) in self.retry.problems() {
             out.push((format!("retry.{key}"), msg));
         }
+        for (key, msg) in self.sources.problems() {
+            out.push((format!("sources.{key}"), msg));
+        }
         for (name, provider) in self.sources.iter() {
             for (code, series) in &provider.series {
                 if !self.commodities.contains_key(code) {

@@ -1,0 +1,417 @@
+//! The EIA Open Data API v2: `/v2/{route}/data/` with `frequency=daily`, the series facet, the
+//! date window, explicit sorting, and pagination by `offset`/`length` until `response.total`.
+//! Values arrive as strings (older API versions sent numbers; both are accepted).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use energy_core::{Observation, Price, Secret, SourceId};
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::{
+    InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source, SourceError,
+    http::{Http, Reply},
+    parse_json, with_trailing_slash,
+};
+
+/// Rows per page: the API's maximum for JSON.
+const PAGE_SIZE: u64 = 5000;
+/// A full daily history is ~3 pages; anything near this is a server that never ends.
+const MAX_PAGES: u32 = 500;
+
+/// `route:SERIES`, e.g. `petroleum/pri/spt:RWTC`.
+pub(crate) fn check_series(s: &str) -> Result<(), String> {
+    let Some((route, series)) = s.rsplit_once(':') else {
+        return Err(format!(
+            "{s:?} is not ROUTE:SERIES (e.g. \"petroleum/pri/spt:RWTC\")"
+        ));
+    };
+    let route_ok = !route.is_empty()
+        && !route.starts_with('/')
+        && !route.ends_with('/')
+        && route
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_'));
+    let series_ok = !series.is_empty()
+        && series
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if route_ok && series_ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not ROUTE:SERIES (e.g. \"petroleum/pri/spt:RWTC\")"
+        ))
+    }
+}
+
+pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError> {
+    let key = ctx.key.ok_or(SourceError::MissingKey {
+        provider: ctx.id.clone(),
+        variable: "EIA_API_KEY",
+    })?;
+    let base = with_trailing_slash(ctx.config.base_url);
+    let http = Http::new(ctx.id.clone(), &base, ctx.http, vec![key.clone()])?;
+    Ok(Arc::new(Eia {
+        id: ctx.id,
+        http,
+        base,
+        key,
+    }))
+}
+
+#[derive(Debug)]
+struct Eia {
+    id: SourceId,
+    http: Http,
+    base: Url,
+    key: Secret,
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    response: Option<Body>,
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Body {
+    total: Option<Value>,
+    frequency: Option<String>,
+    #[serde(default)]
+    data: Vec<Row>,
+    #[serde(default)]
+    warnings: Vec<Warning>,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    period: String,
+    series: Option<String>,
+    value: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Warning {
+    warning: Option<String>,
+    description: Option<String>,
+}
+
+struct Page {
+    total: u64,
+    rows: Vec<Row>,
+}
+
+impl Eia {
+    fn url(
+        &self,
+        route: &str,
+        series: &str,
+        window: Option<(NaiveDate, NaiveDate)>,
+        offset: u64,
+        length: u64,
+    ) -> Url {
+        let mut url = self
+            .base
+            .join(&format!("v2/{route}/data/"))
+            .expect("route checked by check_series");
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("api_key", self.key.expose())
+                .append_pair("frequency", "daily")
+                .append_pair("data[0]", "value")
+                .append_pair("facets[series][]", series);
+            if let Some((start, end)) = window {
+                q.append_pair("start", &start.to_string())
+                    .append_pair("end", &end.to_string());
+            }
+            q.append_pair("sort[0][column]", "period")
+                .append_pair("sort[0][direction]", "asc")
+                .append_pair("offset", &offset.to_string())
+                .append_pair("length", &length.to_string());
+        }
+        url
+    }
+
+    fn malformed(&self, reply: &Reply, message: impl Into<String>) -> SourceError {
+        SourceError::Malformed {
+            provider: self.id.clone(),
+            url: reply.url.clone(),
+            message: message.into(),
+        }
+    }
+
+    /// Interprets one reply: a page of rows, or the typed error its status and body mean.
+    fn page(&self, reply: &Reply, series: &str) -> Result<Page, SourceError> {
+        let status = reply.status.as_u16();
+        if !reply.status.is_success() {
+            let (code, message) = error_text(&reply.body)
+                .unwrap_or_else(|| (String::new(), reply.snippet(&self.http)));
+            let message = self.http.scrub(&message);
+            return Err(match status {
+                401 | 403 if code == "OVER_RATE_LIMIT" => SourceError::RateLimited {
+                    provider: self.id.clone(),
+                    attempts: 1,
+                    retry_after: None,
+                },
+                401 | 403 => SourceError::Unauthorized {
+                    provider: self.id.clone(),
+                    variable: "EIA_API_KEY",
+                    message: if code.is_empty() {
+                        message
+                    } else {
+                        format!("{code}: {message}")
+                    },
+                },
+                404 => SourceError::UnknownSeries {
+                    provider: self.id.clone(),
+                    series: series.to_owned(),
+                    message,
+                },
+                _ => SourceError::BadRequest {
+                    provider: self.id.clone(),
+                    status,
+                    message,
+                },
+            });
+        }
+        if reply.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(self.malformed(reply, "empty body"));
+        }
+        if !reply.looks_like_json() {
+            return Err(self.malformed(
+                reply,
+                format!(
+                    "expected JSON, got {:?}: {}",
+                    reply.content_type,
+                    reply.snippet(&self.http)
+                ),
+            ));
+        }
+        let envelope: Envelope = parse_json(&reply.body).map_err(|e| self.malformed(reply, e))?;
+        if let Some(err) = envelope.error {
+            let message = self.http.scrub(&match &err {
+                Value::String(s) => s.clone(),
+                other => other
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("error")
+                    .to_owned(),
+            });
+            return Err(SourceError::BadRequest {
+                provider: self.id.clone(),
+                status,
+                message,
+            });
+        }
+        let body = envelope
+            .response
+            .ok_or_else(|| self.malformed(reply, "no `response` object"))?;
+        if let Some(freq) = body.frequency.as_deref().filter(|f| *f != "daily") {
+            return Err(self.malformed(
+                reply,
+                format!("expected daily data, got frequency {freq:?}"),
+            ));
+        }
+        for w in &body.warnings {
+            tracing::warn!(source = %self.id, warning = w.warning.as_deref().unwrap_or(""), description = w.description.as_deref().unwrap_or(""), "EIA warning");
+        }
+        let total = match &body.total {
+            Some(Value::String(s)) => s
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| self.malformed(reply, format!("`total` is {s:?}")))?,
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .ok_or_else(|| self.malformed(reply, format!("`total` is {n}")))?,
+            _ => return Err(self.malformed(reply, "no `total` in the response")),
+        };
+        Ok(Page {
+            total,
+            rows: body.data,
+        })
+    }
+}
+
+/// `(code, message)` of either EIA error envelope: `{"error":{"code","message"}}` (the
+/// gateway's) or `{"error":"…","code":400}` (the API's).
+fn error_text(body: &[u8]) -> Option<(String, String)> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    match v.get("error")? {
+        Value::String(s) => Some((String::new(), s.clone())),
+        Value::Object(o) => Some((
+            o.get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            o.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        )),
+        _ => None,
+    }
+}
+
+#[async_trait]
+impl Source for Eia {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+
+    async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
+        let (route, series) = req
+            .series
+            .rsplit_once(':')
+            .ok_or_else(|| SourceError::Config {
+                provider: self.id.clone(),
+                message: format!("series {:?} is not ROUTE:SERIES", req.series),
+            })?;
+        let window = (req.window.start(), req.window.end());
+        let mut out = SeriesData::default();
+        let mut offset = 0u64;
+        let total = loop {
+            let reply = self
+                .http
+                .get(&self.url(route, series, Some(window), offset, PAGE_SIZE))
+                .await?;
+            out.requests += 1;
+            let page = self.page(&reply, &req.series)?;
+            let total = page.total;
+            let received = page.rows.len() as u64;
+            for row in page.rows {
+                self.take_row(row, series, req, &mut out, &reply)?;
+            }
+            offset += received;
+            if received == 0 || offset >= total {
+                break total;
+            }
+            if out.requests >= MAX_PAGES {
+                return Err(self.malformed(
+                    &reply,
+                    format!("pagination did not end after {MAX_PAGES} pages"),
+                ));
+            }
+        };
+        if total == 0 {
+            // EIA answers 200 with no rows for a facet value it does not know: ask whether the
+            // series has any data at all before calling the window merely empty.
+            let reply = self.http.get(&self.url(route, series, None, 0, 1)).await?;
+            out.requests += 1;
+            if self.page(&reply, &req.series)?.total == 0 {
+                return Err(SourceError::UnknownSeries {
+                    provider: self.id.clone(),
+                    series: req.series.clone(),
+                    message: "the API returned no rows for this series at all".to_owned(),
+                });
+            }
+        }
+        out.observations.sort_by_key(|o| o.date);
+        Ok(out)
+    }
+}
+
+impl Eia {
+    fn take_row(
+        &self,
+        row: Row,
+        series: &str,
+        req: &SeriesRequest,
+        out: &mut SeriesData,
+        reply: &Reply,
+    ) -> Result<(), SourceError> {
+        if row.series.as_deref().is_some_and(|s| s != series) {
+            return Ok(()); // another series of the same route
+        }
+        let date = NaiveDate::parse_from_str(&row.period, "%Y-%m-%d").map_err(|_| {
+            self.malformed(
+                reply,
+                format!("period {:?} is not a daily date", row.period),
+            )
+        })?;
+        if !req.window.contains(date) {
+            return Ok(());
+        }
+        match row.value {
+            None | Some(Value::Null) => out.missing.push(date),
+            Some(Value::String(s)) if s.trim().is_empty() => out.missing.push(date),
+            Some(Value::String(s)) => match Price::parse(&s) {
+                Ok(p) => out.observations.push(Observation::new(
+                    req.commodity.clone(),
+                    self.id.clone(),
+                    date,
+                    p,
+                    req.unit.clone(),
+                )),
+                Err(_) => out.invalid.push(InvalidValue {
+                    date,
+                    raw: s,
+                    reason: "not a number".to_owned(),
+                }),
+            },
+            Some(Value::Number(n)) => match Price::parse(&n.to_string()) {
+                Ok(p) => out.observations.push(Observation::new(
+                    req.commodity.clone(),
+                    self.id.clone(),
+                    date,
+                    p,
+                    req.unit.clone(),
+                )),
+                Err(_) => out.invalid.push(InvalidValue {
+                    date,
+                    raw: n.to_string(),
+                    reason: "not a finite decimal".to_owned(),
+                }),
+            },
+            Some(other) => out.invalid.push(InvalidValue {
+                date,
+                raw: other.to_string(),
+                reason: "not a number".to_owned(),
+            }),
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn series_must_be_route_and_facet() {
+        assert!(check_series("petroleum/pri/spt:RWTC").is_ok());
+        assert!(check_series("natural-gas/pri/fut:RNGWHHD").is_ok());
+        for bad in [
+            "RWTC",
+            "petroleum/pri/spt:",
+            ":RWTC",
+            "/petroleum:RWTC",
+            "petroleum/pri/spt:RW TC",
+            "a?b:RWTC",
+        ] {
+            assert!(check_series(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn both_error_envelopes_are_read() {
+        let (code, msg) = error_text(
+            br#"{"error":{"code":"API_KEY_INVALID","message":"An invalid api_key was supplied."}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (code.as_str(), msg.as_str()),
+            ("API_KEY_INVALID", "An invalid api_key was supplied.")
+        );
+        let (code, msg) =
+            error_text(br#"{"error":"Invalid frequency 'hourly' provided.","code":400}"#).unwrap();
+        assert_eq!(
+            (code.as_str(), msg.as_str()),
+            ("", "Invalid frequency 'hourly' provided.")
+        );
+        assert!(error_text(b"<html>").is_none());
+    }
+}

@@ -1,0 +1,93 @@
+//! What can go wrong when fetching from a provider. Callers branch on the variant (skip, retry
+//! later, tell the operator to fix the configuration); messages never contain an API key.
+
+use std::time::Duration;
+
+use energy_core::SourceId;
+use thiserror::Error;
+
+/// A fetch that failed. Every message names the provider and says what to do.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum SourceError {
+    #[error("{provider}: no API key: set the environment variable {variable}")]
+    MissingKey {
+        provider: SourceId,
+        variable: &'static str,
+    },
+    #[error("{provider}: the API key was refused ({message}); check {variable}")]
+    Unauthorized {
+        provider: SourceId,
+        variable: &'static str,
+        message: String,
+    },
+    #[error("{provider}: unknown series `{series}` ({message}); check sources.{provider}.series")]
+    UnknownSeries {
+        provider: SourceId,
+        series: String,
+        message: String,
+    },
+    #[error("{provider}: no data for the requested dates ({message})")]
+    NoData { provider: SourceId, message: String },
+    #[error("{provider}: request rejected with HTTP {status}: {message}")]
+    BadRequest {
+        provider: SourceId,
+        status: u16,
+        message: String,
+    },
+    #[error(
+        "{provider}: rate limited (HTTP 429) after {attempts} attempts; try again later or lower sources.{provider}.requests_per_second"
+    )]
+    RateLimited {
+        provider: SourceId,
+        attempts: u32,
+        retry_after: Option<Duration>,
+    },
+    #[error("{provider}: provider unavailable after {attempts} attempts: {message}")]
+    Unavailable {
+        provider: SourceId,
+        attempts: u32,
+        message: String,
+    },
+    #[error("{provider}: timed out after {attempts} attempts of {seconds} s each ({url})")]
+    Timeout {
+        provider: SourceId,
+        attempts: u32,
+        seconds: f64,
+        url: String,
+    },
+    #[error("{provider}: malformed response from {url}: {message}")]
+    Malformed {
+        provider: SourceId,
+        url: String,
+        message: String,
+    },
+    #[error(
+        "{provider}: response from {url} is larger than the {limit_bytes}-byte limit; narrow the date window"
+    )]
+    TooLarge {
+        provider: SourceId,
+        url: String,
+        limit_bytes: u64,
+    },
+    #[error("{provider}: {message}")]
+    Config { provider: SourceId, message: String },
+}
+
+impl SourceError {
+    /// The provider the error is about.
+    pub fn source_id(&self) -> &SourceId {
+        match self {
+            SourceError::MissingKey { provider, .. }
+            | SourceError::Unauthorized { provider, .. }
+            | SourceError::UnknownSeries { provider, .. }
+            | SourceError::NoData { provider, .. }
+            | SourceError::BadRequest { provider, .. }
+            | SourceError::RateLimited { provider, .. }
+            | SourceError::Unavailable { provider, .. }
+            | SourceError::Timeout { provider, .. }
+            | SourceError::Malformed { provider, .. }
+            | SourceError::TooLarge { provider, .. }
+            | SourceError::Config { provider, .. } => provider,
+        }
+    }
+}

@@ -1,0 +1,273 @@
+//! FRED: `fred/series/observations` with `file_type=json` and the observation window. `"."`
+//! marks a day listed without a value (a holiday): counted as missing, neither stored nor
+//! rejected.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use energy_core::{Observation, Price, Secret, SourceId};
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::{
+    InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source, SourceError,
+    http::{Http, Reply},
+    parse_json, with_trailing_slash,
+};
+
+/// FRED's maximum page.
+const PAGE_SIZE: u64 = 100_000;
+const MAX_PAGES: u32 = 100;
+
+pub(crate) fn check_series(s: &str) -> Result<(), String> {
+    if !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(())
+    } else {
+        Err(format!(
+            "{s:?} is not a FRED series id (letters, digits and '_', e.g. \"DCOILWTICO\")"
+        ))
+    }
+}
+
+pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError> {
+    let key = ctx.key.ok_or(SourceError::MissingKey {
+        provider: ctx.id.clone(),
+        variable: "FRED_API_KEY",
+    })?;
+    let base = with_trailing_slash(ctx.config.base_url);
+    let http = Http::new(ctx.id.clone(), &base, ctx.http, vec![key.clone()])?;
+    Ok(Arc::new(Fred {
+        id: ctx.id,
+        http,
+        base,
+        key,
+    }))
+}
+
+#[derive(Debug)]
+struct Fred {
+    id: SourceId,
+    http: Http,
+    base: Url,
+    key: Secret,
+}
+
+#[derive(Deserialize)]
+struct Body {
+    count: Option<u64>,
+    #[serde(default)]
+    observations: Vec<Row>,
+}
+
+#[derive(Deserialize)]
+struct Row {
+    date: String,
+    value: Value,
+}
+
+impl Fred {
+    fn url(&self, series: &str, start: NaiveDate, end: NaiveDate, offset: u64) -> Url {
+        let mut url = self
+            .base
+            .join("fred/series/observations")
+            .expect("static path");
+        url.query_pairs_mut()
+            .append_pair("series_id", series)
+            .append_pair("api_key", self.key.expose())
+            .append_pair("file_type", "json")
+            .append_pair("observation_start", &start.to_string())
+            .append_pair("observation_end", &end.to_string())
+            .append_pair("sort_order", "asc")
+            .append_pair("limit", &PAGE_SIZE.to_string())
+            .append_pair("offset", &offset.to_string());
+        url
+    }
+
+    fn malformed(&self, reply: &Reply, message: impl Into<String>) -> SourceError {
+        SourceError::Malformed {
+            provider: self.id.clone(),
+            url: reply.url.clone(),
+            message: message.into(),
+        }
+    }
+
+    fn body(&self, reply: &Reply, series: &str) -> Result<Body, SourceError> {
+        if !reply.status.is_success() {
+            let message = self
+                .http
+                .scrub(&error_message(&reply.body).unwrap_or_else(|| reply.snippet(&self.http)));
+            let lower = message.to_lowercase();
+            return Err(
+                if lower.contains("api_key")
+                    || reply.status.as_u16() == 401
+                    || reply.status.as_u16() == 403
+                {
+                    SourceError::Unauthorized {
+                        provider: self.id.clone(),
+                        variable: "FRED_API_KEY",
+                        message,
+                    }
+                } else if lower.contains("series does not exist") || reply.status.as_u16() == 404 {
+                    SourceError::UnknownSeries {
+                        provider: self.id.clone(),
+                        series: series.to_owned(),
+                        message,
+                    }
+                } else {
+                    SourceError::BadRequest {
+                        provider: self.id.clone(),
+                        status: reply.status.as_u16(),
+                        message,
+                    }
+                },
+            );
+        }
+        if reply.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(self.malformed(reply, "empty body"));
+        }
+        if !reply.looks_like_json() {
+            // FRED answers errors in XML when file_type is lost on the way
+            if let Some(message) = error_message(&reply.body) {
+                return Err(SourceError::BadRequest {
+                    provider: self.id.clone(),
+                    status: reply.status.as_u16(),
+                    message: self.http.scrub(&message),
+                });
+            }
+            return Err(self.malformed(
+                reply,
+                format!(
+                    "expected JSON, got {:?}: {}",
+                    reply.content_type,
+                    reply.snippet(&self.http)
+                ),
+            ));
+        }
+        let v: Value = parse_json(&reply.body).map_err(|e| self.malformed(reply, e))?;
+        if let Some(message) = v.get("error_message").and_then(Value::as_str) {
+            return Err(SourceError::BadRequest {
+                provider: self.id.clone(),
+                status: reply.status.as_u16(),
+                message: self.http.scrub(message),
+            });
+        }
+        if v.get("observations").is_none() {
+            return Err(self.malformed(reply, "no `observations` array"));
+        }
+        serde_json::from_value(v)
+            .map_err(|e| self.malformed(reply, format!("unexpected shape ({e})")))
+    }
+}
+
+/// The message of FRED's JSON error body (`error_message`) or its XML one (`message="…"`).
+fn error_message(body: &[u8]) -> Option<String> {
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        return v
+            .get("error_message")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+    }
+    let text = std::str::from_utf8(body).ok()?;
+    let start = text.find("message=\"")? + "message=\"".len();
+    let end = text[start..].find('"')?;
+    Some(text[start..start + end].to_owned())
+}
+
+#[async_trait]
+impl Source for Fred {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+
+    async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
+        let mut out = SeriesData::default();
+        let mut offset = 0u64;
+        loop {
+            let reply = self
+                .http
+                .get(&self.url(&req.series, req.window.start(), req.window.end(), offset))
+                .await?;
+            out.requests += 1;
+            let body = self.body(&reply, &req.series)?;
+            let received = body.observations.len() as u64;
+            for row in body.observations {
+                let date = NaiveDate::parse_from_str(&row.date, "%Y-%m-%d").map_err(|_| {
+                    self.malformed(&reply, format!("date {:?} is not YYYY-MM-DD", row.date))
+                })?;
+                if !req.window.contains(date) {
+                    continue;
+                }
+                let raw = match row.value {
+                    Value::String(s) => s,
+                    Value::Number(n) => n.to_string(),
+                    Value::Null => ".".to_owned(),
+                    other => other.to_string(),
+                };
+                if raw.trim() == "." || raw.trim().is_empty() {
+                    out.missing.push(date);
+                    continue;
+                }
+                match Price::parse(&raw) {
+                    Ok(p) => out.observations.push(Observation::new(
+                        req.commodity.clone(),
+                        self.id.clone(),
+                        date,
+                        p,
+                        req.unit.clone(),
+                    )),
+                    Err(_) => out.invalid.push(InvalidValue {
+                        date,
+                        raw,
+                        reason: "not a number".to_owned(),
+                    }),
+                }
+            }
+            offset += received;
+            let count = body.count.unwrap_or(offset);
+            // a page shorter than asked for is the last one
+            if received < PAGE_SIZE || offset >= count {
+                if offset < count {
+                    tracing::debug!(source = %self.id, offset, count, "FRED listed more observations than it sent");
+                }
+                break;
+            }
+            if out.requests >= MAX_PAGES {
+                return Err(self.malformed(
+                    &reply,
+                    format!("pagination did not end after {MAX_PAGES} pages"),
+                ));
+            }
+        }
+        out.observations.sort_by_key(|o| o.date);
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_messages_from_json_and_xml() {
+        let json =
+            br#"{"error_code":400,"error_message":"Bad Request.  The series does not exist."}"#;
+        assert_eq!(
+            error_message(json).unwrap(),
+            "Bad Request.  The series does not exist."
+        );
+        let xml = br#"<?xml version="1.0"?><error code="400" message="Bad Request.  Variable api_key has not been set."/>"#;
+        assert_eq!(
+            error_message(xml).unwrap(),
+            "Bad Request.  Variable api_key has not been set."
+        );
+    }
+
+    #[test]
+    fn series_ids_are_checked() {
+        assert!(check_series("DCOILWTICO").is_ok());
+        assert!(check_series("DCOIL WTICO").is_err());
+        assert!(check_series("").is_err());
+    }
+}

@@ -1,0 +1,406 @@
+//! The HTTP layer every provider uses, written once: User-Agent, gzip, connect and total
+//! timeouts, retries with exponential backoff and jitter (timeouts, connection errors, 5xx and
+//! 429 only), `Retry-After`, a per-provider request rate, a cap on the response size, and the
+//! redaction of API keys from everything it formats.
+
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use energy_core::{Secret, SourceId};
+use reqwest::{StatusCode, header};
+use tokio::{sync::Mutex, time::Instant};
+use url::Url;
+
+use crate::{RetryConfig, SourceError};
+
+/// How one provider's requests are made.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Total time for one attempt, body included.
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Requests per second to this provider, at most (0 = unlimited).
+    pub requests_per_second: f64,
+    /// Larger responses are refused.
+    pub max_response_bytes: u64,
+    pub user_agent: String,
+    pub retry: RetryConfig,
+}
+
+/// A browser-like User-Agent: Yahoo answers 429 to library defaults.
+pub const BROWSER_USER_AGENT: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+/// Our own User-Agent for APIs that want to know who is calling.
+pub const PIPELINE_USER_AGENT: &str = concat!("energy-pipeline/", env!("CARGO_PKG_VERSION"));
+
+/// A received response (any status that is not retried).
+#[derive(Debug)]
+pub(crate) struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Bytes,
+    /// The request URL with keys redacted, for messages.
+    pub url: String,
+}
+
+impl Reply {
+    pub fn looks_like_json(&self) -> bool {
+        let start = self.body.iter().find(|b| !b.is_ascii_whitespace());
+        self.content_type.contains("json") || matches!(start, Some(b'{') | Some(b'['))
+    }
+
+    /// The start of the body as text, with secrets scrubbed, for error messages.
+    pub fn snippet(&self, http: &Http) -> String {
+        let text = String::from_utf8_lossy(&self.body[..self.body.len().min(200)]);
+        let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        http.scrub(&one_line)
+    }
+}
+
+/// The client of one provider.
+#[derive(Debug)]
+pub(crate) struct Http {
+    pub source: SourceId,
+    client: reqwest::Client,
+    settings: HttpSettings,
+    next_slot: Mutex<Instant>,
+    secrets: Vec<Secret>,
+}
+
+/// Query parameters whose values are credentials.
+const SECRET_PARAMS: [&str; 5] = ["api_key", "apikey", "key", "token", "access_token"];
+
+/// `url` with the values of credential parameters replaced by `***`.
+pub fn redact_url(url: &Url) -> String {
+    if !url
+        .query_pairs()
+        .any(|(k, _)| SECRET_PARAMS.contains(&k.as_ref()))
+    {
+        return url.to_string();
+    }
+    let mut shown = url.clone();
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| {
+            let v = if SECRET_PARAMS.contains(&k.as_ref()) {
+                "***".to_owned()
+            } else {
+                v.into_owned()
+            };
+            (k.into_owned(), v)
+        })
+        .collect();
+    shown.query_pairs_mut().clear().extend_pairs(pairs);
+    shown.to_string().replace("%2A%2A%2A", "***")
+}
+
+impl Http {
+    pub fn new(
+        source: SourceId,
+        base: &Url,
+        settings: HttpSettings,
+        secrets: Vec<Secret>,
+    ) -> Result<Self, SourceError> {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(settings.user_agent.clone())
+            .gzip(true)
+            .connect_timeout(settings.connect_timeout)
+            .timeout(settings.timeout)
+            .redirect(reqwest::redirect::Policy::limited(5));
+        // Never send requests for a local server (tests, a local mirror) through a proxy.
+        if base.host_str().is_some_and(|h| {
+            h == "localhost"
+                || h.parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }) {
+            builder = builder.no_proxy();
+        }
+        let client = builder.build().map_err(|e| SourceError::Config {
+            provider: source.clone(),
+            message: format!("cannot build the HTTP client: {}", e.without_url()),
+        })?;
+        Ok(Self {
+            source,
+            client,
+            settings,
+            next_slot: Mutex::new(Instant::now()),
+            secrets,
+        })
+    }
+
+    /// Replaces every secret in `text` with `***`.
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_owned();
+        for s in &self.secrets {
+            if !s.expose().is_empty() {
+                out = out.replace(s.expose(), "***");
+            }
+        }
+        out
+    }
+
+    /// Waits for this provider's next request slot.
+    async fn wait_turn(&self) {
+        if self.settings.requests_per_second <= 0.0 {
+            return;
+        }
+        let interval = Duration::from_secs_f64(1.0 / self.settings.requests_per_second);
+        let slot = {
+            let mut next = self.next_slot.lock().await;
+            let slot = (*next).max(Instant::now());
+            *next = slot + interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    fn backoff(&self, attempt: u32) -> Duration {
+        let r = &self.settings.retry;
+        let base = r.initial_backoff_seconds * 2f64.powi(attempt.saturating_sub(1) as i32);
+        // jitter: 50–100 % of the exponential step, so that parallel clients spread out
+        let jitter = 0.5 + 0.5 * pseudo_random();
+        Duration::from_secs_f64((base * jitter).min(r.max_backoff_seconds).max(0.0))
+    }
+
+    fn cap(&self, wait: Duration) -> Duration {
+        wait.min(Duration::from_secs_f64(
+            self.settings.retry.max_backoff_seconds.max(0.0),
+        ))
+    }
+
+    /// GETs `url`, retrying what is worth retrying. Returns any response that is not retried
+    /// (2xx, and 4xx other than 429) for the provider to interpret.
+    pub async fn get(&self, url: &Url) -> Result<Reply, SourceError> {
+        let shown = redact_url(url);
+        let attempts = self.settings.retry.max_attempts.max(1);
+        let mut last: Option<SourceError> = None;
+        for attempt in 1..=attempts {
+            if attempt > 1 {
+                tracing::info!(source = %self.source, url = %shown, attempt, "retrying");
+            }
+            self.wait_turn().await;
+            let wait = match self.attempt(url, &shown).await {
+                Attempt::Done(reply) => return Ok(reply),
+                Attempt::Fatal(e) => return Err(e),
+                Attempt::Retry { error, retry_after } => {
+                    tracing::warn!(source = %self.source, url = %shown, attempt, error = %error, "request failed");
+                    last = Some(error);
+                    retry_after
+                        .map(|d| self.cap(d))
+                        .unwrap_or_else(|| self.backoff(attempt))
+                }
+            };
+            if attempt < attempts {
+                tokio::time::sleep(wait).await;
+            }
+        }
+        Err(match last.expect("at least one attempt") {
+            SourceError::RateLimited {
+                provider,
+                retry_after,
+                ..
+            } => SourceError::RateLimited {
+                provider,
+                attempts,
+                retry_after,
+            },
+            SourceError::Unavailable {
+                provider, message, ..
+            } => SourceError::Unavailable {
+                provider,
+                attempts,
+                message,
+            },
+            SourceError::Timeout {
+                provider,
+                seconds,
+                url,
+                ..
+            } => SourceError::Timeout {
+                provider,
+                attempts,
+                seconds,
+                url,
+            },
+            other => other,
+        })
+    }
+
+    async fn attempt(&self, url: &Url, shown: &str) -> Attempt {
+        let timeout = || SourceError::Timeout {
+            provider: self.source.clone(),
+            attempts: 1,
+            seconds: self.settings.timeout.as_secs_f64(),
+            url: shown.to_owned(),
+        };
+        let unavailable = |message: String| SourceError::Unavailable {
+            provider: self.source.clone(),
+            attempts: 1,
+            message: self.scrub(&message),
+        };
+        let response = match self.client.get(url.clone()).send().await {
+            Ok(r) => r,
+            Err(e) if e.is_timeout() => {
+                return Attempt::Retry {
+                    error: timeout(),
+                    retry_after: None,
+                };
+            }
+            Err(e) => {
+                // without_url: reqwest would otherwise print the URL, key and all
+                let e = e.without_url();
+                return Attempt::Retry {
+                    error: unavailable(format!("{e} ({shown}): {}", source_chain(&e))),
+                    retry_after: None,
+                };
+            }
+        };
+        let status = response.status();
+        let retry_after = parse_retry_after(response.headers());
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            let error = SourceError::RateLimited {
+                provider: self.source.clone(),
+                attempts: 1,
+                retry_after,
+            };
+            return Attempt::Retry { error, retry_after };
+        }
+        if status.is_server_error() {
+            return Attempt::Retry {
+                error: unavailable(format!("HTTP {status} from {shown}")),
+                retry_after,
+            };
+        }
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let limit = self.settings.max_response_bytes;
+        let too_large = || SourceError::TooLarge {
+            provider: self.source.clone(),
+            url: shown.to_owned(),
+            limit_bytes: limit,
+        };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Attempt::Fatal(too_large());
+        }
+        let mut body = BytesMut::new();
+        let mut response = response;
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) => {
+                    if body.len() as u64 + chunk.len() as u64 > limit {
+                        return Attempt::Fatal(too_large());
+                    }
+                    body.extend_from_slice(&chunk);
+                }
+                Ok(None) => break,
+                Err(e) if e.is_timeout() => {
+                    return Attempt::Retry {
+                        error: timeout(),
+                        retry_after: None,
+                    };
+                }
+                Err(e) => {
+                    let e = e.without_url();
+                    return Attempt::Retry {
+                        error: unavailable(format!("response body broken off ({e}) from {shown}")),
+                        retry_after: None,
+                    };
+                }
+            }
+        }
+        Attempt::Done(Reply {
+            status,
+            content_type,
+            body: body.freeze(),
+            url: shown.to_owned(),
+        })
+    }
+}
+
+enum Attempt {
+    Done(Reply),
+    Retry {
+        error: SourceError,
+        retry_after: Option<Duration>,
+    },
+    Fatal(SourceError),
+}
+
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut parts = Vec::new();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn parse_retry_after(headers: &header::HeaderMap) -> Option<Duration> {
+    let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    (when.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+/// A number in [0, 1) that differs between calls; jitter needs no better.
+fn pseudo_random() -> f64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static STATE: AtomicU64 = AtomicU64::new(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
+    let mut x = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) ^ seed;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    (x >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_credential_parameters_only() {
+        let url = Url::parse(
+            "https://api.eia.gov/v2/x/data/?api_key=SECRET123&frequency=daily&start=2020-01-01",
+        )
+        .unwrap();
+        let shown = redact_url(&url);
+        assert!(!shown.contains("SECRET123"), "{shown}");
+        assert!(shown.contains("api_key=***"), "{shown}");
+        assert!(shown.contains("frequency=daily"), "{shown}");
+        let plain =
+            Url::parse("https://query1.finance.yahoo.com/v8/finance/chart/CL=F?interval=1d")
+                .unwrap();
+        assert_eq!(redact_url(&plain), plain.to_string());
+    }
+
+    #[test]
+    fn retry_after_accepts_seconds_and_dates() {
+        let mut h = header::HeaderMap::new();
+        h.insert(header::RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(3)));
+        h.insert(header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(parse_retry_after(&h), None);
+    }
+
+    #[test]
+    fn jitter_stays_in_range() {
+        for _ in 0..1000 {
+            let r = pseudo_random();
+            assert!((0.0..1.0).contains(&r));
+        }
+    }
+}

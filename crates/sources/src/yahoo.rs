@@ -1,0 +1,307 @@
+//! The Yahoo Finance chart API v8 (unofficial; front-month futures such as `CL=F`). Each bar is
+//! dated by its timestamp in the exchange's own time zone (`meta.exchangeTimezoneName`), never
+//! by UTC; null bars are missing days; float32 noise is removed by rounding to `meta.priceHint`
+//! decimals; the day still trading is left out until it has settled.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use energy_core::{Observation, Price, SourceId};
+use serde::Deserialize;
+use serde_json::Value;
+use url::Url;
+
+use crate::{
+    Clock, DateWindowExt, InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source,
+    SourceError,
+    http::{Http, Reply},
+    parse_json, with_trailing_slash,
+};
+
+pub(crate) fn check_series(s: &str) -> Result<(), String> {
+    if !s.is_empty()
+        && s.len() <= 32
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '=' | '.' | '-' | '^' | '_'))
+    {
+        Ok(())
+    } else {
+        Err(format!("{s:?} is not a Yahoo symbol (e.g. \"CL=F\")"))
+    }
+}
+
+pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError> {
+    let base = with_trailing_slash(ctx.config.base_url);
+    let http = Http::new(ctx.id.clone(), &base, ctx.http, Vec::new())?;
+    Ok(Arc::new(Yahoo {
+        id: ctx.id,
+        http,
+        base,
+        clock: ctx.clock,
+    }))
+}
+
+struct Yahoo {
+    id: SourceId,
+    http: Http,
+    base: Url,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Yahoo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Yahoo")
+            .field("id", &self.id)
+            .field("base", &self.base.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Envelope {
+    chart: Chart,
+}
+
+#[derive(Deserialize)]
+struct Chart {
+    result: Option<Vec<ChartResult>>,
+    error: Option<ChartError>,
+}
+
+#[derive(Deserialize)]
+struct ChartError {
+    code: Option<String>,
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChartResult {
+    meta: Meta,
+    timestamp: Option<Vec<i64>>,
+    indicators: Indicators,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Meta {
+    exchange_timezone_name: Option<String>,
+    price_hint: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct Indicators {
+    #[serde(default)]
+    quote: Vec<Quote>,
+}
+
+#[derive(Deserialize)]
+struct Quote {
+    #[serde(default)]
+    close: Vec<Option<Value>>,
+}
+
+impl Yahoo {
+    fn url(&self, symbol: &str, req: &SeriesRequest) -> Url {
+        let (from, to) = req.window.padded_unix_range();
+        let mut url = self.base.join("v8/finance/chart/").expect("static path");
+        url.path_segments_mut()
+            .expect("http URL")
+            .pop_if_empty()
+            .push(symbol);
+        url.query_pairs_mut()
+            .append_pair("period1", &from.to_string())
+            .append_pair("period2", &to.to_string())
+            .append_pair("interval", "1d")
+            .append_pair("includePrePost", "false")
+            .append_pair("events", "div|split");
+        url
+    }
+
+    fn malformed(&self, reply: &Reply, message: impl Into<String>) -> SourceError {
+        SourceError::Malformed {
+            provider: self.id.clone(),
+            url: reply.url.clone(),
+            message: message.into(),
+        }
+    }
+
+    fn chart_error(&self, err: ChartError, status: u16, symbol: &str) -> SourceError {
+        let code = err.code.unwrap_or_default();
+        let message = err.description.unwrap_or_else(|| code.clone());
+        match (status, code.as_str()) {
+            (404, _) | (_, "Not Found") => SourceError::UnknownSeries {
+                provider: self.id.clone(),
+                series: symbol.to_owned(),
+                message,
+            },
+            (401 | 403, _) | (_, "Unauthorized") => SourceError::BadRequest {
+                provider: self.id.clone(),
+                status,
+                message: format!("{message} (Yahoo refused the request)"),
+            },
+            (_, "Bad Request") if message.contains("Data doesn't exist") => SourceError::NoData {
+                provider: self.id.clone(),
+                message,
+            },
+            _ => SourceError::BadRequest {
+                provider: self.id.clone(),
+                status,
+                message,
+            },
+        }
+    }
+}
+
+#[async_trait]
+impl Source for Yahoo {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+
+    async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
+        let symbol = req.series.as_str();
+        let reply = self.http.get(&self.url(symbol, req)).await?;
+        let mut out = SeriesData {
+            requests: 1,
+            ..SeriesData::default()
+        };
+        let status = reply.status.as_u16();
+        if reply.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(if reply.status.is_success() {
+                self.malformed(&reply, "empty body")
+            } else {
+                SourceError::BadRequest {
+                    provider: self.id.clone(),
+                    status,
+                    message: "empty body".to_owned(),
+                }
+            });
+        }
+        if !reply.looks_like_json() {
+            let message = format!(
+                "expected JSON, got {:?} (a consent or bot-check page?): {}",
+                reply.content_type,
+                reply.snippet(&self.http)
+            );
+            return Err(if reply.status.is_success() {
+                self.malformed(&reply, message)
+            } else {
+                SourceError::BadRequest {
+                    provider: self.id.clone(),
+                    status,
+                    message,
+                }
+            });
+        }
+        let envelope: Envelope = match parse_json(&reply.body) {
+            Ok(e) => e,
+            Err(_) if !reply.status.is_success() => {
+                return Err(SourceError::BadRequest {
+                    provider: self.id.clone(),
+                    status,
+                    message: reply.snippet(&self.http),
+                });
+            }
+            Err(e) => return Err(self.malformed(&reply, e)),
+        };
+        if let Some(err) = envelope.chart.error {
+            return Err(self.chart_error(err, status, symbol));
+        }
+        if !reply.status.is_success() {
+            return Err(SourceError::BadRequest {
+                provider: self.id.clone(),
+                status,
+                message: reply.snippet(&self.http),
+            });
+        }
+        let result = envelope
+            .chart
+            .result
+            .and_then(|r| r.into_iter().next())
+            .ok_or_else(|| self.malformed(&reply, "neither `result` nor `error` in `chart`"))?;
+        let Some(stamps) = result.timestamp else {
+            return Ok(out); // no bars in the range: no data, not an error
+        };
+        let zone_name = result
+            .meta
+            .exchange_timezone_name
+            .ok_or_else(|| self.malformed(&reply, "no meta.exchangeTimezoneName"))?;
+        let zone: Tz = zone_name.parse().map_err(|_| {
+            self.malformed(&reply, format!("unknown exchange time zone {zone_name:?}"))
+        })?;
+        let decimals = result.meta.price_hint.unwrap_or(2);
+        let closes = result
+            .indicators
+            .quote
+            .into_iter()
+            .next()
+            .map(|q| q.close)
+            .unwrap_or_default();
+        if closes.len() != stamps.len() {
+            return Err(self.malformed(
+                &reply,
+                format!("{} timestamps but {} closes", stamps.len(), closes.len()),
+            ));
+        }
+        // The exchange's current day may still be trading: its "close" is the last price, not a
+        // settlement, so it waits for the next run.
+        let today = (self.clock)().with_timezone(&zone).date_naive();
+        let mut last_date: Option<NaiveDate> = None;
+        for (stamp, close) in stamps.into_iter().zip(closes) {
+            let Some(utc) = DateTime::<Utc>::from_timestamp(stamp, 0) else {
+                return Err(self.malformed(&reply, format!("timestamp {stamp} out of range")));
+            };
+            let date = utc.with_timezone(&zone).date_naive();
+            if !req.window.contains(date) || date >= today {
+                continue;
+            }
+            if last_date == Some(date) {
+                continue; // a second bar for one day (a live bar after the settled one): keep the first
+            }
+            last_date = Some(date);
+            match close {
+                None | Some(Value::Null) => out.missing.push(date),
+                Some(Value::Number(n)) => {
+                    match n.as_f64().map(|f| Price::from_f64_rounded(f, decimals)) {
+                        Some(Ok(p)) => out.observations.push(Observation::new(
+                            req.commodity.clone(),
+                            self.id.clone(),
+                            date,
+                            p,
+                            req.unit.clone(),
+                        )),
+                        _ => out.invalid.push(InvalidValue {
+                            date,
+                            raw: n.to_string(),
+                            reason: "not a finite number".to_owned(),
+                        }),
+                    }
+                }
+                Some(other) => out.invalid.push(InvalidValue {
+                    date,
+                    raw: other.to_string(),
+                    reason: "not a number".to_owned(),
+                }),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbols_are_checked() {
+        for ok in ["CL=F", "BZ=F", "NG=F", "^GSPC", "WSU.DE"] {
+            assert!(check_series(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "CL F", "CL/F", "a?b"] {
+            assert!(check_series(bad).is_err(), "{bad}");
+        }
+    }
+}

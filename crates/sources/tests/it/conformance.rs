@@ -1,0 +1,355 @@
+//! The conformance check every provider passes: happy path; each error fixture mapped to its
+//! error; HTML with 200, an empty body, truncated JSON and an oversized body rejected without a
+//! panic; 503-then-200 and 429 with Retry-After retried (the wait honoured); 401/403 not
+//! retried; a hung server ends in a timeout; and the API key in no error, Debug or log line.
+
+use std::time::{Duration, Instant};
+
+use energy_sources::{SeriesData, SeriesRequest, SourceError};
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{method, path_regex},
+};
+
+use crate::support::{KEY, Logs, build, eia_page, fixture, request, wti_rows};
+
+/// An error answer: (status, body, content type, what the error must be).
+pub type ErrorCase = (u16, String, &'static str, fn(&SourceError) -> bool);
+
+/// What the conformance check needs to know about one provider.
+pub struct Spec {
+    pub name: &'static str,
+    pub request: SeriesRequest,
+    /// Regex of the request path.
+    pub path: &'static str,
+    pub happy: String,
+    pub check_happy: fn(&SeriesData),
+    pub errors: Vec<ErrorCase>,
+    /// Whether the provider sends an API key (and should reject it on 401/403 as unauthorized).
+    pub has_key: bool,
+}
+
+fn json(status: u16, body: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status).set_body_raw(body.as_bytes().to_vec(), "application/json")
+}
+
+async fn mount(server: &MockServer, spec: &Spec, template: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path_regex(spec.path))
+        .respond_with(template)
+        .mount(server)
+        .await;
+}
+
+fn assert_no_key(what: &str, text: &str) {
+    assert!(!text.contains(KEY), "{what} contains the API key:\n{text}");
+}
+
+fn check_err(spec: &Spec, case: &str, err: &SourceError, ok: bool) {
+    assert!(ok, "{}: {case}: unexpected error {err:?}", spec.name);
+    assert_eq!(err.source_id().as_str(), spec.name);
+    assert_no_key(case, &format!("{err} {err:?}"));
+}
+
+pub async fn run(spec: Spec) {
+    let (logs, _guard) = Logs::capture();
+
+    // happy path
+    let server = MockServer::start().await;
+    mount(&server, &spec, json(200, &spec.happy)).await;
+    let data = build(spec.name, &server, |_, _| {})
+        .fetch(&spec.request)
+        .await
+        .unwrap();
+    (spec.check_happy)(&data);
+    if spec.has_key {
+        let received = server.received_requests().await.unwrap();
+        assert!(
+            received[0].url.query().unwrap_or("").contains(KEY),
+            "the key was not sent"
+        );
+    }
+
+    // error fixtures
+    for (status, body, content_type, expect) in &spec.errors {
+        let server = MockServer::start().await;
+        mount(
+            &server,
+            &spec,
+            ResponseTemplate::new(*status).set_body_raw(body.as_bytes().to_vec(), content_type),
+        )
+        .await;
+        let err = build(spec.name, &server, |_, _| {})
+            .fetch(&spec.request)
+            .await
+            .unwrap_err();
+        check_err(&spec, &format!("HTTP {status} fixture"), &err, expect(&err));
+    }
+
+    // bodies that are not what they should be: rejected, clearly, without a panic
+    let half = &spec.happy[..spec.happy.len() / 2];
+    let bad_bodies = [
+        (
+            "HTML with 200",
+            ResponseTemplate::new(200).set_body_raw(
+                b"<!DOCTYPE html><html><body>Consent</body></html>".to_vec(),
+                "text/html",
+            ),
+        ),
+        (
+            "empty body",
+            ResponseTemplate::new(200).set_body_raw(Vec::new(), "application/json"),
+        ),
+        ("truncated JSON", json(200, half)),
+        ("not an object", json(200, "[1, 2, 3]")),
+    ];
+    for (case, template) in bad_bodies {
+        let server = MockServer::start().await;
+        mount(&server, &spec, template).await;
+        let err = build(spec.name, &server, |_, _| {})
+            .fetch(&spec.request)
+            .await
+            .unwrap_err();
+        check_err(
+            &spec,
+            case,
+            &err,
+            matches!(err, SourceError::Malformed { .. }),
+        );
+        if case == "truncated JSON" {
+            assert!(err.to_string().contains("truncated"), "{err}");
+        }
+    }
+
+    // oversized
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        &spec,
+        json(200, &format!("{{\"pad\": \"{}\"}}", "x".repeat(64 * 1024))),
+    )
+    .await;
+    let err = build(spec.name, &server, |p, _| p.max_response_mb = 0.01)
+        .fetch(&spec.request)
+        .await
+        .unwrap_err();
+    check_err(
+        &spec,
+        "oversized",
+        &err,
+        matches!(err, SourceError::TooLarge { .. }),
+    );
+
+    // 503 then 200: retried
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(spec.path))
+        .respond_with(ResponseTemplate::new(503).set_body_string("Service Unavailable"))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount(&server, &spec, json(200, &spec.happy)).await;
+    let data = build(spec.name, &server, |_, _| {})
+        .fetch(&spec.request)
+        .await
+        .unwrap();
+    (spec.check_happy)(&data);
+    assert_eq!(
+        server.received_requests().await.unwrap().len() as u32,
+        1 + data.requests
+    );
+
+    // 429 with Retry-After: 1 then 200: retried after the wait
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path_regex(spec.path))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", "1")
+                .set_body_string("Too Many Requests"),
+        )
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount(&server, &spec, json(200, &spec.happy)).await;
+    let started = Instant::now();
+    let data = build(spec.name, &server, |_, _| {})
+        .fetch(&spec.request)
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "Retry-After not honoured: {:?}",
+        started.elapsed()
+    );
+    (spec.check_happy)(&data);
+
+    // 429 for ever: rate limited after all attempts
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        &spec,
+        ResponseTemplate::new(429).set_body_string("Too Many Requests"),
+    )
+    .await;
+    let err = build(spec.name, &server, |_, _| {})
+        .fetch(&spec.request)
+        .await
+        .unwrap_err();
+    check_err(
+        &spec,
+        "429 always",
+        &err,
+        matches!(err, SourceError::RateLimited { attempts: 3, .. }),
+    );
+
+    // 401 and 403: one request, no retry
+    for status in [401u16, 403] {
+        let server = MockServer::start().await;
+        // an echoed key (EIA does echo it) must be scrubbed; Yahoo has no key to echo
+        let echoed = if spec.has_key { KEY } else { "" };
+        let body = format!(
+            r#"{{"error":{{"code":"API_KEY_INVALID","message":"An invalid api_key was supplied: {echoed}"}}}}"#
+        );
+        Mock::given(method("GET"))
+            .and(path_regex(spec.path))
+            .respond_with(json(status, &body))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let err = build(spec.name, &server, |_, _| {})
+            .fetch(&spec.request)
+            .await
+            .unwrap_err();
+        let expected = if spec.has_key {
+            matches!(err, SourceError::Unauthorized { .. })
+        } else {
+            matches!(err, SourceError::BadRequest { .. })
+        };
+        check_err(&spec, &format!("HTTP {status}"), &err, expected);
+        server.verify().await;
+    }
+
+    // a server that never answers: a timeout, after the configured attempts
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        &spec,
+        json(200, &spec.happy).set_delay(Duration::from_secs(5)),
+    )
+    .await;
+    let started = Instant::now();
+    let err = build(spec.name, &server, |p, r| {
+        p.timeout_seconds = 0.3;
+        r.max_attempts = 2;
+    })
+    .fetch(&spec.request)
+    .await
+    .unwrap_err();
+    check_err(
+        &spec,
+        "hung server",
+        &err,
+        matches!(err, SourceError::Timeout { attempts: 2, .. }),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // a connection refused: unavailable
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let err = build(spec.name, &server, |p, _| {
+        p.base_url = format!("http://127.0.0.1:{port}/").parse().unwrap()
+    })
+    .fetch(&spec.request)
+    .await
+    .unwrap_err();
+    check_err(
+        &spec,
+        "connection refused",
+        &err,
+        matches!(err, SourceError::Unavailable { attempts: 3, .. }),
+    );
+
+    let logged = logs.text();
+    assert!(logged.contains("retrying"), "retries are logged:\n{logged}");
+    assert_no_key("the log", &logged);
+}
+
+#[tokio::test]
+async fn eia_conforms() {
+    let rows: Vec<_> = wti_rows()
+        .into_iter()
+        .filter(|(d, _)| ("2020-04-13".."2020-04-25").contains(&d.as_str()))
+        .collect();
+    run(Spec {
+        name: "eia",
+        request: request("WTI", "petroleum/pri/spt:RWTC", "2020-04-13", "2020-04-24"),
+        path: "^/v2/petroleum/pri/spt/data/$",
+        happy: eia_page(&rows, rows.len()),
+        check_happy: |d| {
+            assert_eq!(d.observations.len(), 10);
+            let neg = d.observations.iter().find(|o| o.date.to_string() == "2020-04-20").unwrap();
+            assert_eq!(neg.value.to_string(), "-36.98");
+        },
+        errors: vec![
+            (403, r#"{"error":{"code":"API_KEY_MISSING","message":"No api_key was supplied.  Please register for one at https://www.eia.gov/opendata/register.php"}}"#.into(), "application/json", |e| matches!(e, SourceError::Unauthorized { .. })),
+            (400, r#"{"error":"Invalid frequency 'hourly' provided. The frequency must be one of the following: daily, weekly, monthly, annual","code":400}"#.into(), "application/json", |e| matches!(e, SourceError::BadRequest { status: 400, .. }) && e.to_string().contains("Invalid frequency")),
+            (404, r#"{"error":"Not found.","code":404}"#.into(), "application/json", |e| matches!(e, SourceError::UnknownSeries { .. })),
+            (200, fixture("eia/petroleum-pri-spt-RWTC-weekly-1986-01-03.json"), "application/json", |e| matches!(e, SourceError::Malformed { .. }) && e.to_string().contains("weekly")),
+        ],
+        has_key: true,
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fred_conforms() {
+    run(Spec {
+        name: "fred",
+        request: request("NATGAS", "DHHNGSP", "2024-07-01", "2024-07-10"),
+        path: "^/fred/series/observations$",
+        happy: fixture("fred/dhhngsp-observations-2024-07-01_2024-07-10-with-dot-missing.json"),
+        check_happy: |d| {
+            assert_eq!(d.observations.len(), 7);
+            assert_eq!(d.missing.len(), 1);
+        },
+        errors: vec![
+            (400, fixture("fred/error-400-api-key-not-registered-DOCS-EXAMPLE.json"), "application/json", |e| matches!(e, SourceError::Unauthorized { .. })),
+            (400, r#"{"error_code":400,"error_message":"Bad Request.  The series does not exist."}"#.into(), "application/json", |e| matches!(e, SourceError::UnknownSeries { .. })),
+            (400, r#"{"error_code":400,"error_message":"Bad Request.  Variable observation_start is not a date."}"#.into(), "application/json", |e| matches!(e, SourceError::BadRequest { .. })),
+        ],
+        has_key: true,
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn yahoo_conforms() {
+    run(Spec {
+        name: "yahoo",
+        request: request("WTI", "GC=F", "2020-01-01", "2020-01-03"),
+        path: "^/v8/finance/chart/GC=F$",
+        happy: fixture("yahoo/chart-GC=F-futures-1d-2020-01-02-success.json"),
+        check_happy: |d| {
+            assert_eq!(d.observations.len(), 1);
+            assert_eq!(d.observations[0].date.to_string(), "2020-01-02");
+            assert_eq!(d.observations[0].value.to_string(), "1524.5");
+        },
+        errors: vec![
+            (404, fixture("yahoo/chart-error-404-no-data-found-symbol-may-be-delisted.json"), "application/json", |e| matches!(e, SourceError::UnknownSeries { .. })),
+            (400, fixture("yahoo/chart-error-400-data-doesnt-exist-for-date-range.json"), "application/json", |e| matches!(e, SourceError::NoData { .. })),
+            (200, r#"{"chart":{"result":null,"error":{"code":"Internal","description":"something odd"}}}"#.into(), "application/json", |e| matches!(e, SourceError::BadRequest { .. })),
+        ],
+        has_key: false,
+    })
+    .await;
+}

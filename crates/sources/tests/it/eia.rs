@@ -1,0 +1,239 @@
+//! EIA v2: pagination, unknown facets, empty windows, values as strings, non-daily answers.
+
+use energy_sources::SourceError;
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{method, path, query_param},
+};
+
+use crate::support::{KEY, build, eia_page, fixture, request, wti_rows};
+
+fn json(body: String) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_raw(body.into_bytes(), "application/json")
+}
+
+#[tokio::test]
+async fn full_history_is_paginated_over_three_pages() {
+    let rows = wti_rows();
+    assert!(
+        rows.len() > 10_000,
+        "the WTI history spans three pages of 5000"
+    );
+    let server = MockServer::start().await;
+    for (i, chunk) in rows.chunks(5000).enumerate() {
+        Mock::given(method("GET"))
+            .and(path("/v2/petroleum/pri/spt/data/"))
+            .and(query_param("offset", (i * 5000).to_string()))
+            .and(query_param("length", "5000"))
+            .and(query_param("frequency", "daily"))
+            .and(query_param("data[0]", "value"))
+            .and(query_param("facets[series][]", "RWTC"))
+            .and(query_param("sort[0][column]", "period"))
+            .and(query_param("sort[0][direction]", "asc"))
+            .and(query_param("api_key", KEY))
+            .respond_with(json(eia_page(chunk, rows.len())))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    let eia = build("eia", &server, |_, _| {});
+    let data = eia
+        .fetch(&request(
+            "WTI",
+            "petroleum/pri/spt:RWTC",
+            "1986-01-01",
+            "2026-11-24",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(data.requests, 3);
+    assert_eq!(data.observations.len(), rows.len());
+    assert_eq!(
+        data.observations.first().unwrap().date.to_string(),
+        "1986-01-02"
+    );
+    assert_eq!(
+        data.observations.last().unwrap().date.to_string(),
+        "2026-08-18"
+    );
+    let neg = data
+        .observations
+        .iter()
+        .find(|o| o.date.to_string() == "2020-04-20")
+        .unwrap();
+    assert_eq!(neg.value.to_string(), "-36.98");
+    assert!(data.observations.windows(2).all(|w| w[0].date < w[1].date));
+    server.verify().await;
+}
+
+#[tokio::test]
+async fn window_is_sent_and_rows_outside_it_are_dropped() {
+    let server = MockServer::start().await;
+    let rows = vec![
+        ("2026-01-02".to_owned(), "61.2".to_owned()),
+        ("2026-01-05".to_owned(), "60.1".to_owned()),
+    ];
+    Mock::given(method("GET"))
+        .and(query_param("start", "2026-01-05"))
+        .and(query_param("end", "2026-01-09"))
+        .respond_with(json(eia_page(&rows, 2)))
+        .mount(&server)
+        .await;
+    let data = build("eia", &server, |_, _| {})
+        .fetch(&request(
+            "WTI",
+            "petroleum/pri/spt:RWTC",
+            "2026-01-05",
+            "2026-01-09",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(data.observations.len(), 1);
+    assert_eq!(data.observations[0].date.to_string(), "2026-01-05");
+}
+
+#[tokio::test]
+async fn unknown_facet_answered_with_zero_rows_is_an_unknown_series() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(eia_page(&[], 0)))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let err = build("eia", &server, |_, _| {})
+        .fetch(&request(
+            "WTI",
+            "petroleum/pri/spt:RWTCX",
+            "2026-01-05",
+            "2026-01-09",
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::UnknownSeries { .. }), "{err:?}");
+    assert!(err.to_string().contains("sources.eia.series"), "{err}");
+}
+
+#[tokio::test]
+async fn empty_window_of_a_known_series_is_no_data_not_an_error() {
+    let server = MockServer::start().await;
+    // the window (a weekend) has no rows …
+    Mock::given(method("GET"))
+        .and(query_param("start", "2026-01-03"))
+        .respond_with(json(eia_page(&[], 0)))
+        .mount(&server)
+        .await;
+    // … but the series exists
+    let one = vec![("1986-01-02".to_owned(), "25.56".to_owned())];
+    Mock::given(method("GET"))
+        .and(query_param("length", "1"))
+        .respond_with(json(eia_page(&one, 10226)))
+        .mount(&server)
+        .await;
+    let data = build("eia", &server, |_, _| {})
+        .fetch(&request(
+            "WTI",
+            "petroleum/pri/spt:RWTC",
+            "2026-01-03",
+            "2026-01-04",
+        ))
+        .await
+        .unwrap();
+    assert!(data.observations.is_empty());
+    assert_eq!(data.requests, 2);
+}
+
+#[tokio::test]
+async fn null_values_are_missing_and_flags_are_invalid() {
+    let server = MockServer::start().await;
+    let mut body: serde_json::Value = serde_json::from_str(&eia_page(
+        &[
+            ("2018-01-04".to_owned(), "61.01".to_owned()),
+            ("2018-01-05".to_owned(), "x".to_owned()),
+            ("2018-01-08".to_owned(), "w".to_owned()),
+            ("2018-01-09".to_owned(), "62.96".to_owned()),
+        ],
+        4,
+    ))
+    .unwrap();
+    body["response"]["data"][1]["value"] = serde_json::Value::Null;
+    body["response"]["data"][3]["value"] = serde_json::json!(62.96); // an older API version's number
+    Mock::given(method("GET"))
+        .respond_with(json(body.to_string()))
+        .mount(&server)
+        .await;
+    let data = build("eia", &server, |_, _| {})
+        .fetch(&request(
+            "WTI",
+            "petroleum/pri/spt:RWTC",
+            "2018-01-01",
+            "2018-01-31",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        data.observations
+            .iter()
+            .map(|o| o.value.to_string())
+            .collect::<Vec<_>>(),
+        ["61.01", "62.96"]
+    );
+    assert_eq!(
+        data.missing
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>(),
+        ["2018-01-05"]
+    );
+    assert_eq!(data.invalid.len(), 1);
+    assert_eq!(data.invalid[0].raw, "w");
+}
+
+#[tokio::test]
+async fn monthly_answer_is_refused_clearly() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(fixture(
+            "eia/petroleum-pri-spt-RBRTE-monthly-2025Q1.json",
+        )))
+        .mount(&server)
+        .await;
+    let err = build("eia", &server, |_, _| {})
+        .fetch(&request(
+            "BRENT",
+            "petroleum/pri/spt:RBRTE",
+            "2025-01-01",
+            "2025-03-31",
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::Malformed { .. }), "{err:?}");
+    assert!(err.to_string().contains("monthly"), "{err}");
+    assert!(!err.to_string().contains(KEY));
+}
+
+#[tokio::test]
+async fn real_henry_hub_route_envelope_parses() {
+    // the RNGC4 recording is weekly; with its frequency set to daily its rows parse as is
+    let mut body: serde_json::Value = serde_json::from_str(&fixture(
+        "eia/natural-gas-pri-fut-RNGC4-weekly-1993-12-24.json",
+    ))
+    .unwrap();
+    body["response"]["frequency"] = "daily".into();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/natural-gas/pri/fut/data/"))
+        .respond_with(json(body.to_string()))
+        .mount(&server)
+        .await;
+    let data = build("eia", &server, |_, _| {})
+        .fetch(&request(
+            "NATGAS",
+            "natural-gas/pri/fut:RNGC4",
+            "1993-12-01",
+            "1993-12-31",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(data.observations.len(), 1);
+    assert_eq!(data.observations[0].value.to_string(), "1.869");
+}

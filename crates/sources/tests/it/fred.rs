@@ -1,0 +1,110 @@
+//! FRED: "." is a missing day, the window and sort order are sent, XML errors are read.
+
+use energy_sources::SourceError;
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{method, path, query_param},
+};
+
+use crate::support::{KEY, build, fixture, request};
+
+#[tokio::test]
+async fn dot_is_a_missing_day_not_a_value_nor_a_rejection() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/fred/series/observations"))
+        .and(query_param("series_id", "DHHNGSP"))
+        .and(query_param("file_type", "json"))
+        .and(query_param("observation_start", "2024-07-01"))
+        .and(query_param("observation_end", "2024-07-10"))
+        .and(query_param("api_key", KEY))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(
+                fixture("fred/dhhngsp-observations-2024-07-01_2024-07-10-with-dot-missing.json")
+                    .into_bytes(),
+                "application/json",
+            ),
+        )
+        .mount(&server)
+        .await;
+    let data = build("fred", &server, |_, _| {})
+        .fetch(&request("NATGAS", "DHHNGSP", "2024-07-01", "2024-07-10"))
+        .await
+        .unwrap();
+    let days: Vec<String> = data
+        .observations
+        .iter()
+        .map(|o| format!("{} {}", o.date, o.value))
+        .collect();
+    assert_eq!(
+        days,
+        [
+            "2024-07-01 2.21",
+            "2024-07-02 2.06",
+            "2024-07-03 2.02",
+            "2024-07-05 2.02",
+            "2024-07-08 2.1",
+            "2024-07-09 2.42",
+            "2024-07-10 2.4"
+        ]
+    );
+    assert_eq!(
+        data.missing
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>(),
+        ["2024-07-04"]
+    );
+    assert!(data.invalid.is_empty());
+}
+
+#[tokio::test]
+async fn descending_answer_with_two_holidays_comes_back_in_date_order() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            fixture("fred/dcoilwtico-observations-desc-limit60-with-dot-missing.json").into_bytes(),
+            "application/json",
+        ))
+        .mount(&server)
+        .await;
+    let data = build("fred", &server, |_, _| {})
+        .fetch(&request("WTI", "DCOILWTICO", "2025-01-01", "2025-12-31"))
+        .await
+        .unwrap();
+    assert_eq!(
+        data.missing
+            .iter()
+            .map(|d| d.to_string())
+            .collect::<Vec<_>>(),
+        ["2025-11-11", "2025-10-13"]
+    );
+    assert!(data.observations.windows(2).all(|w| w[0].date < w[1].date));
+    assert_eq!(
+        data.observations.last().unwrap().date.to_string(),
+        "2025-11-24"
+    );
+    assert_eq!(data.observations.len() + data.missing.len(), 60);
+}
+
+#[tokio::test]
+async fn xml_error_body_is_read_and_its_message_kept() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(400).set_body_raw(
+            br#"<?xml version="1.0" encoding="utf-8" ?><error code="400" message="Bad Request.  Variable api_key has not been set."/>"#.to_vec(),
+            "text/xml",
+        ))
+        .mount(&server)
+        .await;
+    let err = build("fred", &server, |_, _| {})
+        .fetch(&request("WTI", "DCOILWTICO", "2025-01-01", "2025-12-31"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::Unauthorized { .. }), "{err:?}");
+    assert!(
+        err.to_string().contains("api_key has not been set")
+            && err.to_string().contains("FRED_API_KEY"),
+        "{err}"
+    );
+}

@@ -1,0 +1,133 @@
+//! Building sources against a mock server, fixtures, and capturing logs.
+
+use std::{
+    io::Write,
+    sync::{Arc, Mutex},
+};
+
+use chrono::{TimeZone, Utc};
+use energy_core::{CommodityCode, DateWindow, Secret};
+use energy_sources::{
+    BuiltSource, ProviderConfig, RetryConfig, SeriesRequest, Source, SourcesConfig, build_sources,
+};
+use serde_json::Value;
+use wiremock::MockServer;
+
+/// A distinctive API key, so that a leak is easy to spot.
+pub const KEY: &str = "k3ySECRETabcdef0123456789abcdef0";
+
+pub fn fixture(path: &str) -> String {
+    let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// Fast retries for tests: 3 attempts, 10 ms first backoff, at most 2 s (also caps Retry-After).
+pub fn fast_retry() -> RetryConfig {
+    RetryConfig {
+        max_attempts: 3,
+        initial_backoff_seconds: 0.01,
+        max_backoff_seconds: 2.0,
+    }
+}
+
+/// Builds provider `name` against `server`, after `tweak`ing its configuration.
+pub fn build(
+    name: &str,
+    server: &MockServer,
+    tweak: impl FnOnce(&mut ProviderConfig, &mut RetryConfig),
+) -> Arc<dyn Source> {
+    let mut config = SourcesConfig::default();
+    let mut retry = fast_retry();
+    {
+        let p = config.get_mut(name).expect("known provider");
+        p.base_url = server.uri().parse().unwrap();
+        p.requests_per_second = 0.0;
+        p.timeout_seconds = 5.0;
+        tweak(p, &mut retry);
+    }
+    // "now" is fixed, so that Yahoo's "today is still trading" rule is deterministic
+    let clock = Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap());
+    let built = build_sources(&config, &retry, |_| Some(Secret::new(KEY)), clock);
+    built
+        .into_iter()
+        .find_map(|b| match b {
+            BuiltSource::Ready(s) if s.id().as_str() == name => Some(s),
+            _ => None,
+        })
+        .expect("source built")
+}
+
+pub fn request(commodity: &str, series: &str, start: &str, end: &str) -> SeriesRequest {
+    SeriesRequest {
+        commodity: CommodityCode::new(commodity).unwrap(),
+        series: series.to_owned(),
+        unit: "USD/bbl".to_owned(),
+        window: DateWindow::new(start.parse().unwrap(), end.parse().unwrap()).unwrap(),
+    }
+}
+
+/// (date, value) rows of the real WTI daily history.
+pub fn wti_rows() -> Vec<(String, String)> {
+    fixture("wti-daily.csv")
+        .lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (d, v) = l.trim_end_matches('\r').split_once(',')?;
+            Some((d.to_owned(), v.to_owned()))
+        })
+        .collect()
+}
+
+/// An EIA v2 daily answer: the real RWTC envelope with `rows` as its data.
+pub fn eia_page(rows: &[(String, String)], total: usize) -> String {
+    let mut v: Value = serde_json::from_str(&fixture(
+        "eia/petroleum-pri-spt-RWTC-weekly-1986-01-03.json",
+    ))
+    .unwrap();
+    let template = v["response"]["data"][0].clone();
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|(d, val)| {
+            let mut row = template.clone();
+            row["period"] = Value::String(d.clone());
+            row["value"] = Value::String(val.clone());
+            row
+        })
+        .collect();
+    v["response"]["frequency"] = Value::String("daily".into());
+    v["response"]["total"] = Value::String(total.to_string());
+    v["response"]["data"] = Value::Array(data);
+    v["request"]["params"]["frequency"] = Value::String("daily".into());
+    v.to_string()
+}
+
+/// Everything logged while the guard lives (on this thread), as text.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    pub fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        (logs.clone(), tracing::subscriber::set_default(subscriber))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
