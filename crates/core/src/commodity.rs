@@ -4,7 +4,9 @@ use std::{fmt, str::FromStr, sync::Arc};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::DomainError;
+use chrono_tz::Tz;
+
+use crate::{DomainError, Price};
 
 /// A validated commodity code: 1–32 characters of `A-Z`, `0-9` and `_`, starting with a letter.
 ///
@@ -66,6 +68,39 @@ pub struct CommoditySpec {
     pub name: String,
     /// Unit every observation of this commodity is quoted in, e.g. "USD/bbl".
     pub unit: String,
+    /// The market's time zone: its calendar dates the prices, and "today" is counted in it.
+    #[serde(default = "default_timezone")]
+    pub timezone: Tz,
+    /// Lowest plausible price; lower values are rejected. Negative prices can be real data.
+    #[serde(default)]
+    pub min_value: Option<Price>,
+    /// Highest plausible price; higher values are rejected.
+    #[serde(default)]
+    pub max_value: Option<Price>,
+}
+
+fn default_timezone() -> Tz {
+    chrono_tz::America::New_York
+}
+
+impl CommoditySpec {
+    /// A commodity with the default market time zone (America/New_York) and no range check.
+    pub fn new(name: impl Into<String>, unit: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            unit: unit.into(),
+            timezone: default_timezone(),
+            min_value: None,
+            max_value: None,
+        }
+    }
+
+    /// The same, with a plausible range.
+    pub fn with_range(mut self, min: &str, max: &str) -> Result<Self, DomainError> {
+        self.min_value = Some(Price::parse(min)?);
+        self.max_value = Some(Price::parse(max)?);
+        Ok(self)
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod rejection;
 mod report;
 mod secret;
 mod source;
+pub mod validation;
 
 pub use commodity::{CommodityCode, CommoditySpec};
 pub use error::DomainError;

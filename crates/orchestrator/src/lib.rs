@@ -2,5 +2,7 @@
 //! scheduler issues land, the pipeline run itself and the schedule.
 
 pub mod config;
+pub mod run;
 
 pub use config::{Config, ConfigError, ConfigOrigin, Loaded, Problem, Secrets};
+pub use run::{NoProgress, Pipeline, Progress, RunError, RunRequest};

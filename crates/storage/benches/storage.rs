@@ -61,10 +61,7 @@ async fn register(store: &Store) {
         store
             .register_commodity(
                 &code,
-                &CommoditySpec {
-                    name: format!("commodity {i}"),
-                    unit: "USD/bbl".into(),
-                },
+                &CommoditySpec::new(format!("commodity {i}"), "USD/bbl"),
             )
             .await
             .unwrap();

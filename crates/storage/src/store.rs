@@ -455,7 +455,7 @@ impl Store {
             .map(|(code, name, unit)| {
                 let code =
                     CommodityCode::new(&code).map_err(|_| self.corrupt("commodity code", &code))?;
-                Ok((code, CommoditySpec { name, unit }))
+                Ok((code, CommoditySpec::new(name, unit)))
             })
             .collect()
     }

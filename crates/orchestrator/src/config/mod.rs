@@ -8,7 +8,7 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, str::FromStr};
 
 use chrono::NaiveTime;
 use chrono_tz::Tz;
-use energy_core::{CommodityCode, CommoditySpec, Secret};
+use energy_core::{CommodityCode, CommoditySpec, Secret, validation::ValidationSettings};
 use energy_notify::NotificationsConfig;
 use energy_sources::{RetryConfig, SourcesConfig};
 use energy_storage::DatabaseConfig;
@@ -42,13 +42,12 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        let commodity = |code: &str, name: &str, unit: &str| {
+        let commodity = |code: &str, name: &str, unit: &str, min: &str, max: &str| {
             (
                 CommodityCode::new(code).expect("built-in code is valid"),
-                CommoditySpec {
-                    name: name.to_owned(),
-                    unit: unit.to_owned(),
-                },
+                CommoditySpec::new(name, unit)
+                    .with_range(min, max)
+                    .expect("built-in range is valid"),
             )
         };
         Self {
@@ -56,9 +55,21 @@ impl Default for Config {
             pipeline: PipelineConfig::default(),
             retry: RetryConfig::default(),
             commodities: BTreeMap::from([
-                commodity("WTI", "West Texas Intermediate Crude Oil", "USD/bbl"),
-                commodity("BRENT", "Brent Crude Oil", "USD/bbl"),
-                commodity("NATGAS", "Natural Gas (Henry Hub)", "USD/MMBtu"),
+                commodity(
+                    "WTI",
+                    "West Texas Intermediate Crude Oil",
+                    "USD/bbl",
+                    "-100",
+                    "500",
+                ),
+                commodity("BRENT", "Brent Crude Oil", "USD/bbl", "-100", "500"),
+                commodity(
+                    "NATGAS",
+                    "Natural Gas (Henry Hub)",
+                    "USD/MMBtu",
+                    "-20",
+                    "100",
+                ),
             ]),
             sources: SourcesConfig::default(),
             schedule: ScheduleConfig::default(),
@@ -81,6 +92,10 @@ pub struct PipelineConfig {
     pub max_concurrent_requests: u32,
     /// The data-quality gate.
     pub quality_gate: QualityGateConfig,
+    /// Days before the latest stored date an incremental run reads again, to catch revisions.
+    pub revision_days: u32,
+    /// Thresholds of the warn-level validation rules.
+    pub validation: ValidationSettings,
 }
 
 impl Default for PipelineConfig {
@@ -90,6 +105,8 @@ impl Default for PipelineConfig {
             full_refresh_days: 3650,
             max_concurrent_requests: 3,
             quality_gate: QualityGateConfig::default(),
+            revision_days: 7,
+            validation: ValidationSettings::default(),
         }
     }
 }

@@ -103,10 +103,7 @@ pub async fn register_defaults(store: &Store) {
         store
             .register_commodity(
                 &CommodityCode::new(code).unwrap(),
-                &CommoditySpec {
-                    name: name.into(),
-                    unit: unit.into(),
-                },
+                &CommoditySpec::new(name, unit),
             )
             .await
             .unwrap();

@@ -1,0 +1,554 @@
+//! Validation rules and the quality gate. Each rule has an identifier, a severity (reject: the
+//! row goes to quarantine; warn: stored and counted) and a reason. Nothing is dropped silently:
+//! a row is accepted, rejected with its reason, or (an exact repeat of a row in the same batch)
+//! merged into its twin.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::{CommodityCode, CommoditySpec, Observation, Price, Rejection, SourceId, quality_score};
+
+/// What a rule does with the rows it flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// The row is quarantined.
+    Reject,
+    /// The row is stored and counted as a warning.
+    Warn,
+}
+
+/// A validation rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Rule {
+    pub id: &'static str,
+    pub severity: Severity,
+    pub description: &'static str,
+}
+
+pub const NOT_A_NUMBER: Rule = Rule {
+    id: "not_a_number",
+    severity: Severity::Reject,
+    description: "the provider sent a value that is not a finite number",
+};
+pub const FUTURE_DATE: Rule = Rule {
+    id: "future_date",
+    severity: Severity::Reject,
+    description: "the market date is after today in the market's time zone",
+};
+pub const CONFLICTING_DUPLICATE: Rule = Rule {
+    id: "conflicting_duplicate",
+    severity: Severity::Reject,
+    description: "the batch holds one date twice with different values",
+};
+pub const PLAUSIBLE_RANGE: Rule = Rule {
+    id: "plausible_range",
+    severity: Severity::Reject,
+    description: "the value is outside the commodity's min_value..max_value",
+};
+pub const JUMP: Rule = Rule {
+    id: "jump",
+    severity: Severity::Warn,
+    description: "the value is far from the median of the recent values",
+};
+pub const REPEATED_VALUE: Rule = Rule {
+    id: "repeated_value",
+    severity: Severity::Warn,
+    description: "the same value for many days in a row",
+};
+pub const QUALITY_GATE: Rule = Rule {
+    id: "quality_gate",
+    severity: Severity::Reject,
+    description: "the batch's quality score is below pipeline.quality_gate.min_quality_score",
+};
+
+/// Every rule, for documentation and `--help`.
+pub const RULES: [Rule; 7] = [
+    NOT_A_NUMBER,
+    FUTURE_DATE,
+    CONFLICTING_DUPLICATE,
+    PLAUSIBLE_RANGE,
+    JUMP,
+    REPEATED_VALUE,
+    QUALITY_GATE,
+];
+
+/// `pipeline.validation`: thresholds of the warn-level rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValidationSettings {
+    /// Warn when |value − median| > jump_threshold × |median| of the last `jump_window` values.
+    pub jump_threshold: f64,
+    /// How many recent values the median is taken over.
+    pub jump_window: u32,
+    /// Warn when one value repeats on this many consecutive observations.
+    pub repeat_days: u32,
+}
+
+impl Default for ValidationSettings {
+    fn default() -> Self {
+        Self {
+            jump_threshold: 0.5,
+            jump_window: 20,
+            repeat_days: 10,
+        }
+    }
+}
+
+/// A flagged row that was stored anyway.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub date: NaiveDate,
+    pub rule: &'static str,
+    pub reason: String,
+}
+
+/// A value the provider sent that is not a number (from the source layer).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawInvalid {
+    pub date: NaiveDate,
+    pub raw: String,
+    pub reason: String,
+}
+
+/// One (source, commodity) batch to validate.
+#[derive(Debug)]
+pub struct Batch<'a> {
+    pub commodity: &'a CommodityCode,
+    pub source: &'a SourceId,
+    pub spec: &'a CommoditySpec,
+    pub observations: Vec<Observation>,
+    pub invalid: Vec<RawInvalid>,
+    /// Stored values just before the batch, newest first (for the warn-level rules).
+    pub history: &'a [(NaiveDate, Price)],
+    /// Today in the market's time zone.
+    pub today: NaiveDate,
+}
+
+/// The outcome of validation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Validated {
+    pub accepted: Vec<Observation>,
+    pub rejected: Vec<Rejection>,
+    pub warnings: Vec<Warning>,
+    /// Distinct rows received (an exact repeat within the batch counts once).
+    pub received: u64,
+}
+
+impl Validated {
+    /// Accepted over received, in [0, 1].
+    pub fn quality_score(&self) -> f64 {
+        quality_score(self.received, self.rejected.len() as u64)
+    }
+}
+
+fn reject(
+    batch: &Batch<'_>,
+    date: NaiveDate,
+    raw: String,
+    rule: Rule,
+    reason: String,
+) -> Rejection {
+    Rejection {
+        commodity: batch.commodity.clone(),
+        source: batch.source.clone(),
+        date,
+        raw_value: raw,
+        rule: rule.id.to_owned(),
+        reason,
+    }
+}
+
+/// Applies every rule to a batch.
+pub fn validate(batch: Batch<'_>, settings: &ValidationSettings) -> Validated {
+    let mut rejected = Vec::new();
+    for inv in &batch.invalid {
+        rejected.push(reject(
+            &batch,
+            inv.date,
+            inv.raw.clone(),
+            NOT_A_NUMBER,
+            format!("{}: {:?}", inv.reason, inv.raw),
+        ));
+    }
+
+    // group by date: exact repeats merge, conflicting ones are all rejected
+    let mut by_date: BTreeMap<NaiveDate, Vec<&Observation>> = BTreeMap::new();
+    for o in &batch.observations {
+        by_date.entry(o.date).or_default().push(o);
+    }
+    let mut distinct: Vec<Observation> = Vec::with_capacity(by_date.len());
+    for (date, rows) in &by_date {
+        let first = rows[0];
+        if rows.iter().all(|r| r.value == first.value) {
+            distinct.push(first.clone());
+        } else {
+            let values: Vec<String> = rows.iter().map(|r| r.value.to_string()).collect();
+            for r in rows {
+                rejected.push(reject(
+                    &batch,
+                    *date,
+                    r.value.to_string(),
+                    CONFLICTING_DUPLICATE,
+                    format!("{date} appears with values {}", values.join(", ")),
+                ));
+            }
+        }
+    }
+    let conflicting = rejected.len() - batch.invalid.len();
+    let received = (distinct.len() + conflicting + batch.invalid.len()) as u64;
+
+    let mut accepted = Vec::with_capacity(distinct.len());
+    for o in distinct {
+        if o.date > batch.today {
+            let reason = format!(
+                "{} is after today ({}) in {}",
+                o.date, batch.today, batch.spec.timezone
+            );
+            rejected.push(reject(
+                &batch,
+                o.date,
+                o.value.to_string(),
+                FUTURE_DATE,
+                reason,
+            ));
+            continue;
+        }
+        let below = batch.spec.min_value.is_some_and(|min| o.value < min);
+        let above = batch.spec.max_value.is_some_and(|max| o.value > max);
+        if below || above {
+            let range = format!(
+                "{}..{}",
+                batch
+                    .spec
+                    .min_value
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+                batch
+                    .spec
+                    .max_value
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+            );
+            let reason = format!(
+                "{} is outside the plausible range {range} {}",
+                o.value, batch.spec.unit
+            );
+            rejected.push(reject(
+                &batch,
+                o.date,
+                o.value.to_string(),
+                PLAUSIBLE_RANGE,
+                reason,
+            ));
+            continue;
+        }
+        accepted.push(o);
+    }
+
+    let warnings = warn_level(&accepted, batch.history, settings);
+    Validated {
+        accepted,
+        rejected,
+        warnings,
+        received,
+    }
+}
+
+/// The warn-level rules over accepted rows (in date order) after the stored history.
+fn warn_level(
+    accepted: &[Observation],
+    history: &[(NaiveDate, Price)],
+    settings: &ValidationSettings,
+) -> Vec<Warning> {
+    let mut warnings = Vec::new();
+    let window = settings.jump_window.max(1) as usize;
+    // recent values, oldest first, only those before the batch's first date
+    let first = accepted.first().map(|o| o.date);
+    let mut recent: Vec<f64> = history
+        .iter()
+        .rev()
+        .filter(|(d, _)| first.is_none_or(|f| *d < f))
+        .map(|(_, p)| p.to_f64())
+        .collect();
+    let mut run_value: Option<Price> = history
+        .iter()
+        .find(|(d, _)| first.is_none_or(|f| *d < f))
+        .map(|(_, p)| *p);
+    let mut run_len = usize::from(run_value.is_some());
+    for o in accepted {
+        let v = o.value.to_f64();
+        let tail = &recent[recent.len().saturating_sub(window)..];
+        if tail.len() >= 5 {
+            let m = median(tail);
+            if m != 0.0 && ((v - m) / m).abs() > settings.jump_threshold {
+                warnings.push(Warning {
+                    date: o.date,
+                    rule: JUMP.id,
+                    reason: format!(
+                        "{} is {:.0}% away from the median {:.2} of the last {} values",
+                        o.value,
+                        ((v - m) / m).abs() * 100.0,
+                        m,
+                        tail.len()
+                    ),
+                });
+            }
+        }
+        recent.push(v);
+        if run_value == Some(o.value) {
+            run_len += 1;
+        } else {
+            run_value = Some(o.value);
+            run_len = 1;
+        }
+        if settings.repeat_days > 1 && run_len >= settings.repeat_days as usize {
+            warnings.push(Warning {
+                date: o.date,
+                rule: REPEATED_VALUE.id,
+                reason: format!("{} repeated on {run_len} observations in a row", o.value),
+            });
+        }
+    }
+    warnings
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+/// What the quality gate decided.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gate {
+    /// Store `accepted`, quarantine `rejected`.
+    Passed(Validated),
+    /// Store nothing; quarantine every row (`rejected`), the accepted ones under `quality_gate`.
+    Failed {
+        validated: Validated,
+        rejected: Vec<Rejection>,
+        score: f64,
+    },
+}
+
+/// Applies `pipeline.quality_gate.min_quality_score` to a validated batch.
+pub fn gate(validated: Validated, min_quality_score: f64) -> Gate {
+    let score = validated.quality_score();
+    if score >= min_quality_score {
+        return Gate::Passed(validated);
+    }
+    let reason = format!(
+        "batch quality {score:.3} is below the gate {min_quality_score} ({} of {} rows failed validation)",
+        validated.rejected.len(),
+        validated.received
+    );
+    let mut rejected = validated.rejected.clone();
+    rejected.extend(validated.accepted.iter().map(|o| Rejection {
+        commodity: o.commodity.clone(),
+        source: o.source.clone(),
+        date: o.date,
+        raw_value: o.value.to_string(),
+        rule: QUALITY_GATE.id.to_owned(),
+        reason: reason.clone(),
+    }));
+    Gate::Failed {
+        validated,
+        rejected,
+        score,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn o(date: &str, v: &str) -> Observation {
+        Observation::new(
+            CommodityCode::new("WTI").unwrap(),
+            SourceId::new("eia").unwrap(),
+            d(date),
+            Price::parse(v).unwrap(),
+            "USD/bbl",
+        )
+    }
+
+    fn spec() -> CommoditySpec {
+        CommoditySpec::new("WTI", "USD/bbl")
+            .with_range("-100", "500")
+            .unwrap()
+    }
+
+    fn run(
+        obs: Vec<Observation>,
+        invalid: Vec<RawInvalid>,
+        history: &[(NaiveDate, Price)],
+    ) -> Validated {
+        let (c, s, sp) = (
+            CommodityCode::new("WTI").unwrap(),
+            SourceId::new("eia").unwrap(),
+            spec(),
+        );
+        validate(
+            Batch {
+                commodity: &c,
+                source: &s,
+                spec: &sp,
+                observations: obs,
+                invalid,
+                history,
+                today: d("2026-11-25"),
+            },
+            &ValidationSettings::default(),
+        )
+    }
+
+    #[test]
+    fn negative_wti_is_data_not_an_error() {
+        let history: Vec<_> = (1..=19)
+            .rev()
+            .map(|i| {
+                (
+                    d("2020-04-01") + chrono::Days::new(i),
+                    Price::parse("20").unwrap(),
+                )
+            })
+            .collect();
+        let v = run(
+            vec![o("2020-04-20", "-36.98"), o("2020-04-21", "8.91")],
+            vec![],
+            &history,
+        );
+        assert_eq!(v.accepted.len(), 2);
+        assert!(v.rejected.is_empty());
+        assert_eq!(v.quality_score(), 1.0);
+        assert!(
+            v.warnings
+                .iter()
+                .any(|w| w.rule == "jump" && w.date == d("2020-04-20")),
+            "{:?}",
+            v.warnings
+        );
+    }
+
+    #[test]
+    fn rejects_future_dates_out_of_range_values_and_non_numbers() {
+        let v = run(
+            vec![
+                o("2026-11-25", "60"),
+                o("2026-11-26", "60"),
+                o("2026-11-24", "900"),
+            ],
+            vec![RawInvalid {
+                date: d("2026-11-23"),
+                raw: "w".into(),
+                reason: "not a number".into(),
+            }],
+            &[],
+        );
+        let rules: Vec<_> = v
+            .rejected
+            .iter()
+            .map(|r| (r.date.to_string(), r.rule.as_str()))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                ("2026-11-23".into(), "not_a_number"),
+                ("2026-11-24".into(), "plausible_range"),
+                ("2026-11-26".into(), "future_date")
+            ]
+        );
+        assert_eq!(v.accepted.len(), 1);
+        assert_eq!(v.received, 4);
+        assert_eq!(v.quality_score(), 0.25);
+    }
+
+    #[test]
+    fn duplicate_dates_merge_when_equal_and_are_rejected_when_not() {
+        let v = run(
+            vec![
+                o("2026-01-02", "61.2"),
+                o("2026-01-02", "61.20"),
+                o("2026-01-05", "60"),
+                o("2026-01-05", "60.5"),
+            ],
+            vec![],
+            &[],
+        );
+        assert_eq!(v.accepted.len(), 1);
+        assert_eq!(v.received, 3);
+        assert_eq!(v.rejected.len(), 2);
+        assert!(v.rejected.iter().all(|r| r.rule == "conflicting_duplicate"));
+        assert!(
+            v.rejected[0].reason.contains("60, 60.5"),
+            "{}",
+            v.rejected[0].reason
+        );
+    }
+
+    #[test]
+    fn a_long_run_of_one_value_is_warned_not_rejected() {
+        let obs: Vec<_> = (0..12)
+            .map(|i| {
+                o(
+                    &(d("2026-01-01") + chrono::Days::new(i)).to_string(),
+                    "61.2",
+                )
+            })
+            .collect();
+        let v = run(obs, vec![], &[]);
+        assert_eq!(v.accepted.len(), 12);
+        assert_eq!(
+            v.warnings
+                .iter()
+                .filter(|w| w.rule == "repeated_value")
+                .count(),
+            3
+        );
+    }
+
+    #[test]
+    fn gate_quarantines_the_whole_batch_below_the_threshold() {
+        let v = run(
+            vec![o("2026-01-02", "61"), o("2026-01-05", "9000")],
+            vec![],
+            &[],
+        );
+        assert_eq!(v.quality_score(), 0.5);
+        match gate(v.clone(), 0.95) {
+            Gate::Failed {
+                rejected, score, ..
+            } => {
+                assert_eq!(score, 0.5);
+                assert_eq!(rejected.len(), 2);
+                assert!(
+                    rejected
+                        .iter()
+                        .any(|r| r.rule == "quality_gate"
+                            && r.reason.contains("below the gate 0.95"))
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(gate(v, 0.5), Gate::Passed(_)));
+    }
+
+    #[test]
+    fn empty_batch_passes_with_score_one() {
+        let v = run(vec![], vec![], &[]);
+        assert_eq!(v.quality_score(), 1.0);
+        assert!(matches!(gate(v, 0.95), Gate::Passed(_)));
+    }
+}

@@ -1,0 +1,624 @@
+//! The pipeline run: plan the (source, commodity) batches and their windows from the mode,
+//! fetch them concurrently, validate, gate and store each batch atomically, record the run with
+//! its report, and notify. One batch failing never stops the others.
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use energy_core::{
+    CommodityCode, CommodityReport, CommoditySpec, Counts, DateWindow, ModeKind, RunMode,
+    RunReport, RunStatus, SourceId, SourceReport, SourceStatus, Trigger,
+    validation::{self, Batch, Gate, RawInvalid},
+};
+use energy_notify::Notify;
+use energy_sources::{BuiltSource, Clock, SeriesRequest, Source, SourcesConfig, provider_info};
+use energy_storage::{RunId, RunStart, Store, StoreError};
+use tokio::{sync::Semaphore, task::JoinSet};
+use tokio_util::sync::CancellationToken;
+
+use crate::Config;
+
+/// A run marked `running` whose heartbeat is older than this has lost its process.
+const ABANDONED_AFTER: Duration = Duration::from_secs(120);
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(15);
+
+/// What to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunRequest {
+    pub mode: RunMode,
+    pub trigger: Trigger,
+    /// The fire time a scheduled run belongs to.
+    pub scheduled_for: Option<DateTime<Utc>>,
+    /// Only these sources (empty: every enabled one).
+    pub sources: Vec<SourceId>,
+    /// Only these commodities (empty: every configured one).
+    pub commodities: Vec<CommodityCode>,
+}
+
+impl RunRequest {
+    pub fn manual(mode: RunMode) -> Self {
+        Self {
+            mode,
+            trigger: Trigger::Manual,
+            scheduled_for: None,
+            sources: Vec::new(),
+            commodities: Vec::new(),
+        }
+    }
+}
+
+/// Why a run could not take place at all (its batches' failures are in the report instead).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Request(String),
+}
+
+/// Receives progress, e.g. for a progress bar. Every method has an empty default.
+pub trait Progress: Send + Sync {
+    fn planned(&self, _batches: usize) {}
+    fn batch_done(
+        &self,
+        _source: &SourceId,
+        _commodity: &CommodityCode,
+        _report: &CommodityReport,
+    ) {
+    }
+}
+
+/// No progress display.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+impl Progress for NoProgress {}
+
+/// The run's dependencies, injected: the binaries pass real ones, tests fakes.
+#[derive(Clone)]
+pub struct Pipeline {
+    config: Arc<Config>,
+    store: Store,
+    sources: Vec<BuiltSource>,
+    notifier: Arc<dyn Notify>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("store", &self.store)
+            .field("sources", &self.sources)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One (source, commodity) batch to fetch.
+struct Job {
+    source: Arc<dyn Source>,
+    commodity: CommodityCode,
+    spec: CommoditySpec,
+    series: String,
+}
+
+impl Pipeline {
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        sources: Vec<BuiltSource>,
+        notifier: Arc<dyn Notify>,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            config,
+            store,
+            sources,
+            notifier,
+            clock,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Registers the configured commodities and sources, so that their rows can be written.
+    async fn register_catalog(&self) -> Result<(), StoreError> {
+        for (code, spec) in &self.config.commodities {
+            self.store.register_commodity(code, spec).await?;
+        }
+        for (id, _) in self.config.sources.iter() {
+            let title = provider_info(id.as_str())
+                .map(|p| p.title)
+                .unwrap_or(id.as_str());
+            self.store.register_source(id, title).await?;
+        }
+        Ok(())
+    }
+
+    /// Marks runs left `running` by a process that is gone as `interrupted`: a process on this
+    /// host that no longer exists, or any run whose heartbeat stopped.
+    pub async fn recover_abandoned_runs(&self) -> Result<u64, StoreError> {
+        let now = (self.clock)();
+        let host = host_name();
+        let mut n = 0;
+        for run in self.store.running_runs().await? {
+            let dead_here =
+                run.host == host && run.pid != std::process::id() && !process_alive(run.pid);
+            let silent = (now - run.heartbeat_at)
+                .to_std()
+                .is_ok_and(|age| age > ABANDONED_AFTER);
+            if (dead_here || silent) && self.store.mark_run_interrupted(run.id, now).await? {
+                tracing::warn!(run = %run.uuid, started_at = %run.started_at, "run left unfinished by a process that is gone: marked interrupted");
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Runs the pipeline once. `cancel` stops it cleanly: batches not yet written are skipped,
+    /// what was written stays, and the run is recorded as interrupted.
+    pub async fn run(
+        &self,
+        request: RunRequest,
+        cancel: CancellationToken,
+        progress: Arc<dyn Progress>,
+    ) -> Result<RunReport, RunError> {
+        for c in &request.commodities {
+            if !self.config.commodities.contains_key(c) {
+                return Err(RunError::Request(format!(
+                    "unknown commodity {c}: configured are {}",
+                    join(self.config.commodities.keys())
+                )));
+            }
+        }
+        for s in &request.sources {
+            if self.config.sources.get(s.as_str()).is_none() {
+                let known: Vec<&str> = self
+                    .config
+                    .sources
+                    .iter()
+                    .map(|(id, _)| id.as_str())
+                    .collect();
+                return Err(RunError::Request(format!(
+                    "unknown source {s}: known are {}",
+                    known.join(", ")
+                )));
+            }
+        }
+        self.recover_abandoned_runs().await?;
+        self.register_catalog().await?;
+
+        let started_at = (self.clock)();
+        let uuid = uuid::Uuid::now_v7().to_string();
+        let run_id = self
+            .store
+            .start_run(&RunStart {
+                uuid: uuid.clone(),
+                trigger: request.trigger,
+                mode: mode_kind(&request.mode),
+                scheduled_for: request.scheduled_for,
+                started_at,
+                host: host_name(),
+                pid: std::process::id(),
+            })
+            .await?;
+        tracing::info!(run = %uuid, mode = request.mode.name(), "run started");
+        let heartbeat = self.spawn_heartbeat(run_id);
+
+        let (jobs, mut source_reports) = self.plan(&request);
+        progress.planned(jobs.len());
+        let results = self
+            .execute(jobs, &request, run_id, &cancel, &progress)
+            .await;
+        heartbeat.abort();
+
+        for (source, commodity_report) in results {
+            if let Some(r) = source_reports.get_mut(&source) {
+                r.commodities.push(commodity_report);
+            }
+        }
+        let sources: Vec<SourceReport> = source_reports.into_values().map(finish_source).collect();
+        let counts: Counts = sources.iter().map(|s| s.counts).sum();
+        let window = sources
+            .iter()
+            .flat_map(|s| s.commodities.iter().filter_map(|c| c.window))
+            .reduce(|a, b| a.union(&b));
+        let status = if cancel.is_cancelled() {
+            RunStatus::Interrupted
+        } else {
+            RunStatus::from_sources(sources.iter().map(|s| &s.status))
+        };
+        let finished_at = (self.clock)();
+        let mut report = RunReport {
+            run_id: uuid,
+            trigger: request.trigger,
+            scheduled_for: request.scheduled_for,
+            mode: mode_kind(&request.mode),
+            status,
+            started_at,
+            finished_at: Some(finished_at),
+            duration_seconds: (finished_at - started_at).num_milliseconds().max(0) as f64 / 1000.0,
+            window,
+            sources,
+            counts,
+            notifications: Vec::new(),
+            error: None,
+        };
+        self.store.finish_run(run_id, &report).await?;
+        tracing::info!(run = %report.run_id, status = report.status.name(), stored = counts.stored, "run finished");
+
+        report.notifications = self.notifier.notify(&report).await;
+        if !report.notifications.is_empty() {
+            for n in report.notifications.iter().filter(|n| !n.delivered) {
+                tracing::warn!(channel = %n.channel, error = n.error.as_deref().unwrap_or(""), "notification not delivered");
+            }
+            self.store.finish_run(run_id, &report).await?;
+        }
+        Ok(report)
+    }
+
+    fn spawn_heartbeat(&self, run: RunId) -> tokio::task::JoinHandle<()> {
+        let (store, clock) = (self.store.clone(), self.clock.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(HEARTBEAT_EVERY).await;
+                if let Err(e) = store.heartbeat_run(run, clock()).await {
+                    tracing::warn!(error = %e, "run heartbeat failed");
+                }
+            }
+        })
+    }
+
+    /// The batches to fetch, and a report for every source that takes part.
+    fn plan(&self, request: &RunRequest) -> (Vec<Job>, BTreeMap<SourceId, SourceReport>) {
+        let mut jobs = Vec::new();
+        let mut reports = BTreeMap::new();
+        let wanted_source =
+            |id: &SourceId| request.sources.is_empty() || request.sources.contains(id);
+        let wanted_commodity =
+            |c: &CommodityCode| request.commodities.is_empty() || request.commodities.contains(c);
+        for built in &self.sources {
+            let id = built.id().clone();
+            if !wanted_source(&id) {
+                continue;
+            }
+            let report = match built {
+                BuiltSource::Ready(source) => {
+                    let series = self
+                        .config
+                        .sources
+                        .get(id.as_str())
+                        .map(|p| p.series.clone())
+                        .unwrap_or_default();
+                    for (code, series) in series {
+                        let Some(spec) = self.config.commodities.get(&code) else {
+                            continue;
+                        };
+                        if wanted_commodity(&code) {
+                            jobs.push(Job {
+                                source: source.clone(),
+                                commodity: code,
+                                spec: spec.clone(),
+                                series,
+                            });
+                        }
+                    }
+                    empty_source_report(&id, SourceStatus::Success, None)
+                }
+                BuiltSource::Skipped { reason, .. } => {
+                    tracing::warn!(source = %id, "{reason}; skipped");
+                    empty_source_report(&id, SourceStatus::Skipped, Some(reason.to_string()))
+                }
+                BuiltSource::Disabled(_) if request.sources.contains(&id) => empty_source_report(
+                    &id,
+                    SourceStatus::Skipped,
+                    Some(format!("{id} is disabled (sources.{id}.enabled)")),
+                ),
+                BuiltSource::Disabled(_) => continue,
+            };
+            reports.insert(id, report);
+        }
+        (jobs, reports)
+    }
+
+    async fn execute(
+        &self,
+        jobs: Vec<Job>,
+        request: &RunRequest,
+        run: RunId,
+        cancel: &CancellationToken,
+        progress: &Arc<dyn Progress>,
+    ) -> Vec<(SourceId, CommodityReport)> {
+        let permits = Arc::new(Semaphore::new(
+            self.config.pipeline.max_concurrent_requests.max(1) as usize,
+        ));
+        let mut set = JoinSet::new();
+        for job in jobs {
+            let (this, permits, cancel, mode) =
+                (self.clone(), permits.clone(), cancel.clone(), request.mode);
+            set.spawn(async move {
+                let source = job.source.id().clone();
+                let report = this.run_batch(&job, mode, run, &permits, &cancel).await;
+                (source, report)
+            });
+        }
+        let mut out = Vec::new();
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok((source, report)) => {
+                    progress.batch_done(&source, &report.commodity, &report);
+                    out.push((source, report));
+                }
+                Err(e) => tracing::error!(error = %e, "a batch task failed"),
+            }
+        }
+        out.sort_by(|a, b| (&a.0, &a.1.commodity).cmp(&(&b.0, &b.1.commodity)));
+        out
+    }
+
+    /// Today's date in the market's time zone.
+    fn today(&self, spec: &CommoditySpec) -> NaiveDate {
+        (self.clock)().with_timezone(&spec.timezone).date_naive()
+    }
+
+    async fn window(&self, job: &Job, mode: RunMode) -> Result<DateWindow, StoreError> {
+        let today = self.today(&job.spec);
+        let p = &self.config.pipeline;
+        Ok(match mode {
+            RunMode::Backfill(w) => w,
+            RunMode::FullRefresh => DateWindow::ending_at(today, p.full_refresh_days),
+            RunMode::Incremental => match self
+                .store
+                .latest_date(&job.commodity, job.source.id())
+                .await?
+            {
+                Some(latest) => {
+                    let start = latest
+                        .checked_sub_days(Days::new(u64::from(p.revision_days)))
+                        .unwrap_or(latest)
+                        .min(today);
+                    DateWindow::new(start, today)
+                        .unwrap_or_else(|_| DateWindow::ending_at(today, 1))
+                }
+                None => DateWindow::ending_at(today, p.lookback_days),
+            },
+        })
+    }
+
+    async fn run_batch(
+        &self,
+        job: &Job,
+        mode: RunMode,
+        run: RunId,
+        permits: &Semaphore,
+        cancel: &CancellationToken,
+    ) -> CommodityReport {
+        let source = job.source.id().clone();
+        let mut report = CommodityReport {
+            commodity: job.commodity.clone(),
+            status: SourceStatus::Failed,
+            window: None,
+            counts: Counts::default(),
+            missing: 0,
+            warnings: 0,
+            quality_score: 1.0,
+            error: None,
+        };
+        let window = match self.window(job, mode).await {
+            Ok(w) => w,
+            Err(e) => {
+                report.error = Some(e.to_string());
+                return report;
+            }
+        };
+        report.window = Some(window);
+        let _permit = tokio::select! {
+            p = permits.acquire() => p.expect("semaphore never closed"),
+            () = cancel.cancelled() => {
+                report.error = Some("interrupted before fetching".to_owned());
+                return report;
+            }
+        };
+        let started = std::time::Instant::now();
+        let request = SeriesRequest {
+            commodity: job.commodity.clone(),
+            series: job.series.clone(),
+            unit: job.spec.unit.clone(),
+            window,
+        };
+        let fetched = tokio::select! {
+            r = job.source.fetch(&request) => r,
+            () = cancel.cancelled() => {
+                report.error = Some("interrupted while fetching".to_owned());
+                return report;
+            }
+        };
+        let fetch_seconds = started.elapsed().as_secs_f64();
+        let data = match fetched {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::warn!(source = %source, commodity = %job.commodity, error = %e, "fetch failed");
+                report.error = Some(e.to_string());
+                report.quality_score = 0.0;
+                return report;
+            }
+        };
+        tracing::debug!(source = %source, commodity = %job.commodity, rows = data.observations.len(), fetch_seconds, "fetched");
+        report.missing = data.missing.len() as u64;
+
+        let history = match self
+            .store
+            .recent_values(
+                &job.commodity,
+                &source,
+                Some(window.start()),
+                self.config.pipeline.validation.jump_window,
+            )
+            .await
+        {
+            Ok(h) => h,
+            Err(e) => {
+                report.error = Some(e.to_string());
+                return report;
+            }
+        };
+        let validated = validation::validate(
+            Batch {
+                commodity: &job.commodity,
+                source: &source,
+                spec: &job.spec,
+                observations: data.observations,
+                invalid: data
+                    .invalid
+                    .into_iter()
+                    .map(|i| RawInvalid {
+                        date: i.date,
+                        raw: i.raw,
+                        reason: i.reason,
+                    })
+                    .collect(),
+                history: &history,
+                today: self.today(&job.spec),
+            },
+            &self.config.pipeline.validation,
+        );
+        report.counts.fetched = validated.received;
+        report.warnings = validated.warnings.len() as u64;
+        report.quality_score = validated.quality_score();
+        for w in &validated.warnings {
+            tracing::info!(source = %source, commodity = %job.commodity, date = %w.date, rule = w.rule, "{}", w.reason);
+        }
+        let (accepted, rejected, gate_error) = match validation::gate(
+            validated,
+            self.config.pipeline.quality_gate.min_quality_score,
+        ) {
+            Gate::Passed(v) => (v.accepted, v.rejected, None),
+            Gate::Failed {
+                rejected, score, ..
+            } => {
+                let msg = format!(
+                    "quality score {score:.3} below the gate {}: the batch was quarantined, nothing stored",
+                    self.config.pipeline.quality_gate.min_quality_score
+                );
+                tracing::warn!(source = %source, commodity = %job.commodity, "{msg}");
+                (Vec::new(), rejected, Some(msg))
+            }
+        };
+        if cancel.is_cancelled() {
+            report.error = Some("interrupted before storing".to_owned());
+            return report;
+        }
+        match self
+            .store
+            .write_batch(Some(run), &accepted, &rejected)
+            .await
+        {
+            Ok(w) => {
+                report.counts.stored = w.stored();
+                report.counts.unchanged = w.unchanged;
+                report.counts.rejected = w.quarantined;
+                report.status = if gate_error.is_some() {
+                    SourceStatus::Failed
+                } else {
+                    SourceStatus::Success
+                };
+                report.error = gate_error;
+            }
+            Err(e) => {
+                tracing::error!(source = %source, commodity = %job.commodity, error = %e, "write failed");
+                report.error = Some(e.to_string());
+            }
+        }
+        report
+    }
+}
+
+fn empty_source_report(id: &SourceId, status: SourceStatus, error: Option<String>) -> SourceReport {
+    SourceReport {
+        source: id.clone(),
+        status,
+        counts: Counts::default(),
+        missing: 0,
+        quality_score: 1.0,
+        error,
+        fetch_seconds: 0.0,
+        commodities: Vec::new(),
+    }
+}
+
+/// Aggregates a source's commodity reports into its counts, score and status.
+fn finish_source(mut r: SourceReport) -> SourceReport {
+    if r.status == SourceStatus::Skipped {
+        return r;
+    }
+    r.counts = r.commodities.iter().map(|c| c.counts).sum();
+    r.missing = r.commodities.iter().map(|c| c.missing).sum();
+    let failed_fetch = r
+        .commodities
+        .iter()
+        .filter(|c| c.status == SourceStatus::Failed && c.counts.fetched == 0)
+        .count();
+    r.quality_score = if failed_fetch == r.commodities.len() && !r.commodities.is_empty() {
+        0.0
+    } else {
+        energy_core::quality_score(r.counts.fetched, r.counts.rejected)
+    };
+    let ok = r
+        .commodities
+        .iter()
+        .filter(|c| c.status == SourceStatus::Success)
+        .count();
+    r.status = match (ok, r.commodities.len()) {
+        (_, 0) => SourceStatus::Success,
+        (ok, n) if ok == n => SourceStatus::Success,
+        (0, _) => SourceStatus::Failed,
+        _ => SourceStatus::Partial,
+    };
+    let errors: Vec<String> = r
+        .commodities
+        .iter()
+        .filter_map(|c| c.error.as_ref().map(|e| format!("{}: {e}", c.commodity)))
+        .collect();
+    if !errors.is_empty() {
+        r.error = Some(errors.join("; "));
+    }
+    r
+}
+
+pub(crate) fn mode_kind(mode: &RunMode) -> ModeKind {
+    match mode {
+        RunMode::Incremental => ModeKind::Incremental,
+        RunMode::FullRefresh => ModeKind::FullRefresh,
+        RunMode::Backfill(_) => ModeKind::Backfill,
+    }
+}
+
+fn join<'a, T: std::fmt::Display + 'a>(items: impl Iterator<Item = &'a T>) -> String {
+    items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// This machine's name, for the run ledger.
+pub fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "unknown-host".to_owned())
+}
+
+/// Whether a process with this id exists on this machine (Linux: /proc). Elsewhere we cannot
+/// tell and say yes, leaving the heartbeat to decide.
+fn process_alive(pid: u32) -> bool {
+    if std::path::Path::new("/proc/self").exists() {
+        std::path::Path::new(&format!("/proc/{pid}")).exists()
+    } else {
+        true
+    }
+}
+
+/// The sources configuration's API-key variables, for messages.
+pub fn key_variable(source: &SourceId) -> Option<&'static str> {
+    SourcesConfig::api_key_env(source.as_str())
+}
