@@ -2,7 +2,9 @@
 
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use energy_core::{CommodityCode, SourceId};
 
 /// Daily energy prices (WTI, Brent, Henry Hub, …) from EIA, FRED and Yahoo Finance into one
 /// time-series store, validated and gated.
@@ -40,9 +42,85 @@ pub enum LogFormatArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the pipeline once now: fetch, validate, gate, store (exit 0 success, 1 failed, 3 partial)
+    Run(RunArgs),
+    /// Run history, newest first
+    Runs(RunsArgs),
+    /// Stored observations to stdout (CSV header `commodity,source,date,value`, or JSON lines)
+    Export(ExportArgs),
     /// Check or print the configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ModeArg {
+    /// From the latest stored date of each series (re-reading a few days for revisions)
+    Incremental,
+    /// The last `pipeline.full_refresh_days` days
+    #[value(alias = "full_refresh")]
+    FullRefresh,
+    /// The dates from --start-date to --end-date
+    Backfill,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Which dates to fetch
+    #[arg(long, value_enum, default_value = "incremental")]
+    pub mode: ModeArg,
+    /// First market date of a backfill (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub start_date: Option<NaiveDate>,
+    /// Last market date of a backfill (YYYY-MM-DD) [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub end_date: Option<NaiveDate>,
+    /// Only this source (repeatable) [default: every enabled one]
+    #[arg(long = "source", value_name = "NAME")]
+    pub sources: Vec<SourceId>,
+    /// Only this commodity (repeatable) [default: every configured one]
+    #[arg(long = "commodity", value_name = "CODE")]
+    pub commodities: Vec<CommodityCode>,
+    /// Print the run report as one JSON object instead of the table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    /// How many runs to show
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub limit: u32,
+    /// Print a JSON array of run reports instead of the table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// `commodity,source,date,value` with a header line
+    Csv,
+    /// One JSON object per line: commodity, source, date, value (a string, exact), unit
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Only this commodity (repeatable)
+    #[arg(long = "commodity", value_name = "CODE")]
+    pub commodities: Vec<CommodityCode>,
+    /// Only this source (repeatable)
+    #[arg(long = "source", value_name = "NAME")]
+    pub sources: Vec<SourceId>,
+    /// First market date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub start_date: Option<NaiveDate>,
+    /// Last market date (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub end_date: Option<NaiveDate>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: ExportFormat,
 }
 
 #[derive(Debug, Subcommand)]

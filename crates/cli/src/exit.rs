@@ -3,17 +3,24 @@
 
 use std::{fmt, process::ExitCode};
 
+use energy_core::RunStatus;
+
 /// A command that could not do its job, with the exit code that says why.
 #[derive(Debug)]
 pub enum Failure {
-    /// Bad configuration or arguments: exit 2.
+    /// Bad configuration: exit 2.
     Config(anyhow::Error),
+    /// Arguments that make no sense together: exit 2.
+    Usage(String),
+    /// The work could not be done (database unreachable, output closed, …): exit 1.
+    Operational(anyhow::Error),
 }
 
 impl Failure {
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Failure::Config(_) => ExitCode::from(2),
+            Failure::Config(_) | Failure::Usage(_) => ExitCode::from(2),
+            Failure::Operational(_) => ExitCode::from(1),
         }
     }
 }
@@ -21,7 +28,8 @@ impl Failure {
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Failure::Config(e) => write!(f, "{e:#}"),
+            Failure::Config(e) | Failure::Operational(e) => write!(f, "{e:#}"),
+            Failure::Usage(m) => f.write_str(m),
         }
     }
 }
@@ -29,5 +37,29 @@ impl fmt::Display for Failure {
 impl From<energy_orchestrator::ConfigError> for Failure {
     fn from(e: energy_orchestrator::ConfigError) -> Self {
         Failure::Config(e.into())
+    }
+}
+
+impl From<energy_storage::StoreError> for Failure {
+    fn from(e: energy_storage::StoreError) -> Self {
+        Failure::Operational(e.into())
+    }
+}
+
+impl From<energy_orchestrator::RunError> for Failure {
+    fn from(e: energy_orchestrator::RunError) -> Self {
+        match e {
+            energy_orchestrator::RunError::Request(m) => Failure::Usage(m),
+            other => Failure::Operational(other.into()),
+        }
+    }
+}
+
+/// The exit code of a finished run.
+pub fn for_run(status: RunStatus) -> ExitCode {
+    match status {
+        RunStatus::Success => ExitCode::SUCCESS,
+        RunStatus::Partial => ExitCode::from(3),
+        RunStatus::Failed | RunStatus::Interrupted | RunStatus::Running => ExitCode::from(1),
     }
 }

@@ -4,6 +4,8 @@
 mod args;
 mod commands;
 mod exit;
+mod logging;
+mod render;
 
 use std::process::ExitCode;
 

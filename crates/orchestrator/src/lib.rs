@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod run;
+pub mod wiring;
 
 pub use config::{Config, ConfigError, ConfigOrigin, Loaded, Problem, Secrets};
 pub use run::{NoProgress, Pipeline, Progress, RunError, RunRequest};

@@ -11,6 +11,8 @@ mod error;
 mod fred;
 mod http;
 mod registry;
+#[cfg(feature = "replay")]
+pub mod replay;
 mod yahoo;
 
 use std::{fmt, sync::Arc, time::Duration};

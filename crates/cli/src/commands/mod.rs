@@ -1,6 +1,9 @@
-//! One module per command; each takes the loaded configuration and returns an exit code.
+//! One module per command; each loads the configuration, does its work and returns an exit code.
 
 mod config;
+mod export;
+mod run;
+mod runs;
 
 use std::process::ExitCode;
 
@@ -11,6 +14,18 @@ use crate::{
 
 pub fn dispatch(cli: &Cli) -> Result<ExitCode, Failure> {
     match &cli.command {
+        Command::Run(args) => run::run(&cli.global, args),
+        Command::Runs(args) => runs::run(&cli.global, args),
+        Command::Export(args) => export::run(&cli.global, args),
         Command::Config(cmd) => config::run(&cli.global, cmd),
     }
+}
+
+/// The async runtime for commands that talk to the database or the providers.
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Operational(anyhow::anyhow!("cannot start the async runtime: {e}")))
 }

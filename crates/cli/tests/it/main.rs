@@ -1,4 +1,6 @@
 //! End-to-end tests of the `energy-pipeline` binary: real process, real files, real exit codes.
 
 mod config;
+mod pipeline;
+mod run;
 mod support;

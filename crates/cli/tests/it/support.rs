@@ -36,6 +36,11 @@ impl Scratch {
 
     /// Runs `energy-pipeline args…` with only PATH and HOME from the parent environment.
     pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("binary runs")
+    }
+
+    /// The command `run` would run.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_energy-pipeline"));
         cmd.args(args).current_dir(self.path()).env_clear();
         for keep in ["PATH", "HOME"] {
@@ -46,7 +51,7 @@ impl Scratch {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
-        cmd.output().expect("binary runs")
+        cmd
     }
 }
 

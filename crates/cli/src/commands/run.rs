@@ -1,0 +1,138 @@
+//! `run`: one pipeline run now, with a table or `--json` on stdout, a progress bar on a terminal,
+//! and Ctrl-C (or SIGTERM) stopping it cleanly.
+
+use std::{io::IsTerminal, process::ExitCode, sync::Arc};
+
+use chrono::Utc;
+use energy_core::{CommodityCode, CommodityReport, DateWindow, RunMode, SourceId};
+use energy_orchestrator::{Progress, RunRequest, config, wiring};
+use energy_sources::system_clock;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    args::{GlobalArgs, ModeArg, RunArgs},
+    exit::{self, Failure},
+    logging, render,
+};
+
+pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
+    let loaded = config::load(global.config.as_deref())?;
+    let today = Utc::now()
+        .with_timezone(&loaded.config.schedule.timezone)
+        .date_naive();
+    let mode = mode(args, today)?;
+    let _log = logging::init(global, &loaded.config.logging, Some("energy-pipeline.log"));
+    let runtime = super::runtime()?;
+    runtime.block_on(async move {
+        let config = Arc::new(loaded.config);
+        // The database first: if it cannot be reached nothing is fetched.
+        let pipeline = wiring::pipeline(config, &loaded.secrets, system_clock()).await?;
+        let cancel = CancellationToken::new();
+        tokio::spawn(stop_on_signal(cancel.clone()));
+        let bar = bar(global.quiet);
+        let request = RunRequest {
+            sources: args.sources.clone(),
+            commodities: args.commodities.clone(),
+            ..RunRequest::manual(mode)
+        };
+        let report = pipeline.run(request, cancel, bar.clone()).await;
+        bar.0.finish_and_clear();
+        let report = report?;
+        if args.json {
+            let json = serde_json::to_string(&report).map_err(|e| {
+                Failure::Operational(anyhow::anyhow!("cannot render the report: {e}"))
+            })?;
+            println!("{json}");
+        } else {
+            print!("{}", render::run_report(&report));
+        }
+        Ok(exit::for_run(report.status))
+    })
+}
+
+/// The run mode from the flags; date flags belong to backfills only.
+fn mode(args: &RunArgs, today: chrono::NaiveDate) -> Result<RunMode, Failure> {
+    match args.mode {
+        ModeArg::Backfill => {
+            let start = args.start_date.ok_or_else(|| {
+                Failure::Usage("--mode backfill needs --start-date YYYY-MM-DD".into())
+            })?;
+            let end = args.end_date.unwrap_or(today);
+            DateWindow::new(start, end)
+                .map(RunMode::Backfill)
+                .map_err(|e| Failure::Usage(format!("{e}")))
+        }
+        other => {
+            if args.start_date.is_some() || args.end_date.is_some() {
+                return Err(Failure::Usage(
+                    "--start-date and --end-date go with --mode backfill only".into(),
+                ));
+            }
+            Ok(match other {
+                ModeArg::FullRefresh => RunMode::FullRefresh,
+                _ => RunMode::Incremental,
+            })
+        }
+    }
+}
+
+/// Cancels the run on Ctrl-C or SIGTERM: batches not yet written are skipped, what was written
+/// stays, and the run is recorded as interrupted.
+async fn stop_on_signal(cancel: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                cancel.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::warn!("stop requested: finishing what is being written, skipping the rest");
+    cancel.cancel();
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+#[derive(Debug, Clone)]
+struct Bar(ProgressBar);
+
+fn bar(quiet: bool) -> Arc<Bar> {
+    let target = if !quiet && std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
+    let bar = ProgressBar::with_draw_target(Some(0), target);
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} batches {msg}",
+    ) {
+        bar.set_style(style);
+    }
+    bar.enable_steady_tick(std::time::Duration::from_millis(200));
+    Arc::new(Bar(bar))
+}
+
+impl Progress for Bar {
+    fn planned(&self, batches: usize) {
+        self.0.set_length(batches as u64);
+    }
+
+    fn batch_done(&self, source: &SourceId, commodity: &CommodityCode, report: &CommodityReport) {
+        self.0.inc(1);
+        self.0.set_message(format!(
+            "{source} {commodity}: {} ({} stored)",
+            report.status.name(),
+            report.counts.stored
+        ));
+    }
+}

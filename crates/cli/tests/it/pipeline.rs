@@ -1,0 +1,275 @@
+//! A pipeline set-up for `run`, `runs` and `export` tests: a replay server standing in for the
+//! three providers, a scratch directory with its configuration, and a database (a SQLite file,
+//! or a fresh PostgreSQL schema).
+
+use std::{path::PathBuf, process::Output};
+
+use chrono::{Days, NaiveDate, Utc};
+use energy_sources::replay::{Replay, ReplayServer};
+use serde_json::Value;
+
+use crate::support::{Scratch, stderr, stdout};
+
+pub const EIA_KEY: &str = "eiaKEYsecret0123456789abcdef0000";
+pub const FRED_KEY: &str = "fredkeysecret0123456789abcdef000";
+
+/// The real daily histories in `shared/data`, as the crate ships them for tests.
+pub fn data_dir() -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"))
+}
+
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub struct Env {
+    pub scratch: Scratch,
+    pub server: ReplayServer,
+    pg: Option<(String, String)>,
+}
+
+impl Env {
+    /// A scratch set-up serving `replay`, or `None` when PostgreSQL is asked for but not
+    /// configured outside CI.
+    pub async fn new(replay: Replay, db: Db) -> Option<Self> {
+        let server = replay.serve().await.expect("replay server");
+        let scratch = Scratch::new();
+        let (db_url, pg) = match db {
+            Db::Sqlite => (
+                format!("sqlite://{}/db/pipeline.db", scratch.path().display()),
+                None,
+            ),
+            Db::Postgres => {
+                let base = postgres_url()?;
+                let schema = format!("e2e_{}_{}", std::process::id(), unique());
+                admin(&base, &format!("CREATE SCHEMA {schema}")).await;
+                let sep = if base.contains('?') { '&' } else { '?' };
+                (
+                    format!("{base}{sep}options=-csearch_path%3D{schema}"),
+                    Some((base, schema)),
+                )
+            }
+        };
+        let config = format!(
+            r#"# written by the end-to-end tests
+database: {{ url: "{db_url}" }}
+retry: {{ max_attempts: 2, initial_backoff_seconds: 0.01, max_backoff_seconds: 0.05 }}
+sources:
+  eia: {{ base_url: "{eia}", requests_per_second: 0, timeout_seconds: 10 }}
+  fred: {{ base_url: "{fred}", requests_per_second: 0, timeout_seconds: 10 }}
+  yahoo: {{ base_url: "{yahoo}", requests_per_second: 0, timeout_seconds: 10 }}
+"#,
+            eia = server.base_url("eia"),
+            fred = server.base_url("fred"),
+            yahoo = server.base_url("yahoo"),
+        );
+        scratch.write("pipeline.yaml", &config);
+        let scratch = scratch
+            .env("EIA_API_KEY", EIA_KEY)
+            .env("FRED_API_KEY", FRED_KEY);
+        Some(Self {
+            scratch,
+            server,
+            pg,
+        })
+    }
+
+    /// Runs the binary on a blocking thread, so that the replay server keeps answering.
+    pub async fn run(&self, args: &[&str]) -> Output {
+        let cmd = self.scratch.command(args);
+        tokio::task::spawn_blocking(move || {
+            let mut cmd = cmd;
+            cmd.output().expect("binary runs")
+        })
+        .await
+        .expect("join")
+    }
+
+    /// `run … --json`, checked to be exactly one JSON object.
+    pub async fn run_json(&self, args: &[&str]) -> (Option<i32>, Value, String) {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        all.push("--json");
+        let out = self.run(&all).await;
+        let text = stdout(&out);
+        let mut stream = serde_json::Deserializer::from_str(&text).into_iter::<Value>();
+        let report = match stream.next() {
+            Some(Ok(v)) if v.is_object() => v,
+            other => panic!(
+                "expected one JSON object on stdout, got {other:?}\nstdout: {text}\nstderr: {}",
+                stderr(&out)
+            ),
+        };
+        assert!(
+            stream.next().is_none(),
+            "more than one JSON value on stdout: {text}"
+        );
+        (out.status.code(), report, stderr(&out))
+    }
+
+    /// `export` as CSV lines (header removed).
+    pub async fn export(&self, args: &[&str]) -> Vec<String> {
+        let mut all = vec!["export"];
+        all.extend_from_slice(args);
+        let out = self.run(&all).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let text = stdout(&out);
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("commodity,source,date,value"));
+        lines.map(str::to_owned).collect()
+    }
+
+    pub async fn cleanup(self) {
+        if let Some((base, schema)) = &self.pg {
+            admin(base, &format!("DROP SCHEMA {schema} CASCADE")).await;
+        }
+    }
+}
+
+/// `TEST_DATABASE_URL`, or `None` after saying why the PostgreSQL case is skipped (in CI a
+/// missing PostgreSQL fails instead).
+pub fn postgres_url() -> Option<String> {
+    match std::env::var("TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
+            panic!(
+                "TEST_DATABASE_URL is not set and CI=true: run the tests with `cargo xtask test`"
+            )
+        }
+        _ => {
+            eprintln!(
+                "SKIPPED (PostgreSQL case): TEST_DATABASE_URL is not set; `cargo xtask test` starts a throwaway PostgreSQL"
+            );
+            None
+        }
+    }
+}
+
+async fn admin(url: &str, sql: &str) {
+    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connect to TEST_DATABASE_URL");
+    tokio::spawn(conn);
+    client.batch_execute(sql).await.expect(sql);
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    nanos * 1000 + N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// The real histories under every provider's default series.
+pub fn real_data() -> Replay {
+    Replay::from_data_dir(&data_dir()).expect("test data")
+}
+
+/// Weekdays ending `days_ago` before today (UTC), oldest first, with values from `value(i)`.
+pub fn recent_weekdays(
+    count: usize,
+    days_ago: u64,
+    value: impl Fn(usize) -> String,
+) -> Vec<(NaiveDate, String)> {
+    use chrono::Datelike;
+    let mut day = Utc::now().date_naive() - Days::new(days_ago);
+    let mut out = Vec::new();
+    while out.len() < count {
+        if day.weekday().number_from_monday() <= 5 {
+            out.push(day);
+        }
+        day = day.pred_opt().unwrap();
+    }
+    out.reverse();
+    out.into_iter()
+        .enumerate()
+        .map(|(i, d)| (d, value(i)))
+        .collect()
+}
+
+/// Sets the same rows for every provider's default series of `commodity`.
+pub fn everywhere(replay: &Replay, commodity: &str, rows: &[(NaiveDate, String)]) {
+    for info in energy_sources::PROVIDERS {
+        if let Some((_, id)) = info.series.iter().find(|(c, _)| *c == commodity) {
+            replay.series(info.name, id, rows.to_vec());
+        }
+    }
+}
+
+pub fn u(v: &Value) -> u64 {
+    v.as_u64()
+        .unwrap_or_else(|| panic!("expected a count, got {v}"))
+}
+
+/// The report of one (source, commodity).
+pub fn batch<'a>(report: &'a Value, source: &str, commodity: &str) -> &'a Value {
+    report["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == source)
+        .and_then(|s| {
+            s["commodities"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["commodity"] == commodity)
+        })
+        .unwrap_or_else(|| panic!("no {source} {commodity} in {report}"))
+}
+
+pub fn source<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["source"] == name)
+        .unwrap_or_else(|| panic!("no source {name} in {report}"))
+}
+
+/// Every quality score in the report is in [0, 1] and the totals add up.
+pub fn check_report_shape(report: &Value) {
+    for key in [
+        "run_id",
+        "trigger",
+        "scheduled_for",
+        "mode",
+        "status",
+        "started_at",
+        "finished_at",
+        "duration_seconds",
+        "window",
+        "sources",
+        "fetched",
+        "stored",
+        "unchanged",
+        "rejected",
+    ] {
+        assert!(report.get(key).is_some(), "missing `{key}` in {report}");
+    }
+    let mut sum = [0u64; 4];
+    for s in report["sources"].as_array().unwrap() {
+        let q = s["quality_score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&q), "{s}");
+        for c in s["commodities"].as_array().unwrap() {
+            let q = c["quality_score"].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&q), "{c}");
+        }
+        for (i, k) in ["fetched", "stored", "unchanged", "rejected"]
+            .iter()
+            .enumerate()
+        {
+            sum[i] += u(&s[k]);
+        }
+    }
+    for (i, k) in ["fetched", "stored", "unchanged", "rejected"]
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(sum[i], u(&report[k]), "sum of `{k}` over sources");
+    }
+}

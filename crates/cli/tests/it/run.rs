@@ -1,0 +1,437 @@
+//! `run`, `runs` and `export` end to end: the real binary against the replay server, on SQLite
+//! and on PostgreSQL.
+
+use energy_sources::replay::{Behaviour, Replay};
+use serde_json::Value;
+
+use crate::{
+    pipeline::{
+        Db, EIA_KEY, Env, FRED_KEY, batch, check_report_shape, everywhere, real_data,
+        recent_weekdays, source, u,
+    },
+    support::{stderr, stdout},
+};
+
+async fn full_refresh_twice_on(db: Db) {
+    let Some(env) = Env::new(real_data(), db).await else {
+        return;
+    };
+    let (code, first, err) = env.run_json(&["--mode", "full-refresh"]).await;
+    assert_eq!(code, Some(0), "{first}\n{err}");
+    check_report_shape(&first);
+    assert_eq!(first["status"], "success");
+    assert_eq!(first["mode"], "full_refresh");
+    assert_eq!(first["trigger"], "manual");
+    // 3 providers × 3 commodities of the real history over the last ten years
+    assert!(u(&first["fetched"]) > 15_000, "{}", first["fetched"]);
+    assert_eq!(u(&first["stored"]), u(&first["fetched"]));
+    assert_eq!(u(&first["rejected"]), 0);
+    // FRED lists holidays as "." : counted as missing, neither stored nor rejected
+    assert!(u(&source(&first, "fred")["missing"]) > 0);
+
+    // the negative WTI settlement of 2020-04-20 is data, stored exactly
+    let wti = env
+        .export(&[
+            "--commodity",
+            "WTI",
+            "--source",
+            "eia",
+            "--start-date",
+            "2020-04-17",
+            "--end-date",
+            "2020-04-21",
+        ])
+        .await;
+    assert_eq!(
+        wti,
+        [
+            "WTI,eia,2020-04-17,18.31",
+            "WTI,eia,2020-04-20,-36.98",
+            "WTI,eia,2020-04-21,8.91"
+        ]
+    );
+    // Yahoo's float32 noise is gone: the same digits as the other providers
+    let yahoo = env
+        .export(&[
+            "--commodity",
+            "WTI",
+            "--source",
+            "yahoo",
+            "--start-date",
+            "2020-04-20",
+            "--end-date",
+            "2020-04-20",
+        ])
+        .await;
+    assert_eq!(yahoo, ["WTI,yahoo,2020-04-20,-36.98"]);
+
+    // what the report says was stored is what export returns
+    let all = env.export(&[]).await;
+    assert_eq!(all.len() as u64, u(&first["stored"]));
+
+    // the second identical full refresh stores nothing new
+    let (code, second, err) = env.run_json(&["--mode", "full_refresh"]).await;
+    assert_eq!(code, Some(0), "{second}\n{err}");
+    assert_eq!(u(&second["stored"]), 0);
+    assert_eq!(u(&second["unchanged"]), u(&first["stored"]));
+    assert_eq!(env.export(&[]).await.len(), all.len());
+
+    // both runs are in the history, newest first
+    let out = env.run(&["runs", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let runs: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0]["run_id"], second["run_id"]);
+    assert_eq!(runs[1]["run_id"], first["run_id"]);
+    assert_eq!(runs[1]["stored"], first["stored"]);
+    let table = stdout(&env.run(&["runs"]).await);
+    assert!(
+        table.contains("full_refresh") && table.contains("success"),
+        "{table}"
+    );
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_refresh_stores_everything_once_on_sqlite() {
+    full_refresh_twice_on(Db::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_refresh_stores_everything_once_on_postgres() {
+    full_refresh_twice_on(Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_provider_refusing_its_key_gives_partial_and_exit_3() {
+    let replay = real_data();
+    replay.behave(
+        "fred",
+        Behaviour {
+            fail_with: Some(403),
+            ..Behaviour::default()
+        },
+    );
+    let env = Env::new(replay, Db::Sqlite).await.unwrap();
+    let (code, report, err) = env
+        .run_json(&[
+            "--mode",
+            "backfill",
+            "--start-date",
+            "2024-01-01",
+            "--end-date",
+            "2024-03-31",
+        ])
+        .await;
+    assert_eq!(code, Some(3), "{report}\n{err}");
+    check_report_shape(&report);
+    assert_eq!(report["status"], "partial");
+    assert_eq!(source(&report, "fred")["status"], "failed");
+    assert_eq!(source(&report, "eia")["status"], "success");
+    assert_eq!(source(&report, "yahoo")["status"], "success");
+    let error = source(&report, "fred")["error"].as_str().unwrap();
+    assert!(error.contains("FRED_API_KEY"), "{error}");
+    // the others' data is stored; FRED's is not
+    assert!(!env.export(&["--source", "eia"]).await.is_empty());
+    assert!(env.export(&["--source", "fred"]).await.is_empty());
+    // no key anywhere: not in the report, not in the logs, not in the log file
+    let logs = std::fs::read_dir(env.scratch.path().join("logs"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect::<String>();
+    for text in [report.to_string(), err, logs] {
+        assert!(
+            !text.contains(FRED_KEY) && !text.contains(EIA_KEY),
+            "{text}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_provider_down_fails_with_exit_1() {
+    let replay = real_data();
+    for p in ["eia", "fred", "yahoo"] {
+        replay.behave(
+            p,
+            Behaviour {
+                fail_with: Some(503),
+                ..Behaviour::default()
+            },
+        );
+    }
+    let env = Env::new(replay, Db::Sqlite).await.unwrap();
+    let (code, report, err) = env.run_json(&["--mode", "full-refresh"]).await;
+    assert_eq!(code, Some(1), "{report}\n{err}");
+    assert_eq!(report["status"], "failed");
+    assert_eq!(u(&report["stored"]), 0);
+    check_report_shape(&report);
+    // 503 is retried: 9 batches × 2 attempts
+    assert_eq!(env.server.replay().requests(), 18);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_below_the_quality_gate_is_quarantined_not_stored() {
+    let replay = real_data();
+    // FRED's Henry Hub series turns to garbage for half of the window: out of the plausible range
+    let rows = recent_weekdays(16, 3, |i| {
+        if i % 2 == 0 {
+            "3.1".into()
+        } else {
+            "31000".into()
+        }
+    });
+    replay.series("fred", "DHHNGSP", rows);
+    let env = Env::new(replay, Db::Sqlite).await.unwrap();
+    let (code, report, err) = env
+        .run_json(&[
+            "--mode",
+            "incremental",
+            "--commodity",
+            "NATGAS",
+            "--source",
+            "fred",
+        ])
+        .await;
+    assert_eq!(code, Some(1), "{report}\n{err}");
+    let b = batch(&report, "fred", "NATGAS");
+    assert_eq!(b["status"], "failed");
+    assert_eq!(u(&b["fetched"]), 16);
+    assert_eq!(u(&b["stored"]), 0);
+    assert_eq!(
+        u(&b["rejected"]),
+        16,
+        "every row of a gated batch is quarantined"
+    );
+    assert_eq!(b["quality_score"].as_f64(), Some(0.5));
+    assert!(
+        b["error"].as_str().unwrap().contains("below the gate"),
+        "{b}"
+    );
+    assert!(env.export(&["--source", "fred"]).await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_resumes_after_the_latest_stored_date_and_keeps_revisions() {
+    let replay = Replay::new();
+    let rows = recent_weekdays(30, 10, |i| format!("{}.5", 60 + i % 3));
+    everywhere(&replay, "WTI", &rows);
+    let env = Env::new(replay.clone(), Db::Sqlite).await.unwrap();
+    let args = ["--mode", "incremental", "--commodity", "WTI"];
+    let (code, first, err) = env.run_json(&args).await;
+    assert_eq!(code, Some(0), "{first}\n{err}");
+    // nothing stored yet: the last lookback_days (30) days
+    let w = &first["window"];
+    let start: chrono::NaiveDate = w["start"].as_str().unwrap().parse().unwrap();
+    let end: chrono::NaiveDate = w["end"].as_str().unwrap().parse().unwrap();
+    assert_eq!((end - start).num_days(), 29);
+    let first_stored = u(&first["stored"]);
+    assert!(first_stored > 0);
+
+    // two new days, and the provider revises the latest stored value
+    let mut newer = recent_weekdays(32, 0, |i| format!("{}.5", 60 + i % 3));
+    newer.retain(|(d, _)| *d > rows[0].0);
+    let latest = rows.last().unwrap().0;
+    for r in newer.iter_mut() {
+        if r.0 == latest {
+            r.1 = "99.25".into();
+        }
+    }
+    everywhere(&replay, "WTI", &newer);
+    let (code, second, err) = env.run_json(&args).await;
+    assert_eq!(code, Some(0), "{second}\n{err}");
+    let b = batch(&second, "eia", "WTI");
+    // the window starts revision_days (7) before the latest stored date
+    assert_eq!(
+        b["window"]["start"].as_str().unwrap(),
+        (latest - chrono::Days::new(7)).to_string()
+    );
+    let new_days = newer.iter().filter(|(d, _)| *d > latest).count() as u64;
+    assert_eq!(
+        u(&b["stored"]),
+        new_days + 1,
+        "new days plus the revised one"
+    );
+    let revised = env
+        .export(&[
+            "--source",
+            "eia",
+            "--start-date",
+            &latest.to_string(),
+            "--end-date",
+            &latest.to_string(),
+        ])
+        .await;
+    assert_eq!(revised, [format!("WTI,eia,{latest},99.25")]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_stores_exactly_the_range() {
+    let env = Env::new(real_data(), Db::Sqlite).await.unwrap();
+    let (code, report, err) = env
+        .run_json(&[
+            "--mode",
+            "backfill",
+            "--start-date",
+            "2008-07-01",
+            "--end-date",
+            "2008-07-31",
+            "--source",
+            "eia",
+        ])
+        .await;
+    assert_eq!(code, Some(0), "{report}\n{err}");
+    assert_eq!(report["mode"], "backfill");
+    assert_eq!(report["window"]["start"], "2008-07-01");
+    let rows = env.export(&[]).await;
+    // 22 trading days in July 2008 (the 4th is a holiday), for each of 3 commodities
+    assert_eq!(rows.len(), 66, "{rows:?}");
+    assert!(rows.iter().all(|r| r.contains(",eia,2008-07-")));
+    assert!(
+        rows.contains(&"WTI,eia,2008-07-03,145.31".to_owned()),
+        "{rows:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_database_ends_the_run_before_fetching() {
+    let env = Env::new(real_data(), Db::Sqlite).await.unwrap();
+    let out = env.run(&["run", "--mode", "full-refresh"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let before = env.server.replay().requests();
+    let scratch = &env.scratch;
+    let mut cmd = scratch.command(&["run", "--mode", "full-refresh"]);
+    cmd.env(
+        "DATABASE_URL",
+        "postgres://pipeline:hunter2secret@127.0.0.1:1/prices",
+    );
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("127.0.0.1:1") && err.contains("unreachable"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2secret"), "{err}");
+    assert_eq!(
+        env.server.replay().requests(),
+        before,
+        "nothing was fetched"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn usage_errors_exit_2() {
+    let env = Env::new(Replay::new(), Db::Sqlite).await.unwrap();
+    let out = env.run(&["run", "--mode", "backfill"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--start-date"), "{}", stderr(&out));
+    let out = env.run(&["run", "--commodity", "COAL"]).await;
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("unknown commodity COAL"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(env.server.replay().requests(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_writes_json_lines_with_exact_values() {
+    let env = Env::new(real_data(), Db::Sqlite).await.unwrap();
+    let (code, _, err) = env
+        .run_json(&[
+            "--mode",
+            "backfill",
+            "--start-date",
+            "2020-04-20",
+            "--end-date",
+            "2020-04-20",
+            "--source",
+            "eia",
+            "--commodity",
+            "WTI",
+        ])
+        .await;
+    assert_eq!(code, Some(0), "{err}");
+    let out = env.run(&["export", "--format", "jsonl"]).await;
+    assert_eq!(
+        stdout(&out),
+        "{\"commodity\":\"WTI\",\"source\":\"eia\",\"date\":\"2020-04-20\",\"value\":-36.98,\"unit\":\"USD/bbl\"}\n"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_run_loses_nothing_and_is_marked_interrupted_next_time() {
+    let replay = real_data();
+    // Yahoo answers slowly, so the run is still going after EIA and FRED are stored
+    replay.behave(
+        "yahoo",
+        Behaviour {
+            delay: std::time::Duration::from_secs(30),
+            ..Behaviour::default()
+        },
+    );
+    let env = Env::new(replay.clone(), Db::Sqlite).await.unwrap();
+    let mut child = env
+        .scratch
+        .command(&[
+            "run",
+            "--mode",
+            "backfill",
+            "--start-date",
+            "2015-01-01",
+            "--end-date",
+            "2015-12-31",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // wait until EIA's and FRED's six batches are committed (the run's counts in the ledger)
+    let mut stored_before_kill = 0;
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let rows = env.export(&[]).await;
+        if rows.iter().filter(|r| r.contains(",eia,")).count() >= 3 * 250
+            && rows.iter().filter(|r| r.contains(",fred,")).count() >= 3 * 250
+        {
+            stored_before_kill = rows.len();
+            break;
+        }
+    }
+    assert!(stored_before_kill > 0, "the run never stored EIA and FRED");
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(
+        env.export(&[]).await.len(),
+        stored_before_kill,
+        "nothing committed was lost"
+    );
+
+    replay.behave("yahoo", Behaviour::default());
+    let (code, report, err) = env
+        .run_json(&[
+            "--mode",
+            "backfill",
+            "--start-date",
+            "2015-01-01",
+            "--end-date",
+            "2015-12-31",
+        ])
+        .await;
+    assert_eq!(code, Some(0), "{report}\n{err}");
+    assert!(err.contains("marked interrupted"), "{err}");
+    // the rerun completes the data without duplicates
+    assert_eq!(
+        u(&report["stored"]) as usize + stored_before_kill,
+        env.export(&[]).await.len()
+    );
+    assert_eq!(u(&report["unchanged"]) as usize, stored_before_kill);
+    let runs: Vec<Value> =
+        serde_json::from_str(&stdout(&env.run(&["runs", "--json"]).await)).unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1]["status"], "interrupted");
+    assert_eq!(runs[0]["status"], "success");
+}
