@@ -20,7 +20,7 @@ tasks:
                            (or uses $TEST_DATABASE_URL) and always stops it
   lint                     cargo fmt --check and cargo clippy --all-targets -D warnings
   tidy                     check that crates depend only on the layers below them
-  bench [storage]          release-build benchmarks against a throwaway PostgreSQL
+  bench [storage] [run]    release-build benchmarks against a throwaway PostgreSQL
                            (fsync on) and SQLite; prints Markdown tables
   pg                       start a throwaway PostgreSQL and wait (Ctrl-C stops it)";
 
@@ -121,7 +121,7 @@ fn test(extra: &[String]) -> Result<()> {
 }
 
 fn bench(which: &[String]) -> Result<()> {
-    const ALL: [&str; 1] = ["storage"];
+    const ALL: [&str; 2] = ["storage", "run"];
     let chosen: Vec<&str> = if which.is_empty() {
         ALL.to_vec()
     } else {
@@ -140,6 +140,7 @@ fn bench(which: &[String]) -> Result<()> {
     for b in chosen {
         let package = match b {
             "storage" => "energy-storage",
+            "run" => "cli",
             _ => unreachable!("checked above"),
         };
         run(cargo()

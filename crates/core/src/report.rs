@@ -123,6 +123,9 @@ pub struct CommodityReport {
     /// Accepted over received, in [0, 1]; 1 when nothing was received.
     pub quality_score: f64,
     pub error: Option<String>,
+    /// Wall time of the fetch (all pages and retries).
+    #[serde(default)]
+    pub fetch_seconds: f64,
 }
 
 /// One source of a run, with its commodities.
@@ -137,7 +140,7 @@ pub struct SourceReport {
     /// Accepted over received across the source's commodities, in [0, 1].
     pub quality_score: f64,
     pub error: Option<String>,
-    /// Wall time spent fetching from this source.
+    /// Wall time spent fetching from this source, summed over its commodities.
     #[serde(default)]
     pub fetch_seconds: f64,
     pub commodities: Vec<CommodityReport>,

@@ -403,6 +403,7 @@ impl Pipeline {
             warnings: 0,
             quality_score: 1.0,
             error: None,
+            fetch_seconds: 0.0,
         };
         let window = match self.window(job, mode).await {
             Ok(w) => w,
@@ -434,6 +435,7 @@ impl Pipeline {
             }
         };
         let fetch_seconds = started.elapsed().as_secs_f64();
+        report.fetch_seconds = fetch_seconds;
         let data = match fetched {
             Ok(d) => d,
             Err(e) => {
@@ -553,6 +555,7 @@ fn finish_source(mut r: SourceReport) -> SourceReport {
     }
     r.counts = r.commodities.iter().map(|c| c.counts).sum();
     r.missing = r.commodities.iter().map(|c| c.missing).sum();
+    r.fetch_seconds = r.commodities.iter().map(|c| c.fetch_seconds).sum();
     let failed_fetch = r
         .commodities
         .iter()

@@ -369,7 +369,7 @@ async fn a_killed_run_loses_nothing_and_is_marked_interrupted_next_time() {
     replay.behave(
         "yahoo",
         Behaviour {
-            delay: std::time::Duration::from_secs(30),
+            delay: std::time::Duration::from_secs(120),
             ..Behaviour::default()
         },
     );
@@ -385,6 +385,8 @@ async fn a_killed_run_loses_nothing_and_is_marked_interrupted_next_time() {
             "--end-date",
             "2015-12-31",
         ])
+        // Yahoo must still be waiting when the process is killed, however slow this machine is
+        .env("PIPELINE_SOURCES__YAHOO__TIMEOUT_SECONDS", "600")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -402,6 +404,10 @@ async fn a_killed_run_loses_nothing_and_is_marked_interrupted_next_time() {
         }
     }
     assert!(stored_before_kill > 0, "the run never stored EIA and FRED");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before the kill"
+    );
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert_eq!(
@@ -434,4 +440,76 @@ async fn a_killed_run_loses_nothing_and_is_marked_interrupted_next_time() {
     assert_eq!(runs.len(), 2);
     assert_eq!(runs[1]["status"], "interrupted");
     assert_eq!(runs[0]["status"], "success");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_cleanly_and_records_the_run_as_interrupted() {
+    let replay = real_data();
+    replay.behave(
+        "yahoo",
+        Behaviour {
+            delay: std::time::Duration::from_secs(120),
+            ..Behaviour::default()
+        },
+    );
+    let env = Env::new(replay, Db::Sqlite).await.unwrap();
+    let mut child = env
+        .scratch
+        .command(&[
+            "run",
+            "--mode",
+            "backfill",
+            "--start-date",
+            "2016-01-01",
+            "--end-date",
+            "2016-12-31",
+            "--json",
+        ])
+        .env("PIPELINE_SOURCES__YAHOO__TIMEOUT_SECONDS", "600")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stored = 0;
+    for _ in 0..200 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let rows = env.export(&[]).await;
+        if rows.iter().filter(|r| r.contains(",eia,")).count() >= 3 * 250
+            && rows.iter().filter(|r| r.contains(",fred,")).count() >= 3 * 250
+        {
+            stored = rows.len();
+            break;
+        }
+    }
+    assert!(stored > 0, "the run never stored EIA and FRED");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the run ended before Ctrl-C"
+    );
+    let pid = child.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let started = std::time::Instant::now();
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed().as_secs() < 10,
+        "the run did not stop promptly"
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["status"], "interrupted");
+    assert_eq!(u(&report["stored"]) as usize, stored);
+    assert_eq!(
+        env.export(&[]).await.len(),
+        stored,
+        "what was stored stays stored"
+    );
+    let runs: Vec<Value> =
+        serde_json::from_str(&stdout(&env.run(&["runs", "--json"]).await)).unwrap();
+    assert_eq!(runs[0]["status"], "interrupted");
 }

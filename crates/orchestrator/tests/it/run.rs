@@ -1,0 +1,243 @@
+//! The run with injected fakes: sources that answer from memory (or fail, or hang), a notifier
+//! that records, and a real SQLite store.
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use async_trait::async_trait;
+use chrono::{Days, NaiveDate, TimeZone, Utc};
+use energy_core::{
+    NotificationReport, Observation, Price, RunMode, RunReport, RunStatus, SourceId, SourceStatus,
+};
+use energy_notify::Notify;
+use energy_orchestrator::{Config, NoProgress, Pipeline, RunRequest};
+use energy_sources::{BuiltSource, Clock, SeriesData, SeriesRequest, Source, SourceError};
+use energy_storage::{DatabaseUrl, Store};
+use tokio_util::sync::CancellationToken;
+
+#[derive(Debug, Clone, Copy)]
+enum Behaviour {
+    /// One observation per weekday of the window, value 60.
+    Data,
+    /// The key is refused.
+    Refuse,
+    /// Never answers.
+    Hang,
+}
+
+#[derive(Debug)]
+struct FakeSource {
+    id: SourceId,
+    behaviour: Behaviour,
+    delay: Duration,
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: Arc<AtomicUsize>,
+}
+
+#[async_trait]
+impl Source for FakeSource {
+    fn id(&self) -> &SourceId {
+        &self.id
+    }
+
+    async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
+        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(self.delay).await;
+        let result = match self.behaviour {
+            Behaviour::Refuse => Err(SourceError::Unauthorized {
+                provider: self.id.clone(),
+                variable: "FRED_API_KEY",
+                message: "Bad Request. The value for variable api_key is not registered.".into(),
+            }),
+            Behaviour::Hang => {
+                std::future::pending::<()>().await;
+                unreachable!()
+            }
+            Behaviour::Data => {
+                use chrono::Datelike;
+                let mut out = SeriesData::default();
+                let mut d = req.window.start();
+                while d <= req.window.end() {
+                    if d.weekday().number_from_monday() <= 5 {
+                        out.observations.push(Observation::new(
+                            req.commodity.clone(),
+                            self.id.clone(),
+                            d,
+                            Price::parse("60").unwrap(),
+                            req.unit.clone(),
+                        ));
+                    }
+                    d = d + Days::new(1);
+                }
+                Ok(out)
+            }
+        };
+        self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        result
+    }
+}
+
+#[derive(Debug, Default)]
+struct RecordingNotifier {
+    seen: Mutex<Vec<RunStatus>>,
+}
+
+#[async_trait]
+impl Notify for RecordingNotifier {
+    async fn notify(&self, report: &RunReport) -> Vec<NotificationReport> {
+        self.seen.lock().unwrap().push(report.status);
+        vec![NotificationReport {
+            channel: "email".into(),
+            delivered: false,
+            error: Some("connection refused".into()),
+        }]
+    }
+}
+
+struct Setup {
+    pipeline: Pipeline,
+    notifier: Arc<RecordingNotifier>,
+    max_in_flight: Arc<AtomicUsize>,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup(behaviours: [Behaviour; 3], max_concurrent: u32, delay: Duration) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let url = DatabaseUrl::parse(&format!("sqlite://{}/p.db", dir.path().display())).unwrap();
+    let store = Store::open(&url).await.unwrap();
+    let mut config = Config::default();
+    config.pipeline.max_concurrent_requests = max_concurrent;
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let max_in_flight = Arc::new(AtomicUsize::new(0));
+    let sources = ["eia", "fred", "yahoo"]
+        .into_iter()
+        .zip(behaviours)
+        .map(|(name, behaviour)| {
+            BuiltSource::Ready(Arc::new(FakeSource {
+                id: SourceId::new(name).unwrap(),
+                behaviour,
+                delay,
+                in_flight: in_flight.clone(),
+                max_in_flight: max_in_flight.clone(),
+            }))
+        })
+        .collect();
+    let notifier = Arc::new(RecordingNotifier::default());
+    let clock: Clock = Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap());
+    let pipeline = Pipeline::new(Arc::new(config), store, sources, notifier.clone(), clock);
+    Setup {
+        pipeline,
+        notifier,
+        max_in_flight,
+        _dir: dir,
+    }
+}
+
+fn backfill() -> RunMode {
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    RunMode::Backfill(energy_core::DateWindow::new(d("2026-11-02"), d("2026-11-13")).unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_failing_source_never_stops_the_others() {
+    use Behaviour::*;
+    let s = setup([Data, Refuse, Data], 3, Duration::ZERO).await;
+    let report = s
+        .pipeline
+        .run(
+            RunRequest::manual(backfill()),
+            CancellationToken::new(),
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.status, RunStatus::Partial);
+    let by = |n: &str| {
+        report
+            .sources
+            .iter()
+            .find(|r| r.source.as_str() == n)
+            .unwrap()
+    };
+    assert_eq!(by("fred").status, SourceStatus::Failed);
+    assert!(
+        by("fred")
+            .error
+            .as_deref()
+            .unwrap()
+            .contains("FRED_API_KEY")
+    );
+    assert_eq!(by("fred").quality_score, 0.0);
+    // 10 weekdays × 3 commodities from each of the two others
+    assert_eq!(by("eia").counts.stored, 30);
+    assert_eq!(by("yahoo").counts.stored, 30);
+    assert_eq!(report.counts.stored, 60);
+    // a notification that failed is in the report and changes nothing
+    assert_eq!(*s.notifier.seen.lock().unwrap(), [RunStatus::Partial]);
+    assert_eq!(report.notifications.len(), 1);
+    assert!(!report.notifications[0].delivered);
+    let recorded = s.pipeline.store().recent_runs(1).await.unwrap();
+    assert_eq!(recorded[0].status, RunStatus::Partial);
+    assert_eq!(recorded[0].report.as_ref().unwrap().notifications.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fetches_are_bounded_by_max_concurrent_requests() {
+    use Behaviour::*;
+    let s = setup([Data, Data, Data], 2, Duration::from_millis(30)).await;
+    let report = s
+        .pipeline
+        .run(
+            RunRequest::manual(backfill()),
+            CancellationToken::new(),
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.status, RunStatus::Success);
+    assert_eq!(s.max_in_flight.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_keeps_what_it_stored_and_is_recorded_interrupted() {
+    use Behaviour::*;
+    // room for all nine batches, so that the hanging ones block nobody
+    let s = setup([Data, Hang, Data], 9, Duration::ZERO).await;
+    let cancel = CancellationToken::new();
+    let stopper = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        stopper.cancel();
+    });
+    let report = s
+        .pipeline
+        .run(RunRequest::manual(backfill()), cancel, Arc::new(NoProgress))
+        .await
+        .unwrap();
+    assert_eq!(report.status, RunStatus::Interrupted);
+    assert_eq!(report.counts.stored, 60, "what was written stays written");
+    let recorded = s.pipeline.store().recent_runs(1).await.unwrap();
+    assert_eq!(recorded[0].status, RunStatus::Interrupted);
+    assert_eq!(recorded[0].counts.stored, 60);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_commodity_or_source_is_refused_before_anything_runs() {
+    use Behaviour::*;
+    let s = setup([Data, Data, Data], 3, Duration::ZERO).await;
+    let mut request = RunRequest::manual(backfill());
+    request.commodities = vec![energy_core::CommodityCode::new("COAL").unwrap()];
+    let err = s
+        .pipeline
+        .run(request, CancellationToken::new(), Arc::new(NoProgress))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("unknown commodity COAL"), "{err}");
+    assert!(s.pipeline.store().recent_runs(5).await.unwrap().is_empty());
+}
