@@ -48,9 +48,19 @@ pub enum Command {
     Runs(RunsArgs),
     /// Stored observations to stdout (CSV header `commodity,source,date,value`, or JSON lines)
     Export(ExportArgs),
+    /// Check the notification channels
+    #[command(subcommand)]
+    Notify(NotifyCommand),
     /// Check or print the configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send a clearly marked test message through every enabled channel; say per channel
+    /// whether it was delivered (exit 1 if any was not)
+    Test,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -78,8 +78,9 @@ pub fn duration(seconds: f64) -> String {
 }
 
 /// A quality score with three decimals.
+/// A quality score with three decimals, rounded down: 0.9996 is 0.999, never a false 1.000.
 pub fn score(q: f64) -> String {
-    format!("{q:.3}")
+    format!("{:.3}", (q * 1000.0).floor() / 1000.0)
 }
 
 /// The summary of one run, as `run` prints it.

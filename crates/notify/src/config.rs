@@ -1,6 +1,8 @@
 //! The `notifications` section: which channels are on, where they send, and on which outcomes.
 
 use energy_core::RunStatus;
+use std::path::PathBuf;
+
 use serde::{Deserialize, Serialize};
 
 /// How the SMTP connection is secured.
@@ -58,6 +60,11 @@ pub struct EmailConfig {
     pub send_on_failure: bool,
     /// Send after a partially successful run.
     pub send_on_partial: bool,
+    /// Seconds a delivery may take, connection included.
+    pub timeout_seconds: u64,
+    /// A PEM file of extra certificate authorities to trust for the relay's TLS certificate
+    /// (a company CA); the public web roots are always trusted.
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for EmailConfig {
@@ -72,6 +79,8 @@ impl Default for EmailConfig {
             send_on_success: false,
             send_on_failure: true,
             send_on_partial: true,
+            timeout_seconds: 30,
+            ca_file: None,
         }
     }
 }
@@ -95,6 +104,12 @@ impl EmailConfig {
             out.push((
                 "smtp_server".to_owned(),
                 "must name the SMTP host".to_owned(),
+            ));
+        }
+        if self.timeout_seconds == 0 {
+            out.push((
+                "timeout_seconds".to_owned(),
+                "must be at least 1".to_owned(),
             ));
         }
         if self.smtp_port == 0 {
@@ -150,6 +165,8 @@ pub struct SlackConfig {
     pub send_on_failure: bool,
     /// Post after a partially successful run.
     pub send_on_partial: bool,
+    /// Seconds a post may take.
+    pub timeout_seconds: u64,
 }
 
 impl Default for SlackConfig {
@@ -159,6 +176,7 @@ impl Default for SlackConfig {
             send_on_success: false,
             send_on_failure: true,
             send_on_partial: true,
+            timeout_seconds: 10,
         }
     }
 }

@@ -1,47 +1,139 @@
 //! Notifications after each run: email over SMTP and Slack webhooks, each with its own
 //! per-status triggers. A channel that fails is reported, never fatal: it cannot change a run's
-//! outcome.
+//! outcome. No secret (SMTP credentials, the webhook URL) appears in a message, an error or a log.
 
 mod config;
+mod email;
+pub mod render;
+mod slack;
+
+use std::fmt;
 
 use async_trait::async_trait;
-use energy_core::{NotificationReport, RunReport};
+use energy_core::{NotificationReport, RunReport, Secret};
 
 pub use config::{EmailConfig, NotificationsConfig, SlackConfig, SmtpTls, Triggers};
 
+use crate::{email::EmailChannel, slack::SlackChannel};
+
 /// Something that announces finished runs. The orchestrator takes one as a dependency.
 #[async_trait]
-pub trait Notify: Send + Sync + std::fmt::Debug {
+pub trait Notify: Send + Sync + fmt::Debug {
     /// Sends `report` to every channel whose trigger matches its status; one entry per channel
     /// that tried.
     async fn notify(&self, report: &RunReport) -> Vec<NotificationReport>;
 }
 
-/// The configured channels.
-///
-/// The SMTP and Slack transports arrive with the notifications issue. Until then an enabled
-/// channel whose trigger matches is reported as not delivered, with the reason, so that nobody
-/// believes a message went out.
+/// The secrets the channels need, from the environment.
 #[derive(Debug, Clone, Default)]
+pub struct NotifySecrets {
+    pub smtp_user: Option<Secret>,
+    pub smtp_password: Option<Secret>,
+    pub slack_webhook_url: Option<Secret>,
+}
+
+#[derive(Debug)]
+enum Channel {
+    Email(EmailChannel),
+    Slack(SlackChannel),
+    /// Enabled but unusable (e.g. its secret is missing): every delivery reports why.
+    Broken {
+        name: &'static str,
+        triggers: Triggers,
+        reason: String,
+    },
+}
+
+impl Channel {
+    fn name(&self) -> &'static str {
+        match self {
+            Channel::Email(_) => "email",
+            Channel::Slack(_) => "slack",
+            Channel::Broken { name, .. } => name,
+        }
+    }
+
+    fn triggers(&self) -> Triggers {
+        match self {
+            Channel::Email(c) => c.triggers,
+            Channel::Slack(c) => c.triggers,
+            Channel::Broken { triggers, .. } => *triggers,
+        }
+    }
+
+    async fn send(&self, report: &RunReport, test: bool) -> NotificationReport {
+        let result = match self {
+            Channel::Email(c) => c.send(report, test).await,
+            Channel::Slack(c) => c.send(report, test).await,
+            Channel::Broken { reason, .. } => Err(reason.clone()),
+        };
+        let channel = self.name().to_owned();
+        match result {
+            Ok(()) => {
+                tracing::info!(channel, run = %report.run_id, "notification delivered");
+                NotificationReport {
+                    channel,
+                    delivered: true,
+                    error: None,
+                }
+            }
+            Err(error) => {
+                tracing::warn!(channel, run = %report.run_id, %error, "notification not delivered");
+                NotificationReport {
+                    channel,
+                    delivered: false,
+                    error: Some(error),
+                }
+            }
+        }
+    }
+}
+
+/// The enabled channels, built from configuration.
+#[derive(Debug, Default)]
 pub struct Notifiers {
-    config: NotificationsConfig,
+    channels: Vec<Channel>,
 }
 
 impl Notifiers {
-    pub fn from_config(config: &NotificationsConfig) -> Self {
-        Self {
-            config: config.clone(),
+    /// Builds every enabled channel. A channel that cannot be built (no webhook URL, a bad
+    /// address, an unreadable CA file) stays in the set and reports why at each delivery.
+    pub fn from_config(config: &NotificationsConfig, secrets: &NotifySecrets) -> Self {
+        let mut channels = Vec::new();
+        if config.email.enabled {
+            channels.push(match EmailChannel::build(&config.email, secrets) {
+                Ok(c) => Channel::Email(c),
+                Err(reason) => Channel::Broken {
+                    name: "email",
+                    triggers: config.email.triggers(),
+                    reason,
+                },
+            });
         }
+        if config.slack.enabled {
+            channels.push(match SlackChannel::build(&config.slack, secrets) {
+                Ok(c) => Channel::Slack(c),
+                Err(reason) => Channel::Broken {
+                    name: "slack",
+                    triggers: config.slack.triggers(),
+                    reason,
+                },
+            });
+        }
+        Self { channels }
     }
 
     /// Names of the enabled channels.
     pub fn enabled(&self) -> Vec<&'static str> {
+        self.channels.iter().map(Channel::name).collect()
+    }
+
+    /// Sends `sample` as a clearly marked test message through every enabled channel, whatever
+    /// its triggers say: how users check their configuration.
+    pub async fn send_test(&self, sample: &RunReport) -> Vec<NotificationReport> {
         let mut out = Vec::new();
-        if self.config.email.enabled {
-            out.push("email");
-        }
-        if self.config.slack.enabled {
-            out.push("slack");
+        for c in &self.channels {
+            out.push(c.send(sample, true).await);
         }
         out
     }
@@ -51,29 +143,74 @@ impl Notifiers {
 impl Notify for Notifiers {
     async fn notify(&self, report: &RunReport) -> Vec<NotificationReport> {
         let mut out = Vec::new();
-        let channels = [
-            (
-                "email",
-                self.config.email.enabled,
-                self.config.email.triggers(),
-            ),
-            (
-                "slack",
-                self.config.slack.enabled,
-                self.config.slack.triggers(),
-            ),
-        ];
-        for (channel, enabled, triggers) in channels {
-            if enabled && triggers.matches(report.status) {
-                out.push(NotificationReport {
-                    channel: channel.to_owned(),
-                    delivered: false,
-                    error: Some(format!(
-                        "this build cannot send {channel} notifications yet; set notifications.{channel}.enabled: false to silence this"
-                    )),
-                });
+        for c in &self.channels {
+            if c.triggers().matches(report.status) {
+                out.push(c.send(report, false).await);
             }
         }
         out
+    }
+}
+
+/// Replaces every secret value in `text` with `***`.
+fn scrub(text: &str, secrets: &[String]) -> String {
+    let mut out = text.to_owned();
+    for s in secrets.iter().filter(|s| s.len() >= 4) {
+        out = out.replace(s.as_str(), "***");
+    }
+    out
+}
+
+/// An example report for `notify test`: a partial full refresh in which one source's key was
+/// refused, so that every part of the message shows.
+pub fn sample_report(now: chrono::DateTime<chrono::Utc>) -> RunReport {
+    use energy_core::{
+        Counts, DateWindow, ModeKind, RunStatus, SourceId, SourceReport, SourceStatus, Trigger,
+    };
+    let source = |name: &str, status, fetched, error: Option<&str>| SourceReport {
+        source: SourceId::new(name).expect("static name"),
+        status,
+        counts: Counts {
+            fetched,
+            stored: fetched,
+            unchanged: 0,
+            rejected: 0,
+        },
+        missing: 0,
+        quality_score: if status == SourceStatus::Failed {
+            0.0
+        } else {
+            1.0
+        },
+        error: error.map(str::to_owned),
+        fetch_seconds: 0.2,
+        commodities: Vec::new(),
+    };
+    let sources = vec![
+        source("eia", SourceStatus::Success, 7542, None),
+        source(
+            "fred",
+            SourceStatus::Failed,
+            0,
+            Some("fred: the API key was refused (example error); check FRED_API_KEY"),
+        ),
+        source("yahoo", SourceStatus::Success, 7470, None),
+    ];
+    let counts: Counts = sources.iter().map(|s| s.counts).sum();
+    let today = now.date_naive();
+    RunReport {
+        run_id: "00000000-test-0000-0000-000000000000".to_owned(),
+        trigger: Trigger::Manual,
+        scheduled_for: None,
+        mode: ModeKind::FullRefresh,
+        status: RunStatus::Partial,
+        started_at: now,
+        finished_at: Some(now),
+        duration_seconds: 0.84,
+        window: Some(DateWindow::ending_at(today, 3650)),
+        sources,
+        counts,
+        notifications: Vec::new(),
+        error: None,
     }
 }

@@ -1,5 +1,5 @@
-//! What both binaries share: the configuration (loaded once, then passed in) and, as the run and
-//! scheduler issues land, the pipeline run itself and the schedule.
+//! What both binaries share: the configuration (loaded once, then passed in), the pipeline run
+//! over injected sources, store and notifiers, and the wiring of the real ones.
 
 pub mod config;
 pub mod run;

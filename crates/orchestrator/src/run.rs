@@ -577,10 +577,15 @@ fn finish_source(mut r: SourceReport) -> SourceReport {
         (0, _) => SourceStatus::Failed,
         _ => SourceStatus::Partial,
     };
+    let prefix = format!("{}: ", r.source);
     let errors: Vec<String> = r
         .commodities
         .iter()
-        .filter_map(|c| c.error.as_ref().map(|e| format!("{}: {e}", c.commodity)))
+        .filter_map(|c| {
+            c.error
+                .as_ref()
+                .map(|e| format!("{}: {}", c.commodity, e.strip_prefix(&prefix).unwrap_or(e)))
+        })
         .collect();
     if !errors.is_empty() {
         r.error = Some(errors.join("; "));

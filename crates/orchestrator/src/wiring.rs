@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use energy_notify::Notifiers;
+use energy_notify::{Notifiers, NotifySecrets};
 use energy_sources::{BuiltSource, Clock, build_sources};
 use energy_storage::{Store, StoreError};
 
@@ -32,6 +32,18 @@ pub async fn pipeline(
 ) -> Result<Pipeline, StoreError> {
     let store = open_store(&config).await?;
     let sources = sources(&config, secrets, clock.clone());
-    let notifier = Arc::new(Notifiers::from_config(&config.notifications));
+    let notifier = Arc::new(notifiers(&config, secrets));
     Ok(Pipeline::new(config, store, sources, notifier, clock))
+}
+
+/// The enabled notification channels with their secrets.
+pub fn notifiers(config: &Config, secrets: &Secrets) -> Notifiers {
+    Notifiers::from_config(
+        &config.notifications,
+        &NotifySecrets {
+            smtp_user: secrets.smtp_user.clone(),
+            smtp_password: secrets.smtp_password.clone(),
+            slack_webhook_url: secrets.slack_webhook_url.clone(),
+        },
+    )
 }

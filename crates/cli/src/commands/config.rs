@@ -43,6 +43,32 @@ fn check(loaded: &Loaded) {
         };
         println!("  source      {name:<6} {state}");
     }
+    let n = &cfg.notifications;
+    if n.email.enabled {
+        let auth = match (&loaded.secrets.smtp_user, &loaded.secrets.smtp_password) {
+            (Some(_), Some(_)) => "with SMTP_USER/SMTP_PASSWORD",
+            (None, None) => "without credentials",
+            _ => "but only one of SMTP_USER and SMTP_PASSWORD is set: it will fail until both are",
+        };
+        println!(
+            "  notify      email to {} via {}:{} ({:?}), {auth}",
+            n.email.to_emails.join(", "),
+            n.email.smtp_server,
+            n.email.smtp_port,
+            n.email.tls
+        );
+    }
+    if n.slack.enabled {
+        let state = if loaded.secrets.slack_webhook_url.is_some() {
+            "webhook from SLACK_WEBHOOK_URL"
+        } else {
+            "but SLACK_WEBHOOK_URL is not set: it will fail until you set it"
+        };
+        println!("  notify      slack, {state}");
+    }
+    if !n.email.enabled && !n.slack.enabled {
+        println!("  notify      no channel enabled");
+    }
     let s = &cfg.schedule;
     match &s.cron {
         Some(cron) => println!("  schedule    cron {cron:?} in {}", s.timezone),

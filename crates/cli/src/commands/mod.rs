@@ -2,13 +2,14 @@
 
 mod config;
 mod export;
+mod notify;
 mod run;
 mod runs;
 
 use std::process::ExitCode;
 
 use crate::{
-    args::{Cli, Command},
+    args::{Cli, Command, NotifyCommand},
     exit::Failure,
 };
 
@@ -17,6 +18,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Run(args) => run::run(&cli.global, args),
         Command::Runs(args) => runs::run(&cli.global, args),
         Command::Export(args) => export::run(&cli.global, args),
+        Command::Notify(NotifyCommand::Test) => notify::test(&cli.global),
         Command::Config(cmd) => config::run(&cli.global, cmd),
     }
 }

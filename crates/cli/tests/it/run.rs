@@ -513,3 +513,75 @@ async fn ctrl_c_stops_cleanly_and_records_the_run_as_interrupted() {
         serde_json::from_str(&stdout(&env.run(&["runs", "--json"]).await)).unwrap();
     assert_eq!(runs[0]["status"], "interrupted");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_notification_channel_leaves_the_run_outcome_alone() {
+    let env = Env::new(real_data(), Db::Sqlite).await.unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut cmd = env.scratch.command(&[
+        "run",
+        "--mode",
+        "backfill",
+        "--start-date",
+        "2020-04-20",
+        "--end-date",
+        "2020-04-24",
+        "--json",
+    ]);
+    cmd.env("PIPELINE_NOTIFICATIONS__SLACK__ENABLED", "true")
+        .env("PIPELINE_NOTIFICATIONS__SLACK__SEND_ON_SUCCESS", "true")
+        .env(
+            "SLACK_WEBHOOK_URL",
+            format!("http://127.0.0.1:{closed}/services/T1/B2/hooksecret"),
+        );
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(report["status"], "success");
+    assert_eq!(report["notifications"][0]["channel"], "slack");
+    assert_eq!(report["notifications"][0]["delivered"], false);
+    let all = format!("{report}{}", stderr(&out));
+    assert!(!all.contains("hooksecret"), "{all}");
+    // the stored report has it too
+    let runs: Vec<Value> =
+        serde_json::from_str(&stdout(&env.run(&["runs", "--json"]).await)).unwrap();
+    assert_eq!(runs[0]["notifications"][0]["delivered"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_test_says_per_channel_whether_it_was_delivered() {
+    let env = Env::new(Replay::new(), Db::Sqlite).await.unwrap();
+    let out = env.run(&["notify", "test"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "nothing enabled: {}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("no notification channel is enabled"));
+
+    // a local stand-in for Slack that records what it receives
+    let hook = Replay::new().serve().await.unwrap();
+    let url = format!("{}/services/T1/B2/hooksecret", hook.base_url("slack"));
+    let mut cmd = env.scratch.command(&["notify", "test"]);
+    cmd.env("PIPELINE_NOTIFICATIONS__SLACK__ENABLED", "true")
+        .env("SLACK_WEBHOOK_URL", &url);
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    // the replay server answers 404 for a prefix it does not serve: not delivered, exit 1
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("slack  NOT delivered") && text.contains("404"),
+        "{text}"
+    );
+    assert!(!text.contains("hooksecret"), "{text}");
+    assert_eq!(hook.replay().requests(), 1);
+}

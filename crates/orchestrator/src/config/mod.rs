@@ -362,11 +362,32 @@ impl Config {
                 ));
             }
         }
+        let v = &p.validation;
+        if !(v.jump_threshold.is_finite() && v.jump_threshold > 0.0) {
+            out.push((
+                "pipeline.validation.jump_threshold".into(),
+                format!("{} must be a positive fraction, e.g. 0.5", v.jump_threshold),
+            ));
+        }
+        if v.jump_window == 0 {
+            out.push((
+                "pipeline.validation.jump_window".into(),
+                "must be at least 1".into(),
+            ));
+        }
         for (code, spec) in &self.commodities {
             if spec.unit.trim().is_empty() {
                 out.push((
                     format!("commodities.{code}.unit"),
                     "must not be empty".into(),
+                ));
+            }
+            if let (Some(min), Some(max)) = (spec.min_value, spec.max_value)
+                && min >= max
+            {
+                out.push((
+                    format!("commodities.{code}.min_value"),
+                    format!("{min} must be below max_value {max}"),
                 ));
             }
         }
