@@ -40,6 +40,21 @@ pub enum LogFormatArg {
     Json,
 }
 
+impl GlobalArgs {
+    /// The logging options these flags ask for.
+    pub fn log_options(&self) -> energy_orchestrator::logs::LogOptions {
+        use energy_orchestrator::config::LogFormat;
+        energy_orchestrator::logs::LogOptions {
+            quiet: self.quiet,
+            verbose: self.verbose,
+            format: self.log_format.map(|f| match f {
+                LogFormatArg::Text => LogFormat::Text,
+                LogFormatArg::Json => LogFormat::Json,
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the pipeline once now: fetch, validate, gate, store (exit 0 success, 1 failed, 3 partial)
@@ -48,12 +63,42 @@ pub enum Command {
     Runs(RunsArgs),
     /// Stored observations to stdout (CSV header `commodity,source,date,value`, or JSON lines)
     Export(ExportArgs),
+    /// The scheduler: run it, stop it, see its state and its next fire times
+    #[command(subcommand)]
+    Schedule(ScheduleCommand),
     /// Check the notification channels
     #[command(subcommand)]
     Notify(NotifyCommand),
     /// Check or print the configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ScheduleCommand {
+    /// Run the scheduler in the foreground until SIGINT/SIGTERM or `schedule stop`
+    Start,
+    /// Ask the running scheduler (same database) to stop gracefully, and wait for it
+    Stop {
+        /// Seconds to wait before giving up
+        #[arg(long, default_value_t = 60)]
+        timeout: u64,
+    },
+    /// RUNNING/STOPPED/DEAD, host and pid, heartbeat age, next fire time, last run
+    Status {
+        /// One JSON object instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// The next fire times of the configured schedule, one RFC 3339 timestamp per line
+    Next {
+        /// How many
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        count: u16,
+        /// Start after this instant (RFC 3339, e.g. 2026-03-07T12:00:00Z) [default: now]
+        #[arg(long, value_name = "RFC3339")]
+        after: Option<chrono::DateTime<chrono::FixedOffset>>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

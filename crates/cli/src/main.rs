@@ -4,7 +4,6 @@
 mod args;
 mod commands;
 mod exit;
-mod logging;
 mod render;
 
 use std::process::ExitCode;

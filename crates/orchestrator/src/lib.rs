@@ -2,7 +2,11 @@
 //! over injected sources, store and notifiers, and the wiring of the real ones.
 
 pub mod config;
+pub mod daemon;
+pub mod http;
+pub mod logs;
 pub mod run;
+pub mod schedule;
 pub mod wiring;
 
 pub use config::{Config, ConfigError, ConfigOrigin, Loaded, Problem, Secrets};

@@ -1,32 +1,72 @@
-//! `energy-scheduler`: the daemon that runs the pipeline on its schedule.
-//!
-//! The daemon itself lands with the scheduler issue; until then this binary checks the
-//! configuration it will run with and says plainly that it cannot schedule yet.
+//! `energy-scheduler`: the daemon that runs the pipeline on its schedule (the same as
+//! `energy-pipeline schedule start`). Loads the configuration, starts logging to stderr and a
+//! daily `scheduler.log`, and runs the orchestrator's daemon until SIGINT/SIGTERM or
+//! `energy-pipeline schedule stop`.
 
-use std::{path::PathBuf, process::ExitCode};
+use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::Parser;
+use energy_orchestrator::{config, daemon, logs};
+use tokio_util::sync::CancellationToken;
 
-/// Runs the energy price pipeline on the configured schedule (see `schedule` in pipeline.yaml).
+/// Runs the energy price pipeline on the configured schedule (see `schedule` in pipeline.yaml);
+/// serves /healthz and /metrics on `schedule.listen`.
 #[derive(Debug, Parser)]
 #[command(name = "energy-scheduler", version)]
 struct Args {
     /// Configuration file [default: $PIPELINE_CONFIG, else ./pipeline.yaml if it exists, else built-in defaults]
     #[arg(long, value_name = "PATH")]
     config: Option<PathBuf>,
+    /// More log output (-v debug, -vv trace)
+    #[arg(short, long, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    verbose: u8,
+    /// Only errors on stderr
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    match energy_orchestrator::config::load(args.config.as_deref()) {
+    let loaded = match config::load(args.config.as_deref()) {
+        Ok(l) => l,
         Err(e) => {
             eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let _log = logs::init(
+        logs::LogOptions {
+            quiet: args.quiet,
+            verbose: args.verbose,
+            format: None,
+        },
+        &loaded.config.logging,
+        Some("scheduler.log"),
+    );
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let result = runtime.block_on(async move {
+        let stop = CancellationToken::new();
+        tokio::spawn(daemon::cancel_on_signals(stop.clone()));
+        daemon::serve_from_config(Arc::new(loaded.config), &loaded.secrets, stop).await
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(daemon::DaemonError::Schedule(m)) => {
+            eprintln!("error: {m}");
             ExitCode::from(2)
         }
-        Ok(_) => {
-            eprintln!(
-                "error: this build has no scheduler daemon yet; run `energy-pipeline run` from your own scheduler meanwhile"
-            );
+        Err(e) => {
+            eprintln!("error: {e}");
             ExitCode::from(1)
         }
     }

@@ -9,6 +9,7 @@ mod config;
 mod error;
 mod read;
 mod runs;
+mod schedule_ledger;
 mod schema;
 mod store;
 mod types;
@@ -18,6 +19,7 @@ pub use config::{Backend, DatabaseConfig, DatabaseUrl, DatabaseUrlError};
 pub use error::StoreError;
 pub use read::{ExportFilter, QuarantineRecord, RevisionRecord, SeriesLatest};
 pub use runs::{RunRecord, RunStart};
+pub use schedule_ledger::{FireRecord, FireState, SchedulerRecord};
 pub use store::{Health, Store};
 pub use write::{PG_COPY_THRESHOLD, WriteCounts};
 

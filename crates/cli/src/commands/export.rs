@@ -7,13 +7,12 @@ use std::{
 };
 
 use energy_core::Observation;
-use energy_orchestrator::{config, wiring};
+use energy_orchestrator::{config, logs, wiring};
 use energy_storage::ExportFilter;
 
 use crate::{
     args::{ExportArgs, ExportFormat, GlobalArgs},
     exit::Failure,
-    logging,
 };
 
 pub fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, Failure> {
@@ -25,7 +24,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, Failure> 
         )));
     }
     let loaded = config::load(global.config.as_deref())?;
-    let _log = logging::init(global, &loaded.config.logging, None);
+    let _log = logs::init(global.log_options(), &loaded.config.logging, None);
     let filter = ExportFilter {
         commodities: args.commodities.clone(),
         sources: args.sources.clone(),

@@ -5,6 +5,7 @@ mod export;
 mod notify;
 mod run;
 mod runs;
+mod schedule;
 
 use std::process::ExitCode;
 
@@ -18,6 +19,7 @@ pub fn dispatch(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Run(args) => run::run(&cli.global, args),
         Command::Runs(args) => runs::run(&cli.global, args),
         Command::Export(args) => export::run(&cli.global, args),
+        Command::Schedule(cmd) => schedule::run(&cli.global, cmd),
         Command::Notify(NotifyCommand::Test) => notify::test(&cli.global),
         Command::Config(cmd) => config::run(&cli.global, cmd),
     }

@@ -3,13 +3,13 @@
 
 use std::process::ExitCode;
 
-use energy_orchestrator::{config, wiring};
+use energy_orchestrator::{config, logs, wiring};
 
-use crate::{args::GlobalArgs, exit::Failure, logging};
+use crate::{args::GlobalArgs, exit::Failure};
 
 pub fn test(global: &GlobalArgs) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
-    let _log = logging::init(global, &loaded.config.logging, None);
+    let _log = logs::init(global.log_options(), &loaded.config.logging, None);
     let notifiers = wiring::notifiers(&loaded.config, &loaded.secrets);
     if notifiers.enabled().is_empty() {
         return Err(Failure::Usage(

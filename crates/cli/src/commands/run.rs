@@ -5,7 +5,7 @@ use std::{io::IsTerminal, process::ExitCode, sync::Arc};
 
 use chrono::Utc;
 use energy_core::{CommodityCode, CommodityReport, DateWindow, RunMode, SourceId};
-use energy_orchestrator::{Progress, RunRequest, config, wiring};
+use energy_orchestrator::{Progress, RunRequest, config, logs, wiring};
 use energy_sources::system_clock;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     args::{GlobalArgs, ModeArg, RunArgs},
     exit::{self, Failure},
-    logging, render,
+    render,
 };
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
@@ -22,14 +22,20 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
         .with_timezone(&loaded.config.schedule.timezone)
         .date_naive();
     let mode = mode(args, today)?;
-    let _log = logging::init(global, &loaded.config.logging, Some("energy-pipeline.log"));
+    let _log = logs::init(
+        global.log_options(),
+        &loaded.config.logging,
+        Some("energy-pipeline.log"),
+    );
     let runtime = super::runtime()?;
     runtime.block_on(async move {
         let config = Arc::new(loaded.config);
         // The database first: if it cannot be reached nothing is fetched.
         let pipeline = wiring::pipeline(config, &loaded.secrets, system_clock()).await?;
         let cancel = CancellationToken::new();
-        tokio::spawn(stop_on_signal(cancel.clone()));
+        tokio::spawn(energy_orchestrator::daemon::cancel_on_signals(
+            cancel.clone(),
+        ));
         let bar = bar(global.quiet);
         let request = RunRequest {
             sources: args.sources.clone(),
@@ -75,31 +81,6 @@ fn mode(args: &RunArgs, today: chrono::NaiveDate) -> Result<RunMode, Failure> {
             })
         }
     }
-}
-
-/// Cancels the run on Ctrl-C or SIGTERM: batches not yet written are skipped, what was written
-/// stays, and the run is recorded as interrupted.
-async fn stop_on_signal(cancel: CancellationToken) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-                cancel.cancel();
-                return;
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::warn!("stop requested: finishing what is being written, skipping the rest");
-    cancel.cancel();
 }
 
 /// A progress bar on stderr, drawn only when stderr is a terminal.

@@ -3,19 +3,18 @@
 use std::process::ExitCode;
 
 use energy_core::{RunReport, RunStatus};
-use energy_orchestrator::{config, wiring};
+use energy_orchestrator::{config, logs, wiring};
 use energy_storage::RunRecord;
 
 use crate::{
     args::{GlobalArgs, RunsArgs},
     exit::Failure,
-    logging,
     render::{self, Align, Table},
 };
 
 pub fn run(global: &GlobalArgs, args: &RunsArgs) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
-    let _log = logging::init(global, &loaded.config.logging, None);
+    let _log = logs::init(global.log_options(), &loaded.config.logging, None);
     let runtime = super::runtime()?;
     let records = runtime.block_on(async {
         let store = wiring::open_store(&loaded.config).await?;

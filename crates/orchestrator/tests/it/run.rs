@@ -21,7 +21,7 @@ use energy_storage::{DatabaseUrl, Store};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Copy)]
-enum Behaviour {
+pub enum Behaviour {
     /// One observation per weekday of the window, value 60.
     Data,
     /// The key is refused.
@@ -100,14 +100,24 @@ impl Notify for RecordingNotifier {
     }
 }
 
-struct Setup {
-    pipeline: Pipeline,
+pub struct Setup {
+    pub pipeline: Pipeline,
     notifier: Arc<RecordingNotifier>,
     max_in_flight: Arc<AtomicUsize>,
     _dir: tempfile::TempDir,
 }
 
 async fn setup(behaviours: [Behaviour; 3], max_concurrent: u32, delay: Duration) -> Setup {
+    let clock: Clock = Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap());
+    setup_with_clock(behaviours, max_concurrent, delay, clock).await
+}
+
+pub async fn setup_with_clock(
+    behaviours: [Behaviour; 3],
+    max_concurrent: u32,
+    delay: Duration,
+    clock: Clock,
+) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::parse(&format!("sqlite://{}/p.db", dir.path().display())).unwrap();
     let store = Store::open(&url).await.unwrap();
@@ -129,7 +139,6 @@ async fn setup(behaviours: [Behaviour; 3], max_concurrent: u32, delay: Duration)
         })
         .collect();
     let notifier = Arc::new(RecordingNotifier::default());
-    let clock: Clock = Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap());
     let pipeline = Pipeline::new(Arc::new(config), store, sources, notifier.clone(), clock);
     Setup {
         pipeline,

@@ -1,12 +1,22 @@
-//! Logs: tracing to stderr (level from -v/-q, or `RUST_LOG`) and, for commands that do work, to a
-//! daily-rotated file under `logging.dir`; text or JSON lines.
+//! Logs for both binaries: tracing to stderr (level from -v/-q, or `RUST_LOG`) and, for commands
+//! that do work, to a daily-rotated file under `logging.dir`; text or JSON lines.
 
 use std::io::IsTerminal;
 
-use energy_orchestrator::config::{LogFormat, LoggingConfig};
 use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
 
-use crate::args::{GlobalArgs, LogFormatArg};
+use crate::config::{LogFormat, LoggingConfig};
+
+/// What the command line says about logging.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogOptions {
+    /// Only errors on stderr.
+    pub quiet: bool,
+    /// 1: debug, 2 or more: trace.
+    pub verbose: u8,
+    /// Overrides `logging.format`.
+    pub format: Option<LogFormat>,
+}
 
 /// Keeps the file writer flushing until the command ends.
 #[derive(Debug)]
@@ -14,13 +24,14 @@ pub struct LogGuard {
     _file: Option<tracing_appender::non_blocking::WorkerGuard>,
 }
 
-const OUR_CRATES: [&str; 6] = [
+const OUR_CRATES: [&str; 7] = [
     "energy_core",
     "energy_sources",
     "energy_storage",
     "energy_notify",
     "energy_orchestrator",
     "energy_pipeline",
+    "energy_scheduler",
 ];
 
 fn filter(level: &str) -> EnvFilter {
@@ -33,12 +44,8 @@ fn filter(level: &str) -> EnvFilter {
 
 /// Starts logging. `file` names the log file (e.g. `energy-pipeline.log`, rotated daily as
 /// `energy-pipeline.log.YYYY-MM-DD`); without it, stderr only.
-pub fn init(global: &GlobalArgs, logging: &LoggingConfig, file: Option<&str>) -> LogGuard {
-    let format = match global.log_format {
-        Some(LogFormatArg::Json) => LogFormat::Json,
-        Some(LogFormatArg::Text) => LogFormat::Text,
-        None => logging.format,
-    };
+pub fn init(global: LogOptions, logging: &LoggingConfig, file: Option<&str>) -> LogGuard {
+    let format = global.format.unwrap_or(logging.format);
     let level = match (global.quiet, global.verbose) {
         (true, _) => "error",
         (false, 0) => "info",

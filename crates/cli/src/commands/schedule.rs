@@ -1,0 +1,203 @@
+//! `schedule start|stop|status|next`: the scheduler daemon in the foreground, asking it to
+//! stop through the database, its state, and the next fire times.
+
+use std::{process::ExitCode, sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use energy_orchestrator::{
+    config,
+    daemon::{self, STALE_AFTER},
+    logs,
+    schedule::Schedule,
+    wiring,
+};
+use energy_storage::SchedulerRecord;
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    args::{GlobalArgs, ScheduleCommand},
+    exit::Failure,
+};
+
+pub fn run(global: &GlobalArgs, cmd: &ScheduleCommand) -> Result<ExitCode, Failure> {
+    match cmd {
+        ScheduleCommand::Start => start(global),
+        ScheduleCommand::Stop { timeout } => stop(global, *timeout),
+        ScheduleCommand::Status { json } => status(global, *json),
+        ScheduleCommand::Next { count, after } => next(global, usize::from(*count), *after),
+    }
+}
+
+/// Runs the daemon until SIGINT/SIGTERM or `schedule stop` (also `energy-scheduler`).
+pub fn start(global: &GlobalArgs) -> Result<ExitCode, Failure> {
+    let loaded = config::load(global.config.as_deref())?;
+    let _log = logs::init(
+        global.log_options(),
+        &loaded.config.logging,
+        Some("scheduler.log"),
+    );
+    let runtime = super::runtime()?;
+    runtime.block_on(async move {
+        let stop = CancellationToken::new();
+        tokio::spawn(daemon::cancel_on_signals(stop.clone()));
+        daemon::serve_from_config(Arc::new(loaded.config), &loaded.secrets, stop)
+            .await
+            .map_err(|e| match e {
+                daemon::DaemonError::Schedule(m) => Failure::Usage(m),
+                other => Failure::Operational(other.into()),
+            })
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a registered scheduler is alive: running with a fresh heartbeat.
+fn alive(s: &SchedulerRecord, now: DateTime<Utc>) -> bool {
+    s.state == "running" && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
+}
+
+fn stop(global: &GlobalArgs, timeout: u64) -> Result<ExitCode, Failure> {
+    let loaded = config::load(global.config.as_deref())?;
+    let _log = logs::init(global.log_options(), &loaded.config.logging, None);
+    let runtime = super::runtime()?;
+    runtime.block_on(async {
+        let store = wiring::open_store(&loaded.config).await?;
+        let asked = store.request_scheduler_stop().await?;
+        let running: Vec<_> = store
+            .schedulers()
+            .await?
+            .into_iter()
+            .filter(|s| alive(s, Utc::now()))
+            .collect();
+        if asked == 0 || running.is_empty() {
+            println!("no scheduler is running");
+            return Ok(ExitCode::SUCCESS);
+        }
+        for s in &running {
+            println!("asked the scheduler on {} (pid {}) to stop", s.host, s.pid);
+        }
+        let deadline = std::time::Instant::now() + Duration::from_secs(timeout);
+        loop {
+            let left: Vec<_> = store
+                .schedulers()
+                .await?
+                .into_iter()
+                .filter(|s| alive(s, Utc::now()))
+                .collect();
+            if left.is_empty() {
+                println!("stopped");
+                return Ok(ExitCode::SUCCESS);
+            }
+            if std::time::Instant::now() >= deadline {
+                return Err(Failure::Operational(anyhow::anyhow!(
+                    "the scheduler has not stopped after {timeout} s (it may be finishing a run); check `schedule status`"
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+}
+
+fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
+    let loaded = config::load(global.config.as_deref())?;
+    let _log = logs::init(global.log_options(), &loaded.config.logging, None);
+    let schedule = Schedule::from_config(&loaded.config.schedule).map_err(Failure::Usage)?;
+    let runtime = super::runtime()?;
+    let (schedulers, last) = runtime.block_on(async {
+        let store = wiring::open_store(&loaded.config).await?;
+        let schedulers = store.schedulers().await?;
+        let runs = store.recent_runs(50).await?;
+        let last = runs
+            .into_iter()
+            .find(|r| r.trigger == energy_core::Trigger::Schedule);
+        Ok::<_, Failure>((schedulers, last))
+    })?;
+    let now = Utc::now();
+    let live = schedulers.iter().find(|s| alive(s, now));
+    let newest = schedulers.first();
+    let (state, shown) = match (live, newest) {
+        (Some(s), _) => ("RUNNING", Some(s)),
+        (None, Some(s)) if s.state == "running" => ("DEAD", Some(s)),
+        (None, s) => ("STOPPED", s),
+    };
+    let next = live
+        .and_then(|s| s.next_fire_at)
+        .or_else(|| schedule.next_after(now));
+    let next_local = next.map(|t| t.with_timezone(&schedule.timezone()));
+    if json_out {
+        let v = json!({
+            "state": state,
+            "host": shown.map(|s| s.host.clone()),
+            "pid": shown.map(|s| s.pid),
+            "heartbeat_at": shown.map(|s| s.heartbeat_at),
+            "heartbeat_age_seconds": shown.map(|s| (now - s.heartbeat_at).num_seconds()),
+            "schedule": schedule.pattern(),
+            "timezone": schedule.timezone().name(),
+            "next_run_at": next_local.map(|t| t.to_rfc3339()),
+            "next_run_at_utc": next.map(|t| t.to_rfc3339()),
+            "last_run": last.as_ref().map(super::runs::report_of),
+        });
+        println!("{v}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    match (state, shown) {
+        ("RUNNING", Some(s)) => println!(
+            "scheduler   RUNNING on {} (pid {}), heartbeat {} s ago",
+            s.host,
+            s.pid,
+            (now - s.heartbeat_at).num_seconds()
+        ),
+        ("DEAD", Some(s)) => println!(
+            "scheduler   DEAD: registered on {} (pid {}) but silent for {} s; start it again",
+            s.host,
+            s.pid,
+            (now - s.heartbeat_at).num_seconds()
+        ),
+        (_, Some(s)) => println!(
+            "scheduler   STOPPED (last on {}, pid {}, at {})",
+            s.host,
+            s.pid,
+            s.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC")
+        ),
+        _ => println!("scheduler   STOPPED (never started on this database)"),
+    }
+    println!(
+        "schedule    {:?} in {}",
+        schedule.pattern(),
+        schedule.timezone()
+    );
+    match (next_local, next) {
+        (Some(l), Some(u)) => println!(
+            "next fire   {} ({})",
+            l.to_rfc3339(),
+            u.format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+        _ => println!("next fire   none"),
+    }
+    match &last {
+        Some(r) => println!(
+            "last run    {} for {}: {}",
+            r.started_at.format("%Y-%m-%d %H:%M UTC"),
+            r.scheduled_for.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            r.status.name()
+        ),
+        None => println!("last run    none by the scheduler yet"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn next(
+    global: &GlobalArgs,
+    count: usize,
+    after: Option<DateTime<chrono::FixedOffset>>,
+) -> Result<ExitCode, Failure> {
+    let loaded = config::load(global.config.as_deref())?;
+    let schedule = Schedule::from_config(&loaded.config.schedule).map_err(Failure::Usage)?;
+    let after = after
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now);
+    for t in schedule.upcoming(after, count) {
+        println!("{}", t.to_rfc3339());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,455 @@
+//! The scheduler daemon: computes fire times, claims each one in the database ledger (so that
+//! several schedulers on one PostgreSQL run it exactly once), applies the misfire rule, never
+//! overlaps runs, heartbeats, and stops cleanly on request (a signal or `schedule stop`).
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
+};
+
+use chrono::{DateTime, Utc};
+use energy_core::{RunMode, RunReport, RunStatus, Trigger};
+use energy_sources::Clock;
+use energy_storage::{Backend, FireState, RunId, SchedulerRecord, Store, StoreError};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::{NoProgress, Pipeline, RunError, RunRequest, run::host_name, schedule::Schedule};
+
+/// A scheduler whose heartbeat is older than this is dead, not running.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
+
+/// Why the daemon could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "another scheduler is running on this SQLite database ({host}, pid {pid}, heartbeat {age} s ago); stop it first (`energy-pipeline schedule stop`), or use PostgreSQL to run several"
+    )]
+    AlreadyRunning { host: String, pid: u32, age: i64 },
+    #[error("{0}")]
+    Schedule(String),
+}
+
+/// Tunables of the loop; the defaults suit production, tests shorten them.
+#[derive(Debug, Clone)]
+pub struct DaemonOptions {
+    /// Fire times missed by more than this are recorded as missed, not run.
+    pub misfire_grace_seconds: u64,
+    /// How often the heartbeat is written (and a stop request noticed).
+    pub heartbeat_every: Duration,
+    /// How long an in-flight run may go on after a stop before it is interrupted.
+    pub stop_grace: Duration,
+    /// What each scheduled run does.
+    pub mode: RunMode,
+}
+
+impl Default for DaemonOptions {
+    fn default() -> Self {
+        Self {
+            misfire_grace_seconds: 3600,
+            heartbeat_every: Duration::from_secs(5),
+            stop_grace: Duration::from_secs(5),
+            mode: RunMode::Incremental,
+        }
+    }
+}
+
+/// What the HTTP endpoints read: when the loop last turned, and the next fire time.
+#[derive(Debug, Default)]
+pub struct Liveness {
+    last_loop_unix_ms: AtomicI64,
+    next_fire_unix: AtomicI64,
+}
+
+impl Liveness {
+    /// Seconds since the loop last turned (None before it first did).
+    pub fn loop_age(&self, now: DateTime<Utc>) -> Option<f64> {
+        let ms = self.last_loop_unix_ms.load(Ordering::Relaxed);
+        (ms != 0).then(|| (now.timestamp_millis() - ms) as f64 / 1000.0)
+    }
+
+    pub fn next_fire(&self) -> Option<DateTime<Utc>> {
+        let s = self.next_fire_unix.load(Ordering::Relaxed);
+        (s != 0).then(|| DateTime::from_timestamp(s, 0)).flatten()
+    }
+}
+
+/// The scheduler daemon.
+pub struct Daemon {
+    pipeline: Pipeline,
+    schedule: Schedule,
+    options: DaemonOptions,
+    clock: Clock,
+    instance_id: String,
+    liveness: Arc<Liveness>,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Daemon")
+            .field("schedule", &self.schedule)
+            .field("instance_id", &self.instance_id)
+            .finish_non_exhaustive()
+    }
+}
+
+struct InFlight {
+    scheduled_for: DateTime<Utc>,
+    cancel: CancellationToken,
+    handle: JoinHandle<Result<RunReport, RunError>>,
+}
+
+impl std::fmt::Debug for InFlight {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InFlight")
+            .field("scheduled_for", &self.scheduled_for)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Daemon {
+    pub fn new(
+        pipeline: Pipeline,
+        schedule: Schedule,
+        options: DaemonOptions,
+        clock: Clock,
+    ) -> Self {
+        let instance_id = format!(
+            "{}:{}:{}",
+            host_name(),
+            std::process::id(),
+            uuid::Uuid::now_v7()
+        );
+        Self {
+            pipeline,
+            schedule,
+            options,
+            clock,
+            instance_id,
+            liveness: Arc::new(Liveness::default()),
+        }
+    }
+
+    pub fn liveness(&self) -> Arc<Liveness> {
+        self.liveness.clone()
+    }
+
+    pub fn store(&self) -> &Store {
+        self.pipeline.store()
+    }
+
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
+    pub fn instance_id(&self) -> &str {
+        &self.instance_id
+    }
+
+    /// Registers this process; on SQLite, refuses when another live scheduler is registered.
+    async fn register(&self, now: DateTime<Utc>) -> Result<(), DaemonError> {
+        let store = self.store();
+        if store.backend() == Backend::Sqlite {
+            for s in store.schedulers().await? {
+                let age = (now - s.heartbeat_at).num_seconds();
+                if s.state == "running" && age < STALE_AFTER.as_secs() as i64 {
+                    return Err(DaemonError::AlreadyRunning {
+                        host: s.host,
+                        pid: s.pid,
+                        age,
+                    });
+                }
+            }
+        }
+        store
+            .register_scheduler(&SchedulerRecord {
+                instance_id: self.instance_id.clone(),
+                host: host_name(),
+                pid: std::process::id(),
+                started_at: now,
+                heartbeat_at: now,
+                next_fire_at: self.schedule.next_after(now),
+                state: "running".into(),
+                stop_requested: false,
+            })
+            .await?;
+        Ok(())
+    }
+
+    /// Runs until `stop` is cancelled or a stop is requested through the database.
+    pub async fn run(&self, stop: CancellationToken) -> Result<(), DaemonError> {
+        let key = self.schedule.key();
+        let start = (self.clock)();
+        self.register(start).await?;
+        tracing::info!(
+            schedule = %self.schedule.pattern(),
+            timezone = %self.schedule.timezone(),
+            instance = %self.instance_id,
+            next = ?self.schedule.next_after(start),
+            "scheduler started"
+        );
+        // Where to look for fire times missed while no scheduler ran: since the last recorded
+        // one (at most 31 days back), or only the grace period on a first start.
+        let grace = chrono::Duration::seconds(self.options.misfire_grace_seconds as i64);
+        let mut checked = match self.store().latest_fire(&key).await? {
+            Some(t) => t.max(start - chrono::Duration::days(31)),
+            None => start - grace,
+        };
+        let mut in_flight: Option<InFlight> = None;
+        let mut last_heartbeat: Option<std::time::Instant> = None;
+        loop {
+            let now = (self.clock)();
+            self.liveness
+                .last_loop_unix_ms
+                .store(now.timestamp_millis(), Ordering::Relaxed);
+            if in_flight.as_ref().is_some_and(|f| f.handle.is_finished())
+                && let Some(f) = in_flight.take()
+            {
+                self.reap(&key, f).await;
+            }
+            let due = self
+                .schedule
+                .due(checked, now, self.options.misfire_grace_seconds);
+            checked = now;
+            for t in &due.missed {
+                let note = format!(
+                    "missed by {} s, beyond misfire_grace_seconds ({})",
+                    (now - *t).num_seconds(),
+                    self.options.misfire_grace_seconds
+                );
+                self.claim(&key, *t, FireState::Missed, Some(&note)).await;
+            }
+            if let Some(t) = due.run {
+                for c in &due.coalesced {
+                    let note = format!("coalesced into the run for {}", t.to_rfc3339());
+                    self.claim(&key, *c, FireState::Coalesced, Some(&note))
+                        .await;
+                }
+                if let Some(f) = &in_flight {
+                    let note = format!(
+                        "the run for {} was still going",
+                        f.scheduled_for.to_rfc3339()
+                    );
+                    self.claim(&key, t, FireState::Skipped, Some(&note)).await;
+                } else if self.claim(&key, t, FireState::Running, None).await {
+                    in_flight = Some(self.start_run(t));
+                }
+            }
+            let next = self.schedule.next_after(now);
+            self.liveness
+                .next_fire_unix
+                .store(next.map(|t| t.timestamp()).unwrap_or(0), Ordering::Relaxed);
+            if last_heartbeat.is_none_or(|at| at.elapsed() >= self.options.heartbeat_every) {
+                last_heartbeat = Some(std::time::Instant::now());
+                match self
+                    .store()
+                    .scheduler_heartbeat(&self.instance_id, now, next)
+                    .await
+                {
+                    Ok(true) => {
+                        tracing::info!("stop requested through the database");
+                        stop.cancel();
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::error!(error = %e, "scheduler heartbeat failed"),
+                }
+            }
+            if stop.is_cancelled() {
+                break;
+            }
+            // wake at the next fire time, or within a second to notice stops, finished runs
+            // and wall-clock jumps (a machine that slept)
+            let until_next = next
+                .and_then(|t| (t - now).to_std().ok())
+                .unwrap_or(Duration::from_secs(1));
+            let wait = until_next.clamp(Duration::from_millis(10), Duration::from_secs(1));
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = stop.cancelled() => {}
+            }
+        }
+        if let Some(f) = in_flight.take() {
+            tracing::info!(
+                grace = ?self.options.stop_grace,
+                "waiting for the run in flight before stopping"
+            );
+            let deadline = tokio::time::Instant::now() + self.options.stop_grace;
+            while !f.handle.is_finished() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            if !f.handle.is_finished() {
+                tracing::warn!("the run in flight did not finish in time: interrupting it");
+                f.cancel.cancel();
+            }
+            self.reap(&key, f).await;
+        }
+        self.store()
+            .scheduler_stopped(&self.instance_id, (self.clock)())
+            .await?;
+        tracing::info!(instance = %self.instance_id, "scheduler stopped");
+        Ok(())
+    }
+
+    /// Claims a fire time; false when another scheduler has it (or the database failed).
+    async fn claim(
+        &self,
+        key: &str,
+        t: DateTime<Utc>,
+        state: FireState,
+        note: Option<&str>,
+    ) -> bool {
+        match self
+            .store()
+            .claim_fire(key, t, state, &self.instance_id, (self.clock)(), note)
+            .await
+        {
+            Ok(true) => {
+                tracing::info!(scheduled_for = %t.to_rfc3339(), state = state.name(), note, "fire time claimed");
+                true
+            }
+            Ok(false) => {
+                tracing::debug!(scheduled_for = %t.to_rfc3339(), "fire time already claimed by another scheduler");
+                false
+            }
+            Err(e) => {
+                tracing::error!(scheduled_for = %t.to_rfc3339(), error = %e, "cannot claim the fire time");
+                false
+            }
+        }
+    }
+
+    fn start_run(&self, scheduled_for: DateTime<Utc>) -> InFlight {
+        let cancel = CancellationToken::new();
+        let pipeline = self.pipeline.clone();
+        let request = RunRequest {
+            trigger: Trigger::Schedule,
+            scheduled_for: Some(scheduled_for),
+            ..RunRequest::manual(self.options.mode)
+        };
+        let token = cancel.clone();
+        let handle =
+            tokio::spawn(async move { pipeline.run(request, token, Arc::new(NoProgress)).await });
+        InFlight {
+            scheduled_for,
+            cancel,
+            handle,
+        }
+    }
+
+    /// Records the outcome of a finished run in the ledger.
+    async fn reap(&self, key: &str, f: InFlight) {
+        let outcome = match f.handle.await {
+            Ok(r) => r,
+            Err(e) => Err(RunError::Request(format!("the run task failed: {e}"))),
+        };
+        let (state, run, note) = match outcome {
+            Ok(report) => {
+                let run = self.run_id(&report.run_id).await;
+                let state = if report.status == RunStatus::Interrupted {
+                    FireState::Interrupted
+                } else {
+                    FireState::Done
+                };
+                (
+                    state,
+                    run,
+                    format!("run {} {}", report.run_id, report.status.name()),
+                )
+            }
+            Err(e) => (
+                FireState::Done,
+                None,
+                format!("the run could not start: {e}"),
+            ),
+        };
+        if let Err(e) = self
+            .store()
+            .finish_fire(
+                key,
+                f.scheduled_for,
+                state,
+                run,
+                Some(&note),
+                (self.clock)(),
+            )
+            .await
+        {
+            tracing::error!(error = %e, "cannot record the fire time's outcome");
+        }
+    }
+
+    async fn run_id(&self, uuid: &str) -> Option<RunId> {
+        self.store()
+            .recent_runs(20)
+            .await
+            .ok()?
+            .into_iter()
+            .find(|r| r.uuid == uuid)
+            .map(|r| r.id)
+    }
+}
+
+/// The daemon as both binaries start it: the real pipeline, the configured schedule, the HTTP
+/// endpoints on `schedule.listen`, until `stop` (a signal) or `schedule stop`.
+pub async fn serve_from_config(
+    config: Arc<crate::Config>,
+    secrets: &crate::Secrets,
+    stop: CancellationToken,
+) -> Result<(), DaemonError> {
+    let clock = energy_sources::system_clock();
+    let schedule = Schedule::from_config(&config.schedule).map_err(DaemonError::Schedule)?;
+    let pipeline = crate::wiring::pipeline(config.clone(), secrets, clock.clone()).await?;
+    let options = DaemonOptions {
+        misfire_grace_seconds: config.schedule.misfire_grace_seconds,
+        ..DaemonOptions::default()
+    };
+    let daemon = Daemon::new(pipeline, schedule, options, clock.clone());
+    let endpoints = crate::http::Endpoints {
+        store: daemon.store().clone(),
+        liveness: daemon.liveness(),
+        clock,
+        loop_timeout: Duration::from_secs(30),
+    };
+    let http_stop = CancellationToken::new();
+    let (addr, http) = crate::http::serve(config.schedule.listen, endpoints, http_stop.clone())
+        .await
+        .map_err(|e| {
+            DaemonError::Schedule(format!(
+                "cannot listen on {} (schedule.listen): {e}",
+                config.schedule.listen
+            ))
+        })?;
+    tracing::info!(%addr, "serving /healthz and /metrics");
+    let result = daemon.run(stop).await;
+    http_stop.cancel();
+    let _ = http.await;
+    result
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+pub async fn cancel_on_signals(token: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::warn!("stop requested by a signal");
+    token.cancel();
+}
