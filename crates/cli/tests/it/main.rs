@@ -3,4 +3,5 @@
 mod config;
 mod pipeline;
 mod run;
+mod schedule;
 mod support;

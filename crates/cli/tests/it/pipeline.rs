@@ -26,6 +26,7 @@ pub enum Db {
 pub struct Env {
     pub scratch: Scratch,
     pub server: ReplayServer,
+    db_url: String,
     pg: Option<(String, String)>,
 }
 
@@ -71,8 +72,13 @@ sources:
         Some(Self {
             scratch,
             server,
+            db_url,
             pg,
         })
+    }
+
+    pub fn db_url(&self) -> String {
+        self.db_url.clone()
     }
 
     /// Runs the binary on a blocking thread, so that the replay server keeps answering.
