@@ -59,6 +59,8 @@ impl GlobalArgs {
 pub enum Command {
     /// Run the pipeline once now: fetch, validate, gate, store (exit 0 success, 1 failed, 3 partial)
     Run(RunArgs),
+    /// The dashboard: database health, freshness of every series, last runs, the scheduler
+    Status(StatusArgs),
     /// Run history, newest first
     Runs(RunsArgs),
     /// Stored observations to stdout (CSV header `commodity,source,date,value`, or JSON lines)
@@ -139,6 +141,16 @@ pub struct RunArgs {
     /// Print the run report as one JSON object instead of the table
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// One JSON object instead of the dashboard
+    #[arg(long)]
+    pub json: bool,
+    /// How many recent runs to show
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub runs: u32,
 }
 
 #[derive(Debug, Args)]

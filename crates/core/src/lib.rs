@@ -6,6 +6,7 @@
 
 mod commodity;
 mod error;
+mod freshness;
 mod mode;
 mod observation;
 mod price;
@@ -17,6 +18,7 @@ pub mod validation;
 
 pub use commodity::{CommodityCode, CommoditySpec};
 pub use error::DomainError;
+pub use freshness::{Freshness, weekday_age};
 pub use mode::{DateWindow, ModeKind, RunMode, Trigger};
 pub use observation::Observation;
 pub use price::Price;

@@ -453,3 +453,43 @@ pub async fn cancel_on_signals(token: CancellationToken) {
     tracing::warn!("stop requested by a signal");
     token.cancel();
 }
+
+/// What `schedule status` and `status` say about the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SchedulerState {
+    /// Registered, heartbeat fresh.
+    Running,
+    /// Stopped cleanly, or never started.
+    Stopped,
+    /// Registered as running, but its heartbeat is stale: the process is gone.
+    Dead,
+}
+
+impl SchedulerState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SchedulerState::Running => "RUNNING",
+            SchedulerState::Stopped => "STOPPED",
+            SchedulerState::Dead => "DEAD",
+        }
+    }
+}
+
+/// The state of the scheduler from its registrations (newest heartbeat first), and the
+/// registration it is about.
+pub fn scheduler_state(
+    records: &[SchedulerRecord],
+    now: DateTime<Utc>,
+) -> (SchedulerState, Option<&SchedulerRecord>) {
+    let alive = |s: &SchedulerRecord| {
+        s.state == "running" && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
+    };
+    if let Some(s) = records.iter().find(|s| alive(s)) {
+        return (SchedulerState::Running, Some(s));
+    }
+    match records.first() {
+        Some(s) if s.state == "running" => (SchedulerState::Dead, Some(s)),
+        other => (SchedulerState::Stopped, other),
+    }
+}

@@ -7,6 +7,7 @@ pub mod http;
 pub mod logs;
 pub mod run;
 pub mod schedule;
+pub mod status;
 pub mod wiring;
 
 pub use config::{Config, ConfigError, ConfigOrigin, Loaded, Problem, Secrets};

@@ -6,6 +6,7 @@ mod notify;
 mod run;
 mod runs;
 mod schedule;
+mod status;
 
 use std::process::ExitCode;
 
@@ -17,6 +18,7 @@ use crate::{
 pub fn dispatch(cli: &Cli) -> Result<ExitCode, Failure> {
     match &cli.command {
         Command::Run(args) => run::run(&cli.global, args),
+        Command::Status(args) => status::run(&cli.global, args),
         Command::Runs(args) => runs::run(&cli.global, args),
         Command::Export(args) => export::run(&cli.global, args),
         Command::Schedule(cmd) => schedule::run(&cli.global, cmd),

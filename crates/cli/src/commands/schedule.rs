@@ -113,14 +113,10 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
         Ok::<_, Failure>((schedulers, last))
     })?;
     let now = Utc::now();
-    let live = schedulers.iter().find(|s| alive(s, now));
-    let newest = schedulers.first();
-    let (state, shown) = match (live, newest) {
-        (Some(s), _) => ("RUNNING", Some(s)),
-        (None, Some(s)) if s.state == "running" => ("DEAD", Some(s)),
-        (None, s) => ("STOPPED", s),
-    };
-    let next = live
+    let (state, shown) = daemon::scheduler_state(&schedulers, now);
+    let state = state.name();
+    let next = shown
+        .filter(|_| state == "RUNNING")
         .and_then(|s| s.next_fire_at)
         .or_else(|| schedule.next_after(now));
     let next_local = next.map(|t| t.with_timezone(&schedule.timezone()));

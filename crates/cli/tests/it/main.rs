@@ -4,4 +4,5 @@ mod config;
 mod pipeline;
 mod run;
 mod schedule;
+mod status;
 mod support;

@@ -1,0 +1,145 @@
+//! `status` end to end: the JSON schema, FRESH and STALE from real runs, no colour when piped,
+//! and an unreachable database.
+
+use serde_json::Value;
+
+use crate::{
+    pipeline::{Db, Env, everywhere, real_data, recent_weekdays},
+    support::{stderr, stdout},
+};
+
+fn keys(v: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort();
+    k
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_json_has_stable_keys_and_judges_freshness() {
+    let replay = real_data();
+    // WTI is recent everywhere; BRENT and NATGAS keep the real history, which ends in August
+    everywhere(
+        &replay,
+        "WTI",
+        &recent_weekdays(10, 1, |i| format!("6{i}.5")),
+    );
+    let env = Env::new(replay, Db::Sqlite).await.unwrap();
+    let (code, _, err) = env
+        .run_json(&["--mode", "backfill", "--start-date", "2026-07-01"])
+        .await;
+    assert_eq!(code, Some(0), "{err}");
+
+    let out = env.run(&["status", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        keys(&v),
+        [
+            "configured",
+            "database",
+            "freshness",
+            "generated_at",
+            "last_runs",
+            "scheduler"
+        ]
+    );
+    assert_eq!(
+        keys(&v["database"]),
+        [
+            "backend",
+            "healthy",
+            "message",
+            "server_version",
+            "timescaledb"
+        ]
+    );
+    assert_eq!(v["database"]["healthy"], true);
+    assert_eq!(v["database"]["backend"], "sqlite");
+    let series = v["freshness"].as_array().unwrap();
+    assert_eq!(series.len(), 9, "{series:?}");
+    for s in series {
+        assert_eq!(
+            keys(s),
+            [
+                "age_days",
+                "age_weekdays",
+                "commodity",
+                "latest_date",
+                "latest_value",
+                "recent",
+                "source",
+                "state",
+                "unit"
+            ]
+        );
+        assert!(s["latest_value"].is_number(), "{s}");
+        assert!(s["recent"].as_array().unwrap().len() <= 30);
+        let expected = if s["commodity"] == "WTI" {
+            "FRESH"
+        } else {
+            "STALE"
+        };
+        assert_eq!(s["state"], expected, "{s}");
+    }
+    let brent = series
+        .iter()
+        .find(|s| s["commodity"] == "BRENT" && s["source"] == "eia")
+        .unwrap();
+    assert_eq!(brent["latest_date"], "2026-08-18");
+    assert!(brent["age_days"].as_i64().unwrap() > 90);
+    assert_eq!(brent["recent"].as_array().unwrap().len(), 30);
+    assert_eq!(v["last_runs"][0]["status"], "success");
+    assert_eq!(v["scheduler"]["state"], "STOPPED");
+    assert_eq!(v["scheduler"]["timezone"], "America/New_York");
+    assert_eq!(v["configured"]["stale_after_days"], 2);
+
+    // for people: no colour when stdout is not a terminal
+    let out = env.run(&["status"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    let text = stdout(&out);
+    assert!(!text.contains('\x1b'), "{text}");
+    assert!(text.contains("FRESH") && text.contains("STALE"), "{text}");
+    assert!(
+        text.contains("WTI/eia") && text.contains("LAST RUNS"),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_with_the_database_unreachable_says_so_and_exits_1() {
+    let env = Env::new(real_data(), Db::Sqlite).await.unwrap();
+    let mut cmd = env.scratch.command(&["status"]);
+    cmd.env(
+        "DATABASE_URL",
+        "postgres://pipeline:hunter2secret@127.0.0.1:1/prices",
+    );
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(
+        text.contains("UNREACHABLE") && text.contains("127.0.0.1:1"),
+        "{text}"
+    );
+    assert!(!text.contains("hunter2secret") && !stderr(&out).contains("hunter2secret"));
+
+    let mut cmd = env.scratch.command(&["status", "--json"]);
+    cmd.env(
+        "DATABASE_URL",
+        "postgres://pipeline:hunter2secret@127.0.0.1:1/prices",
+    );
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["database"]["healthy"], false);
+    assert!(
+        v["database"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unreachable")
+    );
+}

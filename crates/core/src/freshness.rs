@@ -1,0 +1,102 @@
+//! Whether a series is up to date: its age counted in weekdays, so that Monday morning does not
+//! call Friday's price stale.
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use serde::{Deserialize, Serialize};
+
+/// FRESH or STALE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Freshness {
+    Fresh,
+    Stale,
+}
+
+impl Freshness {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Freshness::Fresh => "FRESH",
+            Freshness::Stale => "STALE",
+        }
+    }
+
+    /// STALE when more than `stale_after_days` weekdays have passed since `latest`.
+    pub fn of(latest: NaiveDate, today: NaiveDate, stale_after_days: u32) -> Self {
+        if weekday_age(latest, today) > stale_after_days {
+            Freshness::Stale
+        } else {
+            Freshness::Fresh
+        }
+    }
+}
+
+/// Weekdays (Monday to Friday) after `latest` up to and including `today`; 0 when `latest` is
+/// today or later.
+pub fn weekday_age(latest: NaiveDate, today: NaiveDate) -> u32 {
+    if latest >= today {
+        return 0;
+    }
+    let days = (today - latest).num_days();
+    let (weeks, rest) = (days / 7, days % 7);
+    let mut n = (weeks * 5) as u32;
+    let mut d = latest;
+    for _ in 0..rest {
+        d = d.checked_add_days(Days::new(1)).unwrap_or(d);
+        if !matches!(d.weekday(), Weekday::Sat | Weekday::Sun) {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn weekends_do_not_age_a_series() {
+        // Friday 2026-11-20
+        assert_eq!(weekday_age(d("2026-11-20"), d("2026-11-20")), 0);
+        assert_eq!(weekday_age(d("2026-11-20"), d("2026-11-21")), 0); // Saturday
+        assert_eq!(weekday_age(d("2026-11-20"), d("2026-11-22")), 0); // Sunday
+        assert_eq!(weekday_age(d("2026-11-20"), d("2026-11-23")), 1); // Monday
+        assert_eq!(weekday_age(d("2026-11-20"), d("2026-11-24")), 2);
+        assert_eq!(weekday_age(d("2026-11-20"), d("2026-11-27")), 5);
+        assert_eq!(weekday_age(d("2026-11-20"), d("2026-12-04")), 10);
+        assert_eq!(weekday_age(d("2026-11-25"), d("2026-11-20")), 0);
+    }
+
+    #[test]
+    fn monday_morning_does_not_call_fridays_price_stale() {
+        let friday = d("2026-11-20");
+        assert_eq!(Freshness::of(friday, d("2026-11-23"), 2), Freshness::Fresh); // Monday
+        assert_eq!(Freshness::of(friday, d("2026-11-24"), 2), Freshness::Fresh); // Tuesday: 2
+        assert_eq!(Freshness::of(friday, d("2026-11-25"), 2), Freshness::Stale); // Wednesday: 3
+        // a Wednesday price: Friday is 2 weekdays on, Monday 3
+        let wednesday = d("2026-11-18");
+        assert_eq!(
+            Freshness::of(wednesday, d("2026-11-20"), 2),
+            Freshness::Fresh
+        );
+        assert_eq!(
+            Freshness::of(wednesday, d("2026-11-22"), 2),
+            Freshness::Fresh
+        ); // Sunday
+        assert_eq!(
+            Freshness::of(wednesday, d("2026-11-23"), 2),
+            Freshness::Stale
+        );
+        assert_eq!(
+            Freshness::of(wednesday, d("2026-11-19"), 0),
+            Freshness::Stale
+        );
+        assert_eq!(
+            Freshness::of(wednesday, d("2026-11-18"), 0),
+            Freshness::Fresh
+        );
+    }
+}

@@ -1,0 +1,257 @@
+//! The status dashboard's data: database health, per-series freshness with the last 30 values,
+//! the last runs, the scheduler's state and next fire time, and what is configured. `status
+//! --json` prints it as is; the CLI renders it for people.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use energy_core::{CommodityCode, Freshness, RunReport, SourceId, weekday_age};
+use energy_storage::{RunRecord, Store, StoreError};
+use serde::Serialize;
+
+use crate::{
+    Config, Secrets,
+    daemon::{SchedulerState, scheduler_state},
+    schedule::Schedule,
+};
+
+/// Values per series in the sparkline.
+pub const SPARK_VALUES: u32 = 30;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DatabaseStatus {
+    pub healthy: bool,
+    pub backend: String,
+    pub server_version: Option<String>,
+    pub timescaledb: bool,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesStatus {
+    pub commodity: CommodityCode,
+    pub source: SourceId,
+    pub latest_date: NaiveDate,
+    /// As stored (exact decimal text in JSON as a number).
+    pub latest_value: serde_json::Number,
+    pub unit: String,
+    /// Calendar days since the latest date.
+    pub age_days: i64,
+    /// Weekdays since the latest date: what STALE is judged on.
+    pub age_weekdays: u32,
+    pub state: Freshness,
+    /// The last values, oldest first (at most 30).
+    pub recent: Vec<f64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SchedulerStatus {
+    pub state: SchedulerState,
+    pub host: Option<String>,
+    pub pid: Option<u32>,
+    pub heartbeat_at: Option<DateTime<Utc>>,
+    pub schedule: String,
+    pub timezone: String,
+    pub next_run_at: Option<String>,
+    pub next_run_at_utc: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConfiguredSource {
+    pub name: SourceId,
+    pub enabled: bool,
+    /// The environment variable holding its key, if it needs one.
+    pub key_variable: Option<&'static str>,
+    pub key_set: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Configured {
+    pub commodities: Vec<CommodityCode>,
+    pub sources: Vec<ConfiguredSource>,
+    pub stale_after_days: u32,
+}
+
+/// Everything `status` shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusReport {
+    pub generated_at: DateTime<Utc>,
+    pub database: DatabaseStatus,
+    pub freshness: Vec<SeriesStatus>,
+    pub last_runs: Vec<RunReport>,
+    pub scheduler: Option<SchedulerStatus>,
+    pub configured: Configured,
+}
+
+impl StatusReport {
+    /// Whether anything needs attention: the database, or a stale series.
+    pub fn healthy(&self) -> bool {
+        self.database.healthy
+    }
+}
+
+fn configured(config: &Config, secrets: &Secrets) -> Configured {
+    Configured {
+        commodities: config.commodities.keys().cloned().collect(),
+        sources: config
+            .sources
+            .iter()
+            .map(|(id, p)| {
+                let key_variable = energy_sources::SourcesConfig::api_key_env(id.as_str());
+                ConfiguredSource {
+                    name: id.clone(),
+                    enabled: p.enabled,
+                    key_variable,
+                    key_set: key_variable.is_none_or(|v| secrets.by_variable(v).is_some()),
+                }
+            })
+            .collect(),
+        stale_after_days: config.monitor.stale_after_days,
+    }
+}
+
+/// The report when the database could not even be opened.
+pub fn unreachable(
+    config: &Config,
+    secrets: &Secrets,
+    error: &StoreError,
+    now: DateTime<Utc>,
+) -> StatusReport {
+    StatusReport {
+        generated_at: now,
+        database: DatabaseStatus {
+            healthy: false,
+            backend: config.database.url.backend().name().to_owned(),
+            server_version: None,
+            timescaledb: false,
+            message: error.to_string(),
+        },
+        freshness: Vec::new(),
+        last_runs: Vec::new(),
+        scheduler: None,
+        configured: configured(config, secrets),
+    }
+}
+
+/// The report of a run record: its full report, or what the ledger knows.
+pub fn report_of(r: &RunRecord) -> RunReport {
+    if let Some(report) = &r.report {
+        let mut report = report.clone();
+        report.status = r.status;
+        return report;
+    }
+    RunReport {
+        run_id: r.uuid.clone(),
+        trigger: r.trigger,
+        scheduled_for: r.scheduled_for,
+        mode: r.mode,
+        status: r.status,
+        started_at: r.started_at,
+        finished_at: r.finished_at,
+        duration_seconds: r
+            .finished_at
+            .map(|f| (f - r.started_at).num_milliseconds().max(0) as f64 / 1000.0)
+            .unwrap_or(0.0),
+        window: None,
+        sources: Vec::new(),
+        counts: r.counts,
+        notifications: Vec::new(),
+        error: (r.status == energy_core::RunStatus::Interrupted)
+            .then(|| "the run was interrupted before it finished".to_owned()),
+    }
+}
+
+/// Collects the dashboard from an open store, as of `now`.
+pub async fn collect(
+    config: &Config,
+    secrets: &Secrets,
+    store: &Store,
+    now: DateTime<Utc>,
+    runs: u32,
+) -> StatusReport {
+    let health = store.health().await;
+    let mut report = StatusReport {
+        generated_at: now,
+        database: DatabaseStatus {
+            healthy: health.healthy,
+            backend: health.backend.to_owned(),
+            server_version: health.server_version.clone(),
+            timescaledb: health.timescaledb,
+            message: health.message.clone(),
+        },
+        freshness: Vec::new(),
+        last_runs: Vec::new(),
+        scheduler: None,
+        configured: configured(config, secrets),
+    };
+    if !health.healthy {
+        return report;
+    }
+    let problem = |report: &mut StatusReport, e: StoreError| {
+        report.database.healthy = false;
+        report.database.message = e.to_string();
+    };
+    match store.freshness().await {
+        Ok(series) => {
+            for s in series {
+                let spec = config.commodities.get(&s.commodity);
+                let zone = spec.map(|c| c.timezone).unwrap_or(chrono_tz::UTC);
+                let today = now.with_timezone(&zone).date_naive();
+                let recent = match store
+                    .recent_values(&s.commodity, &s.source, None, SPARK_VALUES)
+                    .await
+                {
+                    Ok(v) => v.iter().rev().map(|(_, p)| p.to_f64()).collect(),
+                    Err(e) => {
+                        problem(&mut report, e);
+                        return report;
+                    }
+                };
+                let text = s.latest_value.to_string();
+                report.freshness.push(SeriesStatus {
+                    latest_value: text
+                        .parse::<serde_json::Number>()
+                        .unwrap_or_else(|_| serde_json::Number::from(0)),
+                    unit: spec.map(|c| c.unit.clone()).unwrap_or_default(),
+                    age_days: (today - s.latest_date).num_days(),
+                    age_weekdays: weekday_age(s.latest_date, today),
+                    state: Freshness::of(s.latest_date, today, config.monitor.stale_after_days),
+                    recent,
+                    commodity: s.commodity,
+                    source: s.source,
+                    latest_date: s.latest_date,
+                });
+            }
+        }
+        Err(e) => {
+            problem(&mut report, e);
+            return report;
+        }
+    }
+    match store.recent_runs(runs).await {
+        Ok(r) => report.last_runs = r.iter().map(report_of).collect(),
+        Err(e) => {
+            problem(&mut report, e);
+            return report;
+        }
+    }
+    if let (Ok(schedulers), Ok(schedule)) = (
+        store.schedulers().await,
+        Schedule::from_config(&config.schedule),
+    ) {
+        let (state, shown) = scheduler_state(&schedulers, now);
+        let next = shown
+            .filter(|_| state == SchedulerState::Running)
+            .and_then(|s| s.next_fire_at)
+            .or_else(|| schedule.next_after(now));
+        report.scheduler = Some(SchedulerStatus {
+            state,
+            host: shown.map(|s| s.host.clone()),
+            pid: shown.map(|s| s.pid),
+            heartbeat_at: shown.map(|s| s.heartbeat_at),
+            schedule: schedule.pattern().to_owned(),
+            timezone: schedule.timezone().name().to_owned(),
+            next_run_at: next.map(|t| t.with_timezone(&schedule.timezone()).to_rfc3339()),
+            next_run_at_utc: next,
+        });
+    }
+    report
+}
