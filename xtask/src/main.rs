@@ -20,7 +20,7 @@ tasks:
                            (or uses $TEST_DATABASE_URL) and always stops it
   lint                     cargo fmt --check and cargo clippy --all-targets -D warnings
   tidy                     check that crates depend only on the layers below them
-  bench [storage] [run]    release-build benchmarks against a throwaway PostgreSQL
+  bench [storage|run|status]  release-build benchmarks against a throwaway PostgreSQL
                            (fsync on) and SQLite; prints Markdown tables
   pg                       start a throwaway PostgreSQL and wait (Ctrl-C stops it)";
 
@@ -88,7 +88,8 @@ fn test(extra: &[String]) -> Result<()> {
     tidy::check(&workspace_root())?;
     survive_ctrl_c();
     let mut cmd = cargo();
-    cmd.args(["test", "--workspace"]).args(extra);
+    cmd.args(["test", "--workspace", "--no-fail-fast"])
+        .args(extra);
     if let Ok(url) = env::var("TEST_DATABASE_URL") {
         eprintln!("xtask: using TEST_DATABASE_URL from the environment");
         let _ = url;
@@ -121,7 +122,7 @@ fn test(extra: &[String]) -> Result<()> {
 }
 
 fn bench(which: &[String]) -> Result<()> {
-    const ALL: [&str; 2] = ["storage", "run"];
+    const ALL: [&str; 3] = ["storage", "run", "status"];
     let chosen: Vec<&str> = if which.is_empty() {
         ALL.to_vec()
     } else {
@@ -140,7 +141,7 @@ fn bench(which: &[String]) -> Result<()> {
     for b in chosen {
         let package = match b {
             "storage" => "energy-storage",
-            "run" => "cli",
+            "run" | "status" => "cli",
             _ => unreachable!("checked above"),
         };
         run(cargo()

@@ -387,6 +387,8 @@ async fn a_killed_run_loses_nothing_and_is_marked_interrupted_next_time() {
         ])
         // Yahoo must still be waiting when the process is killed, however slow this machine is
         .env("PIPELINE_SOURCES__YAHOO__TIMEOUT_SECONDS", "600")
+        // room for every batch at once, so that the stalled Yahoo ones hold up nobody
+        .env("PIPELINE_PIPELINE__MAX_CONCURRENT_REQUESTS", "9")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -466,6 +468,8 @@ async fn ctrl_c_stops_cleanly_and_records_the_run_as_interrupted() {
             "--json",
         ])
         .env("PIPELINE_SOURCES__YAHOO__TIMEOUT_SECONDS", "600")
+        // room for every batch at once, so that the stalled Yahoo ones hold up nobody
+        .env("PIPELINE_PIPELINE__MAX_CONCURRENT_REQUESTS", "9")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
