@@ -589,3 +589,37 @@ async fn notify_test_says_per_channel_whether_it_was_delivered() {
     assert!(!text.contains("hooksecret"), "{text}");
     assert_eq!(hook.replay().requests(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_go_to_stderr_and_a_daily_file_as_json_lines_when_asked() {
+    let env = Env::new(real_data(), Db::Sqlite).await.unwrap();
+    let (code, _, err) = env
+        .run_json(&[
+            "--mode",
+            "backfill",
+            "--start-date",
+            "2020-04-20",
+            "--end-date",
+            "2020-04-24",
+            "--log-format",
+            "json",
+        ])
+        .await;
+    assert_eq!(code, Some(0), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(!lines.is_empty());
+    for l in &lines {
+        let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"));
+        assert!(v.get("level").is_some() && v.get("fields").is_some(), "{l}");
+    }
+    assert!(err.contains("run finished"), "{err}");
+    let files: Vec<_> = std::fs::read_dir(env.scratch.path().join("logs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    assert_eq!(files[0], format!("energy-pipeline.log.{today}"));
+    let logged = std::fs::read_to_string(env.scratch.path().join("logs").join(&files[0])).unwrap();
+    assert!(logged.contains("run finished"), "{logged}");
+}
