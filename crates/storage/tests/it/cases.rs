@@ -566,3 +566,106 @@ pub async fn health_names_backend_and_version(db: &TestDb) {
         );
     }
 }
+
+pub async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
+    use energy_storage::FireState;
+    let s = &db.store;
+    let t: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
+    let now = t + chrono::Duration::seconds(1);
+    // two claimers at once: exactly one wins
+    let (a, b) = tokio::join!(
+        s.claim_fire(
+            "0 6 * * * America/New_York",
+            t,
+            FireState::Running,
+            "a",
+            now,
+            None
+        ),
+        s.claim_fire(
+            "0 6 * * * America/New_York",
+            t,
+            FireState::Running,
+            "b",
+            now,
+            None
+        )
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one claim wins");
+    // another schedule key is another ledger
+    assert!(
+        s.claim_fire(
+            "0 7 * * * America/New_York",
+            t,
+            FireState::Missed,
+            "a",
+            now,
+            Some("late")
+        )
+        .await
+        .unwrap()
+    );
+    s.finish_fire(
+        "0 6 * * * America/New_York",
+        t,
+        FireState::Done,
+        None,
+        Some("run x success"),
+        now,
+    )
+    .await
+    .unwrap();
+    let fires = s
+        .fires(Some("0 6 * * * America/New_York"), 10)
+        .await
+        .unwrap();
+    assert_eq!(fires.len(), 1);
+    assert_eq!(fires[0].state, FireState::Done);
+    assert_eq!(fires[0].scheduled_for, t);
+    assert_eq!(fires[0].note.as_deref(), Some("run x success"));
+    assert_eq!(
+        s.latest_fire("0 7 * * * America/New_York").await.unwrap(),
+        Some(t)
+    );
+    assert_eq!(s.fires(None, 10).await.unwrap().len(), 2);
+}
+
+pub async fn scheduler_instances_heartbeat_and_take_stop_requests(db: &TestDb) {
+    use energy_storage::SchedulerRecord;
+    let s = &db.store;
+    let now: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
+    s.register_scheduler(&SchedulerRecord {
+        instance_id: "host:1:x".into(),
+        host: "host".into(),
+        pid: 1,
+        started_at: now,
+        heartbeat_at: now,
+        next_fire_at: None,
+        state: "running".into(),
+        stop_requested: false,
+    })
+    .await
+    .unwrap();
+    let later = now + chrono::Duration::seconds(5);
+    assert!(
+        !s.scheduler_heartbeat("host:1:x", later, Some(later))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.request_scheduler_stop().await.unwrap(), 1);
+    assert!(
+        s.scheduler_heartbeat("host:1:x", later, None)
+            .await
+            .unwrap()
+    );
+    s.scheduler_stopped("host:1:x", later).await.unwrap();
+    let all = s.schedulers().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].state, "stopped");
+    assert_eq!(all[0].heartbeat_at, later);
+    assert_eq!(
+        s.request_scheduler_stop().await.unwrap(),
+        0,
+        "nobody left to ask"
+    );
+}

@@ -31,6 +31,8 @@ macro_rules! on_both_backends {
 }
 
 on_both_backends!(
+    fire_ledger_claims_each_fire_time_once,
+    scheduler_instances_heartbeat_and_take_stop_requests,
     migrations_are_idempotent_and_every_down_reverses_its_up,
     writing_the_same_batch_twice_reports_the_second_as_unchanged,
     changed_value_is_counted_and_the_previous_one_kept_in_revisions,
