@@ -279,3 +279,58 @@ pub fn check_report_shape(report: &Value) {
         assert_eq!(sum[i], u(&report[k]), "sum of `{k}` over sources");
     }
 }
+
+/// Starts `run --mode backfill` over `year` while the replay server stalls Yahoo (and the client
+/// waits for it), then waits until EIA's and FRED's batches are committed. Returns the running
+/// process and the rows stored so far. With `json`, stdout and stderr are piped.
+pub async fn start_with_yahoo_stalled(
+    env: &Env,
+    year: i32,
+    json: bool,
+) -> (std::process::Child, usize) {
+    use std::process::Stdio;
+    env.server.replay().behave(
+        "yahoo",
+        energy_sources::replay::Behaviour {
+            delay: std::time::Duration::from_secs(120),
+            ..Default::default()
+        },
+    );
+    let (start, end) = (format!("{year}-01-01"), format!("{year}-12-31"));
+    let mut args = vec![
+        "run",
+        "--mode",
+        "backfill",
+        "--start-date",
+        &start,
+        "--end-date",
+        &end,
+    ];
+    if json {
+        args.push("--json");
+    }
+    let pipe = || if json { Stdio::piped() } else { Stdio::null() };
+    let mut child = env
+        .scratch
+        .command(&args)
+        // Yahoo must still be waiting when the test acts, however slow this machine is
+        .env("PIPELINE_SOURCES__YAHOO__TIMEOUT_SECONDS", "600")
+        // room for every batch at once, so that the stalled Yahoo ones hold up nobody
+        .env("PIPELINE_PIPELINE__MAX_CONCURRENT_REQUESTS", "9")
+        .stdout(pipe())
+        .stderr(pipe())
+        .spawn()
+        .unwrap();
+    for _ in 0..300 {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let rows = env.export(&[]).await;
+        if rows.iter().filter(|r| r.contains(",eia,")).count() >= 3 * 250
+            && rows.iter().filter(|r| r.contains(",fred,")).count() >= 3 * 250
+        {
+            assert!(child.try_wait().unwrap().is_none(), "the run ended already");
+            return (child, rows.len());
+        }
+    }
+    let _ = child.kill();
+    panic!("the run never stored EIA and FRED");
+}

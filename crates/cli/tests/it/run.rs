@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::{
     pipeline::{
         Db, EIA_KEY, Env, FRED_KEY, batch, check_report_shape, everywhere, real_data,
-        recent_weekdays, source, u,
+        recent_weekdays, source, start_with_yahoo_stalled, u,
     },
     support::{stderr, stdout},
 };
@@ -365,51 +365,9 @@ async fn export_writes_json_lines_with_exact_values() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_killed_run_loses_nothing_and_is_marked_interrupted_next_time() {
     let replay = real_data();
-    // Yahoo answers slowly, so the run is still going after EIA and FRED are stored
-    replay.behave(
-        "yahoo",
-        Behaviour {
-            delay: std::time::Duration::from_secs(120),
-            ..Behaviour::default()
-        },
-    );
     let env = Env::new(replay.clone(), Db::Sqlite).await.unwrap();
-    let mut child = env
-        .scratch
-        .command(&[
-            "run",
-            "--mode",
-            "backfill",
-            "--start-date",
-            "2015-01-01",
-            "--end-date",
-            "2015-12-31",
-        ])
-        // Yahoo must still be waiting when the process is killed, however slow this machine is
-        .env("PIPELINE_SOURCES__YAHOO__TIMEOUT_SECONDS", "600")
-        // room for every batch at once, so that the stalled Yahoo ones hold up nobody
-        .env("PIPELINE_PIPELINE__MAX_CONCURRENT_REQUESTS", "9")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    // wait until EIA's and FRED's six batches are committed (the run's counts in the ledger)
-    let mut stored_before_kill = 0;
-    for _ in 0..200 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let rows = env.export(&[]).await;
-        if rows.iter().filter(|r| r.contains(",eia,")).count() >= 3 * 250
-            && rows.iter().filter(|r| r.contains(",fred,")).count() >= 3 * 250
-        {
-            stored_before_kill = rows.len();
-            break;
-        }
-    }
-    assert!(stored_before_kill > 0, "the run never stored EIA and FRED");
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the run ended before the kill"
-    );
+    // Yahoo stalls, so the run is still going after EIA and FRED are stored
+    let (mut child, stored_before_kill) = start_with_yahoo_stalled(&env, 2015, false).await;
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     assert_eq!(
@@ -446,50 +404,8 @@ async fn a_killed_run_loses_nothing_and_is_marked_interrupted_next_time() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_cleanly_and_records_the_run_as_interrupted() {
-    let replay = real_data();
-    replay.behave(
-        "yahoo",
-        Behaviour {
-            delay: std::time::Duration::from_secs(120),
-            ..Behaviour::default()
-        },
-    );
-    let env = Env::new(replay, Db::Sqlite).await.unwrap();
-    let mut child = env
-        .scratch
-        .command(&[
-            "run",
-            "--mode",
-            "backfill",
-            "--start-date",
-            "2016-01-01",
-            "--end-date",
-            "2016-12-31",
-            "--json",
-        ])
-        .env("PIPELINE_SOURCES__YAHOO__TIMEOUT_SECONDS", "600")
-        // room for every batch at once, so that the stalled Yahoo ones hold up nobody
-        .env("PIPELINE_PIPELINE__MAX_CONCURRENT_REQUESTS", "9")
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stored = 0;
-    for _ in 0..200 {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        let rows = env.export(&[]).await;
-        if rows.iter().filter(|r| r.contains(",eia,")).count() >= 3 * 250
-            && rows.iter().filter(|r| r.contains(",fred,")).count() >= 3 * 250
-        {
-            stored = rows.len();
-            break;
-        }
-    }
-    assert!(stored > 0, "the run never stored EIA and FRED");
-    assert!(
-        child.try_wait().unwrap().is_none(),
-        "the run ended before Ctrl-C"
-    );
+    let env = Env::new(real_data(), Db::Sqlite).await.unwrap();
+    let (child, stored) = start_with_yahoo_stalled(&env, 2016, true).await;
     let pid = child.id().to_string();
     let sent = std::process::Command::new("kill")
         .args(["-INT", &pid])
