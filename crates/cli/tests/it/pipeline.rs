@@ -332,5 +332,6 @@ pub async fn start_with_yahoo_stalled(
         }
     }
     let _ = child.kill();
+    let _ = child.wait();
     panic!("the run never stored EIA and FRED");
 }
