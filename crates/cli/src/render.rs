@@ -401,7 +401,7 @@ pub fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> St
                 s.timezone,
                 utc.format("%Y-%m-%d %H:%M")
             ),
-            _ => "none".to_owned(),
+            _ => "none: no scheduler is running (`energy-pipeline schedule start`)".to_owned(),
         };
         out.push_str(&format!("{}  {state}{who}\n", paint.bold("SCHEDULER")));
         out.push_str(&format!("{}  {next}\n", paint.bold("NEXT FIRE")));

@@ -493,3 +493,40 @@ pub fn scheduler_state(
         other => (SchedulerState::Stopped, other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(state: &str, heartbeat_ago: i64, now: DateTime<Utc>) -> SchedulerRecord {
+        SchedulerRecord {
+            instance_id: format!("h:1:{heartbeat_ago}"),
+            host: "h".into(),
+            pid: 1,
+            started_at: now,
+            heartbeat_at: now - chrono::Duration::seconds(heartbeat_ago),
+            next_fire_at: None,
+            state: state.into(),
+            stop_requested: false,
+        }
+    }
+
+    #[test]
+    fn a_stale_heartbeat_is_dead_not_running() {
+        let now: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().unwrap();
+        let state = |records: &[SchedulerRecord]| scheduler_state(records, now).0;
+        assert_eq!(state(&[]), SchedulerState::Stopped);
+        assert_eq!(state(&[record("running", 3, now)]), SchedulerState::Running);
+        assert_eq!(
+            state(&[record("running", 29, now)]),
+            SchedulerState::Running
+        );
+        assert_eq!(state(&[record("running", 31, now)]), SchedulerState::Dead);
+        assert_eq!(state(&[record("stopped", 1, now)]), SchedulerState::Stopped);
+        // a live one wins over an older dead registration
+        assert_eq!(
+            state(&[record("running", 40, now), record("running", 2, now)]),
+            SchedulerState::Running
+        );
+    }
+}

@@ -50,6 +50,7 @@ pub struct SchedulerStatus {
     pub heartbeat_at: Option<DateTime<Utc>>,
     pub schedule: String,
     pub timezone: String,
+    /// The next fire time in the schedule's zone, while a scheduler runs.
     pub next_run_at: Option<String>,
     pub next_run_at_utc: Option<DateTime<Utc>>,
 }
@@ -238,10 +239,10 @@ pub async fn collect(
         Schedule::from_config(&config.schedule),
     ) {
         let (state, shown) = scheduler_state(&schedulers, now);
+        // a stopped (or dead) scheduler fires nothing: no next run, as INTERFACE.md shows
         let next = shown
             .filter(|_| state == SchedulerState::Running)
-            .and_then(|s| s.next_fire_at)
-            .or_else(|| schedule.next_after(now));
+            .and_then(|s| s.next_fire_at.or_else(|| schedule.next_after(now)));
         report.scheduler = Some(SchedulerStatus {
             state,
             host: shown.map(|s| s.host.clone()),

@@ -90,6 +90,10 @@ async fn status_json_has_stable_keys_and_judges_freshness() {
     assert_eq!(brent["recent"].as_array().unwrap().len(), 30);
     assert_eq!(v["last_runs"][0]["status"], "success");
     assert_eq!(v["scheduler"]["state"], "STOPPED");
+    assert!(
+        v["scheduler"]["next_run_at"].is_null(),
+        "a stopped scheduler fires nothing"
+    );
     assert_eq!(v["scheduler"]["timezone"], "America/New_York");
     assert_eq!(v["configured"]["stale_after_days"], 2);
 
