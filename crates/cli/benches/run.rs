@@ -11,6 +11,7 @@ use std::{
 };
 
 use energy_sources::replay::{Replay, ReplayServer};
+use energy_storage::testing::TestSchema;
 use serde_json::Value;
 
 const REPEATS: usize = 5;
@@ -91,14 +92,6 @@ fn run_once(config: &Path, args: &[&str]) -> Measured {
     }
 }
 
-async fn pg_admin(url: &str, sql: &str) {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect to BENCH_DATABASE_URL");
-    tokio::spawn(conn);
-    client.batch_execute(sql).await.expect(sql);
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -138,27 +131,22 @@ fn main() {
             let mut times = Vec::new();
             let mut peaks = Vec::new();
             let mut counts = (0, 0);
-            for i in 0..REPEATS {
+            for _ in 0..REPEATS {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let (url, schema) = if backend == "SQLite" {
                     (format!("sqlite://{}/bench.db", dir.path().display()), None)
                 } else {
-                    let base = pg.clone().unwrap();
-                    let schema = format!("bench_run_{}_{i}", std::process::id());
-                    rt.block_on(pg_admin(&base, &format!("CREATE SCHEMA {schema}")));
-                    let sep = if base.contains('?') { '&' } else { '?' };
-                    (
-                        format!("{base}{sep}options=-csearch_path%3D{schema}"),
-                        Some((base, schema)),
-                    )
+                    let schema =
+                        rt.block_on(TestSchema::create(pg.as_deref().unwrap(), "bench_run"));
+                    (schema.url.clone(), Some(schema))
                 };
                 let config = write_config(dir.path(), &server, &url);
                 let m = run_once(&config, args);
                 times.push(m.seconds);
                 peaks.push(m.peak_mb);
                 counts = (m.fetched, m.stored);
-                if let Some((base, schema)) = schema {
-                    rt.block_on(pg_admin(&base, &format!("DROP SCHEMA {schema} CASCADE")));
+                if let Some(schema) = schema {
+                    rt.block_on(schema.drop());
                 }
             }
             let med = median(times.clone());

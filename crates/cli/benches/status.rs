@@ -14,7 +14,10 @@ use energy_core::{
     CommodityCode, CommoditySpec, Counts, ModeKind, Observation, Price, RunReport, RunStatus,
     SourceId, Trigger,
 };
-use energy_storage::{DatabaseUrl, RunStart, Store};
+use energy_storage::{
+    DatabaseUrl, RunStart, Store,
+    testing::{TestSchema, admin},
+};
 
 const ROWS: usize = 1_000_000;
 const COMMODITIES: usize = 30;
@@ -123,14 +126,6 @@ fn time_status(dir: &Path, url: &str) -> (f64, f64, usize) {
     (times[times.len() / 2], times[times.len() - 1], series)
 }
 
-async fn pg_admin(url: &str, sql: &str) {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect to BENCH_DATABASE_URL");
-    tokio::spawn(conn);
-    client.batch_execute(sql).await.expect(sql);
-}
-
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -148,20 +143,18 @@ fn main() {
     let (median, max, series) = time_status(dir.path(), &sqlite);
     rows.push(("SQLite", median, max, series));
     if let Ok(base) = std::env::var("BENCH_DATABASE_URL") {
-        let schema = format!("bench_status_{}", std::process::id());
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
-        rt.block_on(async {
-            pg_admin(&base, &format!("CREATE SCHEMA {schema}")).await;
-            let store = Store::open(&DatabaseUrl::parse(&url).unwrap())
+        let schema = rt.block_on(async {
+            let schema = TestSchema::create(&base, "bench_status").await;
+            let store = Store::open(&DatabaseUrl::parse(&schema.url).unwrap())
                 .await
                 .unwrap();
             fill(&store).await;
-            pg_admin(&base, "ANALYZE").await;
+            admin(&schema.url, "ANALYZE").await;
+            schema
         });
-        let (median, max, series) = time_status(dir.path(), &url);
+        let (median, max, series) = time_status(dir.path(), &schema.url);
         rows.push(("PostgreSQL", median, max, series));
-        rt.block_on(pg_admin(&base, &format!("DROP SCHEMA {schema} CASCADE")));
+        rt.block_on(schema.drop());
     } else {
         eprintln!("bench: BENCH_DATABASE_URL is not set; PostgreSQL skipped");
     }

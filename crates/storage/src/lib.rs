@@ -12,6 +12,8 @@ mod runs;
 mod schedule_ledger;
 mod schema;
 mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod types;
 mod write;
 

@@ -6,6 +6,7 @@ use std::{path::PathBuf, process::Output};
 
 use chrono::{Days, NaiveDate, Utc};
 use energy_sources::replay::{Replay, ReplayServer};
+use energy_storage::testing::TestSchema;
 use serde_json::Value;
 
 use crate::support::{Scratch, stderr, stdout};
@@ -27,7 +28,7 @@ pub struct Env {
     pub scratch: Scratch,
     pub server: ReplayServer,
     db_url: String,
-    pg: Option<(String, String)>,
+    pg: Option<TestSchema>,
 }
 
 impl Env {
@@ -42,14 +43,8 @@ impl Env {
                 None,
             ),
             Db::Postgres => {
-                let base = postgres_url()?;
-                let schema = format!("e2e_{}_{}", std::process::id(), unique());
-                admin(&base, &format!("CREATE SCHEMA {schema}")).await;
-                let sep = if base.contains('?') { '&' } else { '?' };
-                (
-                    format!("{base}{sep}options=-csearch_path%3D{schema}"),
-                    Some((base, schema)),
-                )
+                let schema = TestSchema::create(&postgres_url()?, "e2e").await;
+                (schema.url.clone(), Some(schema))
             }
         };
         let config = format!(
@@ -127,48 +122,13 @@ sources:
     }
 
     pub async fn cleanup(self) {
-        if let Some((base, schema)) = &self.pg {
-            admin(base, &format!("DROP SCHEMA {schema} CASCADE")).await;
+        if let Some(schema) = &self.pg {
+            schema.drop().await;
         }
     }
 }
 
-/// `TEST_DATABASE_URL`, or `None` after saying why the PostgreSQL case is skipped (in CI a
-/// missing PostgreSQL fails instead).
-pub fn postgres_url() -> Option<String> {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!(
-                "TEST_DATABASE_URL is not set and CI=true: run the tests with `cargo xtask test`"
-            )
-        }
-        _ => {
-            eprintln!(
-                "SKIPPED (PostgreSQL case): TEST_DATABASE_URL is not set; `cargo xtask test` starts a throwaway PostgreSQL"
-            );
-            None
-        }
-    }
-}
-
-async fn admin(url: &str, sql: &str) {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect to TEST_DATABASE_URL");
-    tokio::spawn(conn);
-    client.batch_execute(sql).await.expect(sql);
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    nanos * 1000 + N.fetch_add(1, Ordering::Relaxed)
-}
+pub use energy_storage::testing::postgres_url;
 
 /// The real histories under every provider's default series.
 pub fn real_data() -> Replay {

@@ -9,10 +9,11 @@ use std::{
 };
 
 use energy_sources::replay::Replay;
+use energy_storage::testing::Relay;
 use serde_json::Value;
 
 use crate::{
-    pipeline::{Db, Env, everywhere, postgres_url, recent_weekdays},
+    pipeline::{Db, Env, everywhere, recent_weekdays},
     support::{stderr, stdout},
 };
 
@@ -259,61 +260,13 @@ async fn a_second_scheduler_on_sqlite_is_refused_with_a_clear_message() {
     wait_exit(first, Duration::from_secs(10)).await;
 }
 
-/// A TCP proxy to PostgreSQL that the test can cut, to take the database away.
-struct Proxy {
-    port: u16,
-    tasks: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
-    accept: tokio::task::JoinHandle<()>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let tasks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let held = tasks.clone();
-        let accept = tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                let upstream = upstream.clone();
-                let t = tokio::spawn(async move {
-                    if let Ok(mut out) = tokio::net::TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut out).await;
-                    }
-                });
-                held.lock().unwrap().push(t);
-            }
-        });
-        Self {
-            port,
-            tasks,
-            accept,
-        }
-    }
-
-    fn cut(&self) {
-        self.accept.abort();
-        for t in self.tasks.lock().unwrap().drain(..) {
-            t.abort();
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_parse_as_prometheus_text_and_healthz_turns_503_without_the_database() {
-    let Some(base) = postgres_url() else {
-        return;
-    };
     let Some(env) = Env::new(recent_data(), Db::Postgres).await else {
         return;
     };
-    // the same schema, reached through a proxy the test can cut
-    let url = url::Url::parse(&env.db_url()).unwrap();
-    let upstream = format!("{}:{}", url.host_str().unwrap(), url.port().unwrap_or(5432));
-    let proxy = Proxy::start(upstream).await;
-    let mut proxied = url.clone();
-    proxied.set_host(Some("127.0.0.1")).unwrap();
-    proxied.set_port(Some(proxy.port)).unwrap();
-    let _ = base;
+    // the same schema, reached through a relay the test can cut
+    let (relay, proxied) = Relay::in_front_of(&env.db_url()).await;
     // one run first, so that every metric has something to say
     let (code, report, err) = env.run_json(&["--mode", "incremental"]).await;
     assert_eq!(code, Some(0), "{report}\n{err}");
@@ -380,7 +333,7 @@ async fn metrics_parse_as_prometheus_text_and_healthz_turns_503_without_the_data
     }
     assert!(charted >= 8, "{charted}");
 
-    proxy.cut();
+    relay.cut();
     wait_for("/healthz to turn 503", Duration::from_secs(20), || {
         get(port, "/healthz").is_some_and(|(s, _)| s == 503)
     })

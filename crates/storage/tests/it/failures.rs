@@ -3,14 +3,10 @@
 
 use std::time::Duration;
 
-use energy_storage::{DatabaseUrl, ExportFilter, Store, StoreError};
-use tokio::{
-    io::copy_bidirectional,
-    net::{TcpListener, TcpStream},
-    sync::watch,
-};
+use energy_storage::{DatabaseUrl, ExportFilter, Store, StoreError, testing::Relay};
+use tokio::net::TcpListener;
 
-use crate::support::{TestDb, obs, postgres_url, register_defaults, series};
+use crate::support::{TestDb, obs, register_defaults, series};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unreachable_postgres_is_named_with_the_password_redacted() {
@@ -56,50 +52,13 @@ async fn sqlite_file_that_is_not_a_database_is_a_clear_error() {
     assert!(err.to_string().contains("garbage.db"), "{err}");
 }
 
-/// A TCP relay in front of PostgreSQL that can be cut, to make the database "go away".
-async fn relay(target: String) -> (u16, watch::Sender<bool>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let (cut, cut_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        loop {
-            let Ok((mut inbound, _)) = listener.accept().await else {
-                return;
-            };
-            let mut rx = cut_rx.clone();
-            if *rx.borrow() {
-                continue; // refuse new connections once cut
-            }
-            let target = target.clone();
-            tokio::spawn(async move {
-                let Ok(mut outbound) = TcpStream::connect(&target).await else {
-                    return;
-                };
-                tokio::select! {
-                    _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
-                    _ = rx.wait_for(|cut| *cut) => {}
-                }
-            });
-        }
-    });
-    (port, cut)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_that_goes_away_mid_session_gives_a_clear_error_and_keeps_committed_rows() {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
-    let base = postgres_url().unwrap();
-    let parsed = url::Url::parse(&base).unwrap();
-    let target = format!(
-        "{}:{}",
-        parsed.host_str().unwrap(),
-        parsed.port().unwrap_or(5432)
-    );
-    let (port, cut) = relay(target).await;
-    let mut via = url::Url::parse(db.url.expose()).unwrap();
-    via.set_port(Some(port)).unwrap();
+    let (relay, mut via) = Relay::in_front_of(db.url.expose()).await;
+    let port = relay.port;
     let _ = via.set_password(Some("s3cret"));
     let url = DatabaseUrl::parse(via.as_str()).unwrap();
     let store = Store::open(&url).await.unwrap();
@@ -109,7 +68,7 @@ async fn postgres_that_goes_away_mid_session_gives_a_clear_error_and_keeps_commi
         .await
         .unwrap();
 
-    cut.send(true).unwrap();
+    relay.cut();
     tokio::time::sleep(Duration::from_millis(100)).await;
     for batch in [series("WTI", "fred", 10, 0), series("WTI", "fred", 3000, 0)] {
         let err = store.upsert(None, &batch).await.unwrap_err();

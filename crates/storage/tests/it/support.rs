@@ -1,13 +1,16 @@
 //! Test databases: a SQLite file in a temporary directory, or a fresh PostgreSQL schema.
 
 use energy_core::{CommodityCode, CommoditySpec, Observation, Price, SourceId};
-use energy_storage::{DatabaseUrl, Store};
+use energy_storage::{
+    DatabaseUrl, Store,
+    testing::{TestSchema, postgres_url},
+};
 
 pub struct TestDb {
     pub store: Store,
     pub url: DatabaseUrl,
     _dir: Option<tempfile::TempDir>,
-    pg: Option<(String, String)>,
+    pg: Option<TestSchema>,
 }
 
 impl TestDb {
@@ -32,66 +35,27 @@ impl TestDb {
     /// configured outside CI. In CI a missing PostgreSQL fails the test.
     pub async fn postgres() -> Option<Self> {
         let base = postgres_url()?;
-        let schema = format!("t_{}_{}", std::process::id(), unique());
-        admin(&base, &format!("CREATE SCHEMA {schema}")).await;
-        let sep = if base.contains('?') { '&' } else { '?' };
-        let url =
-            DatabaseUrl::parse(&format!("{base}{sep}options=-csearch_path%3D{schema}")).unwrap();
+        let schema = TestSchema::create(&base, "t").await;
+        let url = DatabaseUrl::parse(&schema.url).unwrap();
         let store = Store::open(&url).await.expect("open postgres store");
         register_defaults(&store).await;
         Some(Self {
             store,
             url,
             _dir: None,
-            pg: Some((base, schema)),
+            pg: Some(schema),
         })
     }
 
     pub async fn drop_schema(&self) {
-        if let Some((base, schema)) = &self.pg {
-            admin(base, &format!("DROP SCHEMA {schema} CASCADE")).await;
+        if let Some(schema) = &self.pg {
+            schema.drop().await;
         }
     }
 
     pub fn is_postgres(&self) -> bool {
         self.pg.is_some()
     }
-}
-
-/// `TEST_DATABASE_URL`, or `None` after saying why the PostgreSQL tests are skipped.
-pub fn postgres_url() -> Option<String> {
-    match std::env::var("TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ if std::env::var("CI").is_ok_and(|v| v == "true" || v == "1") => {
-            panic!(
-                "TEST_DATABASE_URL is not set and CI=true: run the tests with `cargo xtask test`"
-            )
-        }
-        _ => {
-            eprintln!(
-                "SKIPPED (PostgreSQL half): TEST_DATABASE_URL is not set; `cargo xtask test` starts a throwaway PostgreSQL"
-            );
-            None
-        }
-    }
-}
-
-async fn admin(url: &str, sql: &str) {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("connect to TEST_DATABASE_URL");
-    tokio::spawn(conn);
-    client.batch_execute(sql).await.expect(sql);
-}
-
-fn unique() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos() as u64;
-    nanos * 1000 + N.fetch_add(1, Ordering::Relaxed)
 }
 
 pub async fn register_defaults(store: &Store) {
