@@ -90,7 +90,7 @@ pub fn run_report(r: &RunReport) -> String {
         "run {} ({}, {}): {} in {}\n",
         r.run_id,
         r.trigger.name(),
-        mode_name(r),
+        r.mode.name(),
         r.status.name().to_uppercase(),
         duration(r.duration_seconds)
     ));
@@ -191,14 +191,6 @@ fn unprefixed<'a>(error: &'a str, source: &str) -> &'a str {
         .unwrap_or(error)
 }
 
-fn mode_name(r: &RunReport) -> &'static str {
-    match r.mode {
-        energy_core::ModeKind::Incremental => "incremental",
-        energy_core::ModeKind::FullRefresh => "full_refresh",
-        energy_core::ModeKind::Backfill => "backfill",
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,7 +242,7 @@ pub fn runs_table(runs: &[RunReport]) -> String {
             run.started_at.format("%Y-%m-%d %H:%M").to_string(),
             format!(
                 "{}{}",
-                mode_name(run),
+                run.mode.name(),
                 if run.trigger == energy_core::Trigger::Schedule {
                     "*"
                 } else {

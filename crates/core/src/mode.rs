@@ -90,10 +90,15 @@ pub enum RunMode {
 impl RunMode {
     /// The name used in reports and on the command line's `--mode`.
     pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// The kind, without the dates.
+    pub fn kind(&self) -> ModeKind {
         match self {
-            RunMode::Incremental => "incremental",
-            RunMode::FullRefresh => "full_refresh",
-            RunMode::Backfill(_) => "backfill",
+            RunMode::Incremental => ModeKind::Incremental,
+            RunMode::FullRefresh => ModeKind::FullRefresh,
+            RunMode::Backfill(_) => ModeKind::Backfill,
         }
     }
 }
@@ -111,6 +116,17 @@ pub enum ModeKind {
     Incremental,
     FullRefresh,
     Backfill,
+}
+
+impl ModeKind {
+    /// The name used in reports, the database and messages.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ModeKind::Incremental => "incremental",
+            ModeKind::FullRefresh => "full_refresh",
+            ModeKind::Backfill => "backfill",
+        }
+    }
 }
 
 impl FromStr for ModeKind {

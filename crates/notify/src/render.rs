@@ -1,7 +1,7 @@
 //! What the messages say: the email's subject, plain-text and HTML bodies, and the Slack
 //! payload, all from one run report. Pure functions, snapshot-tested.
 
-use energy_core::{ModeKind, RunReport, RunStatus, SourceStatus};
+use energy_core::{RunReport, RunStatus, SourceStatus};
 use slack_hook::{AttachmentBuilder, Field, Payload, PayloadBuilder};
 
 /// `[energy-pipeline] PARTIAL: full_refresh run of 2026-11-25 (2 of 3 sources ok)`.
@@ -19,7 +19,7 @@ pub fn subject(r: &RunReport, test: bool) -> String {
         "[energy-pipeline]{} {}: {} run of {} ({ok} of {} sources ok)",
         if test { " TEST" } else { "" },
         status_word(r.status),
-        mode_name(r.mode),
+        r.mode.name(),
         r.started_at.format("%Y-%m-%d"),
         counted.len()
     )
@@ -27,14 +27,6 @@ pub fn subject(r: &RunReport, test: bool) -> String {
 
 pub fn status_word(s: RunStatus) -> String {
     s.name().to_uppercase()
-}
-
-pub fn mode_name(m: ModeKind) -> &'static str {
-    match m {
-        ModeKind::Incremental => "incremental",
-        ModeKind::FullRefresh => "full_refresh",
-        ModeKind::Backfill => "backfill",
-    }
 }
 
 /// A quality score with three decimals, rounded down: 0.9996 is 0.999, never a false 1.000.
@@ -112,11 +104,7 @@ fn header_lines(r: &RunReport, test: bool) -> Vec<String> {
         r.run_id,
         status_word(r.status)
     ));
-    lines.push(format!(
-        "Mode: {} ({})",
-        mode_name(r.mode),
-        r.trigger.name()
-    ));
+    lines.push(format!("Mode: {} ({})", r.mode.name(), r.trigger.name()));
     if let Some(w) = r.window {
         lines.push(format!("Window: {} .. {}", w.start(), w.end()));
     }
@@ -247,7 +235,7 @@ pub fn slack_payload(r: &RunReport, test: bool) -> Result<Payload, slack_hook::E
     let title = format!(
         "{}energy-pipeline {} run: {}",
         if test { "TEST: " } else { "" },
-        mode_name(r.mode),
+        r.mode.name(),
         status_word(r.status)
     );
     let failed: Vec<String> = r
@@ -281,10 +269,7 @@ pub fn slack_payload(r: &RunReport, test: bool) -> Result<Payload, slack_hook::E
     .color(slack_color(r.status))
     .text(text)
     .fields(vec![
-        field(
-            "Mode",
-            format!("{} ({})", mode_name(r.mode), r.trigger.name()),
-        ),
+        field("Mode", format!("{} ({})", r.mode.name(), r.trigger.name())),
         field("Duration", duration(r.duration_seconds)),
         field("Fetched", r.counts.fetched.to_string()),
         field("Stored", r.counts.stored.to_string()),

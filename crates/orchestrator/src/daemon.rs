@@ -101,7 +101,7 @@ impl std::fmt::Debug for Daemon {
 struct InFlight {
     scheduled_for: DateTime<Utc>,
     cancel: CancellationToken,
-    handle: JoinHandle<Result<RunReport, RunError>>,
+    handle: JoinHandle<Result<(RunId, RunReport), RunError>>,
 }
 
 impl std::fmt::Debug for InFlight {
@@ -155,15 +155,13 @@ impl Daemon {
     async fn register(&self, now: DateTime<Utc>) -> Result<(), DaemonError> {
         let store = self.store();
         if store.backend() == Backend::Sqlite {
-            for s in store.schedulers().await? {
-                let age = (now - s.heartbeat_at).num_seconds();
-                if s.state == "running" && age < STALE_AFTER.as_secs() as i64 {
-                    return Err(DaemonError::AlreadyRunning {
-                        host: s.host,
-                        pid: s.pid,
-                        age,
-                    });
-                }
+            let schedulers = store.schedulers().await?;
+            if let (SchedulerState::Running, Some(s)) = scheduler_state(&schedulers, now) {
+                return Err(DaemonError::AlreadyRunning {
+                    host: s.host.clone(),
+                    pid: s.pid,
+                    age: (now - s.heartbeat_at).num_seconds(),
+                });
             }
         }
         store
@@ -332,8 +330,11 @@ impl Daemon {
             ..RunRequest::manual(self.options.mode)
         };
         let token = cancel.clone();
-        let handle =
-            tokio::spawn(async move { pipeline.run(request, token, Arc::new(NoProgress)).await });
+        let handle = tokio::spawn(async move {
+            pipeline
+                .run_recorded(request, token, Arc::new(NoProgress))
+                .await
+        });
         InFlight {
             scheduled_for,
             cancel,
@@ -348,8 +349,7 @@ impl Daemon {
             Err(e) => Err(RunError::Request(format!("the run task failed: {e}"))),
         };
         let (state, run, note) = match outcome {
-            Ok(report) => {
-                let run = self.run_id(&report.run_id).await;
+            Ok((run, report)) => {
                 let state = if report.status == RunStatus::Interrupted {
                     FireState::Interrupted
                 } else {
@@ -357,7 +357,7 @@ impl Daemon {
                 };
                 (
                     state,
-                    run,
+                    Some(run),
                     format!("run {} {}", report.run_id, report.status.name()),
                 )
             }
@@ -381,16 +381,6 @@ impl Daemon {
         {
             tracing::error!(error = %e, "cannot record the fire time's outcome");
         }
-    }
-
-    async fn run_id(&self, uuid: &str) -> Option<RunId> {
-        self.store()
-            .recent_runs(20)
-            .await
-            .ok()?
-            .into_iter()
-            .find(|r| r.uuid == uuid)
-            .map(|r| r.id)
     }
 }
 
@@ -476,16 +466,19 @@ impl SchedulerState {
     }
 }
 
+/// Whether a registered scheduler is alive: running, with a heartbeat younger than
+/// [`STALE_AFTER`].
+pub fn alive(s: &SchedulerRecord, now: DateTime<Utc>) -> bool {
+    s.state == "running" && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
+}
+
 /// The state of the scheduler from its registrations (newest heartbeat first), and the
 /// registration it is about.
 pub fn scheduler_state(
     records: &[SchedulerRecord],
     now: DateTime<Utc>,
 ) -> (SchedulerState, Option<&SchedulerRecord>) {
-    let alive = |s: &SchedulerRecord| {
-        s.state == "running" && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
-    };
-    if let Some(s) = records.iter().find(|s| alive(s)) {
+    if let Some(s) = records.iter().find(|s| alive(s, now)) {
         return (SchedulerState::Running, Some(s));
     }
     match records.first() {

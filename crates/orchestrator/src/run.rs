@@ -6,12 +6,12 @@ use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
 use energy_core::{
-    CommodityCode, CommodityReport, CommoditySpec, Counts, DateWindow, ModeKind, RunMode,
-    RunReport, RunStatus, SourceId, SourceReport, SourceStatus, Trigger,
+    CommodityCode, CommodityReport, CommoditySpec, Counts, DateWindow, RunMode, RunReport,
+    RunStatus, SourceId, SourceReport, SourceStatus, Trigger,
     validation::{self, Batch, Gate, RawInvalid},
 };
 use energy_notify::Notify;
-use energy_sources::{BuiltSource, Clock, SeriesRequest, Source, SourcesConfig, provider_info};
+use energy_sources::{BuiltSource, Clock, SeriesRequest, Source, provider_info};
 use energy_storage::{RunId, RunStart, Store, StoreError};
 use tokio::{sync::Semaphore, task::JoinSet};
 use tokio_util::sync::CancellationToken;
@@ -163,6 +163,18 @@ impl Pipeline {
         cancel: CancellationToken,
         progress: Arc<dyn Progress>,
     ) -> Result<RunReport, RunError> {
+        self.run_recorded(request, cancel, progress)
+            .await
+            .map(|(_, report)| report)
+    }
+
+    /// As [`Pipeline::run`], with the run's id in the store.
+    pub async fn run_recorded(
+        &self,
+        request: RunRequest,
+        cancel: CancellationToken,
+        progress: Arc<dyn Progress>,
+    ) -> Result<(RunId, RunReport), RunError> {
         for c in &request.commodities {
             if !self.config.commodities.contains_key(c) {
                 return Err(RunError::Request(format!(
@@ -195,7 +207,7 @@ impl Pipeline {
             .start_run(&RunStart {
                 uuid: uuid.clone(),
                 trigger: request.trigger,
-                mode: mode_kind(&request.mode),
+                mode: request.mode.kind(),
                 scheduled_for: request.scheduled_for,
                 started_at,
                 host: host_name(),
@@ -233,7 +245,7 @@ impl Pipeline {
             run_id: uuid,
             trigger: request.trigger,
             scheduled_for: request.scheduled_for,
-            mode: mode_kind(&request.mode),
+            mode: request.mode.kind(),
             status,
             started_at,
             finished_at: Some(finished_at),
@@ -254,7 +266,7 @@ impl Pipeline {
             }
             self.store.finish_run(run_id, &report).await?;
         }
-        Ok(report)
+        Ok((run_id, report))
     }
 
     fn spawn_heartbeat(&self, run: RunId) -> tokio::task::JoinHandle<()> {
@@ -593,14 +605,6 @@ fn finish_source(mut r: SourceReport) -> SourceReport {
     r
 }
 
-pub(crate) fn mode_kind(mode: &RunMode) -> ModeKind {
-    match mode {
-        RunMode::Incremental => ModeKind::Incremental,
-        RunMode::FullRefresh => ModeKind::FullRefresh,
-        RunMode::Backfill(_) => ModeKind::Backfill,
-    }
-}
-
 fn join<'a, T: std::fmt::Display + 'a>(items: impl Iterator<Item = &'a T>) -> String {
     items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
 }
@@ -624,9 +628,4 @@ fn process_alive(pid: u32) -> bool {
     } else {
         true
     }
-}
-
-/// The sources configuration's API-key variables, for messages.
-pub fn key_variable(source: &SourceId) -> Option<&'static str> {
-    SourcesConfig::api_key_env(source.as_str())
 }

@@ -73,6 +73,15 @@ struct LatestRow {
     latest_value: Option<String>,
 }
 
+/// A label and a count, from a `GROUP BY` (metrics).
+#[derive(diesel::QueryableByName)]
+pub(crate) struct CountRow {
+    #[diesel(sql_type = Text)]
+    pub label: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}
+
 /// One query text for both backends: a correlated subquery per (commodity, source) pair walks
 /// the primary-key index backwards, so the cost grows with the number of series, not rows.
 const FRESHNESS_SQL: &str = "\
@@ -343,5 +352,18 @@ impl Store {
     pub async fn count_observations(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
         let n = self.export(filter, |_| Ok::<(), ()>(())).await?;
         Ok(n.unwrap_or(0))
+    }
+
+    /// How many observations are stored per source, for metrics.
+    pub async fn observations_by_source(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<CountRow> = with_conn!(self, "counting observations", |conn| {
+            diesel::sql_query(
+                "SELECT s.name AS label, COUNT(o.date) AS n FROM sources s \
+                 LEFT JOIN observations o ON o.source_id = s.id GROUP BY s.name ORDER BY s.name",
+            )
+            .load(&mut conn)
+            .await
+        })?;
+        Ok(rows.into_iter().map(|r| (r.label, r.n as u64)).collect())
     }
 }

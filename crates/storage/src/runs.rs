@@ -6,7 +6,9 @@ use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::RunQueryDsl;
 use energy_core::{Counts, ModeKind, RunReport, RunStatus, Trigger};
 
-use crate::{RunId, Store, StoreError, schema::runs, store::with_conn, types::DbTime};
+use crate::{
+    RunId, Store, StoreError, read::CountRow, schema::runs, store::with_conn, types::DbTime,
+};
 
 /// What is known when a run starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +69,7 @@ impl Store {
         let values = (
             r::run_uuid.eq(&start.uuid),
             r::run_trigger.eq(start.trigger.name()),
-            r::mode.eq(mode_name(start.mode)),
+            r::mode.eq(start.mode.name()),
             r::scheduled_for.eq(start.scheduled_for.map(DbTime)),
             r::status.eq(RunStatus::Running.name()),
             r::started_at.eq(DbTime(start.started_at)),
@@ -246,12 +248,16 @@ impl Store {
             })
             .collect()
     }
-}
 
-fn mode_name(mode: ModeKind) -> &'static str {
-    match mode {
-        ModeKind::Incremental => "incremental",
-        ModeKind::FullRefresh => "full_refresh",
-        ModeKind::Backfill => "backfill",
+    /// How many runs ended in each status (`running` included), for metrics.
+    pub async fn run_counts_by_status(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<CountRow> = with_conn!(self, "counting runs", |conn| {
+            diesel::sql_query(
+                "SELECT status AS label, COUNT(*) AS n FROM runs GROUP BY status ORDER BY status",
+            )
+            .load(&mut conn)
+            .await
+        })?;
+        Ok(rows.into_iter().map(|r| (r.label, r.n as u64)).collect())
     }
 }

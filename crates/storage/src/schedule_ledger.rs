@@ -344,38 +344,3 @@ impl Store {
             .collect())
     }
 }
-
-#[derive(diesel::QueryableByName)]
-struct CountRow {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    label: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    n: i64,
-}
-
-impl Store {
-    /// How many runs ended in each status (`running` included), for metrics.
-    pub async fn run_counts_by_status(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        let rows: Vec<CountRow> = with_conn!(self, "counting runs", |conn| {
-            diesel::sql_query(
-                "SELECT status AS label, COUNT(*) AS n FROM runs GROUP BY status ORDER BY status",
-            )
-            .load(&mut conn)
-            .await
-        })?;
-        Ok(rows.into_iter().map(|r| (r.label, r.n as u64)).collect())
-    }
-
-    /// How many observations are stored per source, for metrics.
-    pub async fn observations_by_source(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        let rows: Vec<CountRow> = with_conn!(self, "counting observations", |conn| {
-            diesel::sql_query(
-                "SELECT s.name AS label, COUNT(o.date) AS n FROM sources s \
-                 LEFT JOIN observations o ON o.source_id = s.id GROUP BY s.name ORDER BY s.name",
-            )
-            .load(&mut conn)
-            .await
-        })?;
-        Ok(rows.into_iter().map(|r| (r.label, r.n as u64)).collect())
-    }
-}

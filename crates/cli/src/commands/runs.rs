@@ -33,7 +33,7 @@ pub fn run(global: &GlobalArgs, args: &RunsArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub use energy_orchestrator::status::report_of;
+use energy_orchestrator::status::report_of;
 
 pub fn table(records: &[RunRecord]) -> String {
     let reports: Vec<RunReport> = records.iter().map(report_of).collect();

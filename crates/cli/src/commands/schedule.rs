@@ -4,14 +4,7 @@
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use energy_orchestrator::{
-    config,
-    daemon::{self, STALE_AFTER},
-    logs,
-    schedule::Schedule,
-    wiring,
-};
-use energy_storage::SchedulerRecord;
+use energy_orchestrator::{config, daemon, logs, schedule::Schedule, wiring};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -51,11 +44,6 @@ pub fn start(global: &GlobalArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether a registered scheduler is alive: running with a fresh heartbeat.
-fn alive(s: &SchedulerRecord, now: DateTime<Utc>) -> bool {
-    s.state == "running" && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
-}
-
 fn stop(global: &GlobalArgs, timeout: u64) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
@@ -67,7 +55,7 @@ fn stop(global: &GlobalArgs, timeout: u64) -> Result<ExitCode, Failure> {
             .schedulers()
             .await?
             .into_iter()
-            .filter(|s| alive(s, Utc::now()))
+            .filter(|s| daemon::alive(s, Utc::now()))
             .collect();
         if asked == 0 || running.is_empty() {
             println!("no scheduler is running");
@@ -82,7 +70,7 @@ fn stop(global: &GlobalArgs, timeout: u64) -> Result<ExitCode, Failure> {
                 .schedulers()
                 .await?
                 .into_iter()
-                .filter(|s| alive(s, Utc::now()))
+                .filter(|s| daemon::alive(s, Utc::now()))
                 .collect();
             if left.is_empty() {
                 println!("stopped");
@@ -131,7 +119,7 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
             "timezone": schedule.timezone().name(),
             "next_run_at": next_local.map(|t| t.to_rfc3339()),
             "next_run_at_utc": next.map(|t| t.to_rfc3339()),
-            "last_run": last.as_ref().map(super::runs::report_of),
+            "last_run": last.as_ref().map(energy_orchestrator::status::report_of),
         });
         println!("{v}");
         return Ok(ExitCode::SUCCESS);

@@ -78,13 +78,18 @@ sources:
 
     /// Runs the binary on a blocking thread, so that the replay server keeps answering.
     pub async fn run(&self, args: &[&str]) -> Output {
-        let cmd = self.scratch.command(args);
-        tokio::task::spawn_blocking(move || {
-            let mut cmd = cmd;
-            cmd.output().expect("binary runs")
-        })
-        .await
-        .expect("join")
+        self.run_with(args, &[]).await
+    }
+
+    /// As [`Env::run`], with extra environment variables.
+    pub async fn run_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
+        let mut cmd = self.scratch.command(args);
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        tokio::task::spawn_blocking(move || cmd.output().expect("binary runs"))
+            .await
+            .expect("join")
     }
 
     /// `run … --json`, checked to be exactly one JSON object.

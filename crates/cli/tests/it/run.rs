@@ -298,15 +298,15 @@ async fn an_unreachable_database_ends_the_run_before_fetching() {
     let out = env.run(&["run", "--mode", "full-refresh"]).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let before = env.server.replay().requests();
-    let scratch = &env.scratch;
-    let mut cmd = scratch.command(&["run", "--mode", "full-refresh"]);
-    cmd.env(
-        "DATABASE_URL",
-        "postgres://pipeline:hunter2secret@127.0.0.1:1/prices",
-    );
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let out = env
+        .run_with(
+            &["run", "--mode", "full-refresh"],
+            &[(
+                "DATABASE_URL",
+                "postgres://pipeline:hunter2secret@127.0.0.1:1/prices",
+            )],
+        )
+        .await;
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
@@ -442,25 +442,26 @@ async fn a_failing_notification_channel_leaves_the_run_outcome_alone() {
         .local_addr()
         .unwrap()
         .port();
-    let mut cmd = env.scratch.command(&[
-        "run",
-        "--mode",
-        "backfill",
-        "--start-date",
-        "2020-04-20",
-        "--end-date",
-        "2020-04-24",
-        "--json",
-    ]);
-    cmd.env("PIPELINE_NOTIFICATIONS__SLACK__ENABLED", "true")
-        .env("PIPELINE_NOTIFICATIONS__SLACK__SEND_ON_SUCCESS", "true")
-        .env(
-            "SLACK_WEBHOOK_URL",
-            format!("http://127.0.0.1:{closed}/services/T1/B2/hooksecret"),
-        );
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let hook = format!("http://127.0.0.1:{closed}/services/T1/B2/hooksecret");
+    let out = env
+        .run_with(
+            &[
+                "run",
+                "--mode",
+                "backfill",
+                "--start-date",
+                "2020-04-20",
+                "--end-date",
+                "2020-04-24",
+                "--json",
+            ],
+            &[
+                ("PIPELINE_NOTIFICATIONS__SLACK__ENABLED", "true"),
+                ("PIPELINE_NOTIFICATIONS__SLACK__SEND_ON_SUCCESS", "true"),
+                ("SLACK_WEBHOOK_URL", &hook),
+            ],
+        )
+        .await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(report["status"], "success");
@@ -489,12 +490,15 @@ async fn notify_test_says_per_channel_whether_it_was_delivered() {
     // a local stand-in for Slack that records what it receives
     let hook = Replay::new().serve().await.unwrap();
     let url = format!("{}/services/T1/B2/hooksecret", hook.base_url("slack"));
-    let mut cmd = env.scratch.command(&["notify", "test"]);
-    cmd.env("PIPELINE_NOTIFICATIONS__SLACK__ENABLED", "true")
-        .env("SLACK_WEBHOOK_URL", &url);
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let out = env
+        .run_with(
+            &["notify", "test"],
+            &[
+                ("PIPELINE_NOTIFICATIONS__SLACK__ENABLED", "true"),
+                ("SLACK_WEBHOOK_URL", &url),
+            ],
+        )
+        .await;
     // the replay server answers 404 for a prefix it does not serve: not delivered, exit 1
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out);

@@ -110,17 +110,15 @@ async fn status_json_has_stable_keys_and_judges_freshness() {
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
 }
 
+const UNREACHABLE: &[(&str, &str)] = &[(
+    "DATABASE_URL",
+    "postgres://pipeline:hunter2secret@127.0.0.1:1/prices",
+)];
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_with_the_database_unreachable_says_so_and_exits_1() {
     let env = Env::new(real_data(), Db::Sqlite).await.unwrap();
-    let mut cmd = env.scratch.command(&["status"]);
-    cmd.env(
-        "DATABASE_URL",
-        "postgres://pipeline:hunter2secret@127.0.0.1:1/prices",
-    );
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let out = env.run_with(&["status"], UNREACHABLE).await;
     assert_eq!(out.status.code(), Some(1));
     let text = stdout(&out);
     assert!(
@@ -129,14 +127,7 @@ async fn status_with_the_database_unreachable_says_so_and_exits_1() {
     );
     assert!(!text.contains("hunter2secret") && !stderr(&out).contains("hunter2secret"));
 
-    let mut cmd = env.scratch.command(&["status", "--json"]);
-    cmd.env(
-        "DATABASE_URL",
-        "postgres://pipeline:hunter2secret@127.0.0.1:1/prices",
-    );
-    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap();
+    let out = env.run_with(&["status", "--json"], UNREACHABLE).await;
     assert_eq!(out.status.code(), Some(1));
     let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["database"]["healthy"], false);
