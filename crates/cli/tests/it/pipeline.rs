@@ -140,14 +140,19 @@ pub fn real_data() -> Replay {
     Replay::from_data_dir(&data_dir()).expect("test data")
 }
 
-/// Weekdays ending `days_ago` before today (UTC), oldest first, with values from `value(i)`.
+/// Weekdays ending `days_ago` before today in the markets' zone (every default series trades in
+/// New York; between midnight UTC and midnight New York the UTC date is a day ahead, and a row
+/// dated "today" in UTC lies in the market's future), oldest first, with values from `value(i)`.
 pub fn recent_weekdays(
     count: usize,
     days_ago: u64,
     value: impl Fn(usize) -> String,
 ) -> Vec<(NaiveDate, String)> {
     use chrono::Datelike;
-    let mut day = Utc::now().date_naive() - Days::new(days_ago);
+    let mut day = Utc::now()
+        .with_timezone(&chrono_tz::America::New_York)
+        .date_naive()
+        - Days::new(days_ago);
     let mut out = Vec::new();
     while out.len() < count {
         if day.weekday().number_from_monday() <= 5 {

@@ -315,6 +315,30 @@ async fn metrics_parse_as_prometheus_text_and_healthz_turns_503_without_the_data
         prometheus_parse::Value::Gauge(v) => assert!(v > 0.0, "{body}"),
         ref other => panic!("{other:?}"),
     }
+    // a series' age counts from today in its market's zone, the same figure `status` shows
+    let age = scrape
+        .samples
+        .iter()
+        .find(|s| {
+            s.metric == "energy_pipeline_series_age_days"
+                && s.labels.get("commodity") == Some("WTI")
+                && s.labels.get("source") == Some("eia")
+        })
+        .unwrap();
+    let status: Value =
+        serde_json::from_str(&stdout(&env.run(&["status", "--json"]).await)).unwrap();
+    let shown = status["freshness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["commodity"] == "WTI" && s["source"] == "eia")
+        .unwrap()["age_days"]
+        .as_f64()
+        .unwrap();
+    match age.value {
+        prometheus_parse::Value::Gauge(v) => assert_eq!(v, shown, "{body}"),
+        ref other => panic!("{other:?}"),
+    }
     assert_eq!(get(port, "/nope").unwrap().0, 404);
     // every metric the Grafana dashboard charts is one that is served
     let dashboard: Value = serde_json::from_str(
