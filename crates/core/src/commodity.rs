@@ -4,6 +4,7 @@ use std::{fmt, str::FromStr, sync::Arc};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use crate::{DomainError, Price};
@@ -100,6 +101,12 @@ impl CommoditySpec {
         self.min_value = Some(Price::parse(min)?);
         self.max_value = Some(Price::parse(max)?);
         Ok(self)
+    }
+
+    /// Today's date in the market's time zone at `now`: what windows end on, what a future
+    /// date is judged against and what a series' age counts from.
+    pub fn today(&self, now: DateTime<Utc>) -> NaiveDate {
+        now.with_timezone(&self.timezone).date_naive()
     }
 }
 

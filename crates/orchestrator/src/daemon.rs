@@ -404,11 +404,7 @@ pub async fn serve_from_config(
         liveness: daemon.liveness(),
         clock,
         loop_timeout: Duration::from_secs(30),
-        zones: config
-            .commodities
-            .iter()
-            .map(|(code, spec)| (code.clone(), spec.timezone))
-            .collect(),
+        config: config.clone(),
     };
     let http_stop = CancellationToken::new();
     let (addr, http) = crate::http::serve(config.schedule.listen, endpoints, http_stop.clone())

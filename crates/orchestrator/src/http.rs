@@ -3,11 +3,10 @@
 //! read from the database at each scrape). A deliberately small HTTP/1.1 server: two GET routes,
 //! one response per connection.
 
-use std::{collections::HashMap, fmt::Write as _, net::SocketAddr, sync::Arc, time::Duration};
+use std::{fmt::Write as _, net::SocketAddr, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
-use energy_core::{CommodityCode, RunStatus};
+use energy_core::RunStatus;
 use energy_sources::Clock;
 use energy_storage::Store;
 use tokio::{
@@ -26,8 +25,8 @@ pub struct Endpoints {
     pub clock: Clock,
     /// The loop is dead when it has not turned for this long.
     pub loop_timeout: Duration,
-    /// Each commodity's market zone: a series' age counts from today there, as `status` does.
-    pub zones: HashMap<CommodityCode, Tz>,
+    /// A series' age counts from today in its market's zone, as `status` does.
+    pub config: Arc<crate::Config>,
 }
 
 impl std::fmt::Debug for Endpoints {
@@ -256,11 +255,7 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
                         label(f.commodity.as_str()),
                         label(f.source.as_str())
                     ),
-                    {
-                        let zone = e.zones.get(&f.commodity).copied().unwrap_or(Tz::UTC);
-                        let today = now.with_timezone(&zone).date_naive();
-                        (today - f.latest_date).num_days() as f64
-                    },
+                    (e.config.market_today(&f.commodity, now) - f.latest_date).num_days() as f64,
                 )
             })
             .collect(),

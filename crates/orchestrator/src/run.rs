@@ -370,7 +370,7 @@ impl Pipeline {
 
     /// Today's date in the market's time zone.
     fn today(&self, spec: &CommoditySpec) -> NaiveDate {
-        (self.clock)().with_timezone(&spec.timezone).date_naive()
+        spec.today((self.clock)())
     }
 
     async fn window(&self, job: &Job, mode: RunMode) -> Result<DateWindow, StoreError> {

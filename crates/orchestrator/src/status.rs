@@ -194,8 +194,7 @@ pub async fn collect(
         Ok(series) => {
             for s in series {
                 let spec = config.commodities.get(&s.commodity);
-                let zone = spec.map(|c| c.timezone).unwrap_or(chrono_tz::UTC);
-                let today = now.with_timezone(&zone).date_naive();
+                let today = config.market_today(&s.commodity, now);
                 let recent = match store
                     .recent_values(&s.commodity, &s.source, None, SPARK_VALUES)
                     .await

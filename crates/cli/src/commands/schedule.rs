@@ -44,6 +44,19 @@ pub fn start(global: &GlobalArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The registered schedulers whose heartbeat is still fresh.
+async fn alive_schedulers(
+    store: &energy_storage::Store,
+) -> Result<Vec<energy_storage::SchedulerRecord>, energy_storage::StoreError> {
+    let now = Utc::now();
+    Ok(store
+        .schedulers()
+        .await?
+        .into_iter()
+        .filter(|s| daemon::alive(s, now))
+        .collect())
+}
+
 fn stop(global: &GlobalArgs, timeout: u64) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
@@ -51,12 +64,7 @@ fn stop(global: &GlobalArgs, timeout: u64) -> Result<ExitCode, Failure> {
     runtime.block_on(async {
         let store = wiring::open_store(&loaded.config).await?;
         let asked = store.request_scheduler_stop().await?;
-        let running: Vec<_> = store
-            .schedulers()
-            .await?
-            .into_iter()
-            .filter(|s| daemon::alive(s, Utc::now()))
-            .collect();
+        let running = alive_schedulers(&store).await?;
         if asked == 0 || running.is_empty() {
             println!("no scheduler is running");
             return Ok(ExitCode::SUCCESS);
@@ -66,12 +74,7 @@ fn stop(global: &GlobalArgs, timeout: u64) -> Result<ExitCode, Failure> {
         }
         let deadline = std::time::Instant::now() + Duration::from_secs(timeout);
         loop {
-            let left: Vec<_> = store
-                .schedulers()
-                .await?
-                .into_iter()
-                .filter(|s| daemon::alive(s, Utc::now()))
-                .collect();
+            let left = alive_schedulers(&store).await?;
             if left.is_empty() {
                 println!("stopped");
                 return Ok(ExitCode::SUCCESS);

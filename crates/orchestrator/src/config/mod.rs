@@ -6,7 +6,7 @@ mod locate;
 
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, str::FromStr};
 
-use chrono::NaiveTime;
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
 use energy_core::{CommodityCode, CommoditySpec, Secret, validation::ValidationSettings};
 use energy_notify::NotificationsConfig;
@@ -307,6 +307,13 @@ impl Secrets {
 }
 
 impl Config {
+    /// Today in the market's zone of `commodity` (UTC for one no longer configured).
+    pub fn market_today(&self, commodity: &CommodityCode, now: DateTime<Utc>) -> NaiveDate {
+        self.commodities
+            .get(commodity)
+            .map_or(now.date_naive(), |spec| spec.today(now))
+    }
+
     /// Checks what types alone cannot: ranges, cross-references between sections, the cron
     /// expression. Returns every problem as (dotted key, message).
     pub fn problems(&self) -> Vec<(String, String)> {

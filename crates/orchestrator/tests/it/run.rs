@@ -107,6 +107,20 @@ pub struct Setup {
     _dir: tempfile::TempDir,
 }
 
+impl Setup {
+    /// A manual backfill of [`backfill`]'s window, run to the end.
+    async fn run_backfill(&self) -> RunReport {
+        self.pipeline
+            .run(
+                RunRequest::manual(backfill()),
+                CancellationToken::new(),
+                Arc::new(NoProgress),
+            )
+            .await
+            .unwrap()
+    }
+}
+
 async fn setup(behaviours: [Behaviour; 3], max_concurrent: u32, delay: Duration) -> Setup {
     let clock: Clock = Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap());
     setup_with_clock(behaviours, max_concurrent, delay, clock).await
@@ -157,15 +171,7 @@ fn backfill() -> RunMode {
 async fn one_failing_source_never_stops_the_others() {
     use Behaviour::*;
     let s = setup([Data, Refuse, Data], 3, Duration::ZERO).await;
-    let report = s
-        .pipeline
-        .run(
-            RunRequest::manual(backfill()),
-            CancellationToken::new(),
-            Arc::new(NoProgress),
-        )
-        .await
-        .unwrap();
+    let report = s.run_backfill().await;
     assert_eq!(report.status, RunStatus::Partial);
     let by = |n: &str| {
         report
@@ -200,15 +206,7 @@ async fn one_failing_source_never_stops_the_others() {
 async fn fetches_are_bounded_by_max_concurrent_requests() {
     use Behaviour::*;
     let s = setup([Data, Data, Data], 2, Duration::from_millis(30)).await;
-    let report = s
-        .pipeline
-        .run(
-            RunRequest::manual(backfill()),
-            CancellationToken::new(),
-            Arc::new(NoProgress),
-        )
-        .await
-        .unwrap();
+    let report = s.run_backfill().await;
     assert_eq!(report.status, RunStatus::Success);
     assert_eq!(s.max_in_flight.load(Ordering::SeqCst), 2);
 }
