@@ -64,6 +64,8 @@ impl DatabaseUrl {
                 if url.host_str().is_none_or(str::is_empty) && !text.contains("host=") {
                     return Err(DatabaseUrlError::Postgres("no host".to_owned()));
                 }
+                // sslmode, sslrootcert and the other connection parameters
+                crate::connect::PgTarget::parse(text).map_err(DatabaseUrlError::Postgres)?;
                 Ok(Self {
                     raw: text.to_owned(),
                     backend: Backend::Postgres,

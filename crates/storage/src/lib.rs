@@ -6,23 +6,28 @@
 //! value keeps its predecessor in `revisions`.
 
 mod config;
+mod connect;
 mod error;
 mod read;
 mod runs;
 mod schedule_ledger;
 mod schema;
+mod startup;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod timescale;
 mod types;
 mod write;
 
 pub use config::{Backend, DatabaseConfig, DatabaseUrl, DatabaseUrlError};
+pub use connect::SslMode;
 pub use error::StoreError;
 pub use read::{ExportFilter, QuarantineRecord, RevisionRecord, SeriesLatest};
 pub use runs::{RunRecord, RunStart};
 pub use schedule_ledger::{FireRecord, FireState, SchedulerRecord};
 pub use store::{Health, Store};
+pub use timescale::{CHUNK_INTERVAL_DAYS, Timescale};
 pub use write::{PG_COPY_THRESHOLD, WriteCounts};
 
 /// A run's row id in the store.

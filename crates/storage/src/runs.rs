@@ -102,8 +102,11 @@ impl Store {
     /// Records the outcome and the full report of a run.
     pub async fn finish_run(&self, run: RunId, report: &RunReport) -> Result<(), StoreError> {
         use runs::dsl as r;
-        let json = serde_json::to_string(report)
-            .map_err(|e| self.query_error("serialising the run report", e))?;
+        let json = serde_json::to_string(report).map_err(|e| StoreError::Query {
+            db: self.describe(),
+            operation: "serialising the run report",
+            reason: e.to_string(),
+        })?;
         let finished = report.finished_at.unwrap_or_else(Utc::now);
         let c = report.counts;
         with_conn!(self, "recording the run outcome", |conn| {

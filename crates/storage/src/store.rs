@@ -1,20 +1,17 @@
-//! The `Store` handle: opening either backend, migrations, TimescaleDB, health and the catalog of
-//! commodities and sources.
+//! The `Store` handle: opening either backend, migrations and the TimescaleDB step, health and
+//! the catalog of commodities and sources.
 
 use std::{
     collections::HashMap,
-    sync::{Arc, RwLock},
+    sync::{Arc, OnceLock, RwLock},
     time::Duration,
 };
 
 use diesel::{
-    ExpressionMethods, QueryDsl, SqliteConnection,
-    connection::SimpleConnection,
-    sql_types::{Bool, Text},
+    ExpressionMethods, QueryDsl, SqliteConnection, connection::SimpleConnection, sql_types::Text,
 };
 use diesel_async::{
     AsyncConnection, AsyncPgConnection, RunQueryDsl,
-    async_connection_wrapper::AsyncConnectionWrapper,
     pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, deadpool::Pool},
     sync_connection_wrapper::SyncConnectionWrapper,
 };
@@ -22,21 +19,29 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use energy_core::{CommodityCode, CommoditySpec, SourceId};
 use tokio::sync::Mutex;
 
-use crate::{Backend, DatabaseUrl, StoreError, schema};
+use crate::{
+    Backend, DatabaseUrl, StoreError,
+    connect::{ConnectError, Connector, PgManager, PgPool},
+    error::{describe_diesel, diesel_connection_lost},
+    schema,
+    startup::{
+        PG_MIGRATIONS, PgSyncConn, StartupError, migration_error_text, pg_startup, report_startup,
+    },
+    timescale::{self, Step, Timescale},
+};
 
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
-const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 
-/// How long to wait for a connection before calling the database unreachable.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// Arbitrary constant naming the advisory lock that serialises migrations between processes.
-const MIGRATION_LOCK: i64 = 0x656e_6572_6779;
+/// Connections in the PostgreSQL pool.
+const PG_POOL_SIZE: usize = 8;
+/// How long to wait for a pooled connection while all are busy before giving up.
+const POOL_WAIT: Duration = Duration::from_secs(120);
 
 #[derive(Clone)]
 pub(crate) enum Db {
-    Pg(Pool<AsyncPgConnection>),
+    Pg(PgPool),
     Sqlite(Pool<SqliteConn>),
 }
 
@@ -76,8 +81,13 @@ pub(crate) struct Inner {
     pub db: Db,
     pub url: DatabaseUrl,
     pub catalog: RwLock<Catalog>,
+    /// PostgreSQL: how connections are opened (TLS included), shared by the pool, COPY and
+    /// migrations.
+    pub connector: Option<Arc<Connector>>,
     /// A plain tokio-postgres connection for COPY (diesel-async has none), opened on first use.
     pub copy_client: Mutex<Option<tokio_postgres::Client>>,
+    /// PostgreSQL: what the TimescaleDB step found at start-up.
+    pub timescale: OnceLock<Timescale>,
 }
 
 /// A handle on the time-series store. Cheap to clone; all clones share one connection pool.
@@ -103,6 +113,7 @@ pub struct Health {
     pub server_version: Option<String>,
     /// TimescaleDB installed and `observations` a hypertable.
     pub timescaledb: bool,
+    /// Says what the store uses and, when TimescaleDB is on the server but unused, what to do.
     pub message: String,
 }
 
@@ -112,44 +123,35 @@ struct TextRow {
     text: String,
 }
 
-#[derive(diesel::QueryableByName)]
-struct BoolRow {
-    #[diesel(sql_type = Bool)]
-    flag: bool,
+/// A pool's connection failure, turned into the store's error for that database.
+pub(crate) trait ConnectFailure {
+    fn into_store_error(self, url: &DatabaseUrl) -> StoreError;
+}
+
+impl ConnectFailure for ConnectError {
+    fn into_store_error(self, url: &DatabaseUrl) -> StoreError {
+        ConnectError::into_store_error(self, url)
+    }
+}
+
+impl ConnectFailure for diesel_async::pooled_connection::PoolError {
+    fn into_store_error(self, url: &DatabaseUrl) -> StoreError {
+        unavailable(url, self)
+    }
 }
 
 impl Store {
     /// Connects, applies pending migrations and loads the catalog. On PostgreSQL with the
-    /// TimescaleDB extension available, `observations` becomes a hypertable.
+    /// TimescaleDB extension available (and preloaded), `observations` becomes a hypertable.
     pub async fn open(url: &DatabaseUrl) -> Result<Self, StoreError> {
-        let db = match url.backend() {
+        let (db, connector) = match url.backend() {
             Backend::Postgres => {
-                let mut config = ManagerConfig::<AsyncPgConnection>::default();
-                config.custom_setup = Box::new(|target| {
-                    Box::pin(async move {
-                        let mut conn = AsyncPgConnection::establish(target).await?;
-                        // Every query of the store is a handful of index lookups; JIT compiling
-                        // them (triggered by the planner's guesses about tiny tables) costs
-                        // tens of milliseconds and gains nothing.
-                        diesel_async::SimpleAsyncConnection::batch_execute(
-                            &mut conn,
-                            "SET jit = off",
-                        )
-                        .await
-                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                        Ok(conn)
-                    })
-                });
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
-                    url.expose(),
-                    config,
-                );
-                Db::Pg(
-                    Pool::builder(manager)
-                        .max_size(8)
-                        .build()
-                        .map_err(|e| unavailable(url, e))?,
-                )
+                let connector = Arc::new(Connector::new(url)?);
+                let pool = PgPool::builder(PgManager(connector.clone()))
+                    .max_size(PG_POOL_SIZE)
+                    .build()
+                    .map_err(|e| unavailable(url, e))?;
+                (Db::Pg(pool), Some(connector))
             }
             Backend::Sqlite => {
                 let path = url.sqlite_path().expect("sqlite URL has a path");
@@ -179,12 +181,11 @@ impl Store {
                     path.to_string_lossy(),
                     config,
                 );
-                Db::Sqlite(
-                    Pool::builder(manager)
-                        .max_size(4)
-                        .build()
-                        .map_err(|e| unavailable(url, e))?,
-                )
+                let pool = Pool::builder(manager)
+                    .max_size(4)
+                    .build()
+                    .map_err(|e| unavailable(url, e))?;
+                (Db::Sqlite(pool), None)
             }
         };
         let store = Store {
@@ -192,13 +193,12 @@ impl Store {
                 db,
                 url: url.clone(),
                 catalog: RwLock::new(Catalog::default()),
+                connector,
                 copy_client: Mutex::new(None),
+                timescale: OnceLock::new(),
             }),
         };
         store.migrate().await?;
-        if url.backend() == Backend::Postgres {
-            store.enable_timescaledb().await;
-        }
         store.reload_catalog().await?;
         Ok(store)
     }
@@ -212,44 +212,82 @@ impl Store {
         self.inner.url.redacted()
     }
 
-    pub(crate) async fn checkout<C>(
+    /// PostgreSQL: what the TimescaleDB step found when the store was opened.
+    pub fn timescale(&self) -> Option<&Timescale> {
+        self.inner.timescale.get()
+    }
+
+    pub(crate) fn connector(&self) -> &Arc<Connector> {
+        self.inner
+            .connector
+            .as_ref()
+            .expect("a PostgreSQL store has a connector")
+    }
+
+    pub(crate) async fn checkout<M>(
         &self,
-        pool: &Pool<C>,
-    ) -> Result<diesel_async::pooled_connection::deadpool::Object<C>, StoreError>
+        pool: &deadpool::managed::Pool<M>,
+    ) -> Result<deadpool::managed::Object<M>, StoreError>
     where
-        AsyncDieselConnectionManager<C>: deadpool::managed::Manager<Type = C, Error = diesel_async::pooled_connection::PoolError>,
+        M: deadpool::managed::Manager,
+        M::Error: ConnectFailure + std::fmt::Display,
     {
-        match tokio::time::timeout(CONNECT_TIMEOUT, pool.get()).await {
+        use deadpool::managed::PoolError;
+        match tokio::time::timeout(POOL_WAIT, pool.get()).await {
             Ok(Ok(conn)) => Ok(conn),
+            Ok(Err(PoolError::Backend(e))) => Err(e.into_store_error(&self.inner.url)),
             Ok(Err(e)) => Err(unavailable(&self.inner.url, e)),
-            Err(_) => Err(unavailable(
-                &self.inner.url,
-                format!("no connection within {} s", CONNECT_TIMEOUT.as_secs()),
-            )),
+            // every connection is in use (a new one would have failed within the connect
+            // timeout instead): the database is busy, not unreachable
+            Err(_) => Err(StoreError::Query {
+                db: self.inner.url.redacted(),
+                operation: "waiting for a free connection",
+                reason: format!(
+                    "all {} connections stayed busy for {} s",
+                    pool.status().max_size,
+                    POOL_WAIT.as_secs()
+                ),
+            }),
         }
     }
 
+    /// A failed Diesel query: the server's message, detail and hint; a connection that broke
+    /// mid-query is said to be lost.
     pub(crate) fn query_error(
         &self,
         operation: &'static str,
-        e: impl std::fmt::Display,
+        e: diesel::result::Error,
     ) -> StoreError {
-        let reason = e.to_string();
-        // A connection that broke mid-query is the database going away, not a bad query.
-        let gone = [
-            "connection closed",
-            "Connection refused",
-            "terminating connection",
-            "broken pipe",
-            "connection reset",
-        ]
-        .iter()
-        .any(|s| reason.to_lowercase().contains(&s.to_lowercase()));
-        if gone {
-            unavailable(&self.inner.url, reason)
+        let db = self.inner.url.redacted();
+        let reason = describe_diesel(&e);
+        if diesel_connection_lost(&e) {
+            StoreError::ConnectionLost {
+                db,
+                operation,
+                reason,
+            }
         } else {
             StoreError::Query {
-                db: self.inner.url.redacted(),
+                db,
+                operation,
+                reason,
+            }
+        }
+    }
+
+    /// A failed tokio-postgres operation (the COPY path), as [`Store::query_error`].
+    pub(crate) fn pg_error(&self, operation: &'static str, e: tokio_postgres::Error) -> StoreError {
+        let db = self.inner.url.redacted();
+        let reason = crate::error::describe_pg(&e);
+        if crate::error::pg_connection_lost(&e) {
+            StoreError::ConnectionLost {
+                db,
+                operation,
+                reason,
+            }
+        } else {
+            StoreError::Query {
+                db,
                 operation,
                 reason,
             }
@@ -268,59 +306,31 @@ impl Store {
                 conn.spawn_blocking(|c| {
                     Ok(c.run_pending_migrations(SQLITE_MIGRATIONS)
                         .map(|v| v.len())
-                        .map_err(|e| e.to_string()))
+                        .map_err(|e| migration_error_text(&*e)))
                 })
                 .await
-                .map_err(|e| failed(e.to_string()))?
+                .map_err(|e| failed(describe_diesel(&e)))?
                 .map_err(failed)?;
             }
             Db::Pg(_) => {
-                // Migrations run on a blocking thread with their own connection, so they work on
-                // any runtime flavour; an advisory lock keeps two processes from racing.
-                let target = url.expose().to_owned();
-                let result = tokio::task::spawn_blocking(move || -> Result<usize, String> {
-                    let mut c = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&target)
-                        .map_err(|e| format!("connect: {e}"))?;
-                    c.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))
-                        .map_err(|e| e.to_string())?;
-                    let applied = c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()).map_err(|e| e.to_string());
-                    let _ = c.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"));
-                    applied
-                })
-                .await
-                .map_err(|e| failed(e.to_string()))?;
-                match result {
-                    Ok(n) if n > 0 => tracing::info!(applied = n, "database migrations applied"),
-                    Ok(_) => {}
-                    Err(e) if e.starts_with("connect: ") => return Err(unavailable(&url, &e[9..])),
-                    Err(e) => return Err(failed(e)),
-                }
+                // Migrations and the TimescaleDB step run on a blocking thread with their own
+                // connection, so they work on any runtime flavour; an advisory lock keeps two
+                // processes from racing.
+                let connector = self.connector().clone();
+                let handle = tokio::runtime::Handle::current();
+                let outcome = tokio::task::spawn_blocking(move || pg_startup(&handle, &connector))
+                    .await
+                    .map_err(|e| failed(e.to_string()))?;
+                let done = match outcome {
+                    Ok(done) => done,
+                    Err(StartupError::Connect(e)) => return Err(e.into_store_error(&url)),
+                    Err(StartupError::Failed(e)) => return Err(failed(e)),
+                };
+                report_startup(&self.describe(), &done);
+                let _ = self.inner.timescale.set(done.timescale);
             }
         }
         Ok(())
-    }
-
-    /// Turns `observations` into a hypertable when the server has TimescaleDB; otherwise (or if
-    /// that fails, e.g. the library is not preloaded) the store works on plain PostgreSQL.
-    async fn enable_timescaledb(&self) {
-        let Db::Pg(pool) = &self.inner.db else { return };
-        let Ok(mut conn) = self.checkout(pool).await else {
-            return;
-        };
-        let available: Vec<BoolRow> = diesel::sql_query(
-            "SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb') AS flag",
-        )
-        .load(&mut conn)
-        .await
-        .unwrap_or_default();
-        if !available.iter().any(|r| r.flag) {
-            return;
-        }
-        let sql = "CREATE EXTENSION IF NOT EXISTS timescaledb; \
-                   SELECT create_hypertable('observations', 'date', if_not_exists => TRUE, migrate_data => TRUE);";
-        if let Err(e) = diesel_async::SimpleAsyncConnection::batch_execute(&mut *conn, sql).await {
-            tracing::warn!(error = %e, "TimescaleDB is available but could not be enabled; using plain PostgreSQL tables");
-        }
     }
 
     /// Reachability, backend, server version and TimescaleDB. Never fails: an unreachable
@@ -335,14 +345,11 @@ impl Store {
                         .load(&mut c)
                         .await
                         .map_err(|e| self.query_error("health check", e))?;
-                    let ts: Vec<BoolRow> = diesel::sql_query(
-                        "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'timescaledb') AS flag",
-                    )
-                    .load(&mut c)
-                    .await
-                    .map_err(|e| self.query_error("health check", e))?;
-                    let ts = ts.iter().any(|r| r.flag) && self.is_hypertable(&mut c).await;
-                    (v.into_iter().next().map(|r| r.text), ts)
+                    let ts = self
+                        .timescale_now(&mut c)
+                        .await
+                        .map_err(|e| self.query_error("health check", e))?;
+                    (v.into_iter().next().map(|r| r.text), Some(ts))
                 }
                 Db::Sqlite(pool) => {
                     let mut c = self.checkout(pool).await?;
@@ -351,25 +358,20 @@ impl Store {
                             .load(&mut c)
                             .await
                             .map_err(|e| self.query_error("health check", e))?;
-                    (v.into_iter().next().map(|r| r.text), false)
+                    (v.into_iter().next().map(|r| r.text), None)
                 }
             };
             Ok::<_, StoreError>(version)
         };
         match probe.await {
-            Ok((version, timescaledb)) => Health {
+            Ok((version, timescale)) => Health {
                 healthy: true,
                 backend,
                 server_version: version,
-                timescaledb,
-                message: match (self.backend(), timescaledb) {
-                    (Backend::Postgres, true) => {
-                        "database healthy (TimescaleDB hypertable)".to_owned()
-                    }
-                    (Backend::Postgres, false) => {
-                        "database healthy (plain PostgreSQL, no TimescaleDB)".to_owned()
-                    }
-                    (Backend::Sqlite, _) => "database healthy".to_owned(),
+                timescaledb: timescale.as_ref().is_some_and(Timescale::is_hypertable),
+                message: match timescale {
+                    Some(t) => format!("database healthy ({})", t.describe()),
+                    None => "database healthy".to_owned(),
                 },
             },
             Err(e) => Health {
@@ -382,15 +384,34 @@ impl Store {
         }
     }
 
-    async fn is_hypertable(&self, c: &mut AsyncPgConnection) -> bool {
-        let rows: Vec<BoolRow> = diesel::sql_query(
-            "SELECT EXISTS (SELECT 1 FROM timescaledb_information.hypertables \
-             WHERE hypertable_name = 'observations') AS flag",
-        )
-        .load(c)
-        .await
-        .unwrap_or_default();
-        rows.iter().any(|r| r.flag)
+    /// TimescaleDB as the server offers it now (read-only).
+    async fn timescale_now(&self, c: &mut AsyncPgConnection) -> diesel::QueryResult<Timescale> {
+        let probe: timescale::Probe = diesel::sql_query(timescale::PROBE_SQL)
+            .get_result(c)
+            .await?;
+        let interval = if probe.schema.is_some() {
+            let rows: Vec<timescale::ChunkInterval> =
+                diesel::sql_query(timescale::CHUNK_INTERVAL_SQL)
+                    .load(c)
+                    .await?;
+            rows.into_iter().next().map(|r| r.days)
+        } else {
+            None
+        };
+        Ok(match timescale::plan(&probe, interval) {
+            Step::Keep { days, .. } => Timescale::Hypertable {
+                chunk_interval_days: days,
+            },
+            Step::Report(t) => t,
+            // usable but not in use: start-up tried and failed (its finding says why)
+            Step::Convert { .. } => match self.timescale() {
+                Some(t @ Timescale::NotEnabled(_)) => t.clone(),
+                _ => Timescale::NotEnabled(
+                    "observations is not a hypertable yet; the next start-up converts it"
+                        .to_owned(),
+                ),
+            },
+        })
     }
 
     /// Adds or updates a commodity (name and unit) so that its observations can be written.
@@ -537,18 +558,23 @@ impl Store {
                 conn.spawn_blocking(|c| {
                     Ok(c.revert_all_migrations(SQLITE_MIGRATIONS)
                         .map(|_| ())
-                        .map_err(|e| e.to_string()))
+                        .map_err(|e| migration_error_text(&*e)))
                 })
                 .await
-                .map_err(|e| fail(e.to_string()))?
+                .map_err(|e| fail(describe_diesel(&e)))?
                 .map_err(fail)?;
             }
             Db::Pg(_) => {
-                let target = url.expose().to_owned();
+                let connector = self.connector().clone();
+                let handle = tokio::runtime::Handle::current();
                 tokio::task::spawn_blocking(move || -> Result<(), String> {
-                    let mut c = <AsyncConnectionWrapper<AsyncPgConnection> as diesel::Connection>::establish(&target)
-                        .map_err(|e| e.to_string())?;
-                    c.revert_all_migrations(PG_MIGRATIONS).map(|_| ()).map_err(|e| e.to_string())
+                    let mut c: PgSyncConn = handle
+                        .block_on(connector.diesel())
+                        .map_err(|e| e.to_string())?
+                        .into();
+                    c.revert_all_migrations(PG_MIGRATIONS)
+                        .map(|_| ())
+                        .map_err(|e| migration_error_text(&*e))
                 })
                 .await
                 .map_err(|e| fail(e.to_string()))?

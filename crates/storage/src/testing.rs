@@ -1,6 +1,9 @@
 //! Throwaway PostgreSQL schemas for tests and benchmarks (feature `testing`): each test gets a
-//! fresh schema on `TEST_DATABASE_URL`, reached through a URL whose `search_path` points at it,
-//! so tests run in parallel on one server. Under `CI=true` a missing PostgreSQL fails loudly.
+//! fresh schema on `TEST_DATABASE_URL` (plain PostgreSQL) or `TEST_TIMESCALEDB_URL` (a server
+//! with TimescaleDB preloaded and the extension created), reached through a URL whose
+//! `search_path` points at it, so tests run in parallel on one server. Under `CI=true` a
+//! missing PostgreSQL fails loudly; whether TimescaleDB must be there is `cargo xtask test`'s
+//! call (it is when the extension can be installed).
 
 /// `TEST_DATABASE_URL`, or `None` after saying why the PostgreSQL part is skipped. With
 /// `CI=true` a missing PostgreSQL panics instead: CI never skips silently.
@@ -21,16 +24,39 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
+/// `TEST_TIMESCALEDB_URL`, or `None` when this machine has no TimescaleDB (`cargo xtask test`
+/// says so once, and fails under `CI=true` when the extension could have been used).
+pub fn timescaledb_url() -> Option<String> {
+    std::env::var("TEST_TIMESCALEDB_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
+/// The server URL for a PostgreSQL test backend, or `None` (with the reason said) when it is
+/// not there.
+pub fn server_url(timescaledb: bool) -> Option<String> {
+    if timescaledb {
+        timescaledb_url()
+    } else {
+        postgres_url()
+    }
+}
+
 /// Runs `sql` on `url` through its own connection.
 pub async fn admin(url: &str, sql: &str) {
     let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
         .await
-        .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL: {e}"));
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot connect to the test PostgreSQL: {}",
+                crate::error::describe_pg(&e)
+            )
+        });
     tokio::spawn(conn);
     client
         .batch_execute(sql)
         .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+        .unwrap_or_else(|e| panic!("{sql}: {}", crate::error::describe_pg(&e)));
 }
 
 /// A fresh schema on the server at `base`; drop it with [`TestSchema::drop`].

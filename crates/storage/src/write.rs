@@ -7,7 +7,7 @@ use std::pin::pin;
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{ExpressionMethods, QueryDsl, dsl::sql, sql_types::Bool, upsert::excluded};
 use energy_core::{Observation, Rejection};
-use tokio_postgres::{NoTls, binary_copy::BinaryCopyInWriter, types::Type};
+use tokio_postgres::{binary_copy::BinaryCopyInWriter, types::Type};
 
 use crate::{
     RunId, Store, StoreError,
@@ -172,13 +172,11 @@ impl Store {
     ) -> Result<(u64, u64), StoreError> {
         let mut guard = self.inner.copy_client.lock().await;
         if guard.as_ref().is_none_or(|c| c.is_closed()) {
-            let (client, connection) = tokio::time::timeout(
-                std::time::Duration::from_secs(10),
-                tokio_postgres::connect(self.inner.url.expose(), NoTls),
-            )
-            .await
-            .map_err(|_| crate::store::unavailable(&self.inner.url, "no connection within 10 s"))?
-            .map_err(|e| crate::store::unavailable(&self.inner.url, e))?;
+            let (client, connection) = self
+                .connector()
+                .connect()
+                .await
+                .map_err(|e| e.into_store_error(&self.inner.url))?;
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::debug!(error = %e, "bulk-load connection closed");
@@ -186,11 +184,12 @@ impl Store {
             });
             tokio_postgres::Client::batch_execute(
                 &client,
-                "CREATE TEMP TABLE obs_staging (commodity_id int4, source_id int4, date date, \
+                "SET jit = off; \
+                 CREATE TEMP TABLE obs_staging (commodity_id int4, source_id int4, date date, \
                  value numeric, unit text, fetched_at timestamptz, run_id int8) ON COMMIT DELETE ROWS",
             )
             .await
-            .map_err(|e| self.query_error("preparing the bulk load", e))?;
+            .map_err(|e| self.pg_error("preparing the bulk load", e))?;
             *guard = Some(client);
         }
         let client = guard.as_mut().expect("client set above");
@@ -198,7 +197,7 @@ impl Store {
         if result.is_err() && client.is_closed() {
             *guard = None;
         }
-        result.map_err(|e| self.query_error("bulk-loading observations", e))
+        result.map_err(|e| self.pg_error("bulk-loading observations", e))
     }
 }
 

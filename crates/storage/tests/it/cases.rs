@@ -1,12 +1,15 @@
-//! The cases, written once, run on both backends.
+//! The cases, written once, run on every backend.
 
 use chrono::{TimeZone, Utc};
 use energy_core::{
     CommodityCode, Counts, ModeKind, Price, Rejection, RunReport, RunStatus, SourceId, Trigger,
 };
-use energy_storage::{ExportFilter, PG_COPY_THRESHOLD, RunStart, StoreError, WriteCounts};
+use energy_storage::{
+    CHUNK_INTERVAL_DAYS, ExportFilter, PG_COPY_THRESHOLD, RunStart, StoreError, Timescale,
+    WriteCounts,
+};
 
-use crate::support::{TestDb, obs, series};
+use crate::support::{Kind, TestDb, obs, series};
 
 fn code(c: &str) -> CommodityCode {
     CommodityCode::new(c).unwrap()
@@ -554,7 +557,27 @@ pub async fn health_names_backend_and_version(db: &TestDb) {
                 .starts_with("PostgreSQL"),
             "{h:?}"
         );
-        assert!(h.message.contains("PostgreSQL"), "{h:?}");
+        let found = db
+            .store
+            .timescale()
+            .expect("a PostgreSQL store ran the TimescaleDB step");
+        assert!(h.message.contains(&found.describe()), "{h:?}");
+        if db.kind == Kind::TimescaleDb {
+            assert!(h.timescaledb, "{h:?}");
+            assert_eq!(
+                found,
+                &Timescale::Hypertable {
+                    chunk_interval_days: CHUNK_INTERVAL_DAYS
+                }
+            );
+            assert!(
+                h.message.contains("TimescaleDB hypertable, 365-day chunks"),
+                "{h:?}"
+            );
+        } else {
+            assert!(!h.timescaledb, "{h:?}");
+            assert!(h.message.contains("plain PostgreSQL"), "{h:?}");
+        }
     } else {
         assert_eq!(h.backend, "sqlite");
         assert!(

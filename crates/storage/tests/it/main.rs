@@ -1,12 +1,15 @@
-//! The storage test suite: every case runs against SQLite (a temporary file per test) and
-//! against PostgreSQL (a fresh schema per test on `TEST_DATABASE_URL`), in parallel.
+//! The storage test suite: every case runs against SQLite (a temporary file per test), plain
+//! PostgreSQL (a fresh schema per test on `TEST_DATABASE_URL`) and PostgreSQL with TimescaleDB
+//! (a fresh schema on `TEST_TIMESCALEDB_URL`), in parallel.
 
 mod cases;
 mod failures;
 mod support;
+mod timescale;
 
-/// Expands each case into `sqlite::<case>` and `postgres::<case>` tests with the same body.
-macro_rules! on_both_backends {
+/// Expands each case into `sqlite::<case>`, `postgres::<case>` and `timescaledb::<case>` tests
+/// with the same body.
+macro_rules! on_every_backend {
     ($($case:ident),* $(,)?) => {
         mod sqlite {
             $(
@@ -27,10 +30,20 @@ macro_rules! on_both_backends {
                 }
             )*
         }
+        mod timescaledb {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = crate::support::TestDb::timescaledb().await else { return };
+                    crate::cases::$case(&db).await;
+                    db.drop_schema().await;
+                }
+            )*
+        }
     };
 }
 
-on_both_backends!(
+on_every_backend!(
     fire_ledger_claims_each_fire_time_once,
     scheduler_instances_heartbeat_and_take_stop_requests,
     migrations_are_idempotent_and_every_down_reverses_its_up,

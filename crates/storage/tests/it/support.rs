@@ -3,12 +3,21 @@
 use energy_core::{CommodityCode, CommoditySpec, Observation, Price, SourceId};
 use energy_storage::{
     DatabaseUrl, Store,
-    testing::{TestSchema, postgres_url},
+    testing::{TestSchema, server_url},
 };
+
+/// The three backends the suite runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+    TimescaleDb,
+}
 
 pub struct TestDb {
     pub store: Store,
     pub url: DatabaseUrl,
+    pub kind: Kind,
     _dir: Option<tempfile::TempDir>,
     pg: Option<TestSchema>,
 }
@@ -26,6 +35,7 @@ impl TestDb {
         Self {
             store,
             url,
+            kind: Kind::Sqlite,
             _dir: Some(dir),
             pg: None,
         }
@@ -34,7 +44,16 @@ impl TestDb {
     /// A store on a schema of its own, or `None` (with a message) when no PostgreSQL is
     /// configured outside CI. In CI a missing PostgreSQL fails the test.
     pub async fn postgres() -> Option<Self> {
-        let base = postgres_url()?;
+        Self::on_server(Kind::Postgres).await
+    }
+
+    /// As [`TestDb::postgres`], on the TimescaleDB server (`TEST_TIMESCALEDB_URL`).
+    pub async fn timescaledb() -> Option<Self> {
+        Self::on_server(Kind::TimescaleDb).await
+    }
+
+    async fn on_server(kind: Kind) -> Option<Self> {
+        let base = server_url(kind == Kind::TimescaleDb)?;
         let schema = TestSchema::create(&base, "t").await;
         let url = DatabaseUrl::parse(&schema.url).unwrap();
         let store = Store::open(&url).await.expect("open postgres store");
@@ -42,6 +61,7 @@ impl TestDb {
         Some(Self {
             store,
             url,
+            kind,
             _dir: None,
             pg: Some(schema),
         })
