@@ -1,6 +1,12 @@
-//! `cargo xtask`: what cargo alone can't do. `test` runs every test against a throwaway
-//! PostgreSQL, `lint` is fmt + clippy, `tidy` checks the crate layering.
+//! `cargo xtask`: what cargo alone can't do. `test` runs every test against throwaway
+//! PostgreSQL clusters (plain, and with TimescaleDB where it can be had), `lint` is fmt +
+//! clippy, `tidy` checks the crate layering.
 
+// The cluster code is shared with the storage tests (which start TLS clusters of their own);
+// it is std-only so that xtask stays free of the workspace's dependencies.
+#[path = "../../crates/storage/src/testing/cluster.rs"]
+#[allow(dead_code)] // what only the storage tests use
+mod cluster;
 mod pg;
 mod tidy;
 
@@ -17,12 +23,15 @@ usage: cargo xtask <task> [args]
 
 tasks:
   test [cargo test args]   run the whole workspace's tests; starts a throwaway PostgreSQL
-                           (or uses $TEST_DATABASE_URL) and always stops it
+                           (or uses $TEST_DATABASE_URL) and one with TimescaleDB (or uses
+                           $TEST_TIMESCALEDB_URL; installs ../shared/timescaledb when it is
+                           there) and always stops them
   lint                     cargo fmt --check and cargo clippy --all-targets -D warnings
   tidy                     check that crates depend only on the layers below them
-  bench [storage|run|status]  release-build benchmarks against a throwaway PostgreSQL
-                           (fsync on) and SQLite; prints Markdown tables
-  pg                       start a throwaway PostgreSQL and wait (Ctrl-C stops it)";
+  bench [storage|run|status]  release-build benchmarks against throwaway PostgreSQL and
+                           TimescaleDB clusters (default durability) and SQLite; prints
+                           Markdown tables
+  pg                       start the throwaway clusters and wait (Ctrl-C stops them)";
 
 fn main() -> ExitCode {
     let mut args = env::args().skip(1);
@@ -90,35 +99,11 @@ fn test(extra: &[String]) -> Result<()> {
     let mut cmd = cargo();
     cmd.args(["test", "--workspace", "--no-fail-fast"])
         .args(extra);
-    if let Ok(url) = env::var("TEST_DATABASE_URL") {
-        eprintln!("xtask: using TEST_DATABASE_URL from the environment");
-        let _ = url;
-        return run(&mut cmd);
-    }
-    match pg::Cluster::start()? {
-        Some(cluster) => {
-            eprintln!(
-                "xtask: throwaway PostgreSQL {} at {}",
-                cluster.version, cluster.url
-            );
-            cmd.env("TEST_DATABASE_URL", &cluster.url);
-            let result = run(&mut cmd);
-            drop(cluster);
-            result
-        }
-        None => {
-            let help = pg::install_help();
-            if in_ci() {
-                bail!(
-                    "no PostgreSQL server binaries found, and CI=true requires the PostgreSQL tests\n{help}"
-                );
-            }
-            eprintln!(
-                "xtask: WARNING: no PostgreSQL server binaries found; the PostgreSQL half of the storage tests is skipped\n{help}"
-            );
-            run(&mut cmd)
-        }
-    }
+    let servers = pg::Servers::start(pg::Purpose::Tests)?;
+    servers.apply(&mut cmd, "TEST");
+    let result = run(&mut cmd);
+    drop(servers);
+    result
 }
 
 fn bench(which: &[String]) -> Result<()> {
@@ -132,22 +117,23 @@ fn bench(which: &[String]) -> Result<()> {
         bail!("unknown benchmark `{bad}`; known: {}", ALL.join(", "));
     }
     survive_ctrl_c();
-    let cluster = pg::Cluster::start_durable()?
-        .ok_or_else(|| anyhow::anyhow!("the benchmarks need PostgreSQL\n{}", pg::install_help()))?;
-    eprintln!(
-        "xtask: benchmark PostgreSQL {} (default durability settings) at {}",
-        cluster.version, cluster.url
-    );
+    let servers = pg::Servers::start(pg::Purpose::Benchmarks)?;
+    if servers.plain_url().is_none() {
+        bail!(
+            "the benchmarks need PostgreSQL\n{}",
+            cluster::install_help()
+        );
+    }
     for b in chosen {
         let package = match b {
             "storage" => "energy-storage",
             "run" | "status" => "cli",
             _ => unreachable!("checked above"),
         };
-        run(cargo()
-            .args(["bench", "--package", package, "--bench", b])
-            .env("BENCH_DATABASE_URL", &cluster.url)
-            .env("BENCH_PSQL", cluster.tool("psql")))?;
+        let mut cmd = cargo();
+        cmd.args(["bench", "--package", package, "--bench", b]);
+        servers.apply(&mut cmd, "BENCH");
+        run(&mut cmd)?;
     }
     Ok(())
 }
@@ -172,18 +158,15 @@ fn pg_forever() -> Result<()> {
         let _ = tx.send(());
     })
     .context("cannot install the Ctrl-C handler")?;
-    let Some(cluster) = pg::Cluster::start()? else {
-        bail!(
-            "no PostgreSQL server binaries found\n{}",
-            pg::install_help()
-        );
-    };
-    println!("TEST_DATABASE_URL={}", cluster.url);
-    eprintln!(
-        "xtask: PostgreSQL {} running; Ctrl-C stops it",
-        cluster.version
-    );
+    let servers = pg::Servers::start(pg::Purpose::Tests)?;
+    if let Some(url) = servers.plain_url() {
+        println!("TEST_DATABASE_URL={url}");
+    }
+    if let Some(url) = servers.timescaledb_url() {
+        println!("TEST_TIMESCALEDB_URL={url}");
+    }
+    eprintln!("xtask: running; Ctrl-C stops them");
     let _ = rx.recv();
-    drop(cluster);
+    drop(servers);
     Ok(())
 }

@@ -1,251 +1,259 @@
-//! A throwaway PostgreSQL cluster: initdb into a temporary directory, start on a free port,
-//! stop and delete on drop. Runs the server as an unprivileged user when we are root, because
-//! initdb and postgres refuse to run as root.
+//! The database servers tests and benchmarks run against: a plain PostgreSQL and a PostgreSQL
+//! with TimescaleDB preloaded (the extension installed from `../shared/timescaledb` when it is
+//! not yet), each a throwaway cluster unless the environment names one. With `CI=true` a
+//! server that could be had but could not be started fails the task; a machine without
+//! TimescaleDB gets one line saying so and the rest of the tests.
 
 use std::{
-    env, fs,
-    net::TcpListener,
-    os::unix::{fs::PermissionsExt, process::CommandExt},
+    env,
     path::{Path, PathBuf},
-    process::{Command, Stdio},
+    process::Command,
 };
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 
-pub struct Cluster {
-    bin: PathBuf,
-    dir: PathBuf,
-    owner: Option<(u32, u32)>,
-    pub url: String,
-    pub version: String,
+use crate::{
+    cluster::{Cluster, ClusterOptions, find_bin_dir, install_help},
+    in_ci, workspace_root,
+};
+
+/// Tests want speed (no fsync, many connections); benchmarks PostgreSQL's default durability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Tests,
+    Benchmarks,
 }
 
-/// What to install when no server is found.
-pub fn install_help() -> String {
-    "  install the PostgreSQL server, e.g.\n    Debian/Ubuntu: sudo apt-get install postgresql\n    Fedora:        sudo dnf install postgresql-server\n    macOS:         brew install postgresql@16\n  or point TEST_DATABASE_URL at a server you may create databases on, e.g.\n    TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo xtask test".to_owned()
+/// A server URL, and the cluster behind it when we started it.
+struct Server {
+    url: String,
+    _cluster: Option<Cluster>,
 }
 
-/// The directory holding initdb, pg_ctl and postgres, if any.
-fn find_bin_dir() -> Option<PathBuf> {
-    let has_tools = |d: &Path| {
-        ["initdb", "pg_ctl", "postgres"]
-            .iter()
-            .all(|t| d.join(t).is_file())
-    };
-    // 1. on PATH (following a symlink back to the real directory, where `postgres` lives too)
-    if let Some(path) = env::var_os("PATH") {
-        for dir in env::split_paths(&path) {
-            let initdb = dir.join("initdb");
-            let real = fs::canonicalize(&initdb).ok();
-            if let Some(parent) = real
-                .as_deref()
-                .and_then(Path::parent)
-                .filter(|d| has_tools(d))
-            {
-                return Some(parent.to_path_buf());
+pub struct Servers {
+    plain: Option<Server>,
+    timescaledb: Option<Server>,
+}
+
+impl Servers {
+    pub fn start(purpose: Purpose) -> Result<Self> {
+        let plain = Self::plain(purpose)?;
+        let timescaledb = Self::timescaledb(purpose)?;
+        Ok(Self { plain, timescaledb })
+    }
+
+    pub fn plain_url(&self) -> Option<&str> {
+        self.plain.as_ref().map(|s| s.url.as_str())
+    }
+
+    pub fn timescaledb_url(&self) -> Option<&str> {
+        self.timescaledb.as_ref().map(|s| s.url.as_str())
+    }
+
+    /// Sets `<PREFIX>_DATABASE_URL`, `<PREFIX>_TIMESCALEDB_URL` and (benchmarks) `BENCH_PSQL`.
+    pub fn apply(&self, cmd: &mut Command, prefix: &str) {
+        if let Some(url) = self.plain_url() {
+            cmd.env(format!("{prefix}_DATABASE_URL"), url);
+        }
+        if let Some(url) = self.timescaledb_url() {
+            cmd.env(format!("{prefix}_TIMESCALEDB_URL"), url);
+        }
+        if let Some(bin) = find_bin_dir() {
+            cmd.env("BENCH_PSQL", bin.join("psql"));
+        }
+    }
+
+    fn settings(purpose: Purpose) -> Vec<String> {
+        match purpose {
+            Purpose::Tests => vec![
+                "-c fsync=off".into(),
+                "-c synchronous_commit=off".into(),
+                "-c full_page_writes=off".into(),
+            ],
+            Purpose::Benchmarks => Vec::new(),
+        }
+    }
+
+    fn plain(purpose: Purpose) -> Result<Option<Server>> {
+        if let Some(url) = env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|_| purpose == Purpose::Tests)
+        {
+            eprintln!("xtask: using TEST_DATABASE_URL from the environment");
+            return Ok(Some(Server {
+                url,
+                _cluster: None,
+            }));
+        }
+        let mut settings = Self::settings(purpose);
+        // the suites open many stores in parallel
+        settings.push("-c max_connections=300".into());
+        let options = ClusterOptions {
+            settings,
+            label: "plain".into(),
+            ..ClusterOptions::default()
+        };
+        match Cluster::start(&options).map_err(anyhow::Error::msg)? {
+            Some(cluster) => {
+                eprintln!(
+                    "xtask: throwaway PostgreSQL {} at {}",
+                    cluster.version, cluster.url
+                );
+                Ok(Some(Server {
+                    url: cluster.url.clone(),
+                    _cluster: Some(cluster),
+                }))
+            }
+            None => {
+                let help = install_help();
+                if in_ci() {
+                    bail!(
+                        "no PostgreSQL server binaries found, and CI=true requires the PostgreSQL tests\n{help}"
+                    );
+                }
+                eprintln!(
+                    "xtask: WARNING: no PostgreSQL server binaries found; the PostgreSQL parts of the tests are skipped\n{help}"
+                );
+                Ok(None)
             }
         }
     }
-    // 2. pg_config --bindir
-    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
-        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
-        if out.status.success() && has_tools(&dir) {
-            return Some(dir);
+
+    fn timescaledb(purpose: Purpose) -> Result<Option<Server>> {
+        if let Some(url) = env::var("TEST_TIMESCALEDB_URL")
+            .ok()
+            .filter(|_| purpose == Purpose::Tests)
+        {
+            eprintln!("xtask: using TEST_TIMESCALEDB_URL from the environment");
+            return Ok(Some(Server {
+                url,
+                _cluster: None,
+            }));
         }
-    }
-    // 3. Debian's layout, newest version first
-    let mut candidates: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let v = e.file_name().to_string_lossy().parse::<u32>().ok()?;
-            Some((v, e.path().join("bin")))
-        })
-        .filter(|(_, d)| has_tools(d))
-        .collect();
-    candidates.sort();
-    candidates.pop().map(|(_, d)| d)
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false)
-}
-
-/// uid and gid of an unprivileged user to run the server as: `nobody`, or a system user we
-/// create (`energy-pg`) when there is no `nobody`.
-fn unprivileged_user() -> Result<(u32, u32)> {
-    let lookup = |name: &str| -> Option<(u32, u32)> {
-        let passwd = fs::read_to_string("/etc/passwd").ok()?;
-        passwd.lines().find_map(|l| {
-            let f: Vec<&str> = l.split(':').collect();
-            (f.first() == Some(&name) && f.len() > 3)
-                .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
-                .flatten()
-        })
-    };
-    if let Some(ids) = lookup("nobody") {
-        return Ok(ids);
-    }
-    let status = Command::new("useradd")
-        .args([
-            "--system",
-            "--no-create-home",
-            "--shell",
-            "/usr/sbin/nologin",
-            "energy-pg",
-        ])
-        .status();
-    if let Some(ids) = lookup("energy-pg") {
-        return Ok(ids);
-    }
-    bail!("running as root, and no unprivileged user to run PostgreSQL as (useradd: {status:?})")
-}
-
-fn free_port() -> Result<u16> {
-    let l = TcpListener::bind("127.0.0.1:0").context("cannot find a free port")?;
-    Ok(l.local_addr()?.port())
-}
-
-impl Cluster {
-    /// Starts a cluster tuned for tests (no fsync), or returns `None` when no PostgreSQL
-    /// binaries are installed.
-    pub fn start() -> Result<Option<Self>> {
-        Self::start_with("-c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-    }
-
-    /// Starts a cluster with PostgreSQL's default durability, for benchmarks.
-    pub fn start_durable() -> Result<Option<Self>> {
-        Self::start_with("")
-    }
-
-    /// Path of a client tool (psql, …) next to the server binaries.
-    pub fn tool(&self, name: &str) -> PathBuf {
-        let local = self.bin.join(name);
-        if local.is_file() {
-            local
-        } else {
-            PathBuf::from(name)
-        }
-    }
-
-    fn start_with(settings: &str) -> Result<Option<Self>> {
         let Some(bin) = find_bin_dir() else {
-            return Ok(None);
+            return Ok(None); // said above
         };
-        let version = Command::new(bin.join("postgres"))
-            .arg("--version")
-            .output()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_default();
-        let dir = env::temp_dir().join(format!("energy-xtask-pg-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir)?;
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
-        let owner = if is_root() {
-            let (uid, gid) = unprivileged_user()?;
-            std::os::unix::fs::chown(&dir, Some(uid), Some(gid))
-                .context("cannot hand the data directory to the server user")?;
-            Some((uid, gid))
-        } else {
-            None
-        };
-        let mut cluster = Cluster {
-            bin,
-            dir,
-            owner,
-            url: String::new(),
-            version,
-        };
-        let data = cluster.dir.join("data");
-        let log = cluster.dir.join("server.log");
-        cluster
-            .command("initdb")
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-locale",
-                "--no-sync",
-            ])
-            .stdout(Stdio::null())
-            .run_ok("initdb")?;
-        let port = free_port()?;
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 {settings}",
-            cluster.dir.display()
-        );
-        cluster
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .args(["-o", &opts, "-l"])
-            .arg(&log)
-            .args(["-w", "-t", "60", "start"])
-            .stdout(Stdio::null())
-            .run_ok("pg_ctl start")
-            .with_context(|| {
-                format!(
-                    "server log:\n{}",
-                    fs::read_to_string(&log).unwrap_or_default()
-                )
-            })?;
-        cluster.url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-        Ok(Some(cluster))
-    }
-
-    fn command(&self, tool: &str) -> Command {
-        let mut cmd = Command::new(self.bin.join(tool));
-        cmd.current_dir(&self.dir).env_remove("PGDATA");
-        if let Some((uid, gid)) = self.owner {
-            cmd.uid(uid).gid(gid);
-        }
-        cmd
-    }
-}
-
-trait RunOk {
-    fn run_ok(&mut self, what: &str) -> Result<()>;
-}
-
-impl RunOk for Command {
-    fn run_ok(&mut self, what: &str) -> Result<()> {
-        let out = self
-            .stderr(Stdio::piped())
-            .output()
-            .with_context(|| format!("cannot run {what}"))?;
-        if !out.status.success() {
-            bail!(
-                "{what} failed ({}): {}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr).trim()
+        if let Err(why) = ensure_installed(&bin) {
+            if in_ci() && why.could_have {
+                bail!(
+                    "TimescaleDB could be installed here but was not ({}), and CI=true requires the TimescaleDB suite",
+                    why.reason
+                );
+            }
+            eprintln!(
+                "xtask: TimescaleDB is not available ({}); the TimescaleDB suite is skipped",
+                why.reason
             );
+            return Ok(None);
         }
-        Ok(())
+        // PostgreSQL's default max_connections and lock table: the TimescaleDB tests prove the
+        // store needs no special server settings
+        let mut settings = Self::settings(purpose);
+        settings.push("-c shared_preload_libraries=timescaledb".into());
+        let options = ClusterOptions {
+            settings,
+            label: "timescaledb".into(),
+            ..ClusterOptions::default()
+        };
+        let started = Cluster::start(&options)
+            .map_err(anyhow::Error::msg)
+            .and_then(|c| c.ok_or_else(|| anyhow::anyhow!("no PostgreSQL binaries")))
+            .and_then(|cluster| {
+                let out = Command::new(cluster.tool("psql"))
+                    .args([
+                        "-X",
+                        "-q",
+                        "-v",
+                        "ON_ERROR_STOP=1",
+                        "-d",
+                        &cluster.url,
+                        "-c",
+                    ])
+                    .arg("CREATE EXTENSION IF NOT EXISTS timescaledb")
+                    .output()?;
+                if !out.status.success() {
+                    bail!(
+                        "CREATE EXTENSION timescaledb failed: {}",
+                        String::from_utf8_lossy(&out.stderr).trim()
+                    );
+                }
+                Ok(cluster)
+            });
+        match started {
+            Ok(cluster) => {
+                eprintln!(
+                    "xtask: throwaway PostgreSQL {} with TimescaleDB at {}",
+                    cluster.version, cluster.url
+                );
+                Ok(Some(Server {
+                    url: cluster.url.clone(),
+                    _cluster: Some(cluster),
+                }))
+            }
+            Err(e) if in_ci() => Err(e.context("the TimescaleDB cluster did not start")),
+            Err(e) => {
+                eprintln!(
+                    "xtask: WARNING: the TimescaleDB cluster did not start ({e:#}); the TimescaleDB suite is skipped"
+                );
+                Ok(None)
+            }
+        }
     }
 }
 
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let data = self.dir.join("data");
-        let stopped = self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(&data)
-            .args(["-m", "immediate", "-w", "stop"])
-            .stdout(Stdio::null())
-            .run_ok("pg_ctl stop");
-        if let Err(e) = stopped {
-            eprintln!("xtask: warning: {e:#}");
-        }
-        let _ = fs::remove_dir_all(&self.dir);
+/// Why TimescaleDB cannot be used, and whether it could have been (its build is at hand).
+struct Unavailable {
+    reason: String,
+    could_have: bool,
+}
+
+/// Whether the TimescaleDB extension is installed for the PostgreSQL in `bin`; installs it
+/// from `../shared/timescaledb` when that is there.
+fn ensure_installed(bin: &Path) -> Result<(), Unavailable> {
+    let pg_config = bin.join("pg_config");
+    let dir = |flag: &str| -> Option<PathBuf> {
+        let out = Command::new(&pg_config).arg(flag).output().ok()?;
+        out.status
+            .success()
+            .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+    };
+    let installed = || {
+        matches!(
+            (dir("--pkglibdir"), dir("--sharedir")),
+            (Some(lib), Some(share))
+                if lib.join("timescaledb.so").is_file()
+                    && share.join("extension/timescaledb.control").is_file()
+        )
+    };
+    if installed() {
+        return Ok(());
     }
+    let script = workspace_root().join("../shared/timescaledb/install.sh");
+    if !script.is_file() {
+        return Err(Unavailable {
+            reason: "not installed for this PostgreSQL; see the README's TimescaleDB section"
+                .into(),
+            could_have: false,
+        });
+    }
+    let out = Command::new("sh")
+        .arg(&script)
+        .env("PG_CONFIG", &pg_config)
+        .output()
+        .map_err(|e| Unavailable {
+            reason: format!("cannot run {}: {e}", script.display()),
+            could_have: true,
+        })?;
+    let said = String::from_utf8_lossy(&out.stderr).trim().to_owned();
+    if out.status.success() && installed() {
+        eprintln!("xtask: {}", String::from_utf8_lossy(&out.stdout).trim());
+        return Ok(());
+    }
+    // the build exists but does not fit this server (another major version, another CPU):
+    // that is no failure of this machine
+    let fits = !said.contains("this build is for");
+    Err(Unavailable {
+        reason: format!("{} failed: {said}", script.display()),
+        could_have: fits,
+    })
 }

@@ -5,6 +5,8 @@
 //! missing PostgreSQL fails loudly; whether TimescaleDB must be there is `cargo xtask test`'s
 //! call (it is when the extension can be installed).
 
+pub mod cluster;
+
 /// `TEST_DATABASE_URL`, or `None` after saying why the PostgreSQL part is skipped. With
 /// `CI=true` a missing PostgreSQL panics instead: CI never skips silently.
 pub fn postgres_url() -> Option<String> {
