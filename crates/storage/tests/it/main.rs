@@ -6,6 +6,7 @@ mod cases;
 mod failures;
 mod support;
 mod timescale;
+mod tls;
 
 /// Expands each case into `sqlite::<case>`, `postgres::<case>` and `timescaledb::<case>` tests
 /// with the same body.
