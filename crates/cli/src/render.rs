@@ -375,6 +375,8 @@ pub fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> St
     ));
     if !db.healthy {
         out.push_str(&wrap(&db.message, 11, 80));
+    } else if let Some(notice) = &db.notice {
+        out.push_str(&wrap(notice, 11, 80));
     }
     if let Some(s) = &r.scheduler {
         let state = match s.state.name() {
@@ -567,6 +569,7 @@ mod status_tests {
                 server_version: Some("PostgreSQL 15.20".into()),
                 timescaledb: true,
                 message: "ok".into(),
+                notice: None,
             },
             freshness: vec![
                 series(

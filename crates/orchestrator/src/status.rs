@@ -23,6 +23,10 @@ pub struct DatabaseStatus {
     pub server_version: Option<String>,
     pub timescaledb: bool,
     pub message: String,
+    /// What needs doing although the database works (shown by the terminal view; the
+    /// message says it too).
+    #[serde(skip_serializing)]
+    pub notice: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -124,6 +128,7 @@ pub fn unreachable(
             server_version: None,
             timescaledb: false,
             message: error.to_string(),
+            notice: None,
         },
         freshness: Vec::new(),
         last_runs: Vec::new(),
@@ -177,6 +182,7 @@ pub async fn collect(
             server_version: health.server_version.clone(),
             timescaledb: health.timescaledb,
             message: health.message.clone(),
+            notice: health.notice.clone(),
         },
         freshness: Vec::new(),
         last_runs: Vec::new(),

@@ -115,6 +115,9 @@ pub struct Health {
     pub timescaledb: bool,
     /// Says what the store uses and, when TimescaleDB is on the server but unused, what to do.
     pub message: String,
+    /// What needs doing although the database works (TimescaleDB on the server but unused).
+    #[serde(skip_serializing)]
+    pub notice: Option<String>,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -369,10 +372,13 @@ impl Store {
                 backend,
                 server_version: version,
                 timescaledb: timescale.as_ref().is_some_and(Timescale::is_hypertable),
-                message: match timescale {
+                message: match &timescale {
                     Some(t) => format!("database healthy ({})", t.describe()),
                     None => "database healthy".to_owned(),
                 },
+                notice: timescale
+                    .filter(|t| matches!(t, Timescale::NotPreloaded | Timescale::NotEnabled(_)))
+                    .map(|t| t.describe()),
             },
             Err(e) => Health {
                 healthy: false,
@@ -380,6 +386,7 @@ impl Store {
                 server_version: None,
                 timescaledb: false,
                 message: e.to_string(),
+                notice: None,
             },
         }
     }

@@ -6,7 +6,7 @@ use std::{path::PathBuf, process::Output};
 
 use chrono::{Days, NaiveDate, Utc};
 use energy_sources::replay::{Replay, ReplayServer};
-use energy_storage::testing::TestSchema;
+use energy_storage::testing::{TestSchema, server_url};
 use serde_json::Value;
 
 use crate::support::{Scratch, stderr, stdout};
@@ -22,6 +22,8 @@ pub fn data_dir() -> PathBuf {
 pub enum Db {
     Sqlite,
     Postgres,
+    /// PostgreSQL with TimescaleDB (`TEST_TIMESCALEDB_URL`).
+    TimescaleDb,
 }
 
 pub struct Env {
@@ -42,8 +44,9 @@ impl Env {
                 format!("sqlite://{}/db/pipeline.db", scratch.path().display()),
                 None,
             ),
-            Db::Postgres => {
-                let schema = TestSchema::create(&postgres_url()?, "e2e").await;
+            Db::Postgres | Db::TimescaleDb => {
+                let server = server_url(matches!(db, Db::TimescaleDb))?;
+                let schema = TestSchema::create(&server, "e2e").await;
                 (schema.url.clone(), Some(schema))
             }
         };
@@ -126,14 +129,18 @@ sources:
         lines.map(str::to_owned).collect()
     }
 
+    /// Runs SQL on the PostgreSQL schema behind the store (for tests that break things).
+    pub async fn sql(&self, sql: &str) {
+        let schema = self.pg.as_ref().expect("a PostgreSQL set-up");
+        energy_storage::testing::admin(&schema.url, sql).await;
+    }
+
     pub async fn cleanup(self) {
         if let Some(schema) = &self.pg {
             schema.drop().await;
         }
     }
 }
-
-pub use energy_storage::testing::postgres_url;
 
 /// The real histories under every provider's default series.
 pub fn real_data() -> Replay {

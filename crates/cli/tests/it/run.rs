@@ -1,5 +1,5 @@
-//! `run`, `runs` and `export` end to end: the real binary against the replay server, on SQLite
-//! and on PostgreSQL.
+//! `run`, `runs` and `export` end to end: the real binary against the replay server, on SQLite,
+//! PostgreSQL and TimescaleDB.
 
 use energy_sources::replay::{Behaviour, Replay};
 use serde_json::Value;
@@ -100,6 +100,82 @@ async fn full_refresh_stores_everything_once_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_refresh_stores_everything_once_on_postgres() {
     full_refresh_twice_on(Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_refresh_stores_everything_once_on_timescaledb() {
+    full_refresh_twice_on(Db::TimescaleDb).await;
+}
+
+/// The server refuses one commodity's rows (a trigger raises, as a full disk, a lock limit or
+/// a dropped table would): its batches fail with the server's own message and hint, on the
+/// COPY path (a ten-year refresh) and on the small-batch path, the others are stored, and the
+/// run is recorded partial, never left running.
+async fn a_server_error_in_a_batch_is_reported_in_its_words_on(db: Db) {
+    let Some(env) = Env::new(real_data(), db).await else {
+        return;
+    };
+    let (code, report, err) = env
+        .run_json(&["--mode", "full-refresh", "--commodity", "WTI"])
+        .await;
+    assert_eq!(code, Some(0), "{report}\n{err}");
+    env.sql(
+        "CREATE FUNCTION refuse_brent() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN \
+           IF NEW.commodity_id = (SELECT id FROM commodities WHERE code = 'BRENT') THEN \
+             RAISE EXCEPTION 'injected failure for BRENT' \
+               USING DETAIL = 'a test trigger refused the row', HINT = 'drop the trigger refuse_brent'; \
+           END IF; \
+           RETURN NEW; \
+         END $$; \
+         CREATE TRIGGER refuse_brent BEFORE INSERT ON observations \
+           FOR EACH ROW EXECUTE FUNCTION refuse_brent()",
+    )
+    .await;
+    for args in [
+        &["--mode", "full-refresh"][..],
+        &[
+            "--mode",
+            "backfill",
+            "--start-date",
+            "2026-07-01",
+            "--end-date",
+            "2026-08-18",
+        ][..],
+    ] {
+        let (code, report, err) = env.run_json(args).await;
+        assert_eq!(code, Some(3), "{report}\n{err}");
+        assert_eq!(report["status"], "partial", "{report}");
+        for provider in ["eia", "fred", "yahoo"] {
+            let brent = batch(&report, provider, "BRENT");
+            assert_eq!(brent["status"], "failed", "{brent}");
+            let error = brent["error"].as_str().unwrap();
+            assert!(error.contains("injected failure for BRENT"), "{error}");
+            assert!(error.contains("a test trigger refused the row"), "{error}");
+            assert!(
+                error.contains("hint: drop the trigger refuse_brent"),
+                "{error}"
+            );
+            assert!(!error.contains("unreachable"), "{error}");
+            assert_eq!(batch(&report, provider, "NATGAS")["status"], "success");
+        }
+    }
+    let out = env.run(&["runs", "--json"]).await;
+    let runs: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(runs.len(), 3);
+    assert!(runs.iter().all(|r| r["status"] != "running"), "{runs:?}");
+    assert_eq!(runs[0]["status"], "partial");
+    env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_error_in_a_batch_is_reported_in_its_words_on_postgres() {
+    a_server_error_in_a_batch_is_reported_in_its_words_on(Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_error_in_a_batch_is_reported_in_its_words_on_timescaledb() {
+    a_server_error_in_a_batch_is_reported_in_its_words_on(Db::TimescaleDb).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -120,9 +120,8 @@ async fn schedule_next_prints_fire_times_in_the_zone_across_dst() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_schedulers_on_one_postgres_run_each_fire_time_exactly_once() {
-    let Some(env) = Env::new(recent_data(), Db::Postgres).await else {
+async fn two_schedulers_run_each_fire_time_exactly_once_on(db: Db) {
+    let Some(env) = Env::new(recent_data(), db).await else {
         return;
     };
     let a = scheduler(&env, "*/2 * * * * *", free_port(), None);
@@ -186,6 +185,16 @@ async fn two_schedulers_on_one_postgres_run_each_fire_time_exactly_once() {
     let claimers: std::collections::BTreeSet<String> = fires.iter().map(|r| r.get(2)).collect();
     eprintln!("fire times claimed by {} process(es)", claimers.len());
     env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_on_one_postgres_run_each_fire_time_exactly_once() {
+    two_schedulers_run_each_fire_time_exactly_once_on(Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_schedulers_on_one_timescaledb_run_each_fire_time_exactly_once() {
+    two_schedulers_run_each_fire_time_exactly_once_on(Db::TimescaleDb).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -269,9 +278,8 @@ async fn a_second_scheduler_on_sqlite_is_refused_with_a_clear_message() {
     wait_exit(first, Duration::from_secs(10)).await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn metrics_parse_as_prometheus_text_and_healthz_turns_503_without_the_database() {
-    let Some(env) = Env::new(recent_data(), Db::Postgres).await else {
+async fn metrics_parse_and_healthz_turns_503_without_the_database_on(db: Db) {
+    let Some(env) = Env::new(recent_data(), db).await else {
         return;
     };
     // the same schema, reached through a relay the test can cut
@@ -379,4 +387,14 @@ async fn metrics_parse_as_prometheus_text_and_healthz_turns_503_without_the_data
         .unwrap();
     let (_code, _err) = wait_exit(child, Duration::from_secs(15)).await;
     env.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_parse_as_prometheus_text_and_healthz_turns_503_without_the_database() {
+    metrics_parse_and_healthz_turns_503_without_the_database_on(Db::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_and_healthz_on_timescaledb() {
+    metrics_parse_and_healthz_turns_503_without_the_database_on(Db::TimescaleDb).await;
 }

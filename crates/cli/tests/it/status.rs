@@ -110,6 +110,42 @@ async fn status_json_has_stable_keys_and_judges_freshness() {
     assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
 }
 
+/// On TimescaleDB the dashboard says the store is a hypertable and with which chunks; on a
+/// plain PostgreSQL whose server has TimescaleDB installed but not preloaded it says what to
+/// do, in the JSON message and on the terminal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_says_whether_timescaledb_is_used_and_what_to_do_when_it_is_not() {
+    if let Some(env) = Env::new(real_data(), Db::TimescaleDb).await {
+        let out = env.run(&["status", "--json"]).await;
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+        assert_eq!(v["database"]["timescaledb"], true, "{v}");
+        let message = v["database"]["message"].as_str().unwrap();
+        assert!(message.contains("hypertable, 365-day chunks"), "{message}");
+        let text = stdout(&env.run(&["status"]).await);
+        assert!(text.contains("TimescaleDB yes"), "{text}");
+        env.cleanup().await;
+    }
+    let Some(env) = Env::new(real_data(), Db::Postgres).await else {
+        return;
+    };
+    let out = env.run(&["status", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["database"]["timescaledb"], false, "{v}");
+    let message = v["database"]["message"].as_str().unwrap().to_owned();
+    let text = stdout(&env.run(&["status"]).await);
+    assert!(text.contains("TimescaleDB no"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+    if message.contains("not preloaded") {
+        assert!(message.contains("shared_preload_libraries"), "{message}");
+        assert!(text.contains("shared_preload_libraries"), "{text}");
+    } else {
+        assert!(message.contains("no TimescaleDB"), "{message}");
+    }
+    env.cleanup().await;
+}
+
 const UNREACHABLE: &[(&str, &str)] = &[(
     "DATABASE_URL",
     "postgres://pipeline:hunter2secret@127.0.0.1:1/prices",

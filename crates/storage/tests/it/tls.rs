@@ -35,7 +35,9 @@ fn pki() -> Pki {
     let key = KeyPair::generate().unwrap();
     let mut params = CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
     params.is_ca = IsCa::ExplicitNoCa;
-    params.distinguished_name.push(DnType::CommonName, "localhost");
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "localhost");
     params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
     let cert = params.signed_by(&key, &ca).unwrap();
     Pki {
@@ -173,17 +175,26 @@ async fn tls_modes_connect_or_refuse_as_libpq_says() {
     .await
     .unwrap_err();
     assert!(matches!(err, StoreError::Tls { .. }), "{err:?}");
-    assert!(err.to_string().contains("invalid peer certificate"), "{err}");
+    assert!(
+        err.to_string().contains("invalid peer certificate"),
+        "{err}"
+    );
 
     // verify-full without any CA (and no ~/.postgresql/root.crt) says how to give one
-    let default_ca = std::env::var_os("HOME")
-        .is_some_and(|h| std::path::Path::new(&h).join(".postgresql/root.crt").is_file());
+    let default_ca = std::env::var_os("HOME").is_some_and(|h| {
+        std::path::Path::new(&h)
+            .join(".postgresql/root.crt")
+            .is_file()
+    });
     if !default_ca {
         let err = open("localhost", port, "sslmode=verify-full")
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Tls { .. }), "{err:?}");
-        assert!(err.to_string().contains("sslrootcert=/path/to/ca.pem"), "{err}");
+        assert!(
+            err.to_string().contains("sslrootcert=/path/to/ca.pem"),
+            "{err}"
+        );
     }
 
     // disable: the server's own refusal, in its words
