@@ -23,7 +23,7 @@ pub enum Db {
     Sqlite,
     Postgres,
     /// PostgreSQL with TimescaleDB (`TEST_TIMESCALEDB_URL`).
-    TimescaleDb,
+    Timescale,
 }
 
 pub struct Env {
@@ -44,8 +44,8 @@ impl Env {
                 format!("sqlite://{}/db/pipeline.db", scratch.path().display()),
                 None,
             ),
-            Db::Postgres | Db::TimescaleDb => {
-                let server = server_url(matches!(db, Db::TimescaleDb))?;
+            Db::Postgres | Db::Timescale => {
+                let server = server_url(matches!(db, Db::Timescale))?;
                 let schema = TestSchema::create(&server, "e2e").await;
                 (schema.url.clone(), Some(schema))
             }

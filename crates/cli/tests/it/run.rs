@@ -104,7 +104,7 @@ async fn full_refresh_stores_everything_once_on_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_refresh_stores_everything_once_on_timescaledb() {
-    full_refresh_twice_on(Db::TimescaleDb).await;
+    full_refresh_twice_on(Db::Timescale).await;
 }
 
 /// The server refuses one commodity's rows (a trigger raises, as a full disk, a lock limit or
@@ -175,7 +175,7 @@ async fn a_server_error_in_a_batch_is_reported_in_its_words_on_postgres() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_error_in_a_batch_is_reported_in_its_words_on_timescaledb() {
-    a_server_error_in_a_batch_is_reported_in_its_words_on(Db::TimescaleDb).await;
+    a_server_error_in_a_batch_is_reported_in_its_words_on(Db::Timescale).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

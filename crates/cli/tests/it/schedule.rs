@@ -194,7 +194,7 @@ async fn two_schedulers_on_one_postgres_run_each_fire_time_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_schedulers_on_one_timescaledb_run_each_fire_time_exactly_once() {
-    two_schedulers_run_each_fire_time_exactly_once_on(Db::TimescaleDb).await;
+    two_schedulers_run_each_fire_time_exactly_once_on(Db::Timescale).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -396,5 +396,5 @@ async fn metrics_parse_as_prometheus_text_and_healthz_turns_503_without_the_data
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_and_healthz_on_timescaledb() {
-    metrics_parse_and_healthz_turns_503_without_the_database_on(Db::TimescaleDb).await;
+    metrics_parse_and_healthz_turns_503_without_the_database_on(Db::Timescale).await;
 }

@@ -115,7 +115,7 @@ async fn status_json_has_stable_keys_and_judges_freshness() {
 /// do, in the JSON message and on the terminal.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_says_whether_timescaledb_is_used_and_what_to_do_when_it_is_not() {
-    if let Some(env) = Env::new(real_data(), Db::TimescaleDb).await {
+    if let Some(env) = Env::new(real_data(), Db::Timescale).await {
         let out = env.run(&["status", "--json"]).await;
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
         let v: Value = serde_json::from_str(&stdout(&out)).unwrap();
