@@ -87,6 +87,8 @@ pub struct Daemon {
     clock: Clock,
     instance_id: String,
     liveness: Arc<Liveness>,
+    /// Finished runs whose outcome could not be written yet.
+    unrecorded: tokio::sync::Mutex<Vec<(RunId, Box<RunReport>)>>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -132,6 +134,7 @@ impl Daemon {
             clock,
             instance_id,
             liveness: Arc::new(Liveness::default()),
+            unrecorded: tokio::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -244,6 +247,7 @@ impl Daemon {
                 .store(next.map(|t| t.timestamp()).unwrap_or(0), Ordering::Relaxed);
             if last_heartbeat.is_none_or(|at| at.elapsed() >= self.options.heartbeat_every) {
                 last_heartbeat = Some(std::time::Instant::now());
+                self.record_unrecorded().await;
                 match self
                     .store()
                     .scheduler_heartbeat(&self.instance_id, now, next)
@@ -286,6 +290,7 @@ impl Daemon {
             }
             self.reap(&key, f).await;
         }
+        self.record_unrecorded().await;
         self.store()
             .scheduler_stopped(&self.instance_id, (self.clock)())
             .await?;
@@ -342,6 +347,25 @@ impl Daemon {
         }
     }
 
+    /// Writes the outcomes of runs whose recording failed; a live scheduler never leaves its
+    /// runs `running`.
+    async fn record_unrecorded(&self) {
+        let mut pending = self.unrecorded.lock().await;
+        let mut still = Vec::new();
+        for (run, report) in pending.drain(..) {
+            match self.store().finish_run(run, &report).await {
+                Ok(()) => {
+                    tracing::info!(run = %report.run_id, status = report.status.name(), "the run's outcome is recorded at last")
+                }
+                Err(e) => {
+                    tracing::warn!(run = %report.run_id, error = %e, "the run's outcome still cannot be recorded");
+                    still.push((run, report));
+                }
+            }
+        }
+        *pending = still;
+    }
+
     /// Records the outcome of a finished run in the ledger.
     async fn reap(&self, key: &str, f: InFlight) {
         let outcome = match f.handle.await {
@@ -360,6 +384,15 @@ impl Daemon {
                     Some(run),
                     format!("run {} {}", report.run_id, report.status.name()),
                 )
+            }
+            Err(RunError::NotRecorded { run, report, .. }) => {
+                let note = format!(
+                    "run {} {}; its outcome is not recorded yet (retried at every heartbeat)",
+                    report.run_id,
+                    report.status.name()
+                );
+                self.unrecorded.lock().await.push((run, report));
+                (FireState::Done, Some(run), note)
             }
             Err(e) => (
                 FireState::Done,

@@ -21,6 +21,12 @@ use crate::Config;
 /// A run marked `running` whose heartbeat is older than this has lost its process.
 const ABANDONED_AFTER: Duration = Duration::from_secs(120);
 const HEARTBEAT_EVERY: Duration = Duration::from_secs(15);
+/// Waits between attempts to write a finished run's outcome (a database that blinked).
+const RECORD_RETRIES: [Duration; 3] = [
+    Duration::from_millis(250),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
 
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +60,24 @@ pub enum RunError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Request(String),
+    /// The run took place but its outcome could not be written, even after retries. The report
+    /// is here (and in the log); the run is marked failed if even that could be written,
+    /// otherwise the next command marks it interrupted.
+    #[error(
+        "the run finished {} but its outcome could not be recorded: {error}; {}",
+        report.status.name().to_uppercase(),
+        if *marked_failed {
+            "it is recorded as failed, and its report is in the log"
+        } else {
+            "its report is in the log, and the next command marks it interrupted"
+        }
+    )]
+    NotRecorded {
+        run: RunId,
+        report: Box<RunReport>,
+        error: StoreError,
+        marked_failed: bool,
+    },
 }
 
 /// Receives progress, e.g. for a progress bar. Every method has an empty default.
@@ -256,17 +280,73 @@ impl Pipeline {
             notifications: Vec::new(),
             error: None,
         };
-        self.store.finish_run(run_id, &report).await?;
+        let recorded = self.record_outcome(run_id, &report).await;
         tracing::info!(run = %report.run_id, status = report.status.name(), stored = counts.stored, "run finished");
+        if let Err((error, _)) = &recorded {
+            report.error = Some(format!(
+                "the run's outcome could not be recorded in the database: {error}"
+            ));
+        }
 
         report.notifications = self.notifier.notify(&report).await;
-        if !report.notifications.is_empty() {
-            for n in report.notifications.iter().filter(|n| !n.delivered) {
-                tracing::warn!(channel = %n.channel, error = n.error.as_deref().unwrap_or(""), "notification not delivered");
-            }
-            self.store.finish_run(run_id, &report).await?;
+        for n in report.notifications.iter().filter(|n| !n.delivered) {
+            tracing::warn!(channel = %n.channel, error = n.error.as_deref().unwrap_or(""), "notification not delivered");
         }
-        Ok((run_id, report))
+        match recorded {
+            Ok(()) => {
+                if !report.notifications.is_empty()
+                    && let Err(e) = self.store.finish_run(run_id, &report).await
+                {
+                    // the outcome is recorded; only the delivery results are not
+                    tracing::warn!(run = %report.run_id, error = %e, "cannot record the notification results");
+                }
+                Ok((run_id, report))
+            }
+            Err((error, marked_failed)) => Err(RunError::NotRecorded {
+                run: run_id,
+                report: Box::new(report),
+                error,
+                marked_failed,
+            }),
+        }
+    }
+
+    /// Writes a finished run's outcome, retrying while the database blinks; when that keeps
+    /// failing, marks the run failed (counts, no report) and logs the report, so that nothing
+    /// is lost and no live process leaves it `running`.
+    async fn record_outcome(
+        &self,
+        run: RunId,
+        report: &RunReport,
+    ) -> Result<(), (StoreError, bool)> {
+        let mut attempt = self.store.finish_run(run, report).await;
+        for wait in RECORD_RETRIES {
+            let Err(e) = &attempt else { break };
+            tracing::warn!(run = %report.run_id, error = %e, retry_in = ?wait, "cannot record the run's outcome; retrying");
+            tokio::time::sleep(wait).await;
+            attempt = self.store.finish_run(run, report).await;
+        }
+        let Err(error) = attempt else {
+            return Ok(());
+        };
+        let marked_failed = match self
+            .store
+            .fail_run(run, (self.clock)(), report.counts)
+            .await
+        {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(run = %report.run_id, error = %e, "cannot mark the run failed either");
+                false
+            }
+        };
+        tracing::error!(
+            run = %report.run_id,
+            error = %error,
+            report = %serde_json::to_string(report).unwrap_or_default(),
+            "the run's outcome could not be recorded; its report follows"
+        );
+        Err((error, marked_failed))
     }
 
     fn spawn_heartbeat(&self, run: RunId) -> tokio::task::JoinHandle<()> {

@@ -160,8 +160,17 @@ pub fn report_of(r: &RunRecord) -> RunReport {
         sources: Vec::new(),
         counts: r.counts,
         notifications: Vec::new(),
-        error: (r.status == energy_core::RunStatus::Interrupted)
-            .then(|| "the run was interrupted before it finished".to_owned()),
+        error: match r.status {
+            energy_core::RunStatus::Interrupted => {
+                Some("the run was interrupted before it finished".to_owned())
+            }
+            energy_core::RunStatus::Failed => Some(
+                "the run's full outcome could not be recorded; its report is in the log of the \
+                 process that ran it"
+                    .to_owned(),
+            ),
+            _ => None,
+        },
     }
 }
 

@@ -127,6 +127,36 @@ impl Store {
         Ok(())
     }
 
+    /// Marks a run that is still `running` as `failed` with its counts but no report: the
+    /// fallback when its full outcome cannot be written. Returns whether it was still running.
+    pub async fn fail_run(
+        &self,
+        run: RunId,
+        at: DateTime<Utc>,
+        counts: Counts,
+    ) -> Result<bool, StoreError> {
+        use runs::dsl as r;
+        let n = with_conn!(self, "marking a run failed", |conn| {
+            diesel::update(
+                r::runs
+                    .filter(r::id.eq(run.0))
+                    .filter(r::status.eq(RunStatus::Running.name())),
+            )
+            .set((
+                r::status.eq(RunStatus::Failed.name()),
+                r::finished_at.eq(DbTime(at)),
+                r::heartbeat_at.eq(DbTime(at)),
+                r::fetched.eq(counts.fetched as i64),
+                r::stored.eq(counts.stored as i64),
+                r::unchanged.eq(counts.unchanged as i64),
+                r::rejected.eq(counts.rejected as i64),
+            ))
+            .execute(&mut conn)
+            .await
+        })?;
+        Ok(n > 0)
+    }
+
     /// Marks a run that is still `running` as `interrupted` (its process died or was stopped).
     /// Returns whether it was still running.
     pub async fn mark_run_interrupted(

@@ -5,7 +5,7 @@ use std::{io::IsTerminal, process::ExitCode, sync::Arc};
 
 use chrono::Utc;
 use energy_core::{CommodityCode, CommodityReport, DateWindow, RunMode, SourceId};
-use energy_orchestrator::{Progress, RunRequest, config, logs, wiring};
+use energy_orchestrator::{Progress, RunError, RunRequest, config, logs, wiring};
 use energy_sources::system_clock;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
@@ -42,9 +42,16 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
             commodities: args.commodities.clone(),
             ..RunRequest::manual(mode)
         };
-        let report = pipeline.run(request, cancel, bar.clone()).await;
+        let outcome = pipeline.run(request, cancel, bar.clone()).await;
         bar.0.finish_and_clear();
-        let report = report?;
+        // a run whose outcome could not be recorded still shows its report, then fails
+        let (report, unrecorded) = match outcome {
+            Ok(report) => (report, None),
+            Err(e) => match &e {
+                RunError::NotRecorded { report, .. } => ((**report).clone(), Some(e)),
+                _ => return Err(e.into()),
+            },
+        };
         if args.json {
             let json = serde_json::to_string(&report).map_err(|e| {
                 Failure::Operational(anyhow::anyhow!("cannot render the report: {e}"))
@@ -52,6 +59,9 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
             println!("{json}");
         } else {
             print!("{}", render::run_report(&report));
+        }
+        if let Some(e) = unrecorded {
+            return Err(e.into());
         }
         Ok(exit::for_run(report.status))
     })

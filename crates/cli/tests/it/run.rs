@@ -168,6 +168,91 @@ async fn a_server_error_in_a_batch_is_reported_in_its_words_on(db: Db) {
     env.cleanup().await;
 }
 
+/// Makes the first `failures` writes of a run's outcome (an UPDATE of `runs` with a report)
+/// fail on the server; a sequence counts them, since a failed statement rolls back anything
+/// else.
+async fn refuse_outcomes(env: &Env, failures: i64) {
+    env.sql(&format!(
+        "CREATE SEQUENCE outcome_writes; \
+         CREATE FUNCTION refuse_outcome() RETURNS trigger LANGUAGE plpgsql AS $$ \
+         BEGIN \
+           IF NEW.report IS NOT NULL AND nextval('outcome_writes') <= {failures} THEN \
+             RAISE EXCEPTION 'injected: the outcome write failed'; \
+           END IF; \
+           RETURN NEW; \
+         END $$; \
+         CREATE TRIGGER refuse_outcome BEFORE UPDATE ON runs \
+           FOR EACH ROW EXECUTE FUNCTION refuse_outcome()"
+    ))
+    .await;
+}
+
+/// A database that refuses the run's outcome twice: the write is retried and the run is
+/// recorded with its report, not left running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_outcome_write_is_retried_until_the_run_is_recorded() {
+    let Some(env) = Env::new(real_data(), Db::Postgres).await else {
+        return;
+    };
+    let (code, _, err) = env
+        .run_json(&["--mode", "backfill", "--start-date", "2026-08-01"])
+        .await;
+    assert_eq!(code, Some(0), "{err}");
+    refuse_outcomes(&env, 2).await;
+    let (code, report, err) = env
+        .run_json(&["--mode", "backfill", "--start-date", "2026-08-10"])
+        .await;
+    assert_eq!(code, Some(0), "{report}\n{err}");
+    assert!(err.contains("retrying"), "{err}");
+    let out = env.run(&["runs", "--json"]).await;
+    let runs: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(runs[0]["run_id"], report["run_id"]);
+    assert_eq!(runs[0]["status"], "success");
+    assert_eq!(runs[0]["fetched"], report["fetched"]);
+    assert!(
+        !runs[0]["sources"].as_array().unwrap().is_empty(),
+        "the full report is stored"
+    );
+    env.cleanup().await;
+}
+
+/// A database that never takes the run's outcome: the report is still printed (and logged),
+/// the run is recorded failed with its counts, and the command fails with exit 1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outcome_that_cannot_be_written_leaves_the_run_failed_not_running() {
+    let Some(env) = Env::new(real_data(), Db::Postgres).await else {
+        return;
+    };
+    let (code, _, err) = env
+        .run_json(&["--mode", "backfill", "--start-date", "2026-08-01"])
+        .await;
+    assert_eq!(code, Some(0), "{err}");
+    refuse_outcomes(&env, 1_000_000).await;
+    let (code, report, err) = env
+        .run_json(&["--mode", "backfill", "--start-date", "2026-08-10"])
+        .await;
+    assert_eq!(code, Some(1), "{report}\n{err}");
+    assert!(
+        err.contains("could not be recorded") && err.contains("injected: the outcome write failed"),
+        "{err}"
+    );
+    assert!(err.contains("recorded as failed"), "{err}");
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .contains("could not be recorded"),
+        "{report}"
+    );
+    let out = env.run(&["runs", "--json"]).await;
+    let runs: Vec<Value> = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(runs[0]["run_id"], report["run_id"]);
+    assert_eq!(runs[0]["status"], "failed");
+    assert_eq!(runs[0]["fetched"], report["fetched"]);
+    assert!(runs.iter().all(|r| r["status"] != "running"), "{runs:?}");
+    env.cleanup().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_error_in_a_batch_is_reported_in_its_words_on_postgres() {
     a_server_error_in_a_batch_is_reported_in_its_words_on(Db::Postgres).await;
