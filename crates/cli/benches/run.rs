@@ -1,8 +1,11 @@
 //! `cargo xtask bench run`: whole pipeline runs of the release binary against the replay server
-//! serving the real daily histories (tests/data) in the three providers' formats: a ten-year
-//! full refresh and the full history since 1986, into SQLite and into PostgreSQL
-//! (`BENCH_DATABASE_URL`). Wall time is the child process from spawn to exit; peak memory is its
-//! VmHWM, read from /proc every millisecond until it exits. Prints a Markdown table.
+//! serving the real daily histories (tests/data) in the three providers' formats — a ten-year
+//! full refresh and the full history since 1986 of the default 9 series — and 90 series (30
+//! commodities × 3 providers) of weekdays since 1986, into SQLite, PostgreSQL
+//! (`BENCH_DATABASE_URL`) and PostgreSQL with TimescaleDB (`BENCH_TIMESCALEDB_URL`). Provider
+//! rate limits are off (the server is local). Wall time is the child process from spawn to
+//! exit; peak memory is its VmHWM, read from /proc every millisecond until it exits. Prints a
+//! Markdown table.
 
 use std::{
     path::{Path, PathBuf},
@@ -15,6 +18,8 @@ use energy_storage::testing::TestSchema;
 use serde_json::Value;
 
 const REPEATS: usize = 5;
+/// Commodities of the wide case (each served by all three providers).
+const WIDE: usize = 30;
 
 struct Measured {
     seconds: f64,
@@ -34,23 +39,85 @@ fn vm_hwm_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-fn write_config(dir: &Path, server: &ReplayServer, db_url: &str) -> PathBuf {
+/// The default 9 series, or (`wide`) the 90 series of [`serve_wide`].
+fn write_config(dir: &Path, server: &ReplayServer, db_url: &str, wide: bool) -> PathBuf {
     let path = dir.join("pipeline.yaml");
+    let (mut commodities, mut series) =
+        (String::new(), [String::new(), String::new(), String::new()]);
+    if wide {
+        commodities.push_str("commodities:\n");
+        for i in 0..WIDE {
+            commodities.push_str(&format!(
+                "  C{i:02}: {{ name: \"commodity {i}\", unit: \"USD/bbl\", min_value: -100, max_value: 500 }}\n"
+            ));
+            for (p, id) in wide_ids(i).iter().enumerate() {
+                series[p].push_str(&format!("C{i:02}: \"{id}\", "));
+            }
+        }
+    }
+    let series_of = |p: usize| {
+        if wide {
+            format!(", series: {{ {} }}", series[p].trim_end_matches(", "))
+        } else {
+            String::new()
+        }
+    };
     let text = format!(
         r#"database: {{ url: "{db_url}" }}
 logging: {{ dir: "{logs}" }}
-sources:
-  eia: {{ base_url: "{eia}", requests_per_second: 0 }}
-  fred: {{ base_url: "{fred}", requests_per_second: 0 }}
-  yahoo: {{ base_url: "{yahoo}", requests_per_second: 0 }}
+{commodities}sources:
+  eia: {{ base_url: "{eia}", requests_per_second: 0{s0} }}
+  fred: {{ base_url: "{fred}", requests_per_second: 0{s1} }}
+  yahoo: {{ base_url: "{yahoo}", requests_per_second: 0{s2} }}
 "#,
         logs = dir.join("logs").display(),
         eia = server.base_url("eia"),
         fred = server.base_url("fred"),
         yahoo = server.base_url("yahoo"),
+        s0 = series_of(0),
+        s1 = series_of(1),
+        s2 = series_of(2),
     );
     std::fs::write(&path, text).expect("write config");
     path
+}
+
+/// The EIA, FRED and Yahoo series ids of wide commodity `i`.
+fn wide_ids(i: usize) -> [String; 3] {
+    [
+        format!("petroleum/pri/spt:W{i:02}"),
+        format!("WIDE{i:02}"),
+        format!("W{i:02}=F"),
+    ]
+}
+
+/// Serves 90 series of weekdays from 1986-01-02 to 2026-11-20, each a bounded random walk in
+/// cents (exact two-decimal values, like the real ones).
+fn serve_wide(replay: &Replay) -> u64 {
+    let mut total = 0;
+    for i in 0..WIDE {
+        for (p, (provider, id)) in ["eia", "fred", "yahoo"].iter().zip(wide_ids(i)).enumerate() {
+            let mut state: u64 = 0x9E37_79B9_7F4A_7C15 ^ ((i * 3 + p) as u64);
+            let mut cents: i64 = 5_000 + (i as i64) * 97;
+            let mut rows = Vec::new();
+            let mut day = chrono::NaiveDate::from_ymd_opt(1986, 1, 2).unwrap();
+            let end = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+            while day <= end {
+                use chrono::Datelike;
+                if day.weekday().number_from_monday() <= 5 {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    cents = (cents + (state >> 33) as i64 % 301 - 150).clamp(1_000, 15_000);
+                    rows.push((day, format!("{}.{:02}", cents / 100, cents % 100)));
+                }
+                day = day.succ_opt().unwrap();
+            }
+            total += rows.len() as u64;
+            replay.series(provider, &id, rows);
+        }
+    }
+    total
 }
 
 /// One run of the release binary; the database is fresh.
@@ -104,43 +171,69 @@ fn main() {
         .build()
         .unwrap();
     let replay = Replay::from_data_dir(&data_dir()).expect("tests/data");
+    let wide_rows = serve_wide(&replay);
     let server = rt.block_on(replay.serve()).expect("replay server");
-    let pg = std::env::var("BENCH_DATABASE_URL").ok();
+    let servers = [
+        ("PostgreSQL", std::env::var("BENCH_DATABASE_URL").ok()),
+        ("TimescaleDB", std::env::var("BENCH_TIMESCALEDB_URL").ok()),
+    ];
     let mut rows: Vec<[String; 3]> = Vec::new();
-    // (name, arguments, time target, memory target)
-    let cases: [(&str, &[&str], f64, Option<f64>); 2] = [
+    let wide_name = format!("90 series × 41 years (backfill since 1986, {wide_rows} rows)");
+    // (name, arguments, 90 series?, repeats, time target per backend, memory target)
+    let cases: [(&str, &[&str], bool, usize, [f64; 3], Option<f64>); 3] = [
         (
             "full refresh, 3 providers × 3 commodities × 10 years",
             &["--mode", "full-refresh"],
-            0.5,
+            false,
+            REPEATS,
+            [0.5, 0.5, 0.5],
             Some(50.0),
         ),
         (
             "full history since 1986 (backfill, EIA paginated)",
             &["--mode", "backfill", "--start-date", "1986-01-01"],
-            1.5,
+            false,
+            REPEATS,
+            [1.5, 1.5, 1.5],
+            None,
+        ),
+        (
+            &wide_name,
+            &["--mode", "backfill", "--start-date", "1986-01-01"],
+            true,
+            3,
+            [f64::NAN, 5.0, 10.0],
             None,
         ),
     ];
-    for (name, args, target, memory_target) in cases {
-        for backend in ["SQLite", "PostgreSQL"] {
-            if backend == "PostgreSQL" && pg.is_none() {
-                eprintln!("bench: BENCH_DATABASE_URL is not set; PostgreSQL skipped");
-                continue;
-            }
+    for (name, args, wide, repeats, targets, memory_target) in cases {
+        for (b, backend) in ["SQLite", "PostgreSQL", "TimescaleDB"]
+            .into_iter()
+            .enumerate()
+        {
+            let base = match backend {
+                "SQLite" => None,
+                _ => match &servers[b - 1].1 {
+                    Some(url) => Some(url.clone()),
+                    None => {
+                        eprintln!("bench: no {backend} server given; skipped");
+                        continue;
+                    }
+                },
+            };
             let mut times = Vec::new();
             let mut peaks = Vec::new();
             let mut counts = (0, 0);
-            for _ in 0..REPEATS {
+            for _ in 0..repeats {
                 let dir = tempfile::tempdir().expect("temp dir");
-                let (url, schema) = if backend == "SQLite" {
-                    (format!("sqlite://{}/bench.db", dir.path().display()), None)
-                } else {
-                    let schema =
-                        rt.block_on(TestSchema::create(pg.as_deref().unwrap(), "bench_run"));
-                    (schema.url.clone(), Some(schema))
+                let (url, schema) = match &base {
+                    None => (format!("sqlite://{}/bench.db", dir.path().display()), None),
+                    Some(base) => {
+                        let schema = rt.block_on(TestSchema::create(base, "bench_run"));
+                        (schema.url.clone(), Some(schema))
+                    }
                 };
-                let config = write_config(dir.path(), &server, &url);
+                let config = write_config(dir.path(), &server, &url, wide);
                 let m = run_once(&config, args);
                 times.push(m.seconds);
                 peaks.push(m.peak_mb);
@@ -152,13 +245,18 @@ fn main() {
             let med = median(times.clone());
             let max = times.iter().cloned().fold(0.0, f64::max);
             let peak = peaks.iter().cloned().fold(0.0, f64::max);
+            let target = targets[b];
             rows.push([
                 format!(
                     "{backend}: {name} ({} fetched, {} stored)",
                     counts.0, counts.1
                 ),
-                format!("{med:.3} s median, {max:.3} s max of {REPEATS}"),
-                format!("< {target} s"),
+                format!("{med:.3} s median, {max:.3} s max of {repeats}"),
+                if target.is_nan() {
+                    "(none set)".to_owned()
+                } else {
+                    format!("< {target} s")
+                },
             ]);
             rows.push([
                 format!("{backend}: peak memory (VmHWM) of that run"),

@@ -1,7 +1,7 @@
 //! `cargo xtask bench status`: wall time of `energy-pipeline status` (the release binary, process
 //! start included) against a store of 1,000,000 observations in 90 series (30 commodities × 3
-//! sources) and a few recorded runs, on SQLite and on PostgreSQL (`BENCH_DATABASE_URL`).
-//! Prints a Markdown table.
+//! sources) and a few recorded runs, on SQLite, PostgreSQL (`BENCH_DATABASE_URL`) and
+//! PostgreSQL with TimescaleDB (`BENCH_TIMESCALEDB_URL`). Prints a Markdown table.
 
 use std::{
     path::Path,
@@ -142,21 +142,27 @@ fn main() {
     });
     let (median, max, series) = time_status(dir.path(), &sqlite);
     rows.push(("SQLite", median, max, series));
-    if let Ok(base) = std::env::var("BENCH_DATABASE_URL") {
+    for (backend, variable) in [
+        ("PostgreSQL", "BENCH_DATABASE_URL"),
+        ("TimescaleDB", "BENCH_TIMESCALEDB_URL"),
+    ] {
+        let Ok(base) = std::env::var(variable) else {
+            eprintln!("bench: {variable} is not set; {backend} skipped");
+            continue;
+        };
         let schema = rt.block_on(async {
             let schema = TestSchema::create(&base, "bench_status").await;
             let store = Store::open(&DatabaseUrl::parse(&schema.url).unwrap())
                 .await
                 .unwrap();
+            assert_eq!(store.health().await.timescaledb, backend == "TimescaleDB");
             fill(&store).await;
             admin(&schema.url, "ANALYZE").await;
             schema
         });
         let (median, max, series) = time_status(dir.path(), &schema.url);
-        rows.push(("PostgreSQL", median, max, series));
+        rows.push((backend, median, max, series));
         rt.block_on(schema.drop());
-    } else {
-        eprintln!("bench: BENCH_DATABASE_URL is not set; PostgreSQL skipped");
     }
     println!("\n| measurement (release binary, process start included) | result | target |");
     println!("|---|---|---|");

@@ -1,6 +1,7 @@
 //! `cargo xtask bench storage`: upsert throughput, query latency and peak memory of the store,
-//! against PostgreSQL (`BENCH_DATABASE_URL`, compared with `psql \copy` in the same run) and a
-//! SQLite file. Prints a Markdown table.
+//! against PostgreSQL (`BENCH_DATABASE_URL`), PostgreSQL with TimescaleDB
+//! (`BENCH_TIMESCALEDB_URL`) — each compared with `psql \copy` of the same rows into the same
+//! table, in the same run — and a SQLite file. Prints a Markdown table.
 
 use std::{
     io::Write,
@@ -151,7 +152,9 @@ async fn queries(store: &Store, table: &mut Table, backend: &str) {
     );
 }
 
-async fn postgres(url: &str, table: &mut Table) {
+/// The store's bulk path on a PostgreSQL server (`backend` names it in the table), then psql's
+/// `\copy` of the same rows into the same (emptied) `observations` table as the reference.
+async fn postgres(backend: &str, url: &str, table: &mut Table) {
     let admin = |sql: String| {
         let url = url.to_owned();
         async move {
@@ -164,9 +167,16 @@ async fn postgres(url: &str, table: &mut Table) {
     };
     admin("DROP SCHEMA IF EXISTS bench CASCADE; CREATE SCHEMA bench".into()).await;
     let sep = if url.contains('?') { '&' } else { '?' };
-    let db = DatabaseUrl::parse(&format!("{url}{sep}options=-csearch_path%3Dbench")).unwrap();
+    let schema_url = format!("{url}{sep}options=-csearch_path%3Dbench");
+    let db = DatabaseUrl::parse(&schema_url).unwrap();
     let store = Store::open(&db).await.unwrap();
     register(&store).await;
+    let hypertable = store.health().await.timescaledb;
+    assert_eq!(
+        hypertable,
+        backend == "TimescaleDB",
+        "{backend}: TimescaleDB in use: {hypertable}"
+    );
 
     let (rate, stored, _) = upsert_all(&store).await;
     assert_eq!(stored, ROWS as u64);
@@ -174,8 +184,9 @@ async fn postgres(url: &str, table: &mut Table) {
     assert_eq!(unchanged, ROWS as u64);
     let (rate3, changed, _) = upsert_all_with(&store, 1).await;
     assert_eq!(changed, ROWS as u64);
+    queries(&store, table, backend).await;
 
-    // psql \copy of the same rows into an equivalent table (same columns, same primary key)
+    // psql \copy of the same rows into the same table, emptied (its chunks dropped too)
     let csv = std::env::temp_dir().join(format!("energy-bench-{}.csv", std::process::id()));
     {
         let mut f = std::io::BufWriter::new(std::fs::File::create(&csv).unwrap());
@@ -197,19 +208,13 @@ async fn postgres(url: &str, table: &mut Table) {
             }
         }
     }
-    admin(
-        "CREATE TABLE bench.copy_target (commodity_id INTEGER NOT NULL, source_id INTEGER NOT NULL, \
-         date DATE NOT NULL, value NUMERIC NOT NULL, unit TEXT NOT NULL, fetched_at TIMESTAMPTZ NOT NULL, \
-         run_id BIGINT, PRIMARY KEY (commodity_id, source_id, date))"
-            .into(),
-    )
-    .await;
+    admin("TRUNCATE bench.observations".into()).await;
     let psql = std::env::var("BENCH_PSQL").unwrap_or_else(|_| "psql".into());
     let started = Instant::now();
     let out = Command::new(&psql)
-        .args([url, "-v", "ON_ERROR_STOP=1", "-q", "-c"])
+        .args([&schema_url, "-v", "ON_ERROR_STOP=1", "-q", "-c"])
         .arg(format!(
-            "\\copy bench.copy_target FROM '{}' WITH (FORMAT csv)",
+            "\\copy bench.observations (commodity_id, source_id, date, value, unit, fetched_at, run_id) FROM '{}' WITH (FORMAT csv)",
             csv.display()
         ))
         .output()
@@ -223,31 +228,30 @@ async fn postgres(url: &str, table: &mut Table) {
     let _ = std::fs::remove_file(&csv);
 
     table.row(
-        "PostgreSQL: upsert 1,000,000 rows into an empty table",
+        &format!("{backend}: upsert 1,000,000 rows into an empty table"),
         format!("{rate:.0} rows/s"),
         ">= 200,000 rows/s",
     );
     table.row(
-        "PostgreSQL: psql \\copy of the same rows, equivalent table",
+        &format!("{backend}: psql \\copy of the same rows into the same table, emptied"),
         format!("{copy_rate:.0} rows/s"),
         "(reference)",
     );
     table.row(
-        "PostgreSQL: upsert rate / psql \\copy rate",
+        &format!("{backend}: upsert rate / psql \\copy rate"),
         format!("{:.2}", rate / copy_rate),
         ">= 0.50",
     );
     table.row(
-        "PostgreSQL: the same 1,000,000 again (all unchanged)",
+        &format!("{backend}: the same 1,000,000 again (all unchanged)"),
         format!("{rate2:.0} rows/s"),
         ">= 200,000 rows/s",
     );
     table.row(
-        "PostgreSQL: 1,000,000 with every value revised (revisions kept)",
+        &format!("{backend}: 1,000,000 with every value revised (revisions kept)"),
         format!("{rate3:.0} rows/s"),
         "",
     );
-    queries(&store, table, "PostgreSQL").await;
     admin("DROP SCHEMA bench CASCADE".into()).await;
 }
 
@@ -294,9 +298,16 @@ fn main() {
         .unwrap();
     let mut table = Table(Vec::new());
     rt.block_on(async {
-        match std::env::var("BENCH_DATABASE_URL") {
-            Ok(url) => postgres(&url, &mut table).await,
-            Err(_) => eprintln!("BENCH_DATABASE_URL not set: PostgreSQL part skipped (run `cargo xtask bench storage`)"),
+        for (backend, variable) in [
+            ("PostgreSQL", "BENCH_DATABASE_URL"),
+            ("TimescaleDB", "BENCH_TIMESCALEDB_URL"),
+        ] {
+            match std::env::var(variable) {
+                Ok(url) => postgres(backend, &url, &mut table).await,
+                Err(_) => eprintln!(
+                    "{variable} not set: {backend} part skipped (run `cargo xtask bench storage`)"
+                ),
+            }
         }
         sqlite(&mut table).await;
     });
