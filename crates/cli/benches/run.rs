@@ -82,6 +82,18 @@ logging: {{ dir: "{logs}" }}
     path
 }
 
+/// One benchmarked run.
+struct Case<'a> {
+    name: &'a str,
+    args: &'a [&'a str],
+    /// The 90 series of [`serve_wide`] instead of the default 9.
+    wide: bool,
+    repeats: usize,
+    /// Seconds, per backend (SQLite, PostgreSQL, TimescaleDB); NaN: none set.
+    targets: [f64; 3],
+    memory_target: Option<f64>,
+}
+
 /// The EIA, FRED and Yahoo series ids of wide commodity `i`.
 fn wide_ids(i: usize) -> [String; 3] {
     [
@@ -179,34 +191,41 @@ fn main() {
     ];
     let mut rows: Vec<[String; 3]> = Vec::new();
     let wide_name = format!("90 series × 41 years (backfill since 1986, {wide_rows} rows)");
-    // (name, arguments, 90 series?, repeats, time target per backend, memory target)
-    let cases: [(&str, &[&str], bool, usize, [f64; 3], Option<f64>); 3] = [
-        (
-            "full refresh, 3 providers × 3 commodities × 10 years",
-            &["--mode", "full-refresh"],
-            false,
-            REPEATS,
-            [0.5, 0.5, 0.5],
-            Some(50.0),
-        ),
-        (
-            "full history since 1986 (backfill, EIA paginated)",
-            &["--mode", "backfill", "--start-date", "1986-01-01"],
-            false,
-            REPEATS,
-            [1.5, 1.5, 1.5],
-            None,
-        ),
-        (
-            &wide_name,
-            &["--mode", "backfill", "--start-date", "1986-01-01"],
-            true,
-            3,
-            [f64::NAN, 5.0, 10.0],
-            None,
-        ),
+    let cases = [
+        Case {
+            name: "full refresh, 3 providers × 3 commodities × 10 years",
+            args: &["--mode", "full-refresh"],
+            wide: false,
+            repeats: REPEATS,
+            targets: [0.5, 0.5, 0.5],
+            memory_target: Some(50.0),
+        },
+        Case {
+            name: "full history since 1986 (backfill, EIA paginated)",
+            args: &["--mode", "backfill", "--start-date", "1986-01-01"],
+            wide: false,
+            repeats: REPEATS,
+            targets: [1.5, 1.5, 1.5],
+            memory_target: None,
+        },
+        Case {
+            name: &wide_name,
+            args: &["--mode", "backfill", "--start-date", "1986-01-01"],
+            wide: true,
+            repeats: 3,
+            targets: [f64::NAN, 5.0, 10.0],
+            memory_target: None,
+        },
     ];
-    for (name, args, wide, repeats, targets, memory_target) in cases {
+    for Case {
+        name,
+        args,
+        wide,
+        repeats,
+        targets,
+        memory_target,
+    } in cases
+    {
         for (b, backend) in ["SQLite", "PostgreSQL", "TimescaleDB"]
             .into_iter()
             .enumerate()
