@@ -148,3 +148,31 @@ fn unknown_command_is_a_usage_error() {
     let out = Scratch::new().run(&["frobnicate"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn database_tls_parameters_are_checked_up_front() {
+    let s = Scratch::new().env(
+        "DATABASE_URL",
+        "postgres://app:hunter2@db.example.com/prices?sslmode=verify_full",
+    );
+    let out = s.run(&["config", "check"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("sslmode=verify_full is not supported") && err.contains("verify-full"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+
+    let s = Scratch::new().env(
+        "DATABASE_URL",
+        "postgres://app:hunter2@db.example.com/prices?sslmode=verify-full&sslrootcert=system",
+    );
+    let out = s.run(&["config", "show"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.contains("sslmode=verify-full&sslrootcert=system") && !shown.contains("hunter2"),
+        "{shown}"
+    );
+}
