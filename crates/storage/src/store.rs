@@ -261,28 +261,21 @@ impl Store {
         operation: &'static str,
         e: diesel::result::Error,
     ) -> StoreError {
-        let db = self.inner.url.redacted();
-        let reason = describe_diesel(&e);
-        if diesel_connection_lost(&e) {
-            StoreError::ConnectionLost {
-                db,
-                operation,
-                reason,
-            }
-        } else {
-            StoreError::Query {
-                db,
-                operation,
-                reason,
-            }
-        }
+        self.operation_error(operation, describe_diesel(&e), diesel_connection_lost(&e))
     }
 
     /// A failed tokio-postgres operation (the COPY path), as [`Store::query_error`].
     pub(crate) fn pg_error(&self, operation: &'static str, e: tokio_postgres::Error) -> StoreError {
+        self.operation_error(
+            operation,
+            crate::error::describe_pg(&e),
+            crate::error::pg_connection_lost(&e),
+        )
+    }
+
+    fn operation_error(&self, operation: &'static str, reason: String, lost: bool) -> StoreError {
         let db = self.inner.url.redacted();
-        let reason = crate::error::describe_pg(&e);
-        if crate::error::pg_connection_lost(&e) {
+        if lost {
             StoreError::ConnectionLost {
                 db,
                 operation,

@@ -168,10 +168,16 @@ async fn a_server_error_in_a_batch_is_reported_in_its_words_on(db: Db) {
     env.cleanup().await;
 }
 
-/// Makes the first `failures` writes of a run's outcome (an UPDATE of `runs` with a report)
-/// fail on the server; a sequence counts them, since a failed statement rolls back anything
-/// else.
-async fn refuse_outcomes(env: &Env, failures: i64) {
+/// A PostgreSQL set-up with one run stored, whose server then fails the first `failures`
+/// writes of a run's outcome (an UPDATE of `runs` with a report); a sequence counts them, since
+/// a failed statement rolls back anything else. Then a second run: its exit code, report and
+/// stderr.
+async fn run_with_refused_outcomes(failures: i64) -> Option<(Env, Option<i32>, Value, String)> {
+    let env = Env::new(real_data(), Db::Postgres).await?;
+    let (code, _, err) = env
+        .run_json(&["--mode", "backfill", "--start-date", "2026-08-01"])
+        .await;
+    assert_eq!(code, Some(0), "{err}");
     env.sql(&format!(
         "CREATE SEQUENCE outcome_writes; \
          CREATE FUNCTION refuse_outcome() RETURNS trigger LANGUAGE plpgsql AS $$ \
@@ -185,23 +191,19 @@ async fn refuse_outcomes(env: &Env, failures: i64) {
            FOR EACH ROW EXECUTE FUNCTION refuse_outcome()"
     ))
     .await;
+    let (code, report, err) = env
+        .run_json(&["--mode", "backfill", "--start-date", "2026-08-10"])
+        .await;
+    Some((env, code, report, err))
 }
 
 /// A database that refuses the run's outcome twice: the write is retried and the run is
 /// recorded with its report, not left running.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_outcome_write_is_retried_until_the_run_is_recorded() {
-    let Some(env) = Env::new(real_data(), Db::Postgres).await else {
+    let Some((env, code, report, err)) = run_with_refused_outcomes(2).await else {
         return;
     };
-    let (code, _, err) = env
-        .run_json(&["--mode", "backfill", "--start-date", "2026-08-01"])
-        .await;
-    assert_eq!(code, Some(0), "{err}");
-    refuse_outcomes(&env, 2).await;
-    let (code, report, err) = env
-        .run_json(&["--mode", "backfill", "--start-date", "2026-08-10"])
-        .await;
     assert_eq!(code, Some(0), "{report}\n{err}");
     assert!(err.contains("retrying"), "{err}");
     let out = env.run(&["runs", "--json"]).await;
@@ -220,17 +222,9 @@ async fn a_failed_outcome_write_is_retried_until_the_run_is_recorded() {
 /// the run is recorded failed with its counts, and the command fails with exit 1.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outcome_that_cannot_be_written_leaves_the_run_failed_not_running() {
-    let Some(env) = Env::new(real_data(), Db::Postgres).await else {
+    let Some((env, code, report, err)) = run_with_refused_outcomes(1_000_000).await else {
         return;
     };
-    let (code, _, err) = env
-        .run_json(&["--mode", "backfill", "--start-date", "2026-08-01"])
-        .await;
-    assert_eq!(code, Some(0), "{err}");
-    refuse_outcomes(&env, 1_000_000).await;
-    let (code, report, err) = env
-        .run_json(&["--mode", "backfill", "--start-date", "2026-08-10"])
-        .await;
     assert_eq!(code, Some(1), "{report}\n{err}");
     assert!(
         err.contains("could not be recorded") && err.contains("injected: the outcome write failed"),
