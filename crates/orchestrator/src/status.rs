@@ -205,21 +205,25 @@ pub async fn collect(
         report.database.healthy = false;
         report.database.message = e.to_string();
     };
+    let mut recent = match store.recent_values_of_every_series(SPARK_VALUES).await {
+        Ok(r) => r,
+        Err(e) => {
+            problem(&mut report, e);
+            return report;
+        }
+    };
     match store.freshness().await {
         Ok(series) => {
             for s in series {
                 let spec = config.commodities.get(&s.commodity);
                 let today = config.market_today(&s.commodity, now);
-                let recent = match store
-                    .recent_values(&s.commodity, &s.source, None, SPARK_VALUES)
-                    .await
-                {
-                    Ok(v) => v.iter().rev().map(|(_, p)| p.to_f64()).collect(),
-                    Err(e) => {
-                        problem(&mut report, e);
-                        return report;
-                    }
-                };
+                let recent = recent
+                    .remove(&(s.commodity.clone(), s.source.clone()))
+                    .unwrap_or_default()
+                    .iter()
+                    .rev()
+                    .map(|(_, p)| p.to_f64())
+                    .collect();
                 let text = s.latest_value.to_string();
                 report.freshness.push(SeriesStatus {
                     latest_value: text

@@ -1,6 +1,8 @@
 //! Reading: latest dates and freshness (index lookups, never a table scan), recent values,
 //! revisions, quarantine and a streamed export.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
     BoolExpressionMethods, ExpressionMethods, QueryDsl,
@@ -81,6 +83,30 @@ pub(crate) struct CountRow {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub n: i64,
 }
+
+#[derive(diesel::QueryableByName)]
+struct RecentRow {
+    #[diesel(sql_type = Integer)]
+    commodity_id: i32,
+    #[diesel(sql_type = Integer)]
+    source_id: i32,
+    #[diesel(sql_type = diesel::sql_types::Date)]
+    date: NaiveDate,
+    #[diesel(sql_type = Text)]
+    value: String,
+}
+
+/// PostgreSQL: the last N values of every series in one statement. Planned once (on a
+/// hypertable, planning a per-series query 90 times costs more than running them), executed per
+/// series down the primary key.
+const RECENT_OF_EVERY_SERIES_PG: &str = "\
+SELECT r.commodity_id, r.source_id, r.date, r.value
+  FROM commodities c CROSS JOIN sources s
+  CROSS JOIN LATERAL (
+    SELECT o.commodity_id, o.source_id, o.date, CAST(o.value AS TEXT) AS value
+      FROM observations o
+     WHERE o.commodity_id = c.id AND o.source_id = s.id
+     ORDER BY o.date DESC LIMIT $1) r";
 
 /// One query text for both backends: a correlated subquery per (commodity, source) pair walks
 /// the primary-key index backwards, so the cost grows with the number of series, not rows.
@@ -173,6 +199,56 @@ impl Store {
                 .await
         })?;
         Ok(rows.into_iter().map(|(d, v)| (d, v.0)).collect())
+    }
+
+    /// Up to `limit` most recent (date, value) pairs of every series that has data, newest
+    /// first, keyed by (commodity, source).
+    pub async fn recent_values_of_every_series(
+        &self,
+        limit: u32,
+    ) -> Result<HashMap<(CommodityCode, SourceId), Vec<(NaiveDate, Price)>>, StoreError> {
+        let mut out: HashMap<(CommodityCode, SourceId), Vec<(NaiveDate, Price)>> = HashMap::new();
+        match self.backend() {
+            crate::Backend::Postgres => {
+                let rows: Vec<RecentRow> = with_conn!(self, "reading recent values", |conn| {
+                    diesel::sql_query(RECENT_OF_EVERY_SERIES_PG)
+                        .bind::<Integer, _>(i32::try_from(limit).unwrap_or(i32::MAX))
+                        .load(&mut conn)
+                        .await
+                })?;
+                let cat = self.inner.catalog.read().expect("catalog lock");
+                for r in rows {
+                    let (Some(c), Some(s)) = (
+                        cat.commodity_codes.get(&r.commodity_id),
+                        cat.source_names.get(&r.source_id),
+                    ) else {
+                        continue;
+                    };
+                    let price =
+                        Price::parse(&r.value).map_err(|_| self.corrupt("price", &r.value))?;
+                    out.entry((c.clone(), s.clone()))
+                        .or_default()
+                        .push((r.date, price));
+                }
+            }
+            // SQLite has no LATERAL; a lookup per series down the primary key is cheap there
+            crate::Backend::Sqlite => {
+                let pairs: Vec<(CommodityCode, SourceId)> = {
+                    let cat = self.inner.catalog.read().expect("catalog lock");
+                    cat.commodity_ids
+                        .keys()
+                        .flat_map(|c| cat.source_ids.keys().map(move |s| (c.clone(), s.clone())))
+                        .collect()
+                };
+                for (c, s) in pairs {
+                    let values = self.recent_values(&c, &s, None, limit).await?;
+                    if !values.is_empty() {
+                        out.insert((c, s), values);
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The revisions of one series, oldest first.

@@ -422,6 +422,28 @@ pub async fn recent_values_come_newest_first_before_a_date(db: &TestDb) {
     );
 }
 
+pub async fn recent_values_of_every_series_match_the_per_series_lookup(db: &TestDb) {
+    db.store
+        .upsert(None, &series("WTI", "eia", 50, 0))
+        .await
+        .unwrap();
+    db.store
+        .upsert(None, &series("NATGAS", "yahoo", 3, 7))
+        .await
+        .unwrap();
+    let all = db.store.recent_values_of_every_series(30).await.unwrap();
+    assert_eq!(all.len(), 2, "only series with data: {all:?}");
+    for (c, s, n) in [("WTI", "eia", 30), ("NATGAS", "yahoo", 3)] {
+        let one = db
+            .store
+            .recent_values(&code(c), &src(s), None, 30)
+            .await
+            .unwrap();
+        assert_eq!(one.len(), n);
+        assert_eq!(all[&(code(c), src(s))], one, "{c}/{s}");
+    }
+}
+
 pub async fn export_streams_every_matching_row_in_key_order(db: &TestDb) {
     // more than two pages of 10,000
     db.store
