@@ -13,7 +13,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use energy_sources::replay::{Replay, ReplayServer};
+use energy_sources::replay::{Behaviour, Replay, ReplayServer};
 use energy_storage::testing::TestSchema;
 use serde_json::Value;
 
@@ -39,8 +39,15 @@ fn vm_hwm_mb(pid: u32) -> Option<f64> {
     Some(kb / 1024.0)
 }
 
-/// The default 9 series, or (`wide`) the 90 series of [`serve_wide`].
-fn write_config(dir: &Path, server: &ReplayServer, db_url: &str, wide: bool) -> PathBuf {
+/// The default 9 series, or (`wide`) the 90 series of [`serve_wide`]; provider rate limits off
+/// (the throughput cases: the server is local) or (`limits`) as configured by default.
+fn write_config(
+    dir: &Path,
+    server: &ReplayServer,
+    db_url: &str,
+    wide: bool,
+    limits: bool,
+) -> PathBuf {
     let path = dir.join("pipeline.yaml");
     let (mut commodities, mut series) =
         (String::new(), [String::new(), String::new(), String::new()]);
@@ -66,10 +73,15 @@ fn write_config(dir: &Path, server: &ReplayServer, db_url: &str, wide: bool) -> 
         r#"database: {{ url: "{db_url}" }}
 logging: {{ dir: "{logs}" }}
 {commodities}sources:
-  eia: {{ base_url: "{eia}", requests_per_second: 0{s0} }}
-  fred: {{ base_url: "{fred}", requests_per_second: 0{s1} }}
-  yahoo: {{ base_url: "{yahoo}", requests_per_second: 0{s2} }}
+  eia: {{ base_url: "{eia}"{off}{s0} }}
+  fred: {{ base_url: "{fred}"{off}{s1} }}
+  yahoo: {{ base_url: "{yahoo}"{off}{s2} }}
 "#,
+        off = if limits {
+            ""
+        } else {
+            ", requests_per_second: 0"
+        },
         logs = dir.join("logs").display(),
         eia = server.base_url("eia"),
         fred = server.base_url("fred"),
@@ -171,6 +183,123 @@ fn run_once(config: &Path, args: &[&str]) -> Measured {
     }
 }
 
+const PROVIDERS: [&str; 3] = ["eia", "fred", "yahoo"];
+
+/// Requests answered per provider so far.
+fn requests(replay: &Replay) -> [u64; 3] {
+    PROVIDERS.map(|p| replay.requests_of(p))
+}
+
+/// The least time the default rate limits allow for these requests per provider (providers
+/// run side by side): a token bucket lets `burst` requests go at once, then one per 1/rate.
+fn imposed_by_limits(requests: [u64; 3]) -> f64 {
+    PROVIDERS
+        .iter()
+        .zip(requests)
+        .map(|(p, n)| {
+            let info = energy_sources::provider_info(p).expect("known provider");
+            let burst = info.burst as f64;
+            ((n as f64 - burst).max(0.0)) / info.requests_per_second
+        })
+        .fold(0.0, f64::max)
+}
+
+fn per_provider(requests: [u64; 3]) -> String {
+    PROVIDERS
+        .iter()
+        .zip(requests)
+        .map(|(p, n)| format!("{p} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The everyday job with the default settings (rate limits on, SQLite): a daily incremental
+/// run with every upstream answering after 250 ms, a ten-year full refresh, and the 90 series
+/// since 1986.
+fn default_settings(replay: &Replay, server: &ReplayServer, rows: &mut Vec<[String; 3]>) {
+    let latency = Duration::from_millis(250);
+    // the daily job: the store holds the history; each upstream answers after 250 ms
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/bench.db", dir.path().display());
+    let fill = write_config(dir.path(), server, &url, false, false);
+    run_once(&fill, &["--mode", "backfill", "--start-date", "2025-01-01"]);
+    let config = write_config(dir.path(), server, &url, false, true);
+    for p in PROVIDERS {
+        replay.behave(
+            p,
+            Behaviour {
+                delay: latency,
+                ..Behaviour::default()
+            },
+        );
+    }
+    let (mut times, before) = (Vec::new(), requests(replay));
+    for _ in 0..REPEATS {
+        times.push(run_once(&config, &["--mode", "incremental"]).seconds);
+    }
+    let after = requests(replay);
+    let each = [0, 1, 2].map(|i| (after[i] - before[i]) / REPEATS as u64);
+    rows.push([
+        format!(
+            "default settings, upstream latency 250 ms: daily incremental run of the 9 series ({} requests per run: {})",
+            each.iter().sum::<u64>(),
+            per_provider(each)
+        ),
+        format!(
+            "{:.3} s median, {:.3} s max of {REPEATS}",
+            median(times.clone()),
+            times.iter().cloned().fold(0.0, f64::max)
+        ),
+        "< 0.6 s".to_owned(),
+    ]);
+    for p in PROVIDERS {
+        replay.behave(p, Behaviour::default());
+    }
+    // a ten-year full refresh and the 90 series since 1986, no added latency
+    for (name, wide, args, repeats, target) in [
+        (
+            "full refresh of the 9 series, 10 years".to_owned(),
+            false,
+            &["--mode", "full-refresh"][..],
+            REPEATS,
+            "< 0.3 s",
+        ),
+        (
+            "90 series × 41 years (backfill since 1986)".to_owned(),
+            true,
+            &["--mode", "backfill", "--start-date", "1986-01-01"][..],
+            1,
+            "< 20 s, within 1.2× of the limits' own time",
+        ),
+    ] {
+        let mut times = Vec::new();
+        let mut each = [0; 3];
+        for _ in 0..repeats {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let url = format!("sqlite://{}/bench.db", dir.path().display());
+            let config = write_config(dir.path(), server, &url, wide, true);
+            let before = requests(replay);
+            times.push(run_once(&config, args).seconds);
+            let after = requests(replay);
+            each = [0, 1, 2].map(|i| after[i] - before[i]);
+        }
+        rows.push([
+            format!(
+                "default settings: {name} ({} requests: {}; the rate limits alone take {:.2} s)",
+                each.iter().sum::<u64>(),
+                per_provider(each),
+                imposed_by_limits(each)
+            ),
+            format!(
+                "{:.3} s median, {:.3} s max of {repeats}",
+                median(times.clone()),
+                times.iter().cloned().fold(0.0, f64::max)
+            ),
+            target.to_owned(),
+        ]);
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -184,6 +313,7 @@ fn main() {
         .unwrap();
     let replay = Replay::from_data_dir(&data_dir()).expect("tests/data");
     let wide_rows = serve_wide(&replay);
+    let replay_handle = replay.clone();
     let server = rt.block_on(replay.serve()).expect("replay server");
     let servers = [
         ("PostgreSQL", std::env::var("BENCH_DATABASE_URL").ok()),
@@ -252,7 +382,7 @@ fn main() {
                         (schema.url.clone(), Some(schema))
                     }
                 };
-                let config = write_config(dir.path(), &server, &url, wide);
+                let config = write_config(dir.path(), &server, &url, wide, false);
                 let m = run_once(&config, args);
                 times.push(m.seconds);
                 peaks.push(m.peak_mb);
@@ -286,6 +416,7 @@ fn main() {
             ]);
         }
     }
+    default_settings(&replay_handle, &server, &mut rows);
     println!("\n| measurement (release binary, replay server on 127.0.0.1) | result | target |");
     println!("|---|---|---|");
     for [a, b, c] in rows {

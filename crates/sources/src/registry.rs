@@ -20,6 +20,8 @@ pub struct ProviderInfo {
     pub api_key_env: Option<&'static str>,
     /// Default request rate limit.
     pub requests_per_second: f64,
+    /// Default number of requests that may go at once before the rate applies.
+    pub burst: u32,
     /// Checks one configured series id.
     pub check_series: fn(&str) -> Result<(), String>,
     /// Builds the source.
@@ -39,6 +41,7 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         ],
         api_key_env: Some("EIA_API_KEY"),
         requests_per_second: 5.0,
+        burst: 1,
         check_series: eia::check_series,
         build: eia::build,
     },
@@ -53,6 +56,7 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         ],
         api_key_env: Some("FRED_API_KEY"),
         requests_per_second: 2.0,
+        burst: 1,
         check_series: fred::check_series,
         build: fred::build,
     },
@@ -63,6 +67,7 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         series: &[("WTI", "CL=F"), ("BRENT", "BZ=F"), ("NATGAS", "NG=F")],
         api_key_env: None,
         requests_per_second: 1.0,
+        burst: 1,
         check_series: yahoo::check_series,
         build: yahoo::build,
     },

@@ -41,6 +41,8 @@ struct State {
     /// (provider, series id as configured) → rows in date order.
     series: HashMap<(String, String), Rows>,
     behaviour: HashMap<String, Behaviour>,
+    /// Requests answered, by provider prefix.
+    requests_by: HashMap<String, u64>,
 }
 
 /// The data and behaviour a [`ReplayServer`] serves; change it while the server runs.
@@ -80,6 +82,17 @@ impl Replay {
     /// HTTP requests answered so far.
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
+    }
+
+    /// HTTP requests answered so far under `provider`'s prefix.
+    pub fn requests_of(&self, provider: &str) -> u64 {
+        self.state
+            .lock()
+            .expect("replay state")
+            .requests_by
+            .get(provider)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Loads a `Date,Price` CSV (the layout of `shared/data`).
@@ -215,6 +228,13 @@ impl Replay {
         let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
         let path = url.path().to_owned();
         let provider = path.trim_start_matches('/').split('/').next().unwrap_or("");
+        *self
+            .state
+            .lock()
+            .expect("replay state")
+            .requests_by
+            .entry(provider.to_owned())
+            .or_default() += 1;
         let behaviour = self.behaviour(provider);
         if !behaviour.delay.is_zero() {
             tokio::time::sleep(behaviour.delay).await;
