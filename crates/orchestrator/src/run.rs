@@ -421,13 +421,17 @@ impl Pipeline {
         cancel: &CancellationToken,
         progress: &Arc<dyn Progress>,
     ) -> Vec<(SourceId, CommodityReport)> {
-        let permits = Arc::new(Semaphore::new(
-            self.config.pipeline.max_concurrent_requests.max(1) as usize,
-        ));
+        // each provider has its own cap, so a slow provider never holds up the others
+        let mut permits: BTreeMap<SourceId, Arc<Semaphore>> = BTreeMap::new();
         let mut set = JoinSet::new();
         for job in jobs {
-            let (this, permits, cancel, mode) =
-                (self.clone(), permits.clone(), cancel.clone(), request.mode);
+            let source = job.source.id().clone();
+            let cap = self.config.max_concurrent_requests(&source);
+            let permits = permits
+                .entry(source)
+                .or_insert_with(|| Arc::new(Semaphore::new(cap.max(1) as usize)))
+                .clone();
+            let (this, cancel, mode) = (self.clone(), cancel.clone(), request.mode);
             set.spawn(async move {
                 let source = job.source.id().clone();
                 let report = this.run_batch(&job, mode, run, &permits, &cancel).await;

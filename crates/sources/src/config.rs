@@ -19,8 +19,13 @@ pub struct ProviderConfig {
     pub series: BTreeMap<CommodityCode, String>,
     /// Time allowed for one HTTP attempt, body included.
     pub timeout_seconds: f64,
-    /// Requests per second to this provider, at most.
+    /// Requests per second to this provider, sustained (0 = no limit).
     pub requests_per_second: f64,
+    /// Requests that may go at once before `requests_per_second` applies (a token bucket).
+    pub burst: u32,
+    /// Batches of this provider fetched at the same time; unset: `pipeline.max_concurrent_requests`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_concurrent_requests: Option<u32>,
     /// Responses larger than this are refused (a runaway body is an error, not an out-of-memory).
     pub max_response_mb: f64,
 }
@@ -33,6 +38,8 @@ struct RawProvider {
     series: Option<BTreeMap<CommodityCode, String>>,
     timeout_seconds: Option<f64>,
     requests_per_second: Option<f64>,
+    burst: Option<u32>,
+    max_concurrent_requests: Option<u32>,
     max_response_mb: Option<f64>,
 }
 
@@ -81,6 +88,8 @@ impl TryFrom<BTreeMap<String, RawProviderOrNull>> for SourcesConfig {
                     requests_per_second: given
                         .requests_per_second
                         .unwrap_or(info.requests_per_second),
+                    burst: given.burst.unwrap_or(info.burst),
+                    max_concurrent_requests: given.max_concurrent_requests,
                     max_response_mb: given.max_response_mb.unwrap_or(64.0),
                 },
             );
@@ -156,10 +165,25 @@ impl SourcesConfig {
                     "must be a number of seconds > 0".to_owned(),
                 ));
             }
-            if !(p.requests_per_second.is_finite() && p.requests_per_second >= 0.0) {
+            let rate = p.requests_per_second;
+            if !(rate.is_finite() && (rate == 0.0 || (0.001..=1000.0).contains(&rate))) {
                 out.push((
                     format!("{name}.requests_per_second"),
-                    "must be >= 0 (0 = no limit)".to_owned(),
+                    format!(
+                        "{rate} is not a rate: use 0.001 to 1000 requests per second, or 0 for no limit"
+                    ),
+                ));
+            }
+            if !(1..=1000).contains(&p.burst) {
+                out.push((
+                    format!("{name}.burst"),
+                    format!("{} is outside 1..1000 requests", p.burst),
+                ));
+            }
+            if let Some(n) = p.max_concurrent_requests.filter(|n| !(1..=64).contains(n)) {
+                out.push((
+                    format!("{name}.max_concurrent_requests"),
+                    format!("{n} is outside 1..64"),
                 ));
             }
             if !(p.max_response_mb.is_finite() && p.max_response_mb > 0.0) {

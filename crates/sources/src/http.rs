@@ -1,17 +1,17 @@
-//! The HTTP layer every provider uses, written once: User-Agent, gzip, connect and total
-//! timeouts, retries with exponential backoff and jitter (timeouts, connection errors, 5xx and
-//! 429 only), `Retry-After`, a per-provider request rate, a cap on the response size, and the
-//! redaction of API keys from everything it formats.
+//! The HTTP layer every provider uses, written once: User-Agent, gzip, keep-alive, connect and
+//! total timeouts, retries with exponential backoff and random jitter (timeouts, connection
+//! errors, 5xx and 429 only), `Retry-After` (which holds every request of the provider), a
+//! per-provider rate limit with a burst that retries go through too, a cap on the response
+//! size, and the redaction of API keys from everything it formats.
 
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use energy_core::{Secret, SourceId};
 use reqwest::{StatusCode, header};
-use tokio::{sync::Mutex, time::Instant};
 use url::Url;
 
-use crate::{RetryConfig, SourceError};
+use crate::{RetryConfig, SourceError, limit::RateLimit};
 
 /// How one provider's requests are made.
 #[derive(Debug, Clone)]
@@ -19,8 +19,10 @@ pub struct HttpSettings {
     /// Total time for one attempt, body included.
     pub timeout: Duration,
     pub connect_timeout: Duration,
-    /// Requests per second to this provider, at most (0 = unlimited).
+    /// Requests per second to this provider, sustained (0 = unlimited).
     pub requests_per_second: f64,
+    /// Requests that may go at once before the rate applies.
+    pub burst: u32,
     /// Larger responses are refused.
     pub max_response_bytes: u64,
     pub user_agent: String,
@@ -63,7 +65,7 @@ pub(crate) struct Http {
     pub source: SourceId,
     client: reqwest::Client,
     settings: HttpSettings,
-    next_slot: Mutex<Instant>,
+    limit: RateLimit,
     secrets: Vec<Secret>,
 }
 
@@ -122,8 +124,8 @@ impl Http {
         Ok(Self {
             source,
             client,
+            limit: RateLimit::new(settings.requests_per_second, settings.burst),
             settings,
-            next_slot: Mutex::new(Instant::now()),
             secrets,
         })
     }
@@ -139,26 +141,11 @@ impl Http {
         out
     }
 
-    /// Waits for this provider's next request slot.
-    async fn wait_turn(&self) {
-        if self.settings.requests_per_second <= 0.0 {
-            return;
-        }
-        let interval = Duration::from_secs_f64(1.0 / self.settings.requests_per_second);
-        let slot = {
-            let mut next = self.next_slot.lock().await;
-            let slot = (*next).max(Instant::now());
-            *next = slot + interval;
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
-    }
-
     fn backoff(&self, attempt: u32) -> Duration {
         let r = &self.settings.retry;
         let base = r.initial_backoff_seconds * 2f64.powi(attempt.saturating_sub(1) as i32);
         // jitter: 50–100 % of the exponential step, so that parallel clients spread out
-        let jitter = 0.5 + 0.5 * pseudo_random();
+        let jitter = 0.5 + 0.5 * rand::random::<f64>();
         Duration::from_secs_f64((base * jitter).min(r.max_backoff_seconds).max(0.0))
     }
 
@@ -178,16 +165,23 @@ impl Http {
             if attempt > 1 {
                 tracing::info!(source = %self.source, url = %shown, attempt, "retrying");
             }
-            self.wait_turn().await;
+            // every attempt, retries too, takes its turn from the provider's budget
+            self.limit.until_ready().await;
             let wait = match self.attempt(url, &shown).await {
                 Attempt::Done(reply) => return Ok(reply),
                 Attempt::Fatal(e) => return Err(e),
                 Attempt::Retry { error, retry_after } => {
                     tracing::warn!(source = %self.source, url = %shown, attempt, error = %error, "request failed");
                     last = Some(error);
-                    retry_after
-                        .map(|d| self.cap(d))
-                        .unwrap_or_else(|| self.backoff(attempt))
+                    match retry_after {
+                        // the provider said when to come back: none of its requests go sooner
+                        Some(d) => {
+                            let d = self.cap(d);
+                            self.limit.hold_for(d).await;
+                            d
+                        }
+                        None => self.backoff(attempt),
+                    }
                 }
             };
             if attempt < attempts {
@@ -352,21 +346,6 @@ fn parse_retry_after(headers: &header::HeaderMap) -> Option<Duration> {
         .ok()
 }
 
-/// A number in [0, 1) that differs between calls; jitter needs no better.
-fn pseudo_random() -> f64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static STATE: AtomicU64 = AtomicU64::new(0);
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(1);
-    let mut x = STATE.fetch_add(0x9E37_79B9_7F4A_7C15, Ordering::Relaxed) ^ seed;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    (x >> 11) as f64 / (1u64 << 53) as f64
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,13 +373,5 @@ mod tests {
         assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(3)));
         h.insert(header::RETRY_AFTER, "soon".parse().unwrap());
         assert_eq!(parse_retry_after(&h), None);
-    }
-
-    #[test]
-    fn jitter_stays_in_range() {
-        for _ in 0..1000 {
-            let r = pseudo_random();
-            assert!((0.0..1.0).contains(&r));
-        }
     }
 }

@@ -10,6 +10,7 @@ mod eia;
 mod error;
 mod fred;
 mod http;
+mod limit;
 mod registry;
 #[cfg(feature = "replay")]
 pub mod replay;
@@ -145,6 +146,7 @@ pub fn build_sources(
             timeout: Duration::from_secs_f64(provider.timeout_seconds.max(0.001)),
             connect_timeout: Duration::from_secs_f64(provider.timeout_seconds.clamp(0.001, 10.0)),
             requests_per_second: provider.requests_per_second,
+            burst: provider.burst,
             max_response_bytes: (provider.max_response_mb * 1024.0 * 1024.0) as u64,
             user_agent: if info.name == "yahoo" {
                 BROWSER_USER_AGENT

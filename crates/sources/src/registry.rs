@@ -22,6 +22,7 @@ pub struct ProviderInfo {
     pub requests_per_second: f64,
     /// Default number of requests that may go at once before the rate applies.
     pub burst: u32,
+
     /// Checks one configured series id.
     pub check_series: fn(&str) -> Result<(), String>,
     /// Builds the source.
@@ -40,8 +41,10 @@ pub const PROVIDERS: &[ProviderInfo] = &[
             ("NATGAS", "natural-gas/pri/fut:RNGWHHD"),
         ],
         api_key_env: Some("EIA_API_KEY"),
-        requests_per_second: 5.0,
-        burst: 1,
+        // EIA's guidance (opendata FAQ): sustained below ~9,000 an hour, bursts below 5 a
+        // second; a run makes tens of requests, so the hourly budget is far away
+        requests_per_second: 4.0,
+        burst: 4,
         check_series: eia::check_series,
         build: eia::build,
     },
@@ -55,8 +58,10 @@ pub const PROVIDERS: &[ProviderInfo] = &[
             ("NATGAS", "DHHNGSP"),
         ],
         api_key_env: Some("FRED_API_KEY"),
-        requests_per_second: 2.0,
-        burst: 1,
+        // FRED documents 120 requests a minute per key: 12 at once plus 1.8/s keeps any
+        // 60-second window at 120
+        requests_per_second: 1.8,
+        burst: 12,
         check_series: fred::check_series,
         build: fred::build,
     },
@@ -66,8 +71,10 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         base_url: "https://query1.finance.yahoo.com",
         series: &[("WTI", "CL=F"), ("BRENT", "BZ=F"), ("NATGAS", "NG=F")],
         api_key_env: None,
-        requests_per_second: 1.0,
-        burst: 1,
+        // Yahoo publishes no limit for this unofficial API and answers 429 to clients it
+        // finds too eager: a modest rate and burst
+        requests_per_second: 2.0,
+        burst: 5,
         check_series: yahoo::check_series,
         build: yahoo::build,
     },

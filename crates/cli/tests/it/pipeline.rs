@@ -55,9 +55,9 @@ impl Env {
 database: {{ url: "{db_url}" }}
 retry: {{ max_attempts: 2, initial_backoff_seconds: 0.01, max_backoff_seconds: 0.05 }}
 sources:
-  eia: {{ base_url: "{eia}", requests_per_second: 0, timeout_seconds: 10 }}
-  fred: {{ base_url: "{fred}", requests_per_second: 0, timeout_seconds: 10 }}
-  yahoo: {{ base_url: "{yahoo}", requests_per_second: 0, timeout_seconds: 10 }}
+  eia: {{ base_url: "{eia}", timeout_seconds: 10 }}
+  fred: {{ base_url: "{fred}", timeout_seconds: 10 }}
+  yahoo: {{ base_url: "{yahoo}", timeout_seconds: 10 }}
 "#,
             eia = server.base_url("eia"),
             fred = server.base_url("fred"),

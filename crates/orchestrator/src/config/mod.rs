@@ -8,7 +8,7 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, str::FromStr};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use energy_core::{CommodityCode, CommoditySpec, Secret, validation::ValidationSettings};
+use energy_core::{CommodityCode, CommoditySpec, Secret, SourceId, validation::ValidationSettings};
 use energy_notify::NotificationsConfig;
 use energy_sources::{RetryConfig, SourcesConfig};
 use energy_storage::DatabaseConfig;
@@ -88,7 +88,9 @@ pub struct PipelineConfig {
     pub lookback_days: u32,
     /// Days a full refresh fetches, ending today.
     pub full_refresh_days: u32,
-    /// Requests in flight at once, over all providers.
+    /// Batches in flight at once per provider, for every provider that does not set its own
+    /// `sources.<name>.max_concurrent_requests`. Each provider has its own cap: a slow one
+    /// never holds up the others.
     pub max_concurrent_requests: u32,
     /// The data-quality gate.
     pub quality_gate: QualityGateConfig,
@@ -307,6 +309,14 @@ impl Secrets {
 }
 
 impl Config {
+    /// Batches of `source` fetched at the same time.
+    pub fn max_concurrent_requests(&self, source: &SourceId) -> u32 {
+        self.sources
+            .get(source.as_str())
+            .and_then(|p| p.max_concurrent_requests)
+            .unwrap_or(self.pipeline.max_concurrent_requests)
+    }
+
     /// Today in the market's zone of `commodity` (UTC for one no longer configured).
     pub fn market_today(&self, commodity: &CommodityCode, now: DateTime<Utc>) -> NaiveDate {
         self.commodities

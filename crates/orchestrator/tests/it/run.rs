@@ -37,6 +37,8 @@ struct FakeSource {
     delay: Duration,
     in_flight: Arc<AtomicUsize>,
     max_in_flight: Arc<AtomicUsize>,
+    own_in_flight: AtomicUsize,
+    own_max: Arc<AtomicUsize>,
 }
 
 #[async_trait]
@@ -48,6 +50,8 @@ impl Source for FakeSource {
     async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        let own = self.own_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        self.own_max.fetch_max(own, Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
         let result = match self.behaviour {
             Behaviour::Refuse => Err(SourceError::Unauthorized {
@@ -79,6 +83,7 @@ impl Source for FakeSource {
             }
         };
         self.in_flight.fetch_sub(1, Ordering::SeqCst);
+        self.own_in_flight.fetch_sub(1, Ordering::SeqCst);
         result
     }
 }
@@ -103,7 +108,10 @@ impl Notify for RecordingNotifier {
 pub struct Setup {
     pub pipeline: Pipeline,
     notifier: Arc<RecordingNotifier>,
+    /// Most fetches in flight at once, over all sources.
     max_in_flight: Arc<AtomicUsize>,
+    /// Most fetches in flight at once, per source (eia, fred, yahoo).
+    max_in_flight_each: [Arc<AtomicUsize>; 3],
     _dir: tempfile::TempDir,
 }
 
@@ -132,23 +140,38 @@ pub async fn setup_with_clock(
     delay: Duration,
     clock: Clock,
 ) -> Setup {
+    setup_configured(behaviours, max_concurrent, delay, clock, |_| {}).await
+}
+
+async fn setup_configured(
+    behaviours: [Behaviour; 3],
+    max_concurrent: u32,
+    delay: Duration,
+    clock: Clock,
+    configure: impl FnOnce(&mut Config),
+) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let url = DatabaseUrl::parse(&format!("sqlite://{}/p.db", dir.path().display())).unwrap();
     let store = Store::open(&url).await.unwrap();
     let mut config = Config::default();
     config.pipeline.max_concurrent_requests = max_concurrent;
+    configure(&mut config);
     let in_flight = Arc::new(AtomicUsize::new(0));
     let max_in_flight = Arc::new(AtomicUsize::new(0));
+    let max_in_flight_each: [Arc<AtomicUsize>; 3] = Default::default();
     let sources = ["eia", "fred", "yahoo"]
         .into_iter()
         .zip(behaviours)
-        .map(|(name, behaviour)| {
+        .zip(max_in_flight_each.clone())
+        .map(|((name, behaviour), own_max)| {
             BuiltSource::Ready(Arc::new(FakeSource {
                 id: SourceId::new(name).unwrap(),
                 behaviour,
                 delay,
                 in_flight: in_flight.clone(),
                 max_in_flight: max_in_flight.clone(),
+                own_in_flight: AtomicUsize::new(0),
+                own_max,
             }))
         })
         .collect();
@@ -158,6 +181,7 @@ pub async fn setup_with_clock(
         pipeline,
         notifier,
         max_in_flight,
+        max_in_flight_each,
         _dir: dir,
     }
 }
@@ -202,13 +226,67 @@ async fn one_failing_source_never_stops_the_others() {
     assert_eq!(recorded[0].report.as_ref().unwrap().notifications.len(), 1);
 }
 
+/// Each provider's cap holds, and providers do not queue behind each other: with a cap of 2,
+/// three providers have up to 6 fetches in flight.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn fetches_are_bounded_by_max_concurrent_requests() {
+async fn each_provider_has_its_own_cap_on_concurrent_fetches() {
     use Behaviour::*;
     let s = setup([Data, Data, Data], 2, Duration::from_millis(30)).await;
     let report = s.run_backfill().await;
     assert_eq!(report.status, RunStatus::Success);
-    assert_eq!(s.max_in_flight.load(Ordering::SeqCst), 2);
+    for each in &s.max_in_flight_each {
+        assert_eq!(each.load(Ordering::SeqCst), 2);
+    }
+    assert!(s.max_in_flight.load(Ordering::SeqCst) > 2);
+}
+
+/// `sources.<name>.max_concurrent_requests` overrides the pipeline-wide default for one
+/// provider; a provider that hangs holds only its own permits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_cap_overrides_the_default_and_a_hung_provider_blocks_no_one() {
+    use Behaviour::*;
+    let clock: Clock = Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap());
+    let s = setup_configured(
+        [Data, Hang, Data],
+        3,
+        Duration::from_millis(30),
+        clock,
+        |c| {
+            c.sources.get_mut("yahoo").unwrap().max_concurrent_requests = Some(1);
+        },
+    )
+    .await;
+    let cancel = CancellationToken::new();
+    let run = {
+        let (pipeline, cancel) = (s.pipeline.clone(), cancel.clone());
+        tokio::spawn(async move {
+            pipeline
+                .run(RunRequest::manual(backfill()), cancel, Arc::new(NoProgress))
+                .await
+        })
+    };
+    // eia and yahoo finish while fred hangs (a shared cap would let fred's batches starve
+    // them); then the run is stopped
+    let stored = async {
+        while s
+            .pipeline
+            .store()
+            .count_observations(&Default::default())
+            .await
+            .unwrap()
+            < 60
+        {
+            tokio::task::yield_now().await;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), stored)
+        .await
+        .expect("eia and yahoo were held up by the hung provider");
+    cancel.cancel();
+    let report = run.await.unwrap().unwrap();
+    assert_eq!(report.counts.stored, 60);
+    assert_eq!(s.max_in_flight_each[0].load(Ordering::SeqCst), 3);
+    assert_eq!(s.max_in_flight_each[2].load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,5 +5,6 @@ mod building;
 mod conformance;
 mod eia;
 mod fred;
+mod limits;
 mod support;
 mod yahoo;

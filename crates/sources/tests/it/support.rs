@@ -41,7 +41,6 @@ pub fn build(
     {
         let p = config.get_mut(name).expect("known provider");
         p.base_url = server.uri().parse().unwrap();
-        p.requests_per_second = 0.0;
         p.timeout_seconds = 5.0;
         tweak(p, &mut retry);
     }
