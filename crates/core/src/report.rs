@@ -143,6 +143,9 @@ pub struct SourceReport {
     /// Wall time spent fetching from this source, summed over its commodities.
     #[serde(default)]
     pub fetch_seconds: f64,
+    /// HTTP requests sent to this source during the run (pages and retries).
+    #[serde(default)]
+    pub requests: u64,
     pub commodities: Vec<CommodityReport>,
 }
 
@@ -251,6 +254,7 @@ mod tests {
                 quality_score: 1.0,
                 error: None,
                 fetch_seconds: 0.1,
+                requests: 0,
                 commodities: vec![],
             }],
             counts: Counts {

@@ -184,6 +184,7 @@ pub fn sample_report(now: chrono::DateTime<chrono::Utc>) -> RunReport {
         },
         error: error.map(str::to_owned),
         fetch_seconds: 0.2,
+        requests: 0,
         commodities: Vec::new(),
     };
     let sources = vec![

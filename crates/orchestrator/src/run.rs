@@ -243,10 +243,16 @@ impl Pipeline {
 
         let (jobs, mut source_reports) = self.plan(&request);
         progress.planned(jobs.len());
+        let requests_before = self.http_requests();
         let results = self
             .execute(jobs, &request, run_id, &cancel, &progress)
             .await;
         heartbeat.abort();
+        for (id, after) in self.http_requests() {
+            if let Some(r) = source_reports.get_mut(&id) {
+                r.requests = after - requests_before.get(&id).copied().unwrap_or(0);
+            }
+        }
 
         for (source, commodity_report) in results {
             if let Some(r) = source_reports.get_mut(&source) {
@@ -347,6 +353,17 @@ impl Pipeline {
             "the run's outcome could not be recorded; its report follows"
         );
         Err((error, marked_failed))
+    }
+
+    /// HTTP requests each ready source has sent so far.
+    fn http_requests(&self) -> BTreeMap<SourceId, u64> {
+        self.sources
+            .iter()
+            .filter_map(|b| match b {
+                BuiltSource::Ready(s) => Some((s.id().clone(), s.http_requests())),
+                _ => None,
+            })
+            .collect()
     }
 
     fn spawn_heartbeat(&self, run: RunId) -> tokio::task::JoinHandle<()> {
@@ -640,6 +657,7 @@ fn empty_source_report(id: &SourceId, status: SourceStatus, error: Option<String
         quality_score: 1.0,
         error,
         fetch_seconds: 0.0,
+        requests: 0,
         commodities: Vec::new(),
     }
 }

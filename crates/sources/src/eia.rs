@@ -262,6 +262,10 @@ impl Source for Eia {
         &self.id
     }
 
+    fn http_requests(&self) -> u64 {
+        self.http.sent()
+    }
+
     async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
         let (route, series) = req
             .series

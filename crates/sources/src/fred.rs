@@ -181,6 +181,10 @@ impl Source for Fred {
         &self.id
     }
 
+    fn http_requests(&self) -> u64 {
+        self.http.sent()
+    }
+
     async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
         let mut out = SeriesData::default();
         let mut offset = 0u64;

@@ -67,6 +67,8 @@ pub(crate) struct Http {
     settings: HttpSettings,
     limit: RateLimit,
     secrets: Vec<Secret>,
+    /// Requests sent (every attempt).
+    sent: std::sync::atomic::AtomicU64,
 }
 
 /// Query parameters whose values are credentials.
@@ -127,7 +129,13 @@ impl Http {
             limit: RateLimit::new(settings.requests_per_second, settings.burst),
             settings,
             secrets,
+            sent: std::sync::atomic::AtomicU64::new(0),
         })
+    }
+
+    /// Requests sent so far, retries included.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Replaces every secret in `text` with `***`.
@@ -232,6 +240,8 @@ impl Http {
             attempts: 1,
             message: self.scrub(&message),
         };
+        self.sent
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let response = match self.client.get(url.clone()).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => {

@@ -69,6 +69,12 @@ pub trait Source: Send + Sync + fmt::Debug {
 
     /// Fetches one series for a window of market dates.
     async fn fetch(&self, request: &SeriesRequest) -> Result<SeriesData, SourceError>;
+
+    /// HTTP requests sent so far (every attempt, retries included); 0 for a source that makes
+    /// none.
+    fn http_requests(&self) -> u64 {
+        0
+    }
 }
 
 /// The time "now", injectable so that tests can fix it.

@@ -161,6 +161,10 @@ impl Source for Yahoo {
         &self.id
     }
 
+    fn http_requests(&self) -> u64 {
+        self.http.sent()
+    }
+
     async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
         let symbol = req.series.as_str();
         let reply = self.http.get(&self.url(symbol, req)).await?;

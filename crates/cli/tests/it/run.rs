@@ -28,6 +28,12 @@ async fn full_refresh_twice_on(db: Db) {
     assert_eq!(u(&first["rejected"]), 0);
     // FRED lists holidays as "." : counted as missing, neither stored nor rejected
     assert!(u(&source(&first, "fred")["missing"]) > 0);
+    // one request per series: ten years fit in one page everywhere; the report counts what
+    // the replay server answered
+    for provider in ["eia", "fred", "yahoo"] {
+        assert_eq!(u(&source(&first, provider)["requests"]), 3, "{provider}");
+    }
+    assert_eq!(env.server.replay().requests(), 9);
 
     // the negative WTI settlement of 2020-04-20 is data, stored exactly
     let wti = env

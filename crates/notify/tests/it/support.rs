@@ -39,6 +39,7 @@ pub fn report(status: RunStatus) -> RunReport {
             quality_score: 1.0,
             error: None,
             fetch_seconds: 0.3,
+            requests: 0,
             commodities: vec![commodity(
                 "WTI",
                 counts(2514, 2513, 1, 0),
@@ -54,6 +55,7 @@ pub fn report(status: RunStatus) -> RunReport {
             quality_score: 0.0,
             error: Some(format!("WTI: {}", fred_error.trim_start_matches("fred: "))),
             fetch_seconds: 0.1,
+            requests: 0,
             commodities: vec![commodity(
                 "WTI",
                 counts(0, 0, 0, 0),
@@ -69,6 +71,7 @@ pub fn report(status: RunStatus) -> RunReport {
             quality_score: 0.9996,
             error: None,
             fetch_seconds: 0.4,
+            requests: 0,
             commodities: vec![],
         },
     ];
