@@ -600,8 +600,9 @@ impl Pipeline {
         report.counts.fetched = validated.received;
         report.warnings = validated.warnings.len() as u64;
         report.quality_score = validated.quality_score();
+        // the rows a warn-level rule flagged are detail (DEBUG); the batch's counts are the news
         for w in &validated.warnings {
-            tracing::info!(source = %source, commodity = %job.commodity, date = %w.date, rule = w.rule, "{}", w.reason);
+            tracing::debug!(source = %source, commodity = %job.commodity, date = %w.date, rule = w.rule, "{}", w.reason);
         }
         let (accepted, rejected, gate_error) = match validation::gate(
             validated,
@@ -638,6 +639,16 @@ impl Pipeline {
                     SourceStatus::Success
                 };
                 report.error = gate_error;
+                tracing::info!(
+                    source = %source,
+                    commodity = %job.commodity,
+                    fetched = report.counts.fetched,
+                    stored = report.counts.stored,
+                    unchanged = report.counts.unchanged,
+                    rejected = report.counts.rejected,
+                    warnings = report.warnings,
+                    "batch stored"
+                );
             }
             Err(e) => {
                 tracing::error!(source = %source, commodity = %job.commodity, error = %e, "write failed");

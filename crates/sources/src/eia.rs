@@ -217,7 +217,17 @@ impl Eia {
             ));
         }
         for w in &body.warnings {
-            tracing::warn!(source = %self.id, warning = w.warning.as_deref().unwrap_or(""), description = w.description.as_deref().unwrap_or(""), "EIA warning");
+            let (warning, description) = (
+                w.warning.as_deref().unwrap_or(""),
+                w.description.as_deref().unwrap_or(""),
+            );
+            // "incomplete return" says a page holds 5,000 rows of more: pagination (driven by
+            // `total`) fetches the rest, so it is no news
+            if warning.eq_ignore_ascii_case("incomplete return") {
+                tracing::debug!(source = %self.id, warning, description, "EIA warning");
+            } else {
+                tracing::warn!(source = %self.id, warning, description, "EIA warning");
+            }
         }
         let total = match &body.total {
             Some(Value::String(s)) => s

@@ -90,4 +90,20 @@ impl SourceError {
             | SourceError::Config { provider, .. } => provider,
         }
     }
+
+    /// What went wrong in one attempt, without the provider and attempt count that the final
+    /// error states once.
+    pub(crate) fn attempt_cause(&self) -> String {
+        match self {
+            SourceError::Unavailable { message, .. } => message.clone(),
+            SourceError::RateLimited { retry_after, .. } => match retry_after {
+                Some(d) => format!("HTTP 429 (rate limited; Retry-After {} s)", d.as_secs_f64()),
+                None => "HTTP 429 (rate limited)".to_owned(),
+            },
+            SourceError::Timeout { seconds, url, .. } => {
+                format!("no complete answer within {seconds} s ({url})")
+            }
+            other => other.to_string(),
+        }
+    }
 }

@@ -170,16 +170,19 @@ impl Http {
         let attempts = self.settings.retry.max_attempts.max(1);
         let mut last: Option<SourceError> = None;
         for attempt in 1..=attempts {
-            if attempt > 1 {
-                tracing::info!(source = %self.source, url = %shown, attempt, "retrying");
-            }
             // every attempt, retries too, takes its turn from the provider's budget
             self.limit.until_ready().await;
             let wait = match self.attempt(url, &shown).await {
                 Attempt::Done(reply) => return Ok(reply),
                 Attempt::Fatal(e) => return Err(e),
                 Attempt::Retry { error, retry_after } => {
-                    tracing::warn!(source = %self.source, url = %shown, attempt, error = %error, "request failed");
+                    // said once per attempt that will be retried; the last one is the final
+                    // error's to say
+                    if attempt < attempts {
+                        tracing::warn!(source = %self.source, attempt, of = attempts, "request failed, retrying: {}", error.attempt_cause());
+                    } else {
+                        tracing::debug!(source = %self.source, attempt, of = attempts, "request failed: {}", error.attempt_cause());
+                    }
                     last = Some(error);
                     match retry_after {
                         // the provider said when to come back: none of its requests go sooner
@@ -240,8 +243,7 @@ impl Http {
             attempts: 1,
             message: self.scrub(&message),
         };
-        self.sent
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let response = match self.client.get(url.clone()).send().await {
             Ok(r) => r,
             Err(e) if e.is_timeout() => {

@@ -79,6 +79,11 @@ async fn full_refresh_twice_on(db: Db) {
     let (code, second, err) = env.run_json(&["--mode", "full_refresh"]).await;
     assert_eq!(code, Some(0), "{second}\n{err}");
     assert_eq!(u(&second["stored"]), 0);
+    // a run that stores nothing new says so in a handful of lines: one per batch and the run's
+    // start and end, not one per row a warn-level rule flagged
+    assert!(err.lines().count() <= 12, "{err}");
+    assert_eq!(err.matches("batch stored").count(), 9, "{err}");
+    assert!(!err.contains("jump"), "{err}");
     assert_eq!(u(&second["unchanged"]), u(&first["stored"]));
     assert_eq!(env.export(&[]).await.len(), all.len());
 
@@ -328,6 +333,13 @@ async fn every_provider_down_fails_with_exit_1() {
     check_report_shape(&report);
     // 503 is retried: 9 batches × 2 attempts
     assert_eq!(env.server.replay().requests(), 18);
+    for provider in ["eia", "fred", "yahoo"] {
+        assert_eq!(u(&source(&report, provider)["requests"]), 6, "{provider}");
+    }
+    // each failure said once: the attempt that is retried, then the final error with the count
+    assert!(!err.contains("after 1 attempts"), "{err}");
+    assert_eq!(err.matches("request failed, retrying").count(), 9, "{err}");
+    assert_eq!(err.matches("after 2 attempts").count(), 9, "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
