@@ -124,6 +124,18 @@ struct Job {
     series: String,
 }
 
+impl Job {
+    /// What to ask the provider for over `window`.
+    fn request(&self, window: DateWindow) -> SeriesRequest {
+        SeriesRequest {
+            commodity: self.commodity.clone(),
+            series: self.series.clone(),
+            unit: self.spec.unit.clone(),
+            window,
+        }
+    }
+}
+
 impl Pipeline {
     pub fn new(
         config: Arc<Config>,
@@ -438,20 +450,39 @@ impl Pipeline {
         cancel: &CancellationToken,
         progress: &Arc<dyn Progress>,
     ) -> Vec<(SourceId, CommodityReport)> {
+        // every batch's window first, so that each provider hears of all its series before
+        // the first fetch (EIA fetches the series of one route together)
+        let mut planned = Vec::with_capacity(jobs.len());
+        let mut announced: BTreeMap<SourceId, (Arc<dyn Source>, Vec<SeriesRequest>)> =
+            BTreeMap::new();
+        for job in jobs {
+            let window = self.window(&job, request.mode).await;
+            if let Ok(w) = &window {
+                announced
+                    .entry(job.source.id().clone())
+                    .or_insert_with(|| (job.source.clone(), Vec::new()))
+                    .1
+                    .push(job.request(*w));
+            }
+            planned.push((job, window));
+        }
+        for (source, requests) in announced.values() {
+            source.plan(requests);
+        }
         // each provider has its own cap, so a slow provider never holds up the others
         let mut permits: BTreeMap<SourceId, Arc<Semaphore>> = BTreeMap::new();
         let mut set = JoinSet::new();
-        for job in jobs {
+        for (job, window) in planned {
             let source = job.source.id().clone();
             let cap = self.config.max_concurrent_requests(&source);
             let permits = permits
                 .entry(source)
                 .or_insert_with(|| Arc::new(Semaphore::new(cap.max(1) as usize)))
                 .clone();
-            let (this, cancel, mode) = (self.clone(), cancel.clone(), request.mode);
+            let (this, cancel) = (self.clone(), cancel.clone());
             set.spawn(async move {
                 let source = job.source.id().clone();
-                let report = this.run_batch(&job, mode, run, &permits, &cancel).await;
+                let report = this.run_batch(&job, window, run, &permits, &cancel).await;
                 (source, report)
             });
         }
@@ -501,7 +532,7 @@ impl Pipeline {
     async fn run_batch(
         &self,
         job: &Job,
-        mode: RunMode,
+        window: Result<DateWindow, StoreError>,
         run: RunId,
         permits: &Semaphore,
         cancel: &CancellationToken,
@@ -518,7 +549,7 @@ impl Pipeline {
             error: None,
             fetch_seconds: 0.0,
         };
-        let window = match self.window(job, mode).await {
+        let window = match window {
             Ok(w) => w,
             Err(e) => {
                 report.error = Some(e.to_string());
@@ -534,12 +565,7 @@ impl Pipeline {
             }
         };
         let started = std::time::Instant::now();
-        let request = SeriesRequest {
-            commodity: job.commodity.clone(),
-            series: job.series.clone(),
-            unit: job.spec.unit.clone(),
-            window,
-        };
+        let request = job.request(window);
         let fetched = tokio::select! {
             r = job.source.fetch(&request) => r,
             () = cancel.cancelled() => {

@@ -70,6 +70,11 @@ pub trait Source: Send + Sync + fmt::Debug {
     /// Fetches one series for a window of market dates.
     async fn fetch(&self, request: &SeriesRequest) -> Result<SeriesData, SourceError>;
 
+    /// The series a run is about to fetch from this provider, announced before any `fetch`.
+    /// A provider whose API returns several series per request (EIA) fetches those together
+    /// when they are asked for; the default does nothing.
+    fn plan(&self, _requests: &[SeriesRequest]) {}
+
     /// HTTP requests sent so far (every attempt, retries included); 0 for a source that makes
     /// none.
     fn http_requests(&self) -> u64 {

@@ -244,14 +244,23 @@ impl Replay {
             .strip_prefix(provider)
             .unwrap_or("");
         match provider {
-            "eia" => self.eia(rest, &query, behaviour.fail_with),
+            "eia" => {
+                let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
+                self.eia(rest, &query, &pairs, behaviour.fail_with)
+            }
             "fred" => self.fred(&query, behaviour.fail_with),
             "yahoo" => self.yahoo(rest, &query, behaviour.fail_with),
             _ => (404, r#"{"error":"unknown provider prefix"}"#.to_owned()),
         }
     }
 
-    fn eia(&self, rest: &str, q: &HashMap<String, String>, fail: Option<u16>) -> (u16, String) {
+    fn eia(
+        &self,
+        rest: &str,
+        q: &HashMap<String, String>,
+        url_query: &[(String, String)],
+        fail: Option<u16>,
+    ) -> (u16, String) {
         if let Some(status) = fail {
             let body = json!({"error": {"code": if status == 403 { "API_KEY_INVALID" } else { "ERROR" },
                 "message": "An invalid api_key was supplied. Please register for an API key."}});
@@ -261,19 +270,34 @@ impl Replay {
             .trim_start_matches("/v2/")
             .trim_end_matches('/')
             .trim_end_matches("/data");
-        let facet = q.get("facets[series][]").cloned().unwrap_or_default();
-        let Some(rows) = self.rows("eia", &format!("{route}:{facet}")) else {
+        // several series of one route in one request, as the real API does (repeat the key);
+        // rows are ordered by period, then series, so that pagination is stable
+        let facets: Vec<String> = url_query
+            .iter()
+            .filter(|(k, _)| k == "facets[series][]")
+            .map(|(_, v)| v.clone())
+            .collect();
+        let known: Vec<(String, Rows)> = facets
+            .iter()
+            .filter_map(|f| Some((f.clone(), self.rows("eia", &format!("{route}:{f}"))?)))
+            .collect();
+        if known.is_empty() {
             return (
                 400,
-                json!({"error": format!("Invalid facet options: series={facet}"), "code": 400})
+                json!({"error": format!("Invalid facet options: series={}", facets.join(",")), "code": 400})
                     .to_string(),
             );
-        };
+        }
         let (start, end) = window(q.get("start"), q.get("end"));
-        let selected: Vec<&(NaiveDate, String)> = rows
+        let mut selected: Vec<(NaiveDate, &str, &str)> = known
             .iter()
-            .filter(|(d, _)| *d >= start && *d <= end)
+            .flat_map(|(f, rows)| {
+                rows.iter()
+                    .filter(|(d, _)| *d >= start && *d <= end)
+                    .map(move |(d, v)| (*d, f.as_str(), v.as_str()))
+            })
             .collect();
+        selected.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         let offset: usize = q.get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
         let length: usize = q
             .get("length")
@@ -284,7 +308,7 @@ impl Replay {
             .iter()
             .skip(offset)
             .take(length)
-            .map(|(d, v)| {
+            .map(|(d, facet, v)| {
                 json!({"period": d.to_string(), "duoarea": "NUS", "area-name": "U.S.",
                        "product": "EPC0", "product-name": "Crude Oil", "process": "PF4",
                        "process-name": "Spot Price FOB", "series": facet,
@@ -298,7 +322,7 @@ impl Replay {
                          "description": "Spot prices (replayed)"},
             "request": {"command": format!("/v2/{route}/data/"),
                         "params": {"frequency": "daily", "data": ["value"],
-                                   "facets": {"series": [facet]},
+                                   "facets": {"series": facets},
                                    "offset": offset, "length": length}},
             "apiVersion": "2.1.10"
         });

@@ -28,12 +28,16 @@ async fn full_refresh_twice_on(db: Db) {
     assert_eq!(u(&first["rejected"]), 0);
     // FRED lists holidays as "." : counted as missing, neither stored nor rejected
     assert!(u(&source(&first, "fred")["missing"]) > 0);
-    // one request per series: ten years fit in one page everywhere; the report counts what
-    // the replay server answered
-    for provider in ["eia", "fred", "yahoo"] {
-        assert_eq!(u(&source(&first, provider)["requests"]), 3, "{provider}");
+    // ten years fit in one page everywhere; EIA's WTI and Brent share a route and a request;
+    // the report counts what the replay server answered
+    for (provider, requests) in [("eia", 2), ("fred", 3), ("yahoo", 3)] {
+        assert_eq!(
+            u(&source(&first, provider)["requests"]),
+            requests,
+            "{provider}"
+        );
+        assert_eq!(env.server.replay().requests_of(provider), requests);
     }
-    assert_eq!(env.server.replay().requests(), 9);
 
     // the negative WTI settlement of 2020-04-20 is data, stored exactly
     let wti = env
@@ -331,14 +335,19 @@ async fn every_provider_down_fails_with_exit_1() {
     assert_eq!(report["status"], "failed");
     assert_eq!(u(&report["stored"]), 0);
     check_report_shape(&report);
-    // 503 is retried: 9 batches × 2 attempts
-    assert_eq!(env.server.replay().requests(), 18);
-    for provider in ["eia", "fred", "yahoo"] {
-        assert_eq!(u(&source(&report, provider)["requests"]), 6, "{provider}");
+    // 503 is retried: 8 requests (EIA's WTI and Brent share one) × 2 attempts
+    assert_eq!(env.server.replay().requests(), 16);
+    for (provider, requests) in [("eia", 4), ("fred", 6), ("yahoo", 6)] {
+        assert_eq!(
+            u(&source(&report, provider)["requests"]),
+            requests,
+            "{provider}"
+        );
     }
-    // each failure said once: the attempt that is retried, then the final error with the count
+    // each failure said once: the attempt that is retried, then each batch's final error
+    // with the count
     assert!(!err.contains("after 1 attempts"), "{err}");
-    assert_eq!(err.matches("request failed, retrying").count(), 9, "{err}");
+    assert_eq!(err.matches("request failed, retrying").count(), 8, "{err}");
     assert_eq!(err.matches("after 2 attempts").count(), 9, "{err}");
 }
 

@@ -237,3 +237,109 @@ async fn real_henry_hub_route_envelope_parses() {
     assert_eq!(data.observations.len(), 1);
     assert_eq!(data.observations[0].value.to_string(), "1.869");
 }
+
+/// A page of the real row shape holding rows of two series (WTI's from its fixture, Brent's
+/// from the Brent fixture), ordered by period then series as the API is asked to.
+fn two_series_page(rows: &[(&str, &str, &str)], total: usize) -> String {
+    let wti: serde_json::Value = serde_json::from_str(&fixture(
+        "eia/petroleum-pri-spt-RWTC-weekly-1986-01-03.json",
+    ))
+    .unwrap();
+    let brent: serde_json::Value =
+        serde_json::from_str(&fixture("eia/petroleum-pri-spt-RBRTE-monthly-2025Q1.json")).unwrap();
+    let mut v = wti.clone();
+    let data: Vec<serde_json::Value> = rows
+        .iter()
+        .map(|(series, date, value)| {
+            let mut row = if *series == "RBRTE" {
+                brent["response"]["data"][0].clone()
+            } else {
+                wti["response"]["data"][0].clone()
+            };
+            row["period"] = (*date).into();
+            row["value"] = (*value).into();
+            row
+        })
+        .collect();
+    v["response"]["frequency"] = "daily".into();
+    v["response"]["total"] = total.to_string().into();
+    v["response"]["data"] = serde_json::Value::Array(data);
+    v.to_string()
+}
+
+/// Three series of one route announced together: one request for all of them (and a probe for
+/// the one the API does not know), each series exactly its own rows within its own window.
+#[tokio::test]
+async fn series_of_one_route_share_requests_and_get_exactly_their_own_rows() {
+    let server = MockServer::start().await;
+    let rows = [
+        ("RBRTE", "2024-07-01", "86.38"),
+        ("RWTC", "2024-07-01", "83.38"),
+        ("RBRTE", "2024-07-02", "87.06"),
+        ("RWTC", "2024-07-02", "82.81"),
+        ("RBRTE", "2024-07-03", "87.34"),
+        ("RWTC", "2024-07-03", "83.88"),
+    ];
+    // the shared request names all three series, over the union of their windows
+    Mock::given(method("GET"))
+        .and(path("/v2/petroleum/pri/spt/data/"))
+        .and(query_param("facets[series][]", "RWTC"))
+        .and(query_param("facets[series][]", "RBRTE"))
+        .and(query_param("facets[series][]", "RXXX"))
+        .and(query_param("start", "2024-07-01"))
+        .and(query_param("end", "2024-07-03"))
+        .and(query_param("sort[1][column]", "series"))
+        .respond_with(json(two_series_page(&rows, rows.len())))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // RXXX has no row in the answer: the probe says the API has none at all
+    Mock::given(method("GET"))
+        .and(path("/v2/petroleum/pri/spt/data/"))
+        .and(query_param("facets[series][]", "RXXX"))
+        .and(query_param("length", "1"))
+        .respond_with(json(eia_page(&[], 0)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let eia = build("eia", &server, |_, _| {});
+    let wti = request("WTI", "petroleum/pri/spt:RWTC", "2024-07-01", "2024-07-03");
+    let brent = request(
+        "BRENT",
+        "petroleum/pri/spt:RBRTE",
+        "2024-07-02",
+        "2024-07-03",
+    );
+    let other = request(
+        "OTHER",
+        "petroleum/pri/spt:RXXX",
+        "2024-07-01",
+        "2024-07-02",
+    );
+    eia.plan(&[wti.clone(), brent.clone(), other.clone()]);
+    let (w, b, o) = tokio::join!(eia.fetch(&wti), eia.fetch(&brent), eia.fetch(&other));
+    let show = |d: &energy_sources::SeriesData| -> Vec<String> {
+        d.observations
+            .iter()
+            .map(|o| format!("{} {} {}", o.commodity, o.date, o.value))
+            .collect()
+    };
+    assert_eq!(
+        show(&w.unwrap()),
+        [
+            "WTI 2024-07-01 83.38",
+            "WTI 2024-07-02 82.81",
+            "WTI 2024-07-03 83.88"
+        ]
+    );
+    // Brent's own window starts a day later
+    assert_eq!(
+        show(&b.unwrap()),
+        ["BRENT 2024-07-02 87.06", "BRENT 2024-07-03 87.34"]
+    );
+    let err = o.unwrap_err();
+    assert!(matches!(err, SourceError::UnknownSeries { .. }), "{err:?}");
+    assert!(err.to_string().contains("RXXX"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert_eq!(eia.http_requests(), 2);
+}
