@@ -347,6 +347,8 @@ fn main() {
             memory_target: None,
         },
     ];
+    // BENCH_ONLY=text runs the cases whose name contains it (while working on one)
+    let only = std::env::var("BENCH_ONLY").unwrap_or_default();
     for Case {
         name,
         args,
@@ -356,6 +358,9 @@ fn main() {
         memory_target,
     } in cases
     {
+        if !name.contains(&only) {
+            continue;
+        }
         for (b, backend) in ["SQLite", "PostgreSQL", "TimescaleDB"]
             .into_iter()
             .enumerate()
@@ -416,7 +421,9 @@ fn main() {
             ]);
         }
     }
-    default_settings(&replay_handle, &server, &mut rows);
+    if "default settings".contains(&only) {
+        default_settings(&replay_handle, &server, &mut rows);
+    }
     println!("\n| measurement (release binary, replay server on 127.0.0.1) | result | target |");
     println!("|---|---|---|");
     for [a, b, c] in rows {

@@ -29,6 +29,10 @@ use crate::{
 const PAGE_SIZE: u64 = 5000;
 /// Pages of one request in flight at once (each still waits for the rate limit).
 const PAGES_AT_ONCE: usize = 4;
+/// Series of one route fetched in the same requests, at most. More share more pages, but a
+/// group's series are all held until its last page is in: ten keeps the requests of a
+/// 30-series route within 2% of one group while three groups go side by side.
+const GROUP_SIZE: usize = 10;
 /// A full daily history is ~3 pages; anything near this is a server that never ends.
 const MAX_PAGES: u32 = 500;
 
@@ -91,9 +95,9 @@ type GroupData = HashMap<String, Result<SeriesData, SourceError>>;
 struct Group {
     route: String,
     members: Vec<SeriesRequest>,
-    /// Each member's outcome by series id, filled by the first member to ask; a failed request
-    /// fails them all.
-    fetched: tokio::sync::OnceCell<Result<Arc<GroupData>, SourceError>>,
+    /// Each member's outcome by series id, filled by the first member to ask and taken out by
+    /// each; a failed request fails them all.
+    fetched: tokio::sync::OnceCell<Result<Mutex<GroupData>, SourceError>>,
 }
 
 #[derive(Deserialize)]
@@ -178,16 +182,17 @@ impl Eia {
         }
     }
 
-    /// Every row of `series` (one or more of `route`) in `window`, over as many pages as
-    /// `total` says: the first page, then the others side by side. Rows come with the
-    /// (redacted) URL of their page, for error messages.
-    async fn rows(
+    /// Hands every row of `series` (one or more of `route`) in `window` to `take`, in order,
+    /// over as many pages as `total` says: the first page, then the others side by side (at
+    /// most [`PAGES_AT_ONCE`] held at a time). Returns the requests it took.
+    async fn each_row(
         &self,
         route: &str,
         series: &[&str],
         window: (NaiveDate, NaiveDate),
         label: &str,
-    ) -> Result<(Vec<(Row, Arc<str>)>, u32), SourceError> {
+        mut take: impl FnMut(&Row, &str) -> Result<(), SourceError>,
+    ) -> Result<u32, SourceError> {
         let first = self
             .http
             .get(&self.url(route, series, Some(window), 0, PAGE_SIZE))
@@ -199,12 +204,10 @@ impl Eia {
             0 => PAGE_SIZE,
             n => n,
         };
-        let first_url: Arc<str> = first.url.as_str().into();
-        let mut rows: Vec<(Row, Arc<str>)> = page
-            .rows
-            .into_iter()
-            .map(|r| (r, first_url.clone()))
-            .collect();
+        for row in &page.rows {
+            take(row, &first.url)?;
+        }
+        drop(page);
         let offsets: Vec<u64> = (1..).map(|i| i * step).take_while(|o| *o < total).collect();
         if offsets.len() as u32 >= MAX_PAGES {
             return Err(self.malformed(
@@ -213,19 +216,17 @@ impl Eia {
             ));
         }
         let requests = 1 + offsets.len() as u32;
-        let pages: Vec<(u64, Page, Arc<str>)> = stream::iter(offsets)
+        let mut pages = stream::iter(offsets)
             .map(|offset| async move {
                 let reply = self
                     .http
                     .get(&self.url(route, series, Some(window), offset, PAGE_SIZE))
                     .await?;
                 let page = self.page(&reply, label)?;
-                Ok::<_, SourceError>((offset, page, reply.url.as_str().into()))
+                Ok::<_, SourceError>((offset, page, reply.url))
             })
-            .buffered(PAGES_AT_ONCE)
-            .try_collect()
-            .await?;
-        for (offset, page, url) in pages {
+            .buffered(PAGES_AT_ONCE);
+        while let Some((offset, page, url)) = pages.try_next().await? {
             let expected = step.min(total.saturating_sub(offset));
             if (page.rows.len() as u64) < expected {
                 return Err(self.malformed_at(
@@ -236,9 +237,11 @@ impl Eia {
                     ),
                 ));
             }
-            rows.extend(page.rows.into_iter().map(|r| (r, url.clone())));
+            for row in &page.rows {
+                take(row, &url)?;
+            }
         }
-        Ok((rows, requests))
+        Ok(requests)
     }
 
     /// Whether the API has any row at all for `series` (it answers an unknown facet value
@@ -251,22 +254,14 @@ impl Eia {
         Ok(self.page(&reply, label)?.total > 0)
     }
 
-    /// The rows of `req` out of a response that may hold other series too; an empty result
-    /// for a series the API does not know is an error.
-    async fn series_data(
+    /// Completes one series' data: sorted, and an empty result for a series the API does not
+    /// know is an error.
+    async fn finish(
         &self,
         req: &SeriesRequest,
-        rows: &[(Row, Arc<str>)],
-        requests: u32,
+        mut out: SeriesData,
     ) -> Result<SeriesData, SourceError> {
         let (route, series) = split(&self.id, &req.series)?;
-        let mut out = SeriesData {
-            requests,
-            ..SeriesData::default()
-        };
-        for (row, url) in rows {
-            self.take_row(row, series, req, &mut out, url)?;
-        }
         if out.observations.is_empty() && out.missing.is_empty() && out.invalid.is_empty() {
             out.requests += 1;
             if !self.exists(route, series, &req.series).await? {
@@ -281,12 +276,12 @@ impl Eia {
         Ok(out)
     }
 
-    /// Fetches a group once for all its members.
-    async fn fetch_group(&self, group: &Group) -> Result<Arc<GroupData>, SourceError> {
+    /// Fetches a group once for all its members, each row going straight to its member.
+    async fn fetch_group(&self, group: &Group) -> Result<Mutex<GroupData>, SourceError> {
         let start = group.members.iter().map(|m| m.window.start()).min();
         let end = group.members.iter().map(|m| m.window.end()).max();
         let (Some(start), Some(end)) = (start, end) else {
-            return Ok(Arc::default());
+            return Ok(Mutex::default());
         };
         let facets: Vec<&str> = group
             .members
@@ -294,14 +289,31 @@ impl Eia {
             .filter_map(|m| m.series.rsplit_once(':').map(|(_, s)| s))
             .collect();
         let label = format!("{}:{}", group.route, facets.join("+"));
-        let (rows, requests) = self
-            .rows(&group.route, &facets, (start, end), &label)
+        let mut outs: Vec<SeriesData> = vec![SeriesData::default(); group.members.len()];
+        let requests = self
+            .each_row(&group.route, &facets, (start, end), &label, |row, url| {
+                let Some(i) = row
+                    .series
+                    .as_deref()
+                    .and_then(|s| facets.iter().position(|f| *f == s))
+                else {
+                    return Err(self.malformed_at(
+                        url,
+                        format!(
+                            "a row of {:?} names no series asked for ({:?})",
+                            row.period, row.series
+                        ),
+                    ));
+                };
+                self.take_row(row, facets[i], &group.members[i], &mut outs[i], url)
+            })
             .await?;
-        let mut out = HashMap::new();
-        for m in &group.members {
-            out.insert(m.series.clone(), self.series_data(m, &rows, requests).await);
+        let mut data = HashMap::new();
+        for (member, mut out) in group.members.iter().zip(outs) {
+            out.requests = requests;
+            data.insert(member.series.clone(), self.finish(member, out).await);
         }
-        Ok(Arc::new(out))
+        Ok(Mutex::new(data))
     }
 
     /// Interprets one reply: a page of rows, or the typed error its status and body mean.
@@ -443,17 +455,23 @@ impl Source for Eia {
                 by_route.entry(route).or_default().push(r.clone());
             }
         }
-        let groups = by_route
-            .into_iter()
-            .filter(|(_, members)| members.len() > 1)
-            .map(|(route, members)| {
+        // at most GROUP_SIZE series a group, dealt round-robin: the series a run starts first
+        // (in the order announced) belong to different groups, which then go side by side
+        let mut groups = Vec::new();
+        for (route, members) in by_route {
+            let n = members.len().div_ceil(GROUP_SIZE);
+            let mut dealt: Vec<Vec<SeriesRequest>> = vec![Vec::new(); n];
+            for (i, m) in members.into_iter().enumerate() {
+                dealt[i % n].push(m);
+            }
+            groups.extend(dealt.into_iter().filter(|g| g.len() > 1).map(|members| {
                 Arc::new(Group {
                     route: route.to_owned(),
                     members,
                     fetched: tokio::sync::OnceCell::new(),
                 })
-            })
-            .collect();
+            }));
+        }
         *self.groups.lock().expect("groups lock") = groups;
     }
 
@@ -467,27 +485,26 @@ impl Source for Eia {
             .find(|g| g.members.contains(req))
             .cloned();
         if let Some(group) = group {
-            let all = group
-                .fetched
-                .get_or_init(|| self.fetch_group(&group))
-                .await
-                .clone()?;
-            return all.get(&req.series).cloned().unwrap_or_else(|| {
-                Err(SourceError::Config {
-                    provider: self.id.clone(),
-                    message: format!("series {:?} missing from its group", req.series),
-                })
-            });
+            let taken = match group.fetched.get_or_init(|| self.fetch_group(&group)).await {
+                Ok(all) => all.lock().expect("group lock").remove(&req.series),
+                Err(e) => return Err(e.clone()),
+            };
+            // asked for a second time: fetch it alone
+            if let Some(result) = taken {
+                return result;
+            }
         }
-        let (rows, requests) = self
-            .rows(
+        let mut out = SeriesData::default();
+        out.requests = self
+            .each_row(
                 route,
                 &[series],
                 (req.window.start(), req.window.end()),
                 &req.series,
+                |row, url| self.take_row(row, series, req, &mut out, url),
             )
             .await?;
-        self.series_data(req, &rows, requests).await
+        self.finish(req, out).await
     }
 }
 
@@ -561,6 +578,55 @@ impl Eia {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_route_s_series_are_dealt_into_groups_of_at_most_ten() {
+        let eia = Eia {
+            id: SourceId::new("eia").unwrap(),
+            http: Http::new(
+                SourceId::new("eia").unwrap(),
+                &Url::parse("http://127.0.0.1:1/").unwrap(),
+                crate::HttpSettings {
+                    timeout: std::time::Duration::from_secs(1),
+                    connect_timeout: std::time::Duration::from_secs(1),
+                    requests_per_second: 0.0,
+                    burst: 1,
+                    max_response_bytes: 1,
+                    user_agent: "test".into(),
+                    retry: crate::RetryConfig::default(),
+                },
+                Vec::new(),
+            )
+            .unwrap(),
+            base: Url::parse("http://127.0.0.1:1/").unwrap(),
+            key: Secret::new("k"),
+            groups: Mutex::new(Vec::new()),
+        };
+        let window = energy_core::DateWindow::new(
+            "2024-01-01".parse().unwrap(),
+            "2024-01-31".parse().unwrap(),
+        )
+        .unwrap();
+        let req = |series: String| SeriesRequest {
+            commodity: energy_core::CommodityCode::new("WTI").unwrap(),
+            series,
+            unit: "USD/bbl".into(),
+            window,
+        };
+        let mut requests: Vec<SeriesRequest> = (0..25)
+            .map(|i| req(format!("petroleum/pri/spt:S{i:02}")))
+            .collect();
+        requests.push(req("natural-gas/pri/fut:RNGWHHD".into()));
+        eia.plan(&requests);
+        let groups = eia.groups.lock().unwrap();
+        let sizes: Vec<usize> = groups.iter().map(|g| g.members.len()).collect();
+        // 25 on one route: three groups; the lone gas series is fetched alone
+        assert_eq!(sizes, [9, 8, 8]);
+        // the first three series announced start three different groups
+        for (i, g) in groups.iter().enumerate() {
+            assert_eq!(g.members[0].series, format!("petroleum/pri/spt:S{i:02}"));
+        }
+    }
 
     #[test]
     fn series_must_be_route_and_facet() {

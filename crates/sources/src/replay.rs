@@ -43,6 +43,8 @@ struct State {
     behaviour: HashMap<String, Behaviour>,
     /// Requests answered, by provider prefix.
     requests_by: HashMap<String, u64>,
+    /// The merged row order of EIA requests, by route, series and window.
+    eia_orders: HashMap<String, Arc<Vec<(NaiveDate, u16, u32)>>>,
 }
 
 /// The data and behaviour a [`ReplayServer`] serves; change it while the server runs.
@@ -289,26 +291,23 @@ impl Replay {
             );
         }
         let (start, end) = window(q.get("start"), q.get("end"));
-        let mut selected: Vec<(NaiveDate, &str, &str)> = known
-            .iter()
-            .flat_map(|(f, rows)| {
-                rows.iter()
-                    .filter(|(d, _)| *d >= start && *d <= end)
-                    .map(move |(d, v)| (*d, f.as_str(), v.as_str()))
-            })
-            .collect();
-        selected.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        // the merged order of a multi-series request, built once and kept for its later pages
+        let key = format!("{route}|{}|{start}|{end}", facets.join(","));
+        let order = self.eia_order(&key, &known, start, end);
+        let total = order.len();
         let offset: usize = q.get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
         let length: usize = q
             .get("length")
             .and_then(|v| v.parse().ok())
             .unwrap_or(5000)
             .min(5000);
-        let data: Vec<Value> = selected
+        let data: Vec<Value> = order
             .iter()
             .skip(offset)
             .take(length)
-            .map(|(d, facet, v)| {
+            .map(|&(d, f, i)| {
+                let (facet, rows) = &known[f as usize];
+                let v = &rows[i as usize].1;
                 json!({"period": d.to_string(), "duoarea": "NUS", "area-name": "U.S.",
                        "product": "EPC0", "product-name": "Crude Oil", "process": "PF4",
                        "process-name": "Spot Price FOB", "series": facet,
@@ -317,7 +316,7 @@ impl Replay {
             })
             .collect();
         let body = json!({
-            "response": {"total": selected.len().to_string(), "dateFormat": "YYYY-MM-DD",
+            "response": {"total": total.to_string(), "dateFormat": "YYYY-MM-DD",
                          "frequency": "daily", "data": data,
                          "description": "Spot prices (replayed)"},
             "request": {"command": format!("/v2/{route}/data/"),
@@ -327,6 +326,47 @@ impl Replay {
             "apiVersion": "2.1.10"
         });
         (200, body.to_string())
+    }
+
+    /// Rows of `known` series within `start..=end` ordered by (period, series), as (date,
+    /// index into `known`, index into its rows); cached under `key`.
+    fn eia_order(
+        &self,
+        key: &str,
+        known: &[(String, Rows)],
+        start: NaiveDate,
+        end: NaiveDate,
+    ) -> Arc<Vec<(NaiveDate, u16, u32)>> {
+        if let Some(hit) = self.state.lock().expect("replay state").eia_orders.get(key) {
+            return hit.clone();
+        }
+        let mut by_facet: Vec<usize> = (0..known.len()).collect();
+        by_facet.sort_by(|a, b| known[*a].0.cmp(&known[*b].0));
+        let mut order: Vec<(NaiveDate, u16, u32)> = known
+            .iter()
+            .enumerate()
+            .flat_map(|(f, (_, rows))| {
+                rows.iter()
+                    .enumerate()
+                    .filter(|(_, (d, _))| *d >= start && *d <= end)
+                    .map(move |(i, (d, _))| (*d, f as u16, i as u32))
+            })
+            .collect();
+        let rank: Vec<usize> = {
+            let mut r = vec![0; known.len()];
+            for (pos, f) in by_facet.iter().enumerate() {
+                r[*f] = pos;
+            }
+            r
+        };
+        order.sort_by_key(|&(d, f, _)| (d, rank[f as usize]));
+        let order = Arc::new(order);
+        self.state
+            .lock()
+            .expect("replay state")
+            .eia_orders
+            .insert(key.to_owned(), order.clone());
+        order
     }
 
     fn fred(&self, q: &HashMap<String, String>, fail: Option<u16>) -> (u16, String) {
