@@ -24,6 +24,10 @@ use tokio::{
     net::{TcpListener, TcpStream},
 };
 
+/// The rows of a multi-series EIA request in (period, series) order: (date, index of the
+/// series, index of its row).
+type EiaOrder = Arc<Vec<(NaiveDate, u16, u32)>>;
+
 /// Rows of one series: market date and the value as published (decimal text).
 pub type Rows = Arc<Vec<(NaiveDate, String)>>;
 
@@ -44,7 +48,7 @@ struct State {
     /// Requests answered, by provider prefix.
     requests_by: HashMap<String, u64>,
     /// The merged row order of EIA requests, by route, series and window.
-    eia_orders: HashMap<String, Arc<Vec<(NaiveDate, u16, u32)>>>,
+    eia_orders: HashMap<String, EiaOrder>,
 }
 
 /// The data and behaviour a [`ReplayServer`] serves; change it while the server runs.
@@ -336,7 +340,7 @@ impl Replay {
         known: &[(String, Rows)],
         start: NaiveDate,
         end: NaiveDate,
-    ) -> Arc<Vec<(NaiveDate, u16, u32)>> {
+    ) -> EiaOrder {
         if let Some(hit) = self.state.lock().expect("replay state").eia_orders.get(key) {
             return hit.clone();
         }
