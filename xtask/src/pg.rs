@@ -30,6 +30,32 @@ struct Server {
     _cluster: Option<Cluster>,
 }
 
+impl Server {
+    /// The server named by `variable`, for tests (benchmarks always start their own).
+    fn given(variable: &str, purpose: Purpose) -> Option<Self> {
+        let url = env::var(variable)
+            .ok()
+            .filter(|u| !u.is_empty() && purpose == Purpose::Tests)?;
+        eprintln!("xtask: using {variable} from the environment");
+        Some(Self {
+            url,
+            _cluster: None,
+        })
+    }
+
+    /// A cluster we started (`what` says what it has beyond PostgreSQL).
+    fn started(cluster: Cluster, what: &str) -> Self {
+        eprintln!(
+            "xtask: throwaway PostgreSQL {}{what} at {}",
+            cluster.version, cluster.url
+        );
+        Self {
+            url: cluster.url.clone(),
+            _cluster: Some(cluster),
+        }
+    }
+}
+
 pub struct Servers {
     plain: Option<Server>,
     timescaledb: Option<Server>,
@@ -75,15 +101,8 @@ impl Servers {
     }
 
     fn plain(purpose: Purpose) -> Result<Option<Server>> {
-        if let Some(url) = env::var("TEST_DATABASE_URL")
-            .ok()
-            .filter(|_| purpose == Purpose::Tests)
-        {
-            eprintln!("xtask: using TEST_DATABASE_URL from the environment");
-            return Ok(Some(Server {
-                url,
-                _cluster: None,
-            }));
+        if let Some(given) = Server::given("TEST_DATABASE_URL", purpose) {
+            return Ok(Some(given));
         }
         let mut settings = Self::settings(purpose);
         // the suites open many stores in parallel
@@ -94,16 +113,7 @@ impl Servers {
             ..ClusterOptions::default()
         };
         match Cluster::start(&options).map_err(anyhow::Error::msg)? {
-            Some(cluster) => {
-                eprintln!(
-                    "xtask: throwaway PostgreSQL {} at {}",
-                    cluster.version, cluster.url
-                );
-                Ok(Some(Server {
-                    url: cluster.url.clone(),
-                    _cluster: Some(cluster),
-                }))
-            }
+            Some(cluster) => Ok(Some(Server::started(cluster, ""))),
             None => {
                 let help = install_help();
                 if in_ci() {
@@ -120,15 +130,8 @@ impl Servers {
     }
 
     fn timescaledb(purpose: Purpose) -> Result<Option<Server>> {
-        if let Some(url) = env::var("TEST_TIMESCALEDB_URL")
-            .ok()
-            .filter(|_| purpose == Purpose::Tests)
-        {
-            eprintln!("xtask: using TEST_TIMESCALEDB_URL from the environment");
-            return Ok(Some(Server {
-                url,
-                _cluster: None,
-            }));
+        if let Some(given) = Server::given("TEST_TIMESCALEDB_URL", purpose) {
+            return Ok(Some(given));
         }
         let Some(bin) = find_bin_dir() else {
             return Ok(None); // said above
@@ -180,16 +183,7 @@ impl Servers {
                 Ok(cluster)
             });
         match started {
-            Ok(cluster) => {
-                eprintln!(
-                    "xtask: throwaway PostgreSQL {} with TimescaleDB at {}",
-                    cluster.version, cluster.url
-                );
-                Ok(Some(Server {
-                    url: cluster.url.clone(),
-                    _cluster: Some(cluster),
-                }))
-            }
+            Ok(cluster) => Ok(Some(Server::started(cluster, " with TimescaleDB"))),
             Err(e) if in_ci() => Err(e.context("the TimescaleDB cluster did not start")),
             Err(e) => {
                 eprintln!(

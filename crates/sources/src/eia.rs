@@ -283,11 +283,12 @@ impl Eia {
         let (Some(start), Some(end)) = (start, end) else {
             return Ok(Mutex::default());
         };
+        // one facet per member, at the member's index
         let facets: Vec<&str> = group
             .members
             .iter()
-            .filter_map(|m| m.series.rsplit_once(':').map(|(_, s)| s))
-            .collect();
+            .map(|m| split(&self.id, &m.series).map(|(_, s)| s))
+            .collect::<Result<_, _>>()?;
         let label = format!("{}:{}", group.route, facets.join("+"));
         let mut outs: Vec<SeriesData> = vec![SeriesData::default(); group.members.len()];
         let requests = self

@@ -23,7 +23,7 @@ use rustls::{
 use tokio_postgres::{Socket, tls::MakeTlsConnect};
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-use crate::{DatabaseUrl, StoreError, error::describe_pg};
+use crate::{DatabaseUrl, StoreError, error::describe_pg, store::ConnectFailure};
 
 /// How long a connection attempt may take before the database counts as unreachable.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -369,8 +369,10 @@ impl ConnectError {
         }
         Self::Unreachable(text)
     }
+}
 
-    pub(crate) fn into_store_error(self, url: &DatabaseUrl) -> StoreError {
+impl ConnectFailure for ConnectError {
+    fn into_store_error(self, url: &DatabaseUrl) -> StoreError {
         let db = url.redacted();
         match self {
             Self::Unreachable(reason) => StoreError::Unavailable { db, reason },

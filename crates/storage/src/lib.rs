@@ -21,7 +21,6 @@ mod types;
 mod write;
 
 pub use config::{Backend, DatabaseConfig, DatabaseUrl, DatabaseUrlError};
-pub use connect::SslMode;
 pub use error::StoreError;
 pub use read::{ExportFilter, QuarantineRecord, RevisionRecord, SeriesLatest};
 pub use runs::{RunRecord, RunStart};

@@ -11,6 +11,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::{
     connect::{ConnectError, Connector},
     error::{describe_diesel, diesel_connection_lost},
+    store::TextRow,
     timescale::{self, Step, Timescale},
 };
 
@@ -19,12 +20,6 @@ pub(crate) type PgSyncConn = AsyncConnectionWrapper<AsyncPgConnection>;
 pub(crate) const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
 /// Arbitrary constant naming the advisory lock that serialises migrations between processes.
 const MIGRATION_LOCK: i64 = 0x656e_6572_6779;
-
-#[derive(diesel::QueryableByName)]
-struct TextRow {
-    #[diesel(sql_type = Text)]
-    text: String,
-}
 
 /// What the PostgreSQL start-up step did, reported by the caller on the async side.
 pub(crate) struct PgStartup {

@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 
 use crate::{
     Backend, DatabaseUrl, StoreError,
-    connect::{ConnectError, Connector, PgManager, PgPool},
+    connect::{Connector, PgManager, PgPool},
     error::{describe_diesel, diesel_connection_lost},
     schema,
     startup::{
@@ -120,21 +120,16 @@ pub struct Health {
     pub notice: Option<String>,
 }
 
+/// One text column, for raw SQL that returns a single value per row.
 #[derive(diesel::QueryableByName)]
-struct TextRow {
+pub(crate) struct TextRow {
     #[diesel(sql_type = Text)]
-    text: String,
+    pub text: String,
 }
 
 /// A pool's connection failure, turned into the store's error for that database.
 pub(crate) trait ConnectFailure {
     fn into_store_error(self, url: &DatabaseUrl) -> StoreError;
-}
-
-impl ConnectFailure for ConnectError {
-    fn into_store_error(self, url: &DatabaseUrl) -> StoreError {
-        ConnectError::into_store_error(self, url)
-    }
 }
 
 impl ConnectFailure for diesel_async::pooled_connection::PoolError {

@@ -12,7 +12,7 @@ use tokio_postgres::{binary_copy::BinaryCopyInWriter, types::Type};
 use crate::{
     RunId, Store, StoreError,
     schema::{observations, quarantine, revisions},
-    store::Db,
+    store::{ConnectFailure, Db},
     types::{DbPrice, DbTime},
 };
 
