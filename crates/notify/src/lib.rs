@@ -6,6 +6,8 @@ mod config;
 mod email;
 pub mod render;
 mod slack;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::fmt;
 
@@ -98,6 +100,9 @@ pub struct Notifiers {
 impl Notifiers {
     /// Builds every enabled channel. A channel that cannot be built (no webhook URL, a bad
     /// address, an unreadable CA file) stays in the set and reports why at each delivery.
+    ///
+    /// Call it inside a Tokio runtime and drop the result there: the email channel keeps a
+    /// connection pool whose upkeep runs as a task on that runtime.
     pub fn from_config(config: &NotificationsConfig, secrets: &NotifySecrets) -> Self {
         let mut channels = Vec::new();
         if config.email.enabled {

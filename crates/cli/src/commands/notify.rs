@@ -10,15 +10,18 @@ use crate::{args::GlobalArgs, exit::Failure};
 pub fn test(global: &GlobalArgs) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
-    let notifiers = wiring::notifiers(&loaded.config, &loaded.secrets);
-    if notifiers.enabled().is_empty() {
-        return Err(Failure::Usage(
-            "no notification channel is enabled: set notifications.email.enabled or notifications.slack.enabled to true".into(),
-        ));
-    }
     let runtime = super::runtime()?;
-    let sample = energy_notify::sample_report(chrono::Utc::now());
-    let results = runtime.block_on(notifiers.send_test(&sample));
+    // The email channel's connection pool lives on the runtime: it is built and dropped in it.
+    let results = runtime.block_on(async {
+        let notifiers = wiring::notifiers(&loaded.config, &loaded.secrets);
+        if notifiers.enabled().is_empty() {
+            return Err(Failure::Usage(
+                "no notification channel is enabled: set notifications.email.enabled or notifications.slack.enabled to true".into(),
+            ));
+        }
+        let sample = energy_notify::sample_report(chrono::Utc::now());
+        Ok(notifiers.send_test(&sample).await)
+    })?;
     let mut all = true;
     for r in &results {
         if r.delivered {

@@ -730,3 +730,35 @@ async fn logs_go_to_stderr_and_a_daily_file_as_json_lines_when_asked() {
     let logged = std::fs::read_to_string(env.scratch.path().join("logs").join(&files[0])).unwrap();
     assert!(logged.contains("run finished"), "{logged}");
 }
+
+/// Issue 13, item 10: `notify test` with email used to abort (exit 134) when the SMTP
+/// transport was dropped after its runtime.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notify_test_delivers_email_to_a_local_smtp_server() {
+    let env = Env::new(Replay::new(), Db::Sqlite).await.unwrap();
+    let smtp = energy_notify::testing::smtp::SmtpServer::start(false).await;
+    let port = smtp.port.to_string();
+    let out = env
+        .run_with(
+            &["notify", "test"],
+            &[
+                ("PIPELINE_NOTIFICATIONS__EMAIL__ENABLED", "true"),
+                ("PIPELINE_NOTIFICATIONS__EMAIL__SMTP_SERVER", "127.0.0.1"),
+                ("PIPELINE_NOTIFICATIONS__EMAIL__SMTP_PORT", &port),
+                ("PIPELINE_NOTIFICATIONS__EMAIL__TLS", "none"),
+                ("SMTP_USER", "desk"),
+                ("SMTP_PASSWORD", "smtp-pass-secret"),
+            ],
+        )
+        .await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("email  delivered"),
+        "{}",
+        stdout(&out)
+    );
+    let got = smtp.messages();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(got[0].data.contains("TEST"), "{}", got[0].data);
+    assert!(!stderr(&out).contains("smtp-pass-secret"));
+}

@@ -5,7 +5,9 @@ use std::time::Duration;
 use energy_core::{RunStatus, Secret};
 use energy_notify::{EmailConfig, NotificationsConfig, Notifiers, Notify, NotifySecrets, SmtpTls};
 
-use crate::{smtp::SmtpServer, support::report};
+use energy_notify::testing::smtp::SmtpServer;
+
+use crate::support::report;
 
 fn config(port: u16, tls: SmtpTls, ca_file: Option<std::path::PathBuf>) -> NotificationsConfig {
     NotificationsConfig {

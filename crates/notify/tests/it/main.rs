@@ -4,5 +4,4 @@
 mod email;
 mod messages;
 mod slack;
-mod smtp;
 mod support;

@@ -1,4 +1,4 @@
-//! A small SMTP server for the tests: EHLO, STARTTLS (with a throwaway certificate), AUTH PLAIN,
+//! A small SMTP server for tests: EHLO, STARTTLS (with a throwaway certificate), AUTH PLAIN,
 //! MAIL, RCPT, DATA, QUIT. It records what each session delivered.
 
 use std::sync::{Arc, Mutex};
