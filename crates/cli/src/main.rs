@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod exit;
+mod output;
 mod render;
 
 use std::process::ExitCode;
@@ -14,11 +15,18 @@ use crate::args::Cli;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match commands::dispatch(&cli) {
+    let code = match commands::dispatch(&cli) {
         Ok(code) => code,
         Err(failure) => {
             eprintln!("error: {failure}");
             failure.exit_code()
         }
+    };
+    match output::finish() {
+        Some(e) => {
+            eprintln!("error: cannot write to standard output: {e}");
+            ExitCode::from(1)
+        }
+        None => code,
     }
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use energy_orchestrator::{Loaded, config};
 use energy_sources::SourcesConfig;
 
+use crate::output::{out, outln};
 use crate::{
     args::{ConfigCommand, GlobalArgs},
     exit::Failure,
@@ -21,14 +22,14 @@ pub fn run(global: &GlobalArgs, cmd: &ConfigCommand) -> Result<ExitCode, Failure
 
 fn check(loaded: &Loaded) {
     let cfg = &loaded.config;
-    println!("configuration OK ({})", loaded.origin);
-    println!(
+    outln!("configuration OK ({})", loaded.origin);
+    outln!(
         "  database    {} ({})",
         cfg.database.url,
         cfg.database.url.backend().name()
     );
     let codes: Vec<_> = cfg.commodities.keys().map(|c| c.as_str()).collect();
-    println!("  commodities {}", codes.join(", "));
+    outln!("  commodities {}", codes.join(", "));
     for (name, provider) in cfg.sources.iter() {
         let state = if !provider.enabled {
             "disabled".to_owned()
@@ -41,7 +42,7 @@ fn check(loaded: &Loaded) {
                 None => "enabled, no key needed".to_owned(),
             }
         };
-        println!("  source      {name:<6} {state}");
+        outln!("  source      {name:<6} {state}");
     }
     let n = &cfg.notifications;
     if n.email.enabled {
@@ -50,7 +51,7 @@ fn check(loaded: &Loaded) {
             (None, None) => "without credentials",
             _ => "but only one of SMTP_USER and SMTP_PASSWORD is set: it will fail until both are",
         };
-        println!(
+        outln!(
             "  notify      email to {} via {}:{} ({:?}), {auth}",
             n.email.to_emails.join(", "),
             n.email.smtp_server,
@@ -64,15 +65,15 @@ fn check(loaded: &Loaded) {
         } else {
             "but SLACK_WEBHOOK_URL is not set: it will fail until you set it"
         };
-        println!("  notify      slack, {state}");
+        outln!("  notify      slack, {state}");
     }
     if !n.email.enabled && !n.slack.enabled {
-        println!("  notify      no channel enabled");
+        outln!("  notify      no channel enabled");
     }
     let s = &cfg.schedule;
     match &s.cron {
-        Some(cron) => println!("  schedule    cron {cron:?} in {}", s.timezone),
-        None => println!(
+        Some(cron) => outln!("  schedule    cron {cron:?} in {}", s.timezone),
+        None => outln!(
             "  schedule    {:?} at {} {}",
             s.frequency,
             s.time.format("%H:%M"),
@@ -84,15 +85,15 @@ fn check(loaded: &Loaded) {
 fn show(loaded: &Loaded) {
     let yaml =
         serde_yaml::to_string(&loaded.config).unwrap_or_else(|e| format!("# cannot render: {e}\n"));
-    println!("# effective configuration ({})", loaded.origin);
-    print!("{yaml}");
-    println!("# secrets (environment only; values never shown):");
+    outln!("# effective configuration ({})", loaded.origin);
+    out!("{yaml}");
+    outln!("# secrets (environment only; values never shown):");
     for var in energy_orchestrator::Secrets::VARIABLES {
         let state = if loaded.secrets.by_variable(var).is_some() {
             "***"
         } else {
             "(not set)"
         };
-        println!("#   {var}: {state}");
+        outln!("#   {var}: {state}");
     }
 }

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use energy_orchestrator::{config, logs, wiring};
 
+use crate::output::outln;
 use crate::{args::GlobalArgs, exit::Failure};
 
 pub fn test(global: &GlobalArgs) -> Result<ExitCode, Failure> {
@@ -25,10 +26,10 @@ pub fn test(global: &GlobalArgs) -> Result<ExitCode, Failure> {
     let mut all = true;
     for r in &results {
         if r.delivered {
-            println!("{:<6} delivered", r.channel);
+            outln!("{:<6} delivered", r.channel);
         } else {
             all = false;
-            println!(
+            outln!(
                 "{:<6} NOT delivered: {}",
                 r.channel,
                 r.error.as_deref().unwrap_or("unknown error")

@@ -10,6 +10,7 @@ use energy_sources::system_clock;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 
+use crate::output::{out, outln};
 use crate::{
     args::{GlobalArgs, ModeArg, RunArgs},
     exit::{self, Failure},
@@ -56,9 +57,9 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
             let json = serde_json::to_string(&report).map_err(|e| {
                 Failure::Operational(anyhow::anyhow!("cannot render the report: {e}"))
             })?;
-            println!("{json}");
+            outln!("{json}");
         } else {
-            print!("{}", render::run_report(&report));
+            out!("{}", render::run_report(&report));
         }
         if let Some(e) = unrecorded {
             return Err(e.into());

@@ -9,6 +9,7 @@ use energy_storage::RunRecord;
 use crate::{
     args::{GlobalArgs, RunsArgs},
     exit::Failure,
+    output::{out, outln},
     render,
 };
 
@@ -24,11 +25,11 @@ pub fn run(global: &GlobalArgs, args: &RunsArgs) -> Result<ExitCode, Failure> {
         let reports: Vec<RunReport> = records.iter().map(report_of).collect();
         let json = serde_json::to_string(&reports)
             .map_err(|e| Failure::Operational(anyhow::anyhow!("cannot render runs: {e}")))?;
-        println!("{json}");
+        outln!("{json}");
     } else if records.is_empty() {
-        println!("no runs recorded yet in {}", loaded.config.database.url);
+        outln!("no runs recorded yet in {}", loaded.config.database.url);
     } else {
-        print!("{}", table(&records));
+        out!("{}", table(&records));
     }
     Ok(ExitCode::SUCCESS)
 }

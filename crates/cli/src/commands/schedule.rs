@@ -8,6 +8,7 @@ use energy_orchestrator::{config, daemon, logs, schedule::Schedule, wiring};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use crate::output::outln;
 use crate::{
     args::{GlobalArgs, ScheduleCommand},
     exit::Failure,
@@ -66,17 +67,17 @@ fn stop(global: &GlobalArgs, timeout: u64) -> Result<ExitCode, Failure> {
         let asked = store.request_scheduler_stop().await?;
         let running = alive_schedulers(&store).await?;
         if asked == 0 || running.is_empty() {
-            println!("no scheduler is running");
+            outln!("no scheduler is running");
             return Ok(ExitCode::SUCCESS);
         }
         for s in &running {
-            println!("asked the scheduler on {} (pid {}) to stop", s.host, s.pid);
+            outln!("asked the scheduler on {} (pid {}) to stop", s.host, s.pid);
         }
         let deadline = std::time::Instant::now() + Duration::from_secs(timeout);
         loop {
             let left = alive_schedulers(&store).await?;
             if left.is_empty() {
-                println!("stopped");
+                outln!("stopped");
                 return Ok(ExitCode::SUCCESS);
             }
             if std::time::Instant::now() >= deadline {
@@ -124,51 +125,51 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
             "next_run_at_utc": next.map(|t| t.to_rfc3339()),
             "last_run": last.as_ref().map(energy_orchestrator::status::report_of),
         });
-        println!("{v}");
+        outln!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
     match (state, shown) {
-        ("RUNNING", Some(s)) => println!(
+        ("RUNNING", Some(s)) => outln!(
             "scheduler   RUNNING on {} (pid {}), heartbeat {} s ago",
             s.host,
             s.pid,
             (now - s.heartbeat_at).num_seconds()
         ),
-        ("DEAD", Some(s)) => println!(
+        ("DEAD", Some(s)) => outln!(
             "scheduler   DEAD: registered on {} (pid {}) but silent for {} s; start it again",
             s.host,
             s.pid,
             (now - s.heartbeat_at).num_seconds()
         ),
-        (_, Some(s)) => println!(
+        (_, Some(s)) => outln!(
             "scheduler   STOPPED (last on {}, pid {}, at {})",
             s.host,
             s.pid,
             s.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC")
         ),
-        _ => println!("scheduler   STOPPED (never started on this database)"),
+        _ => outln!("scheduler   STOPPED (never started on this database)"),
     }
-    println!(
+    outln!(
         "schedule    {:?} in {}",
         schedule.pattern(),
         schedule.timezone()
     );
     match (next_local, next) {
-        (Some(l), Some(u)) => println!(
+        (Some(l), Some(u)) => outln!(
             "next fire   {} ({})",
             l.to_rfc3339(),
             u.format("%Y-%m-%dT%H:%M:%SZ")
         ),
-        _ => println!("next fire   none"),
+        _ => outln!("next fire   none"),
     }
     match &last {
-        Some(r) => println!(
+        Some(r) => outln!(
             "last run    {} for {}: {}",
             r.started_at.format("%Y-%m-%d %H:%M UTC"),
             r.scheduled_for.map(|t| t.to_rfc3339()).unwrap_or_default(),
             r.status.name()
         ),
-        None => println!("last run    none by the scheduler yet"),
+        None => outln!("last run    none by the scheduler yet"),
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -184,7 +185,7 @@ fn next(
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(Utc::now);
     for t in schedule.upcoming(after, count) {
-        println!("{}", t.to_rfc3339());
+        outln!("{}", t.to_rfc3339());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use chrono::Utc;
 use energy_orchestrator::{config, logs, status, wiring};
 
+use crate::output::{out, outln};
 use crate::{
     args::{GlobalArgs, StatusArgs},
     exit::Failure,
@@ -29,9 +30,9 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, Failure> 
     if args.json {
         let json = serde_json::to_string(&report)
             .map_err(|e| Failure::Operational(anyhow::anyhow!("cannot render the status: {e}")))?;
-        println!("{json}");
+        outln!("{json}");
     } else {
-        print!("{}", render::status(&report, Paint::for_stdout()));
+        out!("{}", render::status(&report, Paint::for_stdout()));
     }
     Ok(if report.healthy() {
         ExitCode::SUCCESS

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `energy-pipeline` binary: real process, real files, real exit codes.
 
 mod config;
+mod hygiene;
 mod pipeline;
 mod run;
 mod schedule;

@@ -30,6 +30,7 @@ pub struct Delivered {
     pub tls: bool,
 }
 
+#[derive(Debug)]
 pub struct SmtpServer {
     pub port: u16,
     pub delivered: Arc<Mutex<Vec<Delivered>>>,
