@@ -4,6 +4,7 @@
 //! This crate does no IO and needs no async runtime, so every other crate (and the machine-learning
 //! work that reuses the store) can depend on it freely.
 
+pub mod bounds;
 mod commodity;
 mod error;
 mod freshness;

@@ -106,11 +106,8 @@ impl EmailConfig {
                 "must name the SMTP host".to_owned(),
             ));
         }
-        if self.timeout_seconds == 0 {
-            out.push((
-                "timeout_seconds".to_owned(),
-                "must be at least 1".to_owned(),
-            ));
+        if let Some(m) = energy_core::bounds::outside(self.timeout_seconds, 1..=3600, "seconds") {
+            out.push(("timeout_seconds".to_owned(), m));
         }
         if self.smtp_port == 0 {
             out.push((
@@ -182,6 +179,17 @@ impl Default for SlackConfig {
 }
 
 impl SlackConfig {
+    /// Problems with the values, each as (key, message). Only checked when enabled.
+    pub fn problems(&self) -> Vec<(String, String)> {
+        if !self.enabled {
+            return Vec::new();
+        }
+        energy_core::bounds::outside(self.timeout_seconds, 1..=3600, "seconds")
+            .map(|m| ("timeout_seconds".to_owned(), m))
+            .into_iter()
+            .collect()
+    }
+
     pub fn triggers(&self) -> Triggers {
         Triggers {
             send_on_success: self.send_on_success,
@@ -199,6 +207,24 @@ pub struct NotificationsConfig {
     pub email: EmailConfig,
     /// Slack incoming webhook.
     pub slack: SlackConfig,
+}
+
+impl NotificationsConfig {
+    /// Problems with the values of the enabled channels, each as (key below `notifications`,
+    /// message).
+    pub fn problems(&self) -> Vec<(String, String)> {
+        let email = self
+            .email
+            .problems()
+            .into_iter()
+            .map(|(k, m)| (format!("email.{k}"), m));
+        let slack = self
+            .slack
+            .problems()
+            .into_iter()
+            .map(|(k, m)| (format!("slack.{k}"), m));
+        email.chain(slack).collect()
+    }
 }
 
 #[cfg(test)]

@@ -472,29 +472,52 @@ impl Pipeline {
         // each provider has its own cap, so a slow provider never holds up the others
         let mut permits: BTreeMap<SourceId, Arc<Semaphore>> = BTreeMap::new();
         let mut set = JoinSet::new();
+        // what each task is for, so that one that panics is still reported as its batch
+        let mut tasks: BTreeMap<tokio::task::Id, (SourceId, CommodityCode, Option<DateWindow>)> =
+            BTreeMap::new();
         for (job, window) in planned {
             let source = job.source.id().clone();
             let cap = self.config.max_concurrent_requests(&source);
             let permits = permits
-                .entry(source)
+                .entry(source.clone())
                 .or_insert_with(|| Arc::new(Semaphore::new(cap.max(1) as usize)))
                 .clone();
+            let key = (source, job.commodity.clone(), window.as_ref().ok().copied());
             let (this, cancel) = (self.clone(), cancel.clone());
-            set.spawn(async move {
+            let handle = set.spawn(async move {
                 let source = job.source.id().clone();
                 let report = this.run_batch(&job, window, run, &permits, &cancel).await;
                 (source, report)
             });
+            tasks.insert(handle.id(), key);
         }
         let mut out = Vec::new();
         while let Some(joined) = set.join_next().await {
-            match joined {
-                Ok((source, report)) => {
-                    progress.batch_done(&source, &report.commodity, &report);
-                    out.push((source, report));
+            let (source, report) = match joined {
+                Ok(done) => done,
+                Err(e) => {
+                    let Some((source, commodity, window)) = tasks.remove(&e.id()) else {
+                        tracing::error!(error = %e, "a batch task of no known batch failed");
+                        continue;
+                    };
+                    let error = lost_batch(e);
+                    tracing::error!(source = %source, commodity = %commodity, error = %error, "batch failed");
+                    let report = CommodityReport {
+                        commodity,
+                        status: SourceStatus::Failed,
+                        window,
+                        counts: Counts::default(),
+                        missing: 0,
+                        warnings: 0,
+                        quality_score: 0.0,
+                        error: Some(error),
+                        fetch_seconds: 0.0,
+                    };
+                    (source, report)
                 }
-                Err(e) => tracing::error!(error = %e, "a batch task failed"),
-            }
+            };
+            progress.batch_done(&source, &report.commodity, &report);
+            out.push((source, report));
         }
         out.sort_by(|a, b| (&a.0, &a.1.commodity).cmp(&(&b.0, &b.1.commodity)));
         out
@@ -766,5 +789,21 @@ fn process_alive(pid: u32) -> bool {
         std::path::Path::new(&format!("/proc/{pid}")).exists()
     } else {
         true
+    }
+}
+
+/// What to report for a batch whose task ended without a report: the panic's message, or that
+/// it was cancelled.
+fn lost_batch(e: tokio::task::JoinError) -> String {
+    match e.try_into_panic() {
+        Ok(payload) => {
+            let message = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".to_owned());
+            format!("the batch panicked (a bug; please report it): {message}")
+        }
+        Err(e) => format!("the batch was lost before it finished: {e}"),
     }
 }

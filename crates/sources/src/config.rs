@@ -2,11 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use energy_core::{CommodityCode, SourceId};
+use energy_core::{CommodityCode, SourceId, bounds::outside};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::registry::{PROVIDERS, provider_info};
+
+/// The time one HTTP attempt may be given, in seconds.
+const TIMEOUT_SECONDS: std::ops::RangeInclusive<f64> = 0.1..=3600.0;
 
 /// Settings of one provider (`sources.<name>`). Keys left out take the provider's defaults.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -159,35 +162,38 @@ impl SourcesConfig {
                     out.push((format!("{name}.series.{code}"), e));
                 }
             }
-            if !(p.timeout_seconds.is_finite() && p.timeout_seconds > 0.0) {
-                out.push((
-                    format!("{name}.timeout_seconds"),
-                    "must be a number of seconds > 0".to_owned(),
-                ));
-            }
-            let rate = p.requests_per_second;
-            if !(rate.is_finite() && (rate == 0.0 || (0.001..=1000.0).contains(&rate))) {
-                out.push((
-                    format!("{name}.requests_per_second"),
-                    format!(
-                        "{rate} is not a rate: use 0.001 to 1000 requests per second, or 0 for no limit"
-                    ),
-                ));
-            }
-            if !(1..=1000).contains(&p.burst) {
-                out.push((
-                    format!("{name}.burst"),
-                    format!("{} is outside 1..1000 requests", p.burst),
-                ));
-            }
-            if let Some(n) = p.max_concurrent_requests.filter(|n| !(1..=64).contains(n)) {
-                out.push((
-                    format!("{name}.max_concurrent_requests"),
-                    format!("{n} is outside 1..64"),
-                ));
-            }
-            if !(p.max_response_mb.is_finite() && p.max_response_mb > 0.0) {
-                out.push((format!("{name}.max_response_mb"), "must be > 0".to_owned()));
+            let checks = [
+                (
+                    "timeout_seconds",
+                    outside(p.timeout_seconds, TIMEOUT_SECONDS, "seconds"),
+                ),
+                (
+                    "requests_per_second",
+                    (p.requests_per_second != 0.0)
+                        .then(|| {
+                            outside(
+                                p.requests_per_second,
+                                0.001..=1000.0,
+                                "requests per second, or 0 for no limit",
+                            )
+                        })
+                        .flatten(),
+                ),
+                ("burst", outside(p.burst, 1..=1000, "requests")),
+                (
+                    "max_concurrent_requests",
+                    p.max_concurrent_requests
+                        .and_then(|n| outside(n, 1..=64, "")),
+                ),
+                (
+                    "max_response_mb",
+                    outside(p.max_response_mb, 0.001..=4096.0, "MB"),
+                ),
+            ];
+            for (key, problem) in checks {
+                if let Some(msg) = problem {
+                    out.push((format!("{name}.{key}"), msg));
+                }
             }
         }
         out
@@ -220,21 +226,21 @@ impl RetryConfig {
     /// Problems with the values, each as (key, message).
     pub fn problems(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
-        if self.max_attempts == 0 {
-            out.push(("max_attempts", "must be at least 1".to_owned()));
+        if let Some(m) = outside(self.max_attempts, 1..=20, "attempts") {
+            out.push(("max_attempts", m));
         }
-        if !(self.initial_backoff_seconds.is_finite() && self.initial_backoff_seconds >= 0.0) {
-            out.push((
-                "initial_backoff_seconds",
-                "must be a number of seconds >= 0".to_owned(),
-            ));
+        if let Some(m) = outside(self.initial_backoff_seconds, 0.0..=3600.0, "seconds") {
+            out.push(("initial_backoff_seconds", m));
         }
-        if !(self.max_backoff_seconds.is_finite()
-            && self.max_backoff_seconds >= self.initial_backoff_seconds)
-        {
+        if let Some(m) = outside(self.max_backoff_seconds, 0.0..=3600.0, "seconds") {
+            out.push(("max_backoff_seconds", m));
+        } else if self.max_backoff_seconds < self.initial_backoff_seconds {
             out.push((
                 "max_backoff_seconds",
-                "must be a number of seconds >= initial_backoff_seconds".to_owned(),
+                format!(
+                    "{} is below initial_backoff_seconds {}",
+                    self.max_backoff_seconds, self.initial_backoff_seconds
+                ),
             ));
         }
         out

@@ -8,13 +8,18 @@ use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, str::FromStr};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use chrono_tz::Tz;
-use energy_core::{CommodityCode, CommoditySpec, Secret, SourceId, validation::ValidationSettings};
+use energy_core::{
+    CommodityCode, CommoditySpec, Secret, SourceId, bounds::outside, validation::ValidationSettings,
+};
 use energy_notify::NotificationsConfig;
 use energy_sources::{RetryConfig, SourcesConfig};
 use energy_storage::DatabaseConfig;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub use load::{ConfigError, ConfigOrigin, Loaded, Problem, load, load_from};
+
+/// The longest window a run may ask for, in days (100 years).
+const MAX_DAYS: u32 = 36_525;
 
 /// The whole configuration. Every key is optional; [`Config::default`] is the built-in setup.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -329,20 +334,54 @@ impl Config {
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();
         let p = &self.pipeline;
-        if p.lookback_days == 0 {
-            out.push(("pipeline.lookback_days".into(), "must be at least 1".into()));
-        }
-        if p.full_refresh_days == 0 {
-            out.push((
-                "pipeline.full_refresh_days".into(),
-                "must be at least 1".into(),
-            ));
-        }
-        if p.max_concurrent_requests == 0 {
-            out.push((
-                "pipeline.max_concurrent_requests".into(),
-                "must be at least 1".into(),
-            ));
+        let v = &p.validation;
+        let s = &self.schedule;
+        let checks = [
+            (
+                "pipeline.lookback_days",
+                outside(p.lookback_days, 1..=MAX_DAYS, "days"),
+            ),
+            (
+                "pipeline.full_refresh_days",
+                outside(p.full_refresh_days, 1..=MAX_DAYS, "days"),
+            ),
+            (
+                "pipeline.revision_days",
+                outside(p.revision_days, 0..=3660, "days"),
+            ),
+            (
+                "pipeline.max_concurrent_requests",
+                outside(p.max_concurrent_requests, 1..=64, ""),
+            ),
+            (
+                "pipeline.validation.jump_threshold",
+                outside(
+                    v.jump_threshold,
+                    0.001..=1000.0,
+                    "(a fraction of the median, e.g. 0.5)",
+                ),
+            ),
+            (
+                "pipeline.validation.jump_window",
+                outside(v.jump_window, 1..=1000, "values"),
+            ),
+            (
+                "pipeline.validation.repeat_days",
+                outside(v.repeat_days, 1..=1000, "observations"),
+            ),
+            (
+                "schedule.misfire_grace_seconds",
+                outside(s.misfire_grace_seconds, 0..=604_800, "seconds (a week)"),
+            ),
+            (
+                "monitor.stale_after_days",
+                outside(self.monitor.stale_after_days, 0..=3660, "days"),
+            ),
+        ];
+        for (key, problem) in checks {
+            if let Some(msg) = problem {
+                out.push((key.to_owned(), msg));
+            }
         }
         let score = p.quality_gate.min_quality_score;
         if !(0.0..=1.0).contains(&score) {
@@ -359,7 +398,8 @@ impl Config {
         }
         for (name, provider) in self.sources.iter() {
             for (code, series) in &provider.series {
-                if !self.commodities.contains_key(code) {
+                // with no commodity at all, the one line above says it
+                if !self.commodities.is_empty() && !self.commodities.contains_key(code) {
                     out.push((
                         format!("sources.{name}.series.{code}"),
                         format!("commodity {code} is not defined under `commodities`"),
@@ -379,20 +419,27 @@ impl Config {
                 ));
             }
         }
-        let v = &p.validation;
-        if !(v.jump_threshold.is_finite() && v.jump_threshold > 0.0) {
+        if self.commodities.is_empty() {
             out.push((
-                "pipeline.validation.jump_threshold".into(),
-                format!("{} must be a positive fraction, e.g. 0.5", v.jump_threshold),
+                "commodities".into(),
+                "no commodity is configured: there is nothing to fetch; define at least one (see pipeline.example.yaml)".into(),
             ));
         }
-        if v.jump_window == 0 {
+        if self.sources.iter().all(|(_, p)| !p.enabled) {
             out.push((
-                "pipeline.validation.jump_window".into(),
-                "must be at least 1".into(),
+                "sources".into(),
+                "every source is disabled: there is nothing to fetch; set sources.<name>.enabled: true for at least one".into(),
             ));
         }
         for (code, spec) in &self.commodities {
+            for (key, bound) in [("min_value", spec.min_value), ("max_value", spec.max_value)] {
+                if bound.is_none() {
+                    out.push((
+                        format!("commodities.{code}.{key}"),
+                        "is required: the plausible price range, outside which a value is quarantined (e.g. min_value: -100, max_value: 500 for crude in USD/bbl)".into(),
+                    ));
+                }
+            }
             if spec.unit.trim().is_empty() {
                 out.push((
                     format!("commodities.{code}.unit"),
@@ -411,8 +458,8 @@ impl Config {
         if let Some(Err(e)) = self.schedule.cron.as_deref().map(parse_cron) {
             out.push(("schedule.cron".into(), e));
         }
-        for (key, msg) in self.notifications.email.problems() {
-            out.push((format!("notifications.email.{key}"), msg));
+        for (key, msg) in self.notifications.problems() {
+            out.push((format!("notifications.{key}"), msg));
         }
         out
     }

@@ -192,3 +192,101 @@ fn secrets_come_only_from_the_environment() {
         Ok(())
     });
 }
+
+/// Issue 13, item 1: values that cannot work (`timeout_seconds: 1e300` made `run` panic) are
+/// refused up front, each named with what would work.
+#[test]
+fn values_that_cannot_work_are_refused_with_their_bounds() {
+    Jail::expect_with(|jail| {
+        let yaml = "\
+sources:
+  eia: { timeout_seconds: 1e300, requests_per_second: 1e-30, max_response_mb: 1e12 }
+  fred: { timeout_seconds: .nan }
+retry: { initial_backoff_seconds: 1e200, max_backoff_seconds: 1e300, max_attempts: 1000000 }
+pipeline:
+  lookback_days: 4000000
+  full_refresh_days: 4000000
+  revision_days: 4000000
+  max_concurrent_requests: 100000
+  validation: { jump_threshold: 1e300, jump_window: 4000000000 }
+schedule: { misfire_grace_seconds: 18446744073709551615 }
+monitor: { stale_after_days: 4000000000 }
+notifications:
+  email: { enabled: true, timeout_seconds: 18446744073709551615 }
+";
+        let p = problems(jail, yaml);
+        let keys: Vec<_> = p.iter().filter_map(|p| p.key.clone()).collect();
+        for expected in [
+            "sources.eia.timeout_seconds",
+            "sources.eia.requests_per_second",
+            "sources.eia.max_response_mb",
+            "sources.fred.timeout_seconds",
+            "retry.initial_backoff_seconds",
+            "retry.max_backoff_seconds",
+            "retry.max_attempts",
+            "pipeline.lookback_days",
+            "pipeline.full_refresh_days",
+            "pipeline.revision_days",
+            "pipeline.max_concurrent_requests",
+            "pipeline.validation.jump_threshold",
+            "pipeline.validation.jump_window",
+            "schedule.misfire_grace_seconds",
+            "monitor.stale_after_days",
+            "notifications.email.timeout_seconds",
+        ] {
+            assert!(
+                keys.iter().any(|k| k == expected),
+                "{expected} missing from {keys:?}\n{p:#?}"
+            );
+        }
+        let timeout = p
+            .iter()
+            .find(|p| p.key.as_deref() == Some("sources.eia.timeout_seconds"))
+            .unwrap();
+        assert!(timeout.message.contains("3600"), "{timeout}");
+        Ok(())
+    });
+}
+
+/// Issue 13, item 4: a commodity without a range was stored with no range check at all.
+#[test]
+fn a_commodity_needs_its_plausible_range() {
+    Jail::expect_with(|jail| {
+        let p = problems(
+            jail,
+            "commodities: { WTI: { name: W, unit: USD/bbl } }\nsources: { eia: { series: { WTI: \"petroleum/pri/spt:RWTC\" } }, fred: { enabled: false }, yahoo: { enabled: false } }\n",
+        );
+        let keys: Vec<_> = p.iter().filter_map(|p| p.key.clone()).collect();
+        assert!(
+            keys.contains(&"commodities.WTI.min_value".to_owned())
+                && keys.contains(&"commodities.WTI.max_value".to_owned()),
+            "{p:#?}"
+        );
+        Ok(())
+    });
+}
+
+/// Issue 13, item 5: `commodities: {}` ran and succeeded with nothing to do; every source
+/// disabled failed with no reason.
+#[test]
+fn a_configuration_with_nothing_to_fetch_is_refused() {
+    Jail::expect_with(|jail| {
+        let p = problems(jail, "commodities: {}\n");
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert_eq!(p[0].key.as_deref(), Some("commodities"));
+        assert!(p[0].message.contains("no commodity"), "{}", p[0]);
+
+        let p = problems(
+            jail,
+            "sources: { eia: { enabled: false }, fred: { enabled: false }, yahoo: { enabled: false } }\n",
+        );
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert_eq!(p[0].key.as_deref(), Some("sources"));
+        assert!(
+            p[0].message.contains("every source is disabled"),
+            "{}",
+            p[0]
+        );
+        Ok(())
+    });
+}

@@ -28,6 +28,8 @@ pub enum Behaviour {
     Refuse,
     /// Never answers.
     Hang,
+    /// Panics inside the fetch.
+    Panic,
 }
 
 #[derive(Debug)]
@@ -63,6 +65,7 @@ impl Source for FakeSource {
                 std::future::pending::<()>().await;
                 unreachable!()
             }
+            Behaviour::Panic => panic!("cannot convert float seconds to Duration"),
             Behaviour::Data => {
                 use chrono::Datelike;
                 let mut out = SeriesData::default();
@@ -224,6 +227,34 @@ async fn one_failing_source_never_stops_the_others() {
     let recorded = s.pipeline.store().recent_runs(1).await.unwrap();
     assert_eq!(recorded[0].status, RunStatus::Partial);
     assert_eq!(recorded[0].report.as_ref().unwrap().notifications.len(), 1);
+}
+
+/// Issue 13, item 1: a batch whose task panicked was logged and left out, so the run read
+/// `success` with the source listed as successful and no series.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_batch_is_a_failed_batch_with_the_panic_in_its_error() {
+    use Behaviour::*;
+    let s = setup([Panic, Data, Data], 3, Duration::ZERO).await;
+    let report = s.run_backfill().await;
+    assert_eq!(report.status, RunStatus::Partial);
+    let eia = report
+        .sources
+        .iter()
+        .find(|r| r.source.as_str() == "eia")
+        .unwrap();
+    assert_eq!(eia.status, SourceStatus::Failed);
+    assert_eq!(eia.commodities.len(), 3, "{eia:?}");
+    for c in &eia.commodities {
+        assert_eq!(c.status, SourceStatus::Failed);
+        let error = c.error.as_deref().unwrap();
+        assert!(
+            error.contains("panicked") && error.contains("cannot convert float seconds"),
+            "{error}"
+        );
+    }
+    // every source panicking: the run failed
+    let s = setup([Panic, Panic, Panic], 3, Duration::ZERO).await;
+    assert_eq!(s.run_backfill().await.status, RunStatus::Failed);
 }
 
 /// Each provider's cap holds, and providers do not queue behind each other: with a cap of 2,
