@@ -435,9 +435,11 @@ pub fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> St
             .map(|s| {
                 [
                     format!("{}/{}", s.commodity, s.source),
-                    s.latest_date.to_string(),
-                    s.latest_value.to_string(),
-                    format!("{}d", s.age_days),
+                    s.latest_date.map_or("-".to_owned(), |d| d.to_string()),
+                    s.latest_value
+                        .as_ref()
+                        .map_or("-".to_owned(), |v| v.to_string()),
+                    s.age_days.map_or("-".to_owned(), |a| format!("{a}d")),
                     s.state.name().to_owned(),
                 ]
             })
@@ -478,7 +480,7 @@ pub fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> St
                 row[2],
                 row[3],
                 pad_right(&state, row[4].len(), w[4]),
-                sparkline(&s.recent),
+                s.note.clone().unwrap_or_else(|| sparkline(&s.recent)),
                 w0 = w[0],
                 w1 = w[1],
                 w2 = w[2],
@@ -520,12 +522,13 @@ mod status_tests {
         SeriesStatus {
             commodity: CommodityCode::new(c).unwrap(),
             source: SourceId::new(s).unwrap(),
-            latest_date: date.parse().unwrap(),
-            latest_value: value.parse().unwrap(),
+            latest_date: Some(date.parse().unwrap()),
+            latest_value: Some(value.parse().unwrap()),
             unit: "USD/bbl".into(),
-            age_days: age,
-            age_weekdays: wd,
+            age_days: Some(age),
+            age_weekdays: Some(wd),
             state,
+            note: None,
             recent: (0..30).map(|i| 60.0 + ((i * 7) % 11) as f64).collect(),
         }
     }
@@ -590,6 +593,16 @@ mod status_tests {
                     1,
                     Freshness::Fresh,
                 ),
+                SeriesStatus {
+                    latest_date: None,
+                    latest_value: None,
+                    age_days: None,
+                    age_weekdays: None,
+                    state: Freshness::Stale,
+                    note: Some("no data yet".into()),
+                    recent: Vec::new(),
+                    ..series("NATGAS", "yahoo", "2026-11-20", "0", 0, 0, Freshness::Stale)
+                },
                 series(
                     "WTI",
                     "eia",

@@ -165,7 +165,12 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
         let _ = writeln!(out, "# HELP {name} {help}");
         let _ = writeln!(out, "# TYPE {name} {kind}");
         for (labels, value) in samples {
-            let _ = writeln!(out, "{name}{labels} {value}");
+            // Prometheus' text format spells infinity +Inf
+            if value == f64::INFINITY {
+                let _ = writeln!(out, "{name}{labels} +Inf");
+            } else {
+                let _ = writeln!(out, "{name}{labels} {value}");
+            }
         }
     };
     family(
@@ -245,17 +250,19 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
     family(
         "energy_pipeline_series_age_days",
         "gauge",
-        "Days since the latest stored observation of each series.",
-        freshness
-            .iter()
-            .map(|f| {
+        "Days since the latest stored observation of each series (+Inf: no data yet).",
+        crate::status::every_series(&e.config, freshness)
+            .into_iter()
+            .map(|(commodity, source, latest)| {
                 (
                     format!(
                         "{{commodity=\"{}\",source=\"{}\"}}",
-                        label(f.commodity.as_str()),
-                        label(f.source.as_str())
+                        label(commodity.as_str()),
+                        label(source.as_str())
                     ),
-                    (e.config.market_today(&f.commodity, now) - f.latest_date).num_days() as f64,
+                    latest.map_or(f64::INFINITY, |l| {
+                        (e.config.market_today(&commodity, now) - l.latest_date).num_days() as f64
+                    }),
                 )
             })
             .collect(),

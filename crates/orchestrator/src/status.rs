@@ -4,7 +4,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use energy_core::{CommodityCode, Freshness, RunReport, SourceId, weekday_age};
-use energy_storage::{RunRecord, Store, StoreError};
+use std::collections::BTreeMap;
+
+use energy_storage::{RunRecord, SeriesLatest, Store, StoreError};
 use serde::Serialize;
 
 use crate::{
@@ -29,21 +31,48 @@ pub struct DatabaseStatus {
     pub notice: Option<String>,
 }
 
+/// One series: a configured (commodity, source) pair, or one with stored data that is no
+/// longer configured.
 #[derive(Debug, Clone, Serialize)]
 pub struct SeriesStatus {
     pub commodity: CommodityCode,
     pub source: SourceId,
-    pub latest_date: NaiveDate,
+    /// None while nothing is stored.
+    pub latest_date: Option<NaiveDate>,
     /// As stored (exact decimal text in JSON as a number).
-    pub latest_value: serde_json::Number,
+    pub latest_value: Option<serde_json::Number>,
     pub unit: String,
     /// Calendar days since the latest date.
-    pub age_days: i64,
+    pub age_days: Option<i64>,
     /// Weekdays since the latest date: what STALE is judged on.
-    pub age_weekdays: u32,
+    pub age_weekdays: Option<u32>,
+    /// STALE when nothing is stored.
     pub state: Freshness,
+    /// What else to know: "no data yet".
+    pub note: Option<String>,
     /// The last values, oldest first (at most 30).
     pub recent: Vec<f64>,
+}
+
+/// What `status` and `/metrics` say about a series with nothing stored.
+pub const NO_DATA_YET: &str = "no data yet";
+
+/// Every series to show: each configured (commodity, source) pair of an enabled source, with
+/// its newest stored row if any, and every stored series that is no longer configured; sorted
+/// by commodity, then source.
+pub fn every_series(
+    config: &Config,
+    stored: Vec<SeriesLatest>,
+) -> Vec<(CommodityCode, SourceId, Option<SeriesLatest>)> {
+    let mut all: BTreeMap<(CommodityCode, SourceId), Option<SeriesLatest>> = config
+        .configured_series()
+        .into_iter()
+        .map(|key| (key, None))
+        .collect();
+    for s in stored {
+        all.insert((s.commodity.clone(), s.source.clone()), Some(s));
+    }
+    all.into_iter().map(|((c, s), l)| (c, s, l)).collect()
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -214,29 +243,35 @@ pub async fn collect(
     };
     match store.freshness().await {
         Ok(series) => {
-            for s in series {
-                let spec = config.commodities.get(&s.commodity);
-                let today = config.market_today(&s.commodity, now);
+            for (commodity, source, latest) in every_series(config, series) {
+                let spec = config.commodities.get(&commodity);
+                let today = config.market_today(&commodity, now);
                 let recent = recent
-                    .remove(&(s.commodity.clone(), s.source.clone()))
+                    .remove(&(commodity.clone(), source.clone()))
                     .unwrap_or_default()
                     .iter()
                     .rev()
                     .map(|(_, p)| p.to_f64())
                     .collect();
-                let text = s.latest_value.to_string();
+                let latest_date = latest.as_ref().map(|l| l.latest_date);
                 report.freshness.push(SeriesStatus {
-                    latest_value: text
-                        .parse::<serde_json::Number>()
-                        .unwrap_or_else(|_| serde_json::Number::from(0)),
+                    latest_value: latest.as_ref().map(|l| {
+                        l.latest_value
+                            .to_string()
+                            .parse::<serde_json::Number>()
+                            .unwrap_or_else(|_| serde_json::Number::from(0))
+                    }),
                     unit: spec.map(|c| c.unit.clone()).unwrap_or_default(),
-                    age_days: (today - s.latest_date).num_days(),
-                    age_weekdays: weekday_age(s.latest_date, today),
-                    state: Freshness::of(s.latest_date, today, config.monitor.stale_after_days),
+                    age_days: latest_date.map(|d| (today - d).num_days()),
+                    age_weekdays: latest_date.map(|d| weekday_age(d, today)),
+                    state: latest_date.map_or(Freshness::Stale, |d| {
+                        Freshness::of(d, today, config.monitor.stale_after_days)
+                    }),
+                    note: latest.is_none().then(|| NO_DATA_YET.to_owned()),
                     recent,
-                    commodity: s.commodity,
-                    source: s.source,
-                    latest_date: s.latest_date,
+                    commodity,
+                    source,
+                    latest_date,
                 });
             }
         }

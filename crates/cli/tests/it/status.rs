@@ -66,6 +66,7 @@ async fn status_json_has_stable_keys_and_judges_freshness() {
                 "commodity",
                 "latest_date",
                 "latest_value",
+                "note",
                 "recent",
                 "source",
                 "state",

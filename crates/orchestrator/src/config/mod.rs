@@ -322,6 +322,21 @@ impl Config {
             .unwrap_or(self.pipeline.max_concurrent_requests)
     }
 
+    /// The (commodity, source) series runs fetch: each series of an enabled source whose
+    /// commodity is defined.
+    pub fn configured_series(&self) -> Vec<(CommodityCode, SourceId)> {
+        self.sources
+            .iter()
+            .filter(|(_, p)| p.enabled)
+            .flat_map(|(id, p)| {
+                p.series
+                    .keys()
+                    .filter(|c| self.commodities.contains_key(*c))
+                    .map(move |c| (c.clone(), id.clone()))
+            })
+            .collect()
+    }
+
     /// Today in the market's zone of `commodity` (UTC for one no longer configured).
     pub fn market_today(&self, commodity: &CommodityCode, now: DateTime<Utc>) -> NaiveDate {
         self.commodities

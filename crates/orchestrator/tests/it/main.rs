@@ -3,3 +3,4 @@
 mod config;
 mod daemon;
 mod run;
+mod status;

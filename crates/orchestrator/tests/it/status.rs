@@ -1,0 +1,64 @@
+//! The dashboard's data: every configured series is listed, with data or without.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{TimeZone, Utc};
+use energy_core::{CommodityCode, Freshness};
+use energy_orchestrator::{
+    Config, NoProgress, RunRequest, Secrets,
+    daemon::Liveness,
+    http::{Endpoints, metrics},
+    status,
+};
+use energy_sources::Clock;
+use tokio_util::sync::CancellationToken;
+
+use crate::run::{Behaviour, setup_with_clock};
+
+/// Issue 13, item 3: after `run --commodity WTI` on a fresh database, BRENT and NATGAS were
+/// missing from `status` and `/metrics` had no age for them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_series_with_no_data_is_listed_as_stale_with_no_data_yet() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap();
+    let clock: Clock = Arc::new(move || now);
+    let s = setup_with_clock([Behaviour::Data; 3], 3, Duration::ZERO, clock.clone()).await;
+    let mut request = RunRequest::manual(energy_core::RunMode::Incremental);
+    request.commodities = vec![CommodityCode::new("WTI").unwrap()];
+    s.pipeline
+        .run(request, CancellationToken::new(), Arc::new(NoProgress))
+        .await
+        .unwrap();
+
+    let config = Config::default();
+    let report = status::collect(&config, &Secrets::default(), s.pipeline.store(), now, 5).await;
+    assert_eq!(report.freshness.len(), 9, "{:#?}", report.freshness);
+    for series in &report.freshness {
+        if series.commodity.as_str() == "WTI" {
+            assert_eq!(series.state, Freshness::Fresh, "{series:?}");
+            assert!(series.latest_date.is_some());
+        } else {
+            assert_eq!(series.state, Freshness::Stale, "{series:?}");
+            assert_eq!(series.latest_date, None);
+            assert_eq!(series.note.as_deref(), Some("no data yet"));
+        }
+    }
+
+    let text = metrics(&Endpoints {
+        store: s.pipeline.store().clone(),
+        liveness: Arc::new(Liveness::default()),
+        clock,
+        loop_timeout: Duration::from_secs(60),
+        config: Arc::new(config),
+    })
+    .await
+    .unwrap();
+    let ages: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("energy_pipeline_series_age_days{"))
+        .collect();
+    assert_eq!(ages.len(), 9, "{text}");
+    assert!(
+        ages.contains(&"energy_pipeline_series_age_days{commodity=\"BRENT\",source=\"fred\"} +Inf"),
+        "{ages:#?}"
+    );
+}
