@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use energy_core::{Observation, Price, SourceId};
 use serde::Deserialize;
@@ -89,6 +89,8 @@ struct ChartResult {
 struct Meta {
     exchange_timezone_name: Option<String>,
     price_hint: Option<u32>,
+    symbol: Option<String>,
+    currency: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -226,6 +228,27 @@ impl Source for Yahoo {
             .result
             .and_then(|r| r.into_iter().next())
             .ok_or_else(|| self.malformed(&reply, "neither `result` nor `error` in `chart`"))?;
+        // an answer about another instrument, or in another currency, is not this series
+        if let Some(got) = result.meta.symbol.as_deref()
+            && !got.eq_ignore_ascii_case(symbol)
+        {
+            return Err(self.malformed(
+                &reply,
+                format!("the answer is for symbol {got:?}, not the {symbol:?} asked for"),
+            ));
+        }
+        if let (Some(currency), Some(expected)) =
+            (result.meta.currency.as_deref(), unit_currency(&req.unit))
+            && currency != expected
+        {
+            return Err(self.malformed(
+                &reply,
+                format!(
+                    "{symbol} is quoted in {currency:?}, but {} is in {} (check sources.yahoo.series.{})",
+                    req.commodity, req.unit, req.commodity
+                ),
+            ));
+        }
         let Some(stamps) = result.timestamp else {
             return Ok(out); // no bars in the range: no data, not an error
         };
@@ -253,7 +276,8 @@ impl Source for Yahoo {
         // The exchange's current day may still be trading: its "close" is the last price, not a
         // settlement, so it waits for the next run.
         let today = (self.clock)().with_timezone(&zone).date_naive();
-        let mut last_date: Option<NaiveDate> = None;
+        // A second bar for one day goes to validation like the first: equal values merge, and
+        // different ones are quarantined as a conflicting duplicate, as for EIA and FRED.
         for (stamp, close) in stamps.into_iter().zip(closes) {
             let Some(utc) = DateTime::<Utc>::from_timestamp(stamp, 0) else {
                 return Err(self.malformed(&reply, format!("timestamp {stamp} out of range")));
@@ -262,10 +286,6 @@ impl Source for Yahoo {
             if !req.window.contains(date) || date >= today {
                 continue;
             }
-            if last_date == Some(date) {
-                continue; // a second bar for one day (a live bar after the settled one): keep the first
-            }
-            last_date = Some(date);
             match close {
                 None | Some(Value::Null) => out.missing.push(date),
                 Some(Value::Number(n)) => {
@@ -295,9 +315,23 @@ impl Source for Yahoo {
     }
 }
 
+/// The currency of a unit such as `USD/bbl` (an ISO 4217 code before the slash), if it has one.
+fn unit_currency(unit: &str) -> Option<&str> {
+    let code = unit.split('/').next()?.trim();
+    (code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase())).then_some(code)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_unit_names_its_currency_before_the_slash() {
+        assert_eq!(unit_currency("USD/bbl"), Some("USD"));
+        assert_eq!(unit_currency("EUR/MWh"), Some("EUR"));
+        assert_eq!(unit_currency("index"), None);
+        assert_eq!(unit_currency("usd/bbl"), None);
+    }
 
     #[test]
     fn symbols_are_checked() {

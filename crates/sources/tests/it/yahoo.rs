@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use energy_core::Secret;
-use energy_sources::{BuiltSource, SourcesConfig, build_sources};
+use energy_sources::{BuiltSource, SeriesRequest, SourceError, SourcesConfig, build_sources};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path, query_param},
@@ -29,7 +29,10 @@ async fn bars_are_dated_in_the_exchange_zone_nulls_are_missing_and_noise_is_roun
         .mount(&server)
         .await;
     let data = build("yahoo", &server, |_, _| {})
-        .fetch(&request("WTI", "WSU.DE", "2023-08-04", "2023-08-09"))
+        .fetch(&SeriesRequest {
+            unit: "EUR/share".into(),
+            ..request("WTI", "WSU.DE", "2023-08-04", "2023-08-09")
+        })
         .await
         .unwrap();
     // 09:00 Europe/Berlin bars; 34.45000076293945 and 33.20000076293945 with priceHint 2
@@ -113,7 +116,7 @@ async fn empty_range_without_timestamps_is_no_data() {
         .mount(&server)
         .await;
     let data = build("yahoo", &server, |_, _| {})
-        .fetch(&request("WTI", "CL=F", "2025-02-01", "2025-02-02"))
+        .fetch(&request("WTI", "AAPL", "2025-02-01", "2025-02-02"))
         .await
         .unwrap();
     assert!(data.observations.is_empty() && data.missing.is_empty() && data.invalid.is_empty());
@@ -124,7 +127,7 @@ async fn period_bounds_cover_the_window_in_any_time_zone() {
     let server = MockServer::start().await;
     // 2020-01-01 00:00 UTC minus a day, and 2020-01-03 plus two days
     Mock::given(method("GET"))
-        .and(path("/v8/finance/chart/CL=F"))
+        .and(path("/v8/finance/chart/GC=F"))
         .and(query_param("period1", "1577750400"))
         .and(query_param("period2", "1578182400"))
         .respond_with(json(fixture(
@@ -134,7 +137,7 @@ async fn period_bounds_cover_the_window_in_any_time_zone() {
         .mount(&server)
         .await;
     build("yahoo", &server, |_, _| {})
-        .fetch(&request("WTI", "CL=F", "2020-01-01", "2020-01-03"))
+        .fetch(&request("WTI", "GC=F", "2020-01-01", "2020-01-03"))
         .await
         .unwrap();
     server.verify().await;
@@ -156,4 +159,59 @@ async fn browser_user_agent_is_sent() {
     let req = &server.received_requests().await.unwrap()[0];
     let ua = req.headers.get("user-agent").unwrap().to_str().unwrap();
     assert!(ua.starts_with("Mozilla/5.0"), "{ua}");
+}
+
+/// The GC=F fixture, changed by `edit`.
+fn gold(edit: impl FnOnce(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&fixture(
+        "yahoo/chart-GC=F-futures-1d-2020-01-02-success.json",
+    ))
+    .unwrap();
+    edit(&mut v["chart"]["result"][0]);
+    v.to_string()
+}
+
+async fn fetch_gold(body: String) -> Result<energy_sources::SeriesData, SourceError> {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(body))
+        .mount(&server)
+        .await;
+    build("yahoo", &server, |_, _| {})
+        .fetch(&request("WTI", "GC=F", "2020-01-01", "2020-01-03"))
+        .await
+}
+
+/// Issue 13, item 6: a second bar for a date was dropped without a count, and an answer for
+/// another symbol or in another currency was stored.
+#[tokio::test]
+async fn two_bars_for_a_date_another_symbol_or_another_currency_are_not_stored_quietly() {
+    // two bars for 2020-01-02 (00:00 and 09:30 New York) with different closes: both go to
+    // validation, which quarantines them as a conflicting duplicate, as for EIA and FRED
+    let data = fetch_gold(gold(|r| {
+        r["timestamp"] = serde_json::json!([1577941200, 1577975400]);
+        r["indicators"]["quote"][0]["close"] = serde_json::json!([1524.5, 1530.25]);
+    }))
+    .await
+    .unwrap();
+    let days: Vec<String> = data
+        .observations
+        .iter()
+        .map(|o| format!("{} {}", o.date, o.value))
+        .collect();
+    assert_eq!(days, ["2020-01-02 1524.5", "2020-01-02 1530.25"]);
+
+    let err = fetch_gold(gold(|r| r["meta"]["symbol"] = "SI=F".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::Malformed { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("SI=F") && text.contains("GC=F"), "{text}");
+
+    let err = fetch_gold(gold(|r| r["meta"]["currency"] = "GBp".into()))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::Malformed { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(text.contains("GBp") && text.contains("USD/bbl"), "{text}");
 }
