@@ -30,6 +30,14 @@ pub enum StoreError {
         operation: &'static str,
         reason: String,
     },
+    /// The SQLite file could not be opened: another process held it locked for longer than the
+    /// busy timeout, or the file or its directory cannot be written.
+    #[error("database {db}: cannot open the SQLite file: {reason} ({advice})")]
+    SqliteOpen {
+        db: String,
+        reason: String,
+        advice: &'static str,
+    },
     #[error("cannot create the directory {path} for the SQLite database {db}: {reason}")]
     CreateDir {
         db: String,
@@ -66,7 +74,9 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         matches!(
             self,
-            StoreError::Unavailable { .. } | StoreError::ConnectionLost { .. }
+            StoreError::Unavailable { .. }
+                | StoreError::ConnectionLost { .. }
+                | StoreError::SqliteOpen { .. }
         )
     }
 }

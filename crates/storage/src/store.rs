@@ -36,6 +36,14 @@ const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migration
 
 /// Connections in the PostgreSQL pool.
 const PG_POOL_SIZE: usize = 8;
+/// How long SQLite waits for another process's lock (the busy timeout).
+const SQLITE_BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// SQLite's "database is locked" (SQLITE_BUSY), which Diesel reports as text only.
+fn is_sqlite_busy(e: &diesel::result::Error) -> bool {
+    matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
+}
+
 /// How long to wait for a pooled connection while all are busy before giving up.
 const POOL_WAIT: Duration = Duration::from_secs(120);
 
@@ -132,9 +140,24 @@ pub(crate) trait ConnectFailure {
     fn into_store_error(self, url: &DatabaseUrl) -> StoreError;
 }
 
+/// Only the SQLite pool uses Diesel's manager: a failure is about the local file, never a
+/// server that is not running.
 impl ConnectFailure for diesel_async::pooled_connection::PoolError {
     fn into_store_error(self, url: &DatabaseUrl) -> StoreError {
-        unavailable(url, self)
+        sqlite_open_error(url, self.to_string())
+    }
+}
+
+fn sqlite_open_error(url: &DatabaseUrl, reason: String) -> StoreError {
+    let advice = if reason.contains("database is locked") {
+        "another process kept it locked for more than 10 s: a long run or a scheduler on the same file? try again when it is done"
+    } else {
+        "check that the file and its directory exist and are writable by this user"
+    };
+    StoreError::SqliteOpen {
+        db: url.redacted(),
+        reason,
+        advice,
     }
 }
 
@@ -165,10 +188,29 @@ impl Store {
                     Box::pin(async move {
                         let mut conn = SqliteConn::establish(target).await?;
                         conn.spawn_blocking(|c| {
-                            c.batch_execute(
-                                "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
-                            )
+                            // The busy timeout first. Switching a new file to WAL needs a lock
+                            // SQLite does not wait for (no busy handler, to avoid deadlock), so
+                            // a process opening the file at the same moment as another retries
+                            // for as long as the busy timeout.
+                            c.batch_execute(&format!(
+                                "PRAGMA busy_timeout = {};",
+                                SQLITE_BUSY_WAIT.as_millis()
+                            ))?;
+                            let started = std::time::Instant::now();
+                            loop {
+                                match c.batch_execute(
+                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                                     PRAGMA foreign_keys = ON;",
+                                ) {
+                                    Err(e)
+                                        if is_sqlite_busy(&e)
+                                            && started.elapsed() < SQLITE_BUSY_WAIT =>
+                                    {
+                                        std::thread::sleep(Duration::from_millis(20));
+                                    }
+                                    other => return other,
+                                }
+                            }
                         })
                         .await
                         .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
@@ -182,7 +224,7 @@ impl Store {
                 let pool = Pool::builder(manager)
                     .max_size(4)
                     .build()
-                    .map_err(|e| unavailable(url, e))?;
+                    .map_err(|e| sqlite_open_error(url, e.to_string()))?;
                 (Db::Sqlite(pool), None)
             }
         };
@@ -294,10 +336,27 @@ impl Store {
         match &self.inner.db {
             Db::Sqlite(pool) => {
                 let mut conn = self.checkout(pool).await?;
+                // One process at a time: the write lock (BEGIN IMMEDIATE) is taken before the
+                // applied versions are read, so a second process waits (busy timeout) and then
+                // finds nothing left to do. Each migration runs in a savepoint inside it.
                 conn.spawn_blocking(|c| {
-                    Ok(c.run_pending_migrations(SQLITE_MIGRATIONS)
-                        .map(|v| v.len())
-                        .map_err(|e| migration_error_text(&*e)))
+                    let mut outcome = Ok(0);
+                    c.immediate_transaction(|c| {
+                        outcome = c
+                            .run_pending_migrations(SQLITE_MIGRATIONS)
+                            .map(|v| v.len())
+                            .map_err(|e| migration_error_text(&*e));
+                        // a failed migration rolls the whole step back
+                        match &outcome {
+                            Ok(_) => Ok(()),
+                            Err(_) => Err(diesel::result::Error::RollbackTransaction),
+                        }
+                    })
+                    .or_else(|e| match e {
+                        diesel::result::Error::RollbackTransaction => Ok(()),
+                        other => Err(other),
+                    })?;
+                    Ok(outcome)
                 })
                 .await
                 .map_err(|e| failed(describe_diesel(&e)))?

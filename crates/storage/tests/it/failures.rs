@@ -87,3 +87,42 @@ async fn postgres_that_goes_away_mid_session_gives_a_clear_error_and_keeps_commi
     );
     db.drop_schema().await;
 }
+
+/// Issue 13, item 7: processes started at once on a SQLite file that did not exist yet failed
+/// with `database is locked` (14 of 20). Each opening here has its own connections, as each
+/// process has.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_use_of_a_new_sqlite_file_waits_instead_of_failing() {
+    for round in 0..5 {
+        let dir = tempfile::tempdir().unwrap();
+        let url =
+            DatabaseUrl::parse(&format!("sqlite://{}/new/p.db", dir.path().display())).unwrap();
+        let openings: Vec<_> = (0..12)
+            .map(|_| {
+                let url = url.clone();
+                tokio::spawn(async move { Store::open(&url).await.map(|_| ()) })
+            })
+            .collect();
+        for (i, o) in openings.into_iter().enumerate() {
+            if let Err(e) = o.await.unwrap() {
+                panic!("round {round}, opening {i}: {e}");
+            }
+        }
+    }
+}
+
+/// Issue 13, item 14: a SQLite file that cannot be opened was called "unreachable … is it
+/// running?", like a server that is down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_file_that_cannot_be_opened_says_what_to_check() {
+    let dir = tempfile::tempdir().unwrap();
+    // a directory where the database file should be
+    let path = dir.path().join("db-is-a-directory");
+    std::fs::create_dir(&path).unwrap();
+    let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display())).unwrap();
+    let err = Store::open(&url).await.unwrap_err();
+    let text = err.to_string();
+    assert!(matches!(err, StoreError::SqliteOpen { .. }), "{err:?}");
+    assert!(!text.contains("is it running"), "{text}");
+    assert!(text.contains("writable"), "{text}");
+}
