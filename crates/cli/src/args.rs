@@ -127,10 +127,10 @@ pub struct RunArgs {
     #[arg(long, value_enum, default_value = "incremental")]
     pub mode: ModeArg,
     /// First market date of a backfill (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = market_date)]
     pub start_date: Option<NaiveDate>,
     /// Last market date of a backfill (YYYY-MM-DD) [default: today]
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = market_date)]
     pub end_date: Option<NaiveDate>,
     /// Only this source (repeatable) [default: every enabled one]
     #[arg(long = "source", value_name = "NAME")]
@@ -180,10 +180,10 @@ pub struct ExportArgs {
     #[arg(long = "source", value_name = "NAME")]
     pub sources: Vec<SourceId>,
     /// First market date (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = market_date)]
     pub start_date: Option<NaiveDate>,
     /// Last market date (YYYY-MM-DD)
-    #[arg(long, value_name = "DATE")]
+    #[arg(long, value_name = "DATE", value_parser = market_date)]
     pub end_date: Option<NaiveDate>,
     /// Output format
     #[arg(long, value_enum, default_value = "csv")]
@@ -196,4 +196,51 @@ pub enum ConfigCommand {
     Check,
     /// Print the effective configuration as YAML, secrets shown as ***
     Show,
+}
+
+/// A market date as the flags take it: exactly `YYYY-MM-DD`, in 1900..=2100 (chrono alone reads
+/// `24-01-01` as the year 24).
+fn market_date(s: &str) -> Result<NaiveDate, String> {
+    let shaped = s.len() == 10
+        && s.char_indices().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                c == '-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    let date = shaped
+        .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+        .flatten()
+        .ok_or_else(|| format!("{s:?} is not a date: expected YYYY-MM-DD, e.g. 2024-01-31"))?;
+    let (first, last) = (
+        NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date"),
+        NaiveDate::from_ymd_opt(2100, 12, 31).expect("valid date"),
+    );
+    if !(first..=last).contains(&date) {
+        return Err(format!(
+            "{date} is outside the market dates this pipeline handles, {first} to {last} (YYYY-MM-DD)"
+        ));
+    }
+    Ok(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::market_date;
+
+    #[test]
+    fn market_dates_are_four_digit_years_in_range() {
+        assert_eq!(market_date("2020-04-20").unwrap().to_string(), "2020-04-20");
+        for bad in [
+            "24-01-01",
+            "2024-1-1",
+            "20240101",
+            "2024-02-30",
+            "1850-01-01",
+            "0024-01-01",
+        ] {
+            assert!(market_date(bad).is_err(), "{bad}");
+        }
+    }
 }

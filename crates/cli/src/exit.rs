@@ -42,7 +42,11 @@ impl From<energy_orchestrator::ConfigError> for Failure {
 
 impl From<energy_storage::StoreError> for Failure {
     fn from(e: energy_storage::StoreError) -> Self {
-        Failure::Operational(e.into())
+        match e {
+            // pointed at nothing: a usage error, like an unknown commodity
+            e @ energy_storage::StoreError::NoSuchDatabase { .. } => Failure::Usage(e.to_string()),
+            e => Failure::Operational(e.into()),
+        }
     }
 }
 

@@ -211,28 +211,9 @@ impl Pipeline {
         cancel: CancellationToken,
         progress: Arc<dyn Progress>,
     ) -> Result<(RunId, RunReport), RunError> {
-        for c in &request.commodities {
-            if !self.config.commodities.contains_key(c) {
-                return Err(RunError::Request(format!(
-                    "unknown commodity {c}: configured are {}",
-                    join(self.config.commodities.keys())
-                )));
-            }
-        }
-        for s in &request.sources {
-            if self.config.sources.get(s.as_str()).is_none() {
-                let known: Vec<&str> = self
-                    .config
-                    .sources
-                    .iter()
-                    .map(|(id, _)| id.as_str())
-                    .collect();
-                return Err(RunError::Request(format!(
-                    "unknown source {s}: known are {}",
-                    known.join(", ")
-                )));
-            }
-        }
+        self.config
+            .check_selection(&request.commodities, &request.sources)
+            .map_err(RunError::Request)?;
         self.recover_abandoned_runs().await?;
         self.register_catalog().await?;
 
@@ -765,10 +746,6 @@ fn finish_source(mut r: SourceReport) -> SourceReport {
         r.error = Some(errors.join("; "));
     }
     r
-}
-
-fn join<'a, T: std::fmt::Display + 'a>(items: impl Iterator<Item = &'a T>) -> String {
-    items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
 }
 
 /// This machine's name, for the run ledger.

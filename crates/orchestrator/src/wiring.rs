@@ -14,6 +14,12 @@ pub async fn open_store(config: &Config) -> Result<Store, StoreError> {
     Store::open(&config.database.url).await
 }
 
+/// Opens the configured database for a command that only reads: a SQLite file that does not
+/// exist yet is an error, not a new empty database.
+pub async fn open_existing_store(config: &Config) -> Result<Store, StoreError> {
+    Store::open_existing(&config.database.url).await
+}
+
 /// Builds every configured provider with its key from `secrets`.
 pub fn sources(config: &Config, secrets: &Secrets, clock: Clock) -> Vec<BuiltSource> {
     build_sources(

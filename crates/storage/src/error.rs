@@ -38,6 +38,11 @@ pub enum StoreError {
         reason: String,
         advice: &'static str,
     },
+    /// A command that only reads was pointed at a SQLite file that does not exist.
+    #[error(
+        "no SQLite database at {path}: nothing has been stored there yet (run `energy-pipeline run` first, or check database.url or DATABASE_URL)"
+    )]
+    NoSuchDatabase { path: String },
     #[error("cannot create the directory {path} for the SQLite database {db}: {reason}")]
     CreateDir {
         db: String,

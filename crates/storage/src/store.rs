@@ -243,6 +243,19 @@ impl Store {
         Ok(store)
     }
 
+    /// As [`Store::open`], for commands that only read: a SQLite file that does not exist is
+    /// [`StoreError::NoSuchDatabase`] instead of a new, empty database (and its directories).
+    pub async fn open_existing(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        if let Some(path) = url.sqlite_path()
+            && !path.exists()
+        {
+            return Err(StoreError::NoSuchDatabase {
+                path: path.display().to_string(),
+            });
+        }
+        Self::open(url).await
+    }
+
     pub fn backend(&self) -> Backend {
         self.inner.url.backend()
     }

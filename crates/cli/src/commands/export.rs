@@ -24,6 +24,10 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, Failure> 
         )));
     }
     let loaded = config::load(global.config.as_deref())?;
+    loaded
+        .config
+        .check_selection(&args.commodities, &args.sources)
+        .map_err(Failure::Usage)?;
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
     let filter = ExportFilter {
         commodities: args.commodities.clone(),
@@ -36,7 +40,7 @@ pub fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, Failure> 
     let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
     let format = args.format;
     let result = runtime.block_on(async {
-        let store = wiring::open_store(&loaded.config).await?;
+        let store = wiring::open_existing_store(&loaded.config).await?;
         if format == ExportFormat::Csv
             && let Err(e) = writeln!(out, "commodity,source,date,value")
         {

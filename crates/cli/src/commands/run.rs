@@ -19,10 +19,13 @@ use crate::{
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
-    let today = Utc::now()
-        .with_timezone(&loaded.config.schedule.timezone)
-        .date_naive();
+    // the latest market's today: no market has published anything after it
+    let today = loaded.config.latest_market_today(Utc::now());
     let mode = mode(args, today)?;
+    loaded
+        .config
+        .check_selection(&args.commodities, &args.sources)
+        .map_err(Failure::Usage)?;
     let _log = logs::init(
         global.log_options(),
         &loaded.config.logging,
@@ -75,6 +78,11 @@ fn mode(args: &RunArgs, today: chrono::NaiveDate) -> Result<RunMode, Failure> {
             let start = args.start_date.ok_or_else(|| {
                 Failure::Usage("--mode backfill needs --start-date YYYY-MM-DD".into())
             })?;
+            if start > today {
+                return Err(Failure::Usage(format!(
+                    "--start-date {start} is after today ({today} in the markets' time zones): nothing is published for it yet"
+                )));
+            }
             let end = args.end_date.unwrap_or(today);
             DateWindow::new(start, end)
                 .map(RunMode::Backfill)

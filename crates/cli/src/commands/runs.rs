@@ -18,7 +18,7 @@ pub fn run(global: &GlobalArgs, args: &RunsArgs) -> Result<ExitCode, Failure> {
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
     let runtime = super::runtime()?;
     let records = runtime.block_on(async {
-        let store = wiring::open_store(&loaded.config).await?;
+        let store = wiring::open_existing_store(&loaded.config).await?;
         store.recent_runs(args.limit).await
     })?;
     if args.json {

@@ -63,7 +63,7 @@ fn stop(global: &GlobalArgs, timeout: u64) -> Result<ExitCode, Failure> {
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
     let runtime = super::runtime()?;
     runtime.block_on(async {
-        let store = wiring::open_store(&loaded.config).await?;
+        let store = wiring::open_existing_store(&loaded.config).await?;
         let asked = store.request_scheduler_stop().await?;
         let running = alive_schedulers(&store).await?;
         if asked == 0 || running.is_empty() {
@@ -96,7 +96,7 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
     let schedule = Schedule::from_config(&loaded.config.schedule).map_err(Failure::Usage)?;
     let runtime = super::runtime()?;
     let (schedulers, last) = runtime.block_on(async {
-        let store = wiring::open_store(&loaded.config).await?;
+        let store = wiring::open_existing_store(&loaded.config).await?;
         let schedulers = store.schedulers().await?;
         let runs = store.recent_runs(50).await?;
         let last = runs

@@ -20,13 +20,20 @@ pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, Failure> 
     let runtime = super::runtime()?;
     let now = Utc::now();
     let report = runtime.block_on(async {
-        match wiring::open_store(&loaded.config).await {
+        match wiring::open_existing_store(&loaded.config).await {
             Ok(store) => {
-                status::collect(&loaded.config, &loaded.secrets, &store, now, args.runs).await
+                Ok(status::collect(&loaded.config, &loaded.secrets, &store, now, args.runs).await)
             }
-            Err(e) => status::unreachable(&loaded.config, &loaded.secrets, &e, now),
+            // pointed at nothing: say so instead of calling a database that never was down
+            Err(e @ energy_storage::StoreError::NoSuchDatabase { .. }) => Err(Failure::from(e)),
+            Err(e) => Ok(status::unreachable(
+                &loaded.config,
+                &loaded.secrets,
+                &e,
+                now,
+            )),
         }
-    });
+    })?;
     if args.json {
         let json = serde_json::to_string(&report)
             .map_err(|e| Failure::Operational(anyhow::anyhow!("cannot render the status: {e}")))?;

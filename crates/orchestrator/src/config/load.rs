@@ -129,6 +129,12 @@ pub fn load_from(path: Option<&Path>) -> Result<Loaded, ConfigError> {
 
     let mut removed: Vec<Vec<String>> = Vec::new();
     let mut problems: Vec<Problem> = Vec::new();
+    // figment keeps the last of two equal keys; which one was meant is the author's to say
+    if let (Some(path), Some(text)) = (path, text.as_deref())
+        && let Some(problem) = duplicate_key(path, text)
+    {
+        problems.push(problem);
+    }
     // Each pass reports the errors serde stops at, then prunes those keys (their defaults apply)
     // and tries again, so that one pass per bad key finds them all. Bounded, as every pass
     // removes at least one key.
@@ -178,6 +184,47 @@ pub fn load_from(path: Option<&Path>) -> Result<Loaded, ConfigError> {
         config,
         secrets,
         origin,
+    })
+}
+
+/// The first key written twice in one mapping, if any, at its second line.
+fn duplicate_key(path: &Path, text: &str) -> Option<Problem> {
+    let e = serde_yaml::from_str::<serde_yaml::Value>(text).err()?;
+    let message = e.to_string();
+    // serde_yaml says `monitor: duplicate entry with key "stale_after_days" at line 2 …`
+    let (parent, rest) = message.split_once("duplicate entry with key ")?;
+    let name = rest
+        .split(" at line")
+        .next()
+        .unwrap_or(rest)
+        .trim_matches('"');
+    let parent = parent.trim().trim_end_matches(':');
+    let key = if parent.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{parent}.{name}")
+    };
+    let second = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| {
+            let l = l.trim_start().trim_start_matches(['{', ' ']);
+            l.strip_prefix(name)
+                .or_else(|| l.strip_prefix(&format!("\"{name}\"")))
+                .is_some_and(|r| r.trim_start().starts_with(':'))
+        })
+        .nth(1)
+        .map(|(i, _)| i + 1)
+        .or_else(|| e.location().map(|l| l.line()));
+    Some(Problem {
+        key: Some(key.clone()),
+        location: Some(match second {
+            Some(line) => format!("{}:{line}", path.display()),
+            None => path.display().to_string(),
+        }),
+        message: format!(
+            "`{key}` is written twice; each key may appear once in a mapping: remove the one not meant (duplicate key)"
+        ),
     })
 }
 

@@ -337,6 +337,42 @@ impl Config {
             .collect()
     }
 
+    /// Refuses a `--commodity` or `--source` that names nothing configured, the same way in
+    /// every command.
+    pub fn check_selection(
+        &self,
+        commodities: &[CommodityCode],
+        sources: &[SourceId],
+    ) -> Result<(), String> {
+        let join = |names: Vec<&str>| names.join(", ");
+        for c in commodities {
+            if !self.commodities.contains_key(c) {
+                return Err(format!(
+                    "unknown commodity {c}: configured are {}",
+                    join(self.commodities.keys().map(CommodityCode::as_str).collect())
+                ));
+            }
+        }
+        for s in sources {
+            if self.sources.get(s.as_str()).is_none() {
+                return Err(format!(
+                    "unknown source {s}: known are {}",
+                    join(self.sources.iter().map(|(id, _)| id.as_str()).collect())
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The latest "today" of the configured markets: no market has a date after it yet.
+    pub fn latest_market_today(&self, now: DateTime<Utc>) -> NaiveDate {
+        self.commodities
+            .values()
+            .map(|spec| spec.today(now))
+            .max()
+            .unwrap_or_else(|| now.date_naive())
+    }
+
     /// Today in the market's zone of `commodity` (UTC for one no longer configured).
     pub fn market_today(&self, commodity: &CommodityCode, now: DateTime<Utc>) -> NaiveDate {
         self.commodities
