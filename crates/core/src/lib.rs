@@ -15,6 +15,7 @@ mod rejection;
 mod report;
 mod secret;
 mod source;
+pub mod text;
 pub mod validation;
 
 pub use commodity::{CommodityCode, CommoditySpec};

@@ -13,7 +13,7 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use energy_core::{Observation, Price, Secret, SourceId};
+use energy_core::{Observation, Price, Secret, SourceId, text::printable};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
 use serde_json::Value;
@@ -391,15 +391,15 @@ impl Eia {
         }
         for w in &body.warnings {
             let (warning, description) = (
-                w.warning.as_deref().unwrap_or(""),
-                w.description.as_deref().unwrap_or(""),
+                printable(w.warning.as_deref().unwrap_or("")),
+                printable(w.description.as_deref().unwrap_or("")),
             );
             // "incomplete return" says a page holds 5,000 rows of more: pagination (driven by
             // `total`) fetches the rest, so it is no news
             if warning.eq_ignore_ascii_case("incomplete return") {
-                tracing::debug!(source = %self.id, warning, description, "EIA warning");
+                tracing::debug!(source = %self.id, %warning, %description, "EIA warning");
             } else {
-                tracing::warn!(source = %self.id, warning, description, "EIA warning");
+                tracing::warn!(source = %self.id, %warning, %description, "EIA warning");
             }
         }
         let total = match &body.total {

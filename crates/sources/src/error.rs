@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use energy_core::SourceId;
+use energy_core::{SourceId, text::printable};
 use thiserror::Error;
 
 /// A fetch that failed. Every message names the provider and says what to do.
@@ -14,21 +14,21 @@ pub enum SourceError {
         provider: SourceId,
         variable: &'static str,
     },
-    #[error("{provider}: the API key was refused ({message}); check {variable}")]
+    #[error("{provider}: the API key was refused ({m_}); check {variable}", m_ = printable(.message))]
     Unauthorized {
         provider: SourceId,
         variable: &'static str,
         message: String,
     },
-    #[error("{provider}: unknown series `{series}` ({message}); check sources.{provider}.series")]
+    #[error("{provider}: unknown series `{s_}` ({m_}); check sources.{provider}.series", m_ = printable(.message), s_ = printable(.series))]
     UnknownSeries {
         provider: SourceId,
         series: String,
         message: String,
     },
-    #[error("{provider}: no data for the requested dates ({message})")]
+    #[error("{provider}: no data for the requested dates ({m_})", m_ = printable(.message))]
     NoData { provider: SourceId, message: String },
-    #[error("{provider}: request rejected with HTTP {status}: {message}")]
+    #[error("{provider}: request rejected with HTTP {status}: {m_}", m_ = printable(.message))]
     BadRequest {
         provider: SourceId,
         status: u16,
@@ -42,34 +42,34 @@ pub enum SourceError {
         attempts: u32,
         retry_after: Option<Duration>,
     },
-    #[error("{provider}: provider unavailable after {attempts} attempts: {message}")]
+    #[error("{provider}: provider unavailable after {attempts} attempts: {m_}", m_ = printable(.message))]
     Unavailable {
         provider: SourceId,
         attempts: u32,
         message: String,
     },
-    #[error("{provider}: timed out after {attempts} attempts of {seconds} s each ({url})")]
+    #[error("{provider}: timed out after {attempts} attempts of {seconds} s each ({u_})", u_ = printable(.url))]
     Timeout {
         provider: SourceId,
         attempts: u32,
         seconds: f64,
         url: String,
     },
-    #[error("{provider}: malformed response from {url}: {message}")]
+    #[error("{provider}: malformed response from {u_}: {m_}", m_ = printable(.message), u_ = printable(.url))]
     Malformed {
         provider: SourceId,
         url: String,
         message: String,
     },
     #[error(
-        "{provider}: response from {url} is larger than the {limit_bytes}-byte limit; narrow the date window"
+        "{provider}: response from {u_} is larger than the {limit_bytes}-byte limit; narrow the date window", u_ = printable(.url)
     )]
     TooLarge {
         provider: SourceId,
         url: String,
         limit_bytes: u64,
     },
-    #[error("{provider}: {message}")]
+    #[error("{provider}: {m_}", m_ = printable(.message))]
     Config { provider: SourceId, message: String },
 }
 
@@ -95,7 +95,7 @@ impl SourceError {
     /// error states once.
     pub(crate) fn attempt_cause(&self) -> String {
         match self {
-            SourceError::Unavailable { message, .. } => message.clone(),
+            SourceError::Unavailable { message, .. } => printable(message),
             SourceError::RateLimited { retry_after, .. } => match retry_after {
                 Some(d) => format!("HTTP 429 (rate limited; Retry-After {} s)", d.as_secs_f64()),
                 None => "HTTP 429 (rate limited)".to_owned(),

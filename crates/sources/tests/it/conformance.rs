@@ -353,3 +353,53 @@ async fn yahoo_conforms() {
     })
     .await;
 }
+
+/// Issue 13, item 12: an upstream error text reached the terminal and the log raw, so it could
+/// clear the screen or forge a log line. Every provider's error says it with its control
+/// characters escaped, from a plain-text body and from a JSON message alike.
+#[tokio::test]
+async fn upstream_control_characters_are_escaped_in_every_error() {
+    const EVIL: &str = "\u{1b}[2J\u{1b}[31mPWNED\r\nfake: line";
+    let json_error = |provider: &str| match provider {
+        "eia" => serde_json::json!({"error": EVIL, "code": 400}),
+        "fred" => serde_json::json!({"error_code": 400, "error_message": EVIL}),
+        _ => {
+            serde_json::json!({"chart": {"result": null, "error": {"code": "Bad Request", "description": EVIL}}})
+        }
+    };
+    for (provider, series) in [
+        ("eia", "petroleum/pri/spt:RWTC"),
+        ("fred", "DCOILWTICO"),
+        ("yahoo", "CL=F"),
+    ] {
+        for body in [
+            wiremock::ResponseTemplate::new(400)
+                .set_body_raw(EVIL.as_bytes().to_vec(), "text/plain"),
+            wiremock::ResponseTemplate::new(400).set_body_raw(
+                json_error(provider).to_string().into_bytes(),
+                "application/json",
+            ),
+        ] {
+            let server = wiremock::MockServer::start().await;
+            wiremock::Mock::given(wiremock::matchers::any())
+                .respond_with(body)
+                .mount(&server)
+                .await;
+            let err = crate::support::build(provider, &server, |_, _| {})
+                .fetch(&crate::support::request(
+                    "WTI",
+                    series,
+                    "2024-01-02",
+                    "2024-01-05",
+                ))
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(
+                !err.chars().any(char::is_control),
+                "{provider}: a control character in {err:?}"
+            );
+            assert!(err.contains("PWNED"), "{provider}: {err}");
+        }
+    }
+}
