@@ -195,11 +195,11 @@ impl Daemon {
             "scheduler started"
         );
         // Where to look for fire times missed while no scheduler ran: since the last recorded
-        // one (at most 31 days back), or only the grace period on a first start.
-        let grace = chrono::Duration::seconds(self.options.misfire_grace_seconds as i64);
+        // one (at most 31 days back). A first start of this schedule on this database owes
+        // nothing from before it: it starts with the next fire time.
         let mut checked = match self.store().latest_fire(&key).await? {
             Some(t) => t.max(start - chrono::Duration::days(31)),
-            None => start - grace,
+            None => start,
         };
         let mut in_flight: Option<InFlight> = None;
         let mut last_heartbeat: Option<std::time::Instant> = None;
@@ -217,6 +217,16 @@ impl Daemon {
                 .schedule
                 .due(checked, now, self.options.misfire_grace_seconds);
             checked = now;
+            // each fire time is recorded; the log says it once per kind
+            if let (Some(first), Some(last)) = (due.missed.first(), due.missed.last()) {
+                tracing::warn!(
+                    count = due.missed.len(),
+                    first = %first.to_rfc3339(),
+                    last = %last.to_rfc3339(),
+                    grace_seconds = self.options.misfire_grace_seconds,
+                    "fire times missed beyond misfire_grace_seconds: recorded as missed, not run"
+                );
+            }
             for t in &due.missed {
                 let note = format!(
                     "missed by {} s, beyond misfire_grace_seconds ({})",
@@ -226,6 +236,15 @@ impl Daemon {
                 self.claim(&key, *t, FireState::Missed, Some(&note)).await;
             }
             if let Some(t) = due.run {
+                if let (Some(first), Some(last)) = (due.coalesced.first(), due.coalesced.last()) {
+                    tracing::info!(
+                        count = due.coalesced.len(),
+                        first = %first.to_rfc3339(),
+                        last = %last.to_rfc3339(),
+                        into = %t.to_rfc3339(),
+                        "fire times coalesced into one run"
+                    );
+                }
                 for c in &due.coalesced {
                     let note = format!("coalesced into the run for {}", t.to_rfc3339());
                     self.claim(&key, *c, FireState::Coalesced, Some(&note))
@@ -312,7 +331,12 @@ impl Daemon {
             .await
         {
             Ok(true) => {
-                tracing::info!(scheduled_for = %t.to_rfc3339(), state = state.name(), note, "fire time claimed");
+                // missed and coalesced ones were summed up in one line already
+                if matches!(state, FireState::Missed | FireState::Coalesced) {
+                    tracing::debug!(scheduled_for = %t.to_rfc3339(), state = state.name(), note, "fire time claimed");
+                } else {
+                    tracing::info!(scheduled_for = %t.to_rfc3339(), state = state.name(), note, "fire time claimed");
+                }
                 true
             }
             Ok(false) => {

@@ -211,3 +211,22 @@ async fn a_stop_requested_through_the_database_ends_the_loop() {
         .unwrap();
     assert_eq!(store.schedulers().await.unwrap()[0].state, "stopped");
 }
+
+/// Issue 13, item 9: a first start on a new database with `*/2 * * * * *` recorded 1,799
+/// `coalesced` fire times for the hour before it ever ran.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_first_start_records_nothing_from_before_it_started() {
+    use Behaviour::*;
+    let now = ny(10, 20);
+    let s = setup_with_clock([Data, Data, Data], 3, Duration::ZERO, fixed(now)).await;
+    let schedule = Schedule::new("*/2 * * * * *", New_York).unwrap();
+    let store = s.pipeline.store().clone();
+    let options = DaemonOptions {
+        misfire_grace_seconds: 3600,
+        ..DaemonOptions::default()
+    };
+    let daemon = Daemon::new(s.pipeline.clone(), schedule, options, fixed(now));
+    run_for(&daemon, Duration::from_millis(300)).await.unwrap();
+    assert_eq!(store.fires(None, 10_000).await.unwrap().len(), 0);
+    assert!(store.recent_runs(10).await.unwrap().is_empty());
+}
