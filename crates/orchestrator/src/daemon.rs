@@ -532,6 +532,28 @@ pub fn alive(s: &SchedulerRecord, now: DateTime<Utc>) -> bool {
 
 /// The state of the scheduler from its registrations (newest heartbeat first), and the
 /// registration it is about.
+/// The next fire time to show: only while a scheduler runs (a stopped or dead one fires
+/// nothing), as it announced it, else as the schedule computes it. `status` and `schedule
+/// status` both say it this way.
+pub fn shown_next_fire(
+    state: SchedulerState,
+    shown: Option<&SchedulerRecord>,
+    schedule: &Schedule,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    shown
+        .filter(|_| state == SchedulerState::Running)
+        .and_then(|s| s.next_fire_at.or_else(|| schedule.next_after(now)))
+}
+
+/// Every registered scheduler that is alive now (several may share one PostgreSQL).
+pub fn running_schedulers(
+    records: &[SchedulerRecord],
+    now: DateTime<Utc>,
+) -> Vec<&SchedulerRecord> {
+    records.iter().filter(|s| alive(s, now)).collect()
+}
+
 pub fn scheduler_state(
     records: &[SchedulerRecord],
     now: DateTime<Utc>,

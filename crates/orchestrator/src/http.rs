@@ -75,6 +75,9 @@ async fn handle(mut stream: TcpStream, endpoints: Endpoints) -> std::io::Result<
     let mut parts = head.lines().next().unwrap_or("").split_whitespace();
     let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     let path = path.split('?').next().unwrap_or("");
+    // HEAD is GET without the body (monitors and load balancers probe with it)
+    let head_only = method == "HEAD";
+    let method = if head_only { "GET" } else { method };
     let (status, content_type, body) = match (method, path) {
         ("GET", "/healthz") => {
             let (ok, text) = health(&endpoints).await;
@@ -93,7 +96,11 @@ async fn handle(mut stream: TcpStream, endpoints: Endpoints) -> std::io::Result<
             "text/plain; charset=utf-8",
             "not found: try /healthz or /metrics\n".into(),
         ),
-        _ => (405, "text/plain; charset=utf-8", "only GET\n".into()),
+        _ => (
+            405,
+            "text/plain; charset=utf-8",
+            "only GET and HEAD\n".into(),
+        ),
     };
     let reason = match status {
         200 => "OK",
@@ -101,9 +108,15 @@ async fn handle(mut stream: TcpStream, endpoints: Endpoints) -> std::io::Result<
         405 => "Method Not Allowed",
         _ => "Service Unavailable",
     };
+    let allow = if status == 405 {
+        "allow: GET, HEAD\r\n"
+    } else {
+        ""
+    };
     let response = format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n{allow}connection: close\r\n\r\n{}",
+        body.len(),
+        if head_only { "" } else { body.as_str() }
     );
     stream.write_all(response.as_bytes()).await?;
     stream.shutdown().await

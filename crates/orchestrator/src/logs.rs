@@ -42,8 +42,9 @@ fn filter(level: &str) -> EnvFilter {
     EnvFilter::new(directives)
 }
 
-/// Starts logging. `file` names the log file (e.g. `energy-pipeline.log`, rotated daily as
-/// `energy-pipeline.log.YYYY-MM-DD`); without it, stderr only.
+/// Starts logging. `file` is the log file's stem (e.g. `energy-pipeline`): text lines go to
+/// `energy-pipeline.log.YYYY-MM-DD`, JSON lines to `energy-pipeline.json.log.YYYY-MM-DD`, so
+/// that a file never mixes the two when the format changes; without it, stderr only.
 pub fn init(global: LogOptions, logging: &LoggingConfig, file: Option<&str>) -> LogGuard {
     let format = global.format.unwrap_or(logging.format);
     let level = match (global.quiet, global.verbose) {
@@ -82,7 +83,10 @@ pub fn init(global: LogOptions, logging: &LoggingConfig, file: Option<&str>) -> 
         }
         let appender = match tracing_appender::rolling::Builder::new()
             .rotation(tracing_appender::rolling::Rotation::DAILY)
-            .filename_prefix(name)
+            .filename_prefix(match format {
+                LogFormat::Text => format!("{name}.log"),
+                LogFormat::Json => format!("{name}.json.log"),
+            })
             .build(&logging.dir)
         {
             Ok(a) => a,

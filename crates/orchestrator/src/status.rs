@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::{
     Config, Secrets,
-    daemon::{SchedulerState, scheduler_state},
+    daemon::{SchedulerState, scheduler_state, shown_next_fire},
     schedule::Schedule,
 };
 
@@ -293,9 +293,7 @@ pub async fn collect(
     ) {
         let (state, shown) = scheduler_state(&schedulers, now);
         // a stopped (or dead) scheduler fires nothing: no next run, as INTERFACE.md shows
-        let next = shown
-            .filter(|_| state == SchedulerState::Running)
-            .and_then(|s| s.next_fire_at.or_else(|| schedule.next_after(now)));
+        let next = shown_next_fire(state, shown, &schedule, now);
         report.scheduler = Some(SchedulerStatus {
             state,
             host: shown.map(|s| s.host.clone()),

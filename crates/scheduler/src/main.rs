@@ -1,12 +1,12 @@
 //! `energy-scheduler`: the daemon that runs the pipeline on its schedule (the same as
 //! `energy-pipeline schedule start`). Loads the configuration, starts logging to stderr and a
-//! daily `scheduler.log`, and runs the orchestrator's daemon until SIGINT/SIGTERM or
+//! daily `scheduler.log` (`scheduler.json.log` for JSON lines), and runs the orchestrator's daemon until SIGINT/SIGTERM or
 //! `energy-pipeline schedule stop`.
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::Parser;
-use energy_orchestrator::{config, daemon, logs};
+use energy_orchestrator::{config, config::LogFormat, daemon, logs};
 use tokio_util::sync::CancellationToken;
 
 /// Runs the energy price pipeline on the configured schedule (see `schedule` in pipeline.yaml);
@@ -23,6 +23,13 @@ struct Args {
     /// Only errors on stderr
     #[arg(short, long)]
     quiet: bool,
+    /// Log line format on stderr and in the log file: text or json [default: logging.format]
+    #[arg(long, value_name = "FORMAT", value_parser = parse_log_format)]
+    log_format: Option<LogFormat>,
+}
+
+fn parse_log_format(s: &str) -> Result<LogFormat, String> {
+    s.parse()
 }
 
 fn main() -> ExitCode {
@@ -38,10 +45,10 @@ fn main() -> ExitCode {
         logs::LogOptions {
             quiet: args.quiet,
             verbose: args.verbose,
-            format: None,
+            format: args.log_format,
         },
         &loaded.config.logging,
-        Some("scheduler.log"),
+        Some("scheduler"),
     );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

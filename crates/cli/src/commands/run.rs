@@ -29,7 +29,7 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
     let _log = logs::init(
         global.log_options(),
         &loaded.config.logging,
-        Some("energy-pipeline.log"),
+        Some("energy-pipeline"),
     );
     let runtime = super::runtime()?;
     runtime.block_on(async move {

@@ -29,7 +29,7 @@ pub fn start(global: &GlobalArgs) -> Result<ExitCode, Failure> {
     let _log = logs::init(
         global.log_options(),
         &loaded.config.logging,
-        Some("scheduler.log"),
+        Some("scheduler"),
     );
     let runtime = super::runtime()?;
     runtime.block_on(async move {
@@ -106,14 +106,25 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
     })?;
     let now = Utc::now();
     let (state, shown) = daemon::scheduler_state(&schedulers, now);
+    let next = daemon::shown_next_fire(state, shown, &schedule, now);
+    let running = daemon::running_schedulers(&schedulers, now);
     let state = state.name();
-    let next = shown
-        .filter(|_| state == "RUNNING")
-        .and_then(|s| s.next_fire_at)
-        .or_else(|| schedule.next_after(now));
     let next_local = next.map(|t| t.with_timezone(&schedule.timezone()));
     if json_out {
+        let instances: Vec<_> = running
+            .iter()
+            .map(|s| {
+                json!({
+                    "host": s.host,
+                    "pid": s.pid,
+                    "started_at": s.started_at,
+                    "heartbeat_at": s.heartbeat_at,
+                    "heartbeat_age_seconds": (now - s.heartbeat_at).num_seconds(),
+                })
+            })
+            .collect();
         let v = json!({
+            "instances": instances,
             "state": state,
             "host": shown.map(|s| s.host.clone()),
             "pid": shown.map(|s| s.pid),
@@ -129,12 +140,16 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
         return Ok(ExitCode::SUCCESS);
     }
     match (state, shown) {
-        ("RUNNING", Some(s)) => outln!(
-            "scheduler   RUNNING on {} (pid {}), heartbeat {} s ago",
-            s.host,
-            s.pid,
-            (now - s.heartbeat_at).num_seconds()
-        ),
+        ("RUNNING", Some(_)) => {
+            for s in &running {
+                outln!(
+                    "scheduler   RUNNING on {} (pid {}), heartbeat {} s ago",
+                    s.host,
+                    s.pid,
+                    (now - s.heartbeat_at).num_seconds()
+                );
+            }
+        }
         ("DEAD", Some(s)) => outln!(
             "scheduler   DEAD: registered on {} (pid {}) but silent for {} s; start it again",
             s.host,

@@ -96,3 +96,69 @@ fn implausible_input_is_refused_the_same_way_in_every_command() {
     let err = stderr(&s.run(&["--config", "dup.yaml", "config", "check"]));
     assert!(err.contains("dup.yaml:3"), "{err}");
 }
+
+/// Item 15: `schedule status` showed a next fire time when STOPPED (while `status` showed none)
+/// and listed only one of two running schedulers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedule_status_lists_every_running_scheduler_and_no_next_fire_when_stopped() {
+    use energy_storage::{DatabaseUrl, SchedulerRecord, Store};
+    let s = Scratch::new().env("DATABASE_URL", "sqlite://p.db");
+    let url = DatabaseUrl::parse(&format!("sqlite://{}/p.db", s.path().display())).unwrap();
+    let store = Store::open(&url).await.unwrap();
+    let now = chrono::Utc::now();
+    for pid in [101, 202] {
+        store
+            .register_scheduler(&SchedulerRecord {
+                instance_id: format!("desk:{pid}"),
+                host: "desk".into(),
+                pid,
+                started_at: now,
+                heartbeat_at: now,
+                next_fire_at: None,
+                state: "running".into(),
+                stop_requested: false,
+            })
+            .await
+            .unwrap();
+    }
+    let status = |s: &Scratch| {
+        let out = s.run(&["schedule", "status", "--json"]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let v = status(&s);
+    assert_eq!(v["state"], "RUNNING");
+    let pids: Vec<u64> = v["instances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["pid"].as_u64().unwrap())
+        .collect();
+    assert_eq!(pids.len(), 2, "{v}");
+    assert!(pids.contains(&101) && pids.contains(&202), "{v}");
+    assert!(v["next_run_at"].is_string(), "{v}");
+    let text = crate::support::stdout(&s.run(&["schedule", "status"]));
+    assert!(
+        text.contains("(pid 101)") && text.contains("(pid 202)"),
+        "{text}"
+    );
+
+    for pid in [101, 202] {
+        store
+            .scheduler_stopped(&format!("desk:{pid}"), now)
+            .await
+            .unwrap();
+    }
+    let v = status(&s);
+    assert_eq!(v["state"], "STOPPED");
+    assert!(
+        v["next_run_at"].is_null(),
+        "a stopped scheduler fires nothing: {v}"
+    );
+    assert_eq!(v["instances"].as_array().unwrap().len(), 0);
+    let shown: serde_json::Value =
+        serde_json::from_slice(&s.run(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(shown["scheduler"]["next_run_at"], v["next_run_at"]);
+    let text = crate::support::stdout(&s.run(&["schedule", "status"]));
+    assert!(text.contains("next fire   none"), "{text}");
+}

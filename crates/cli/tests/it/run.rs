@@ -724,7 +724,7 @@ async fn logs_go_to_stderr_and_a_daily_file_as_json_lines_when_asked() {
     let today = chrono::Utc::now().date_naive();
     let named: Vec<String> = [today.pred_opt().unwrap(), today]
         .iter()
-        .map(|d| format!("energy-pipeline.log.{d}"))
+        .map(|d| format!("energy-pipeline.json.log.{d}"))
         .collect();
     assert!(named.contains(&files[0]), "{files:?}");
     let logged = std::fs::read_to_string(env.scratch.path().join("logs").join(&files[0])).unwrap();

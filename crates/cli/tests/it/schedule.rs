@@ -56,9 +56,13 @@ fn scheduler(env: &Env, cron: &str, listen_port: u16, db_url: Option<&str>) -> C
 
 /// `GET path` on 127.0.0.1:port: (status, body), or None when nothing answers.
 fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    request(port, "GET", path)
+}
+
+fn request(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
     let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-    write!(s, "GET {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").ok()?;
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: localhost\r\n\r\n").ok()?;
     let mut text = String::new();
     s.read_to_string(&mut text).ok()?;
     let status = text.split_whitespace().nth(1)?.parse().ok()?;
@@ -348,6 +352,12 @@ async fn metrics_parse_and_healthz_turns_503_without_the_database_on(db: Db) {
         ref other => panic!("{other:?}"),
     }
     assert_eq!(get(port, "/nope").unwrap().0, 404);
+    // issue 13, item 15: HEAD answered 405
+    for path in ["/metrics", "/healthz"] {
+        let (status, body) = request(port, "HEAD", path).unwrap();
+        assert_eq!((status, body.as_str()), (200, ""), "HEAD {path}");
+    }
+    assert_eq!(request(port, "POST", "/metrics").unwrap().0, 405);
     // every metric the Grafana dashboard charts is one that is served
     let dashboard: Value = serde_json::from_str(
         &std::fs::read_to_string(concat!(
