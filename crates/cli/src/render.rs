@@ -10,11 +10,26 @@ pub enum Align {
     Right,
 }
 
-/// A text table: a header row and data rows, every column as wide as its widest cell.
+/// The width every table and dashboard line fits.
+pub const WIDTH: usize = 80;
+
+/// `text` cut to `width` characters, marked with `…` where it was cut.
+pub fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let kept: String = text.chars().take(width.saturating_sub(1)).collect();
+    format!("{kept}…")
+}
+
+/// A text table: a header row and data rows, every column as wide as its widest cell; when
+/// that is wider than [`WIDTH`], the column marked to give way is cut (`…`).
 #[derive(Debug)]
 pub struct Table {
     columns: Vec<(&'static str, Align)>,
     rows: Vec<Vec<String>>,
+    /// The column that gives way when the table is too wide.
+    gives_way: Option<usize>,
 }
 
 impl Table {
@@ -22,7 +37,14 @@ impl Table {
         Self {
             columns: columns.to_vec(),
             rows: Vec::new(),
+            gives_way: None,
         }
+    }
+
+    /// Column `i` is cut when the table would be wider than [`WIDTH`].
+    pub fn gives_way(mut self, i: usize) -> Self {
+        self.gives_way = Some(i);
+        self
     }
 
     pub fn row(&mut self, cells: Vec<String>) {
@@ -30,7 +52,7 @@ impl Table {
     }
 
     pub fn render(&self) -> String {
-        let widths: Vec<usize> = self
+        let mut widths: Vec<usize> = self
             .columns
             .iter()
             .enumerate()
@@ -44,12 +66,20 @@ impl Table {
                     .unwrap_or(0)
             })
             .collect();
+        let total = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+        if let Some(i) = self.gives_way
+            && total > WIDTH
+        {
+            let floor = self.columns[i].0.len().max(4);
+            widths[i] = widths[i].saturating_sub(total - WIDTH).max(floor);
+        }
         let mut out = String::new();
         let headers: Vec<String> = self.columns.iter().map(|(h, _)| (*h).to_owned()).collect();
         for cells in std::iter::once(&headers).chain(&self.rows) {
             let mut line = String::new();
             for (i, ((_, align), width)) in self.columns.iter().zip(&widths).enumerate() {
-                let cell = cells.get(i).map(String::as_str).unwrap_or("");
+                let cell = fit(cells.get(i).map(String::as_str).unwrap_or(""), *width);
+                let cell = cell.as_str();
                 if i > 0 {
                     line.push_str("  ");
                 }
@@ -108,7 +138,8 @@ pub fn run_report(r: &RunReport) -> String {
         ("REJECTED", Align::Right),
         ("MISSING", Align::Right),
         ("QUALITY", Align::Right),
-    ]);
+    ])
+    .gives_way(1);
     let mut problems = Vec::new();
     for s in &r.sources {
         if s.commodities.is_empty() {
@@ -201,6 +232,67 @@ mod tests {
         t.row(vec!["wti".into(), "1234".into()]);
         t.row(vec!["natural".into(), "5".into()]);
         assert_eq!(t.render(), "NAME        N\nwti      1234\nnatural     5\n");
+    }
+
+    /// Issue 13, item 14: with a long commodity code the run table went past 80 columns.
+    #[test]
+    fn the_run_table_fits_80_columns_with_the_longest_commodity_code() {
+        use energy_core::{
+            CommodityCode, CommodityReport, Counts, ModeKind, RunStatus, SourceId, SourceReport,
+            SourceStatus, Trigger,
+        };
+        let code = CommodityCode::new("WEST_TEXAS_INTERMEDIATE_CUSHING_").unwrap();
+        let counts = Counts {
+            fetched: 960_030,
+            stored: 960_030,
+            unchanged: 0,
+            rejected: 0,
+        };
+        let now = chrono::Utc::now();
+        let report = RunReport {
+            run_id: "r".into(),
+            trigger: Trigger::Manual,
+            scheduled_for: None,
+            mode: ModeKind::Backfill,
+            status: RunStatus::Success,
+            started_at: now,
+            finished_at: Some(now),
+            duration_seconds: 1.0,
+            window: None,
+            sources: vec![SourceReport {
+                source: SourceId::new("yahoo").unwrap(),
+                status: SourceStatus::Success,
+                counts,
+                missing: 0,
+                quality_score: 1.0,
+                error: None,
+                fetch_seconds: 0.1,
+                requests: 1,
+                commodities: vec![CommodityReport {
+                    commodity: code,
+                    status: SourceStatus::Success,
+                    window: None,
+                    counts,
+                    missing: 0,
+                    warnings: 0,
+                    quality_score: 1.0,
+                    error: None,
+                    fetch_seconds: 0.1,
+                }],
+            }],
+            counts,
+            notifications: Vec::new(),
+            error: None,
+        };
+        let text = run_report(&report);
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= WIDTH,
+                "{} chars: {line}",
+                line.chars().count()
+            );
+        }
+        assert!(text.contains("WEST_T…"), "{text}");
     }
 
     #[test]
@@ -445,7 +537,7 @@ pub fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> St
             })
             .collect();
         let head = ["SERIES", "LATEST", "VALUE", "AGE", "STATE"];
-        let w: Vec<usize> = (0..5)
+        let mut w: Vec<usize> = (0..5)
             .map(|i| {
                 rows.iter()
                     .map(|r| r[i].chars().count())
@@ -454,6 +546,10 @@ pub fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> St
                     .unwrap_or(0)
             })
             .collect();
+        // the sparkline (or "no data yet") takes the last column; a long series name gives way
+        let spark = energy_orchestrator::status::SPARK_VALUES as usize;
+        let rest = w[1..].iter().sum::<usize>() + 2 * 5 + spark;
+        w[0] = w[0].min(WIDTH.saturating_sub(rest)).max(head[0].len());
         out.push_str(&format!(
             "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:<w4$}  LAST {}\n",
             head[0],
@@ -475,7 +571,7 @@ pub fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> St
             };
             out.push_str(&format!(
                 "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {}  {}\n",
-                row[0],
+                fit(&row[0], w[0]),
                 row[1],
                 row[2],
                 row[3],
@@ -589,6 +685,15 @@ mod status_tests {
                     "fred",
                     "2026-11-20",
                     "3.1",
+                    3,
+                    1,
+                    Freshness::Fresh,
+                ),
+                series(
+                    "WEST_TEXAS_INTERMEDIATE_CUSHING_",
+                    "yahoo",
+                    "2026-11-20",
+                    "58.1",
                     3,
                     1,
                     Freshness::Fresh,

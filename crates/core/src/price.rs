@@ -34,6 +34,18 @@ impl Price {
             .map_err(|_| DomainError::InvalidPrice(text.to_owned()))
     }
 
+    /// Why `text`, which [`Price::parse`] refused, is not a price: said the same way for every
+    /// provider.
+    pub fn why_unusable(text: &str) -> &'static str {
+        match text.trim().parse::<f64>() {
+            Ok(v) if !v.is_finite() => "not a finite number",
+            // Decimal holds 96 bits: about 7.9e28
+            Ok(v) if v.abs() >= 7.9e28 => "too large to be a price (beyond ±7.9e28)",
+            Ok(_) => "more significant digits than a price holds (28)",
+            Err(_) => "not a number",
+        }
+    }
+
     /// Wraps a decimal, normalising it.
     pub fn from_decimal(d: Decimal) -> Self {
         // normalize() also turns -0 into 0, so zero has one spelling
@@ -115,6 +127,17 @@ impl<'de> Deserialize<'de> for Price {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn refusals_say_what_is_wrong() {
+        assert_eq!(super::Price::why_unusable("abc"), "not a number");
+        assert_eq!(super::Price::why_unusable("NaN"), "not a finite number");
+        assert!(super::Price::why_unusable("1e308").starts_with("too large"));
+        assert!(
+            super::Price::why_unusable("1.234567890123456789012345678901234")
+                .starts_with("more significant digits")
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -549,7 +549,7 @@ impl Eia {
                 Err(_) => out.invalid.push(InvalidValue {
                     date,
                     raw: s.clone(),
-                    reason: "not a number".to_owned(),
+                    reason: Price::why_unusable(s).to_owned(),
                 }),
             },
             Some(Value::Number(n)) => match Price::parse(&n.to_string()) {
@@ -563,7 +563,7 @@ impl Eia {
                 Err(_) => out.invalid.push(InvalidValue {
                     date,
                     raw: n.to_string(),
-                    reason: "not a finite decimal".to_owned(),
+                    reason: Price::why_unusable(&n.to_string()).to_owned(),
                 }),
             },
             Some(other) => out.invalid.push(InvalidValue {

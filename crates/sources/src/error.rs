@@ -55,14 +55,16 @@ pub enum SourceError {
         seconds: f64,
         url: String,
     },
-    #[error("{provider}: malformed response from {u_}: {m_}", m_ = printable(.message), u_ = printable(.url))]
+    #[error("{provider}: malformed response: {m_} (from {u_})", m_ = printable(.message), u_ = printable(.url))]
     Malformed {
         provider: SourceId,
         url: String,
         message: String,
     },
     #[error(
-        "{provider}: response from {u_} is larger than the {limit_bytes}-byte limit; narrow the date window", u_ = printable(.url)
+        "{provider}: the response is larger than sources.{provider}.max_response_mb ({mb} MB); narrow the date window or raise max_response_mb (from {u_})",
+        u_ = printable(.url),
+        mb = *.limit_bytes as f64 / 1_048_576.0
     )]
     TooLarge {
         provider: SourceId,

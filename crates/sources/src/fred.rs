@@ -223,8 +223,8 @@ impl Source for Fred {
                     )),
                     Err(_) => out.invalid.push(InvalidValue {
                         date,
+                        reason: Price::why_unusable(&raw).to_owned(),
                         raw,
-                        reason: "not a number".to_owned(),
                     }),
                 }
             }

@@ -43,6 +43,8 @@ pub(crate) struct Reply {
     pub body: Bytes,
     /// The request URL with keys redacted, for messages.
     pub url: String,
+    /// Where a redirect pointed (`Location`), when it was not followed.
+    pub location: Option<String>,
 }
 
 impl Reply {
@@ -51,11 +53,25 @@ impl Reply {
         self.content_type.contains("json") || matches!(start, Some(b'{') | Some(b'['))
     }
 
-    /// The start of the body as text, with secrets scrubbed, for error messages.
+    /// The start of the body as text, with secrets scrubbed, for error messages; what the
+    /// answer was when it has no body (a redirect that was not followed says where to).
     pub fn snippet(&self, http: &Http) -> String {
         let text = String::from_utf8_lossy(&self.body[..self.body.len().min(200)]);
         let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-        http.scrub(&one_line)
+        if !one_line.is_empty() {
+            return http.scrub(&one_line);
+        }
+        let reason = self.status.canonical_reason().unwrap_or("no reason given");
+        match (&self.location, self.status.is_redirection()) {
+            (Some(to), true) => http.scrub(&format!(
+                "{reason}, a redirect to {} that was not followed (check the provider's base_url)",
+                shorten(to.clone())
+            )),
+            (None, true) => {
+                format!("{reason}, a redirect with no Location (check the provider's base_url)")
+            }
+            _ => format!("{reason}, with an empty body"),
+        }
     }
 }
 
@@ -69,6 +85,18 @@ pub(crate) struct Http {
     secrets: Vec<Secret>,
     /// Requests sent (every attempt).
     sent: std::sync::atomic::AtomicU64,
+}
+
+/// The longest URL a message shows: the cause comes first, and a 250-character query string
+/// would drown it.
+const SHOWN_URL_CHARS: usize = 100;
+
+/// `url` cut to [`SHOWN_URL_CHARS`] characters, marked with `…` where it was cut.
+pub(crate) fn shorten(url: String) -> String {
+    match url.char_indices().nth(SHOWN_URL_CHARS - 1) {
+        Some((i, _)) if url.len() > i + 1 => format!("{}…", &url[..i]),
+        _ => url,
+    }
 }
 
 /// Query parameters whose values are credentials.
@@ -166,7 +194,7 @@ impl Http {
     /// GETs `url`, retrying what is worth retrying. Returns any response that is not retried
     /// (2xx, and 4xx other than 429) for the provider to interpret.
     pub async fn get(&self, url: &Url) -> Result<Reply, SourceError> {
-        let shown = redact_url(url);
+        let shown = shorten(redact_url(url));
         let attempts = self.settings.retry.max_attempts.max(1);
         let mut last: Option<SourceError> = None;
         for attempt in 1..=attempts {
@@ -256,7 +284,7 @@ impl Http {
                 // without_url: reqwest would otherwise print the URL, key and all
                 let e = e.without_url();
                 return Attempt::Retry {
-                    error: unavailable(format!("{e} ({shown}): {}", source_chain(&e))),
+                    error: unavailable(format!("{e}: {} ({shown})", source_chain(&e))),
                     retry_after: None,
                 };
             }
@@ -273,7 +301,7 @@ impl Http {
         }
         if status.is_server_error() {
             return Attempt::Retry {
-                error: unavailable(format!("HTTP {status} from {shown}")),
+                error: unavailable(format!("HTTP {status} ({shown})")),
                 retry_after,
             };
         }
@@ -283,6 +311,11 @@ impl Http {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_ascii_lowercase();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
         let limit = self.settings.max_response_bytes;
         let too_large = || SourceError::TooLarge {
             provider: self.source.clone(),
@@ -312,7 +345,7 @@ impl Http {
                 Err(e) => {
                     let e = e.without_url();
                     return Attempt::Retry {
-                        error: unavailable(format!("response body broken off ({e}) from {shown}")),
+                        error: unavailable(format!("response body broken off: {e} ({shown})")),
                         retry_after: None,
                     };
                 }
@@ -323,6 +356,7 @@ impl Http {
             content_type,
             body: body.freeze(),
             url: shown.to_owned(),
+            location,
         })
     }
 }

@@ -300,7 +300,7 @@ impl Source for Yahoo {
                         _ => out.invalid.push(InvalidValue {
                             date,
                             raw: n.to_string(),
-                            reason: "not a finite number".to_owned(),
+                            reason: Price::why_unusable(&n.to_string()).to_owned(),
                         }),
                     }
                 }

@@ -346,6 +346,31 @@ fn kind_message(kind: &Kind) -> String {
     }
 }
 
+/// The environment variable(s) behind `path`: the key may be a prefix of the variable's path
+/// (an unknown `foo` comes from `PIPELINE_FOO__BAR`), so the real names are looked up.
+fn env_variable(path: &[String]) -> String {
+    let stem = format!(
+        "PIPELINE_{}",
+        path.iter()
+            .map(|p| p.to_uppercase())
+            .collect::<Vec<_>>()
+            .join("__")
+    );
+    let mut names: Vec<String> = std::env::vars_os()
+        .filter_map(|(k, _)| k.into_string().ok())
+        .filter(|k| {
+            let upper = k.to_uppercase();
+            upper == stem || upper.starts_with(&format!("{stem}__"))
+        })
+        .collect();
+    names.sort();
+    match names.len() {
+        0 => format!("environment variable {stem}"),
+        1 => format!("environment variable {}", names[0]),
+        _ => format!("environment variables {}", names.join(", ")),
+    }
+}
+
 /// Names the file and line, or the environment variable, a value came from.
 fn locate(meta: Option<&Metadata>, path: &[String], text: Option<&str>) -> Option<String> {
     let meta = meta?;
@@ -357,13 +382,7 @@ fn locate(meta: Option<&Metadata>, path: &[String], text: Option<&str>) -> Optio
                 None => file.display().to_string(),
             })
         }
-        _ if meta.name.contains("PIPELINE_") => Some(format!(
-            "environment variable PIPELINE_{}",
-            path.iter()
-                .map(|p| p.to_uppercase())
-                .collect::<Vec<_>>()
-                .join("__")
-        )),
+        _ if meta.name.contains("PIPELINE_") => Some(env_variable(path)),
         _ if path.first().is_some_and(|p| p == "database") => {
             Some("environment variable DATABASE_URL".to_owned())
         }

@@ -290,3 +290,18 @@ fn a_configuration_with_nothing_to_fetch_is_refused() {
         Ok(())
     });
 }
+
+/// Issue 13, item 14: an unknown key set through `PIPELINE_FOO__BAR` was reported as coming
+/// from `PIPELINE_FOO`, a variable that does not exist.
+#[test]
+fn an_unknown_key_from_the_environment_names_the_real_variable() {
+    Jail::expect_with(|jail| {
+        jail.set_env("PIPELINE_FOO__BAR", "1");
+        let err = config::load_from(None).unwrap_err().to_string();
+        assert!(
+            err.contains("environment variable PIPELINE_FOO__BAR"),
+            "{err}"
+        );
+        Ok(())
+    });
+}

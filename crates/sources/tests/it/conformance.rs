@@ -403,3 +403,123 @@ async fn upstream_control_characters_are_escaped_in_every_error() {
         }
     }
 }
+
+async fn answer(template: wiremock::ResponseTemplate) -> wiremock::MockServer {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(template)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Issue 13, item 14: messages that misled: `1e308` was "not a finite number", a 34-digit
+/// decimal "not a number", HTTP 302 had an empty reason, the size limit never named
+/// `max_response_mb`, and a long URL came before the cause.
+#[tokio::test]
+async fn messages_say_what_is_wrong_and_put_the_cause_first() {
+    // a FRED value with 34 digits, and a Yahoo close of 1e308
+    let fred = serde_json::json!({"observations": [
+        {"date": "2024-01-02", "value": "1234567890123456789012345678.901234"}]});
+    let server = answer(
+        wiremock::ResponseTemplate::new(200)
+            .set_body_raw(fred.to_string().into_bytes(), "application/json"),
+    )
+    .await;
+    let data = crate::support::build("fred", &server, |_, _| {})
+        .fetch(&crate::support::request(
+            "WTI",
+            "DCOILWTICO",
+            "2024-01-02",
+            "2024-01-05",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        data.invalid[0].reason.contains("more significant digits"),
+        "{:?}",
+        data.invalid
+    );
+    let mut yahoo: serde_json::Value = serde_json::from_str(&crate::support::fixture(
+        "yahoo/chart-GC=F-futures-1d-2020-01-02-success.json",
+    ))
+    .unwrap();
+    yahoo["chart"]["result"][0]["indicators"]["quote"][0]["close"] = serde_json::json!([1e308]);
+    let server = answer(
+        wiremock::ResponseTemplate::new(200)
+            .set_body_raw(yahoo.to_string().into_bytes(), "application/json"),
+    )
+    .await;
+    let data = crate::support::build("yahoo", &server, |_, _| {})
+        .fetch(&crate::support::request(
+            "WTI",
+            "GC=F",
+            "2020-01-01",
+            "2020-01-03",
+        ))
+        .await
+        .unwrap();
+    assert!(
+        data.invalid[0].reason.starts_with("too large"),
+        "{:?}",
+        data.invalid
+    );
+
+    // a redirect with nowhere to go
+    let server = answer(wiremock::ResponseTemplate::new(302)).await;
+    let err = crate::support::build("fred", &server, |_, _| {})
+        .fetch(&crate::support::request(
+            "WTI",
+            "DCOILWTICO",
+            "2024-01-02",
+            "2024-01-05",
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("HTTP 302") && err.contains("redirect"),
+        "{err}"
+    );
+
+    // the size limit names its key
+    let server = answer(
+        wiremock::ResponseTemplate::new(200).set_body_raw(vec![b' '; 20_000], "application/json"),
+    )
+    .await;
+    let err = crate::support::build("yahoo", &server, |p, _| p.max_response_mb = 0.01)
+        .fetch(&crate::support::request(
+            "WTI",
+            "GC=F",
+            "2020-01-01",
+            "2020-01-03",
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("sources.yahoo.max_response_mb"), "{err}");
+
+    // the cause first, the URL after it and cut short
+    let server = answer(
+        wiremock::ResponseTemplate::new(200)
+            .set_body_raw(b"{\"chart\": 5}".to_vec(), "application/json"),
+    )
+    .await;
+    let err = crate::support::build("eia", &server, |_, _| {})
+        .fetch(&crate::support::request(
+            "WTI",
+            "petroleum/pri/spt:RWTC",
+            "2024-01-02",
+            "2024-01-05",
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+    let (cause, url) = err.split_once(" (from ").unwrap_or_else(|| panic!("{err}"));
+    assert!(cause.starts_with("eia: malformed response: "), "{err}");
+    assert!(
+        url.chars().count() <= 102,
+        "{} chars: {url}",
+        url.chars().count()
+    );
+}
