@@ -89,6 +89,28 @@ pub struct Daemon {
     liveness: Arc<Liveness>,
     /// Finished runs whose outcome could not be written yet.
     unrecorded: tokio::sync::Mutex<Vec<(RunId, Box<RunReport>)>>,
+    /// Fire times whose outcome could not be written yet.
+    unfinished: tokio::sync::Mutex<Vec<FireOutcome>>,
+}
+
+/// How a fire time ended, kept until it is written.
+#[derive(Debug, Clone)]
+struct FireOutcome {
+    scheduled_for: DateTime<Utc>,
+    state: FireState,
+    run: Option<RunId>,
+    note: String,
+}
+
+/// What came of claiming a fire time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Claim {
+    /// Ours to act on.
+    Claimed,
+    /// Another scheduler has it.
+    Taken,
+    /// The database could not be asked: try again later.
+    Failed,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -135,6 +157,7 @@ impl Daemon {
             instance_id,
             liveness: Arc::new(Liveness::default()),
             unrecorded: tokio::sync::Mutex::new(Vec::new()),
+            unfinished: tokio::sync::Mutex::new(Vec::new()),
         }
     }
 
@@ -216,7 +239,13 @@ impl Daemon {
             let due = self
                 .schedule
                 .due(checked, now, self.options.misfire_grace_seconds);
-            checked = now;
+            // A fire time whose claim failed (the database is away) is looked at again at the
+            // next turn: then it runs if still within the grace, or is recorded missed.
+            let mut retry_from: Option<DateTime<Utc>> = None;
+            let mut failed = |t: DateTime<Utc>| {
+                let before = t - chrono::Duration::seconds(1);
+                retry_from = Some(retry_from.map_or(before, |r: DateTime<Utc>| r.min(before)));
+            };
             // each fire time is recorded; the log says it once per kind
             if let (Some(first), Some(last)) = (due.missed.first(), due.missed.last()) {
                 tracing::warn!(
@@ -233,7 +262,9 @@ impl Daemon {
                     (now - *t).num_seconds(),
                     self.options.misfire_grace_seconds
                 );
-                self.claim(&key, *t, FireState::Missed, Some(&note)).await;
+                if self.claim(&key, *t, FireState::Missed, Some(&note)).await == Claim::Failed {
+                    failed(*t);
+                }
             }
             if let Some(t) = due.run {
                 if let (Some(first), Some(last)) = (due.coalesced.first(), due.coalesced.last()) {
@@ -247,19 +278,32 @@ impl Daemon {
                 }
                 for c in &due.coalesced {
                     let note = format!("coalesced into the run for {}", t.to_rfc3339());
-                    self.claim(&key, *c, FireState::Coalesced, Some(&note))
-                        .await;
+                    if self
+                        .claim(&key, *c, FireState::Coalesced, Some(&note))
+                        .await
+                        == Claim::Failed
+                    {
+                        failed(*c);
+                    }
                 }
-                if let Some(f) = &in_flight {
+                let claimed = if let Some(f) = &in_flight {
                     let note = format!(
                         "the run for {} was still going",
                         f.scheduled_for.to_rfc3339()
                     );
-                    self.claim(&key, t, FireState::Skipped, Some(&note)).await;
-                } else if self.claim(&key, t, FireState::Running, None).await {
-                    in_flight = Some(self.start_run(t));
+                    self.claim(&key, t, FireState::Skipped, Some(&note)).await
+                } else {
+                    let claimed = self.claim(&key, t, FireState::Running, None).await;
+                    if claimed == Claim::Claimed {
+                        in_flight = Some(self.start_run(t));
+                    }
+                    claimed
+                };
+                if claimed == Claim::Failed {
+                    failed(t);
                 }
             }
+            checked = retry_from.unwrap_or(now);
             let next = self.schedule.next_after(now);
             self.liveness
                 .next_fire_unix
@@ -267,6 +311,7 @@ impl Daemon {
             if last_heartbeat.is_none_or(|at| at.elapsed() >= self.options.heartbeat_every) {
                 last_heartbeat = Some(std::time::Instant::now());
                 self.record_unrecorded().await;
+                self.resolve_stuck_fires(&key, now).await;
                 match self
                     .store()
                     .scheduler_heartbeat(&self.instance_id, now, next)
@@ -317,14 +362,14 @@ impl Daemon {
         Ok(())
     }
 
-    /// Claims a fire time; false when another scheduler has it (or the database failed).
+    /// Claims a fire time.
     async fn claim(
         &self,
         key: &str,
         t: DateTime<Utc>,
         state: FireState,
         note: Option<&str>,
-    ) -> bool {
+    ) -> Claim {
         match self
             .store()
             .claim_fire(key, t, state, &self.instance_id, (self.clock)(), note)
@@ -337,15 +382,15 @@ impl Daemon {
                 } else {
                     tracing::info!(scheduled_for = %t.to_rfc3339(), state = state.name(), note, "fire time claimed");
                 }
-                true
+                Claim::Claimed
             }
             Ok(false) => {
                 tracing::debug!(scheduled_for = %t.to_rfc3339(), "fire time already claimed by another scheduler");
-                false
+                Claim::Taken
             }
             Err(e) => {
-                tracing::error!(scheduled_for = %t.to_rfc3339(), error = %e, "cannot claim the fire time");
-                false
+                tracing::error!(scheduled_for = %t.to_rfc3339(), error = %e, "cannot claim the fire time; it is looked at again when the database answers");
+                Claim::Failed
             }
         }
     }
@@ -388,6 +433,80 @@ impl Daemon {
             }
         }
         *pending = still;
+        drop(pending);
+        let key = self.schedule.key();
+        let mut pending = self.unfinished.lock().await;
+        let mut still = Vec::new();
+        for f in pending.drain(..) {
+            match self
+                .store()
+                .finish_fire(
+                    &key,
+                    f.scheduled_for,
+                    f.state,
+                    f.run,
+                    Some(&f.note),
+                    (self.clock)(),
+                )
+                .await
+            {
+                Ok(()) => {
+                    tracing::info!(scheduled_for = %f.scheduled_for.to_rfc3339(), state = f.state.name(), "the fire time's outcome is recorded at last")
+                }
+                Err(e) => {
+                    tracing::warn!(scheduled_for = %f.scheduled_for.to_rfc3339(), error = %e, "the fire time's outcome still cannot be recorded");
+                    still.push(f);
+                }
+            }
+        }
+        *pending = still;
+    }
+
+    /// Fire times left `running` by a scheduler that is gone (it stopped or died before it
+    /// could record the outcome) are recorded `interrupted`: nothing stays running for good.
+    async fn resolve_stuck_fires(&self, key: &str, now: DateTime<Utc>) {
+        let (Ok(fires), Ok(schedulers)) = (
+            self.store().fires(Some(key), 100).await,
+            self.store().schedulers().await,
+        ) else {
+            return; // the database is away: the next heartbeat looks again
+        };
+        let ours: Vec<DateTime<Utc>> = self
+            .unfinished
+            .lock()
+            .await
+            .iter()
+            .map(|f| f.scheduled_for)
+            .collect();
+        for fire in fires.iter().filter(|f| f.state == FireState::Running) {
+            let owner_alive = schedulers
+                .iter()
+                .any(|s| s.instance_id == fire.claimed_by && alive(s, now));
+            if owner_alive || ours.contains(&fire.scheduled_for) {
+                continue;
+            }
+            let note = format!(
+                "claimed by {}, which stopped or died before recording the outcome",
+                fire.claimed_by
+            );
+            match self
+                .store()
+                .finish_fire(
+                    key,
+                    fire.scheduled_for,
+                    FireState::Interrupted,
+                    fire.run,
+                    Some(&note),
+                    now,
+                )
+                .await
+            {
+                Ok(()) => {
+                    tracing::warn!(scheduled_for = %fire.scheduled_for.to_rfc3339(), "{note}: recorded interrupted")
+                }
+                Err(e) => tracing::warn!(error = %e, "cannot resolve a fire time left running"),
+            }
+        }
     }
 
     /// Records the outcome of a finished run in the ledger.
@@ -436,7 +555,13 @@ impl Daemon {
             )
             .await
         {
-            tracing::error!(error = %e, "cannot record the fire time's outcome");
+            tracing::error!(error = %e, "cannot record the fire time's outcome; retried at every heartbeat");
+            self.unfinished.lock().await.push(FireOutcome {
+                scheduled_for: f.scheduled_for,
+                state,
+                run,
+                note,
+            });
         }
     }
 }
@@ -530,8 +655,6 @@ pub fn alive(s: &SchedulerRecord, now: DateTime<Utc>) -> bool {
     s.state == "running" && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
 }
 
-/// The state of the scheduler from its registrations (newest heartbeat first), and the
-/// registration it is about.
 /// The next fire time to show: only while a scheduler runs (a stopped or dead one fires
 /// nothing), as it announced it, else as the schedule computes it. `status` and `schedule
 /// status` both say it this way.
@@ -554,6 +677,8 @@ pub fn running_schedulers(
     records.iter().filter(|s| alive(s, now)).collect()
 }
 
+/// The state of the scheduler from its registrations (newest heartbeat first), and the
+/// registration it is about.
 pub fn scheduler_state(
     records: &[SchedulerRecord],
     now: DateTime<Utc>,

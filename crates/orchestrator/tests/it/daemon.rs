@@ -230,3 +230,137 @@ async fn a_first_start_records_nothing_from_before_it_started() {
     assert_eq!(store.fires(None, 10_000).await.unwrap().len(), 0);
     assert!(store.recent_runs(10).await.unwrap().is_empty());
 }
+
+/// A clock the test moves by hand.
+#[derive(Clone)]
+struct HandClock(Arc<std::sync::atomic::AtomicI64>);
+
+impl HandClock {
+    fn at(t: DateTime<Utc>) -> Self {
+        Self(Arc::new(std::sync::atomic::AtomicI64::new(
+            t.timestamp_millis(),
+        )))
+    }
+
+    fn set(&self, t: DateTime<Utc>) {
+        self.0
+            .store(t.timestamp_millis(), std::sync::atomic::Ordering::SeqCst);
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0.load(std::sync::atomic::Ordering::SeqCst)).unwrap()
+    }
+
+    fn clock(&self) -> Clock {
+        let this = self.clone();
+        Arc::new(move || this.now())
+    }
+}
+
+fn ny_hms(h: u32, m: u32, s: u32) -> DateTime<Utc> {
+    New_York
+        .with_ymd_and_hms(2026, 11, 25, h, m, s)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+/// Sets the clock to `t` and waits until the loop has finished a turn at `t` (it turned at
+/// `t`, and then at `t` + 1 ms, which it can only see after the turn at `t` ended).
+async fn turn_at(clock: &HandClock, daemon: &Daemon, t: DateTime<Utc>) {
+    for at in [t, t + chrono::Duration::milliseconds(1)] {
+        clock.set(at);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while daemon.liveness().loop_age(at) != Some(0.0) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the loop did not turn at {at}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+async fn wait_for_fire(store: &Store, t: DateTime<Utc>, state: FireState) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let fires = store.fires(None, 100).await.unwrap();
+        if fires
+            .iter()
+            .any(|f| f.scheduled_for == t && f.state == state)
+        {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{t} never became {state:?}: {fires:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Issue 13, item 2: a fire time that came while the database refused connections was neither
+/// run nor recorded, and a fire left `running` stayed so for good. After recovery a fire time
+/// within the grace runs, one beyond it is recorded missed, and a stuck `running` fire is
+/// resolved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fire_times_that_came_during_a_database_outage_run_or_are_recorded_after_it() {
+    use energy_storage::testing::{Relay, TestSchema, postgres_url};
+    let Some(base) = postgres_url() else {
+        return;
+    };
+    let schema = TestSchema::create(&base, "outage").await;
+    let (relay, via) = Relay::in_front_of(&schema.url).await;
+    let clock = HandClock::at(ny_hms(9, 59, 50));
+    let s = crate::run::setup_on(via.as_str(), [Behaviour::Data; 3], clock.clock()).await;
+    let store = s.pipeline.store().clone();
+    let schedule = Schedule::new("0 * * * *", New_York).unwrap();
+    // a fire time left running by a scheduler that is gone
+    store
+        .claim_fire(
+            &schedule.key(),
+            ny(9, 0),
+            FireState::Running,
+            "ghost:1:gone",
+            ny(9, 0),
+            None,
+        )
+        .await
+        .unwrap();
+    let options = DaemonOptions {
+        misfire_grace_seconds: 600,
+        ..DaemonOptions::default()
+    };
+    let daemon = Arc::new(Daemon::new(
+        s.pipeline.clone(),
+        schedule,
+        options,
+        clock.clock(),
+    ));
+    let stop = CancellationToken::new();
+    let running = tokio::spawn({
+        let (daemon, stop) = (daemon.clone(), stop.clone());
+        async move { daemon.run(stop).await }
+    });
+    turn_at(&clock, &daemon, ny_hms(9, 59, 51)).await;
+    wait_for_fire(&store, ny(9, 0), FireState::Interrupted).await;
+
+    // 10:00 comes while the database is away, and again while it is back within the grace
+    relay.cut();
+    turn_at(&clock, &daemon, ny_hms(10, 0, 5)).await;
+    relay.restore();
+    turn_at(&clock, &daemon, ny_hms(10, 0, 10)).await;
+    wait_for_fire(&store, ny(10, 0), FireState::Done).await;
+    let runs = store.recent_runs(10).await.unwrap();
+    assert_eq!(runs[0].scheduled_for, Some(ny(10, 0)), "{runs:#?}");
+
+    // 11:00 comes while the database is away, which is back only beyond the grace
+    relay.cut();
+    turn_at(&clock, &daemon, ny_hms(11, 0, 5)).await;
+    relay.restore();
+    turn_at(&clock, &daemon, ny_hms(11, 20, 0)).await;
+    wait_for_fire(&store, ny(11, 0), FireState::Missed).await;
+
+    stop.cancel();
+    running.await.unwrap().unwrap();
+    schema.drop().await;
+}

@@ -153,8 +153,27 @@ async fn setup_configured(
     clock: Clock,
     configure: impl FnOnce(&mut Config),
 ) -> Setup {
+    setup_at(None, behaviours, max_concurrent, delay, clock, configure).await
+}
+
+/// As [`setup_with_clock`], on the database at `url` (PostgreSQL) instead of a new SQLite file.
+pub async fn setup_on(url: &str, behaviours: [Behaviour; 3], clock: Clock) -> Setup {
+    setup_at(Some(url), behaviours, 3, Duration::ZERO, clock, |_| {}).await
+}
+
+async fn setup_at(
+    url: Option<&str>,
+    behaviours: [Behaviour; 3],
+    max_concurrent: u32,
+    delay: Duration,
+    clock: Clock,
+    configure: impl FnOnce(&mut Config),
+) -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let url = DatabaseUrl::parse(&format!("sqlite://{}/p.db", dir.path().display())).unwrap();
+    let url = match url {
+        Some(u) => DatabaseUrl::parse(u).unwrap(),
+        None => DatabaseUrl::parse(&format!("sqlite://{}/p.db", dir.path().display())).unwrap(),
+    };
     let store = Store::open(&url).await.unwrap();
     let mut config = Config::default();
     config.pipeline.max_concurrent_requests = max_concurrent;

@@ -160,4 +160,9 @@ impl Relay {
     pub fn cut(&self) {
         let _ = self.cut.send(true);
     }
+
+    /// Relays new connections again after [`Relay::cut`]: the database is back.
+    pub fn restore(&self) {
+        let _ = self.cut.send(false);
+    }
 }
