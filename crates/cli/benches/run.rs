@@ -300,6 +300,130 @@ fn default_settings(replay: &Replay, server: &ReplayServer, rows: &mut Vec<[Stri
     }
 }
 
+/// A FRED stand-in that answers every request with the same body: `rows` observations.
+fn serve_hostile(rt: &tokio::runtime::Runtime, rows: usize) -> (u16, usize) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut body = String::with_capacity(rows * 40 + 64);
+    body.push_str("{\"count\":");
+    body.push_str(&rows.to_string());
+    body.push_str(",\"observations\":[");
+    for i in 0..rows {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str("{\"date\":\"2026-01-02\",\"value\":\"61.2\"}");
+    }
+    body.push_str("]}");
+    let len = body.len();
+    let response: std::sync::Arc<Vec<u8>> = std::sync::Arc::new(
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {len}\r\nconnection: close\r\n\r\n{body}"
+        )
+        .into_bytes(),
+    );
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    rt.spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let response = response.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let _ = stream.write_all(&response).await;
+            });
+        }
+    });
+    (port, len)
+}
+
+/// Issue 13, item 8: three FRED series answered at once with bodies of many rows (the
+/// issue's 1.2 M rows within a 64 MB cap, and a body just under the default 16 MB cap): the
+/// run refuses them (more rows than a FRED page holds) and its peak memory stays small.
+fn hostile_upstream(rt: &tokio::runtime::Runtime, rows: &mut Vec<[String; 3]>) {
+    for (label, count, cap) in [
+        (
+            "1.2 M rows per body, max_response_mb: 64",
+            1_200_000,
+            Some(64),
+        ),
+        (
+            "430 k rows per body, default max_response_mb (16)",
+            430_000,
+            None,
+        ),
+    ] {
+        let (port, len) = serve_hostile(rt, count);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cap = cap
+            .map(|mb| format!(", max_response_mb: {mb}"))
+            .unwrap_or_default();
+        let config = dir.path().join("pipeline.yaml");
+        std::fs::write(
+            &config,
+            format!(
+                "database: {{ url: \"sqlite://{}/bench.db\" }}\n\
+                 sources:\n  eia: {{ enabled: false }}\n  yahoo: {{ enabled: false }}\n\
+                 \x20 fred: {{ base_url: \"http://127.0.0.1:{port}\"{cap} }}\n\
+                 logging: {{ dir: \"{}/logs\" }}\n",
+                dir.path().display(),
+                dir.path().display()
+            ),
+        )
+        .expect("write config");
+        let started = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_energy-pipeline"))
+            .arg("--config")
+            .arg(&config)
+            .args([
+                "--quiet",
+                "run",
+                "--mode",
+                "backfill",
+                "--start-date",
+                "2026-01-01",
+                "--json",
+            ])
+            .env("FRED_API_KEY", "bench-key-fred")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start energy-pipeline");
+        let pid = child.id();
+        let mut peak: f64 = 0.0;
+        while child.try_wait().expect("wait").is_none() {
+            if let Some(mb) = vm_hwm_mb(pid) {
+                peak = peak.max(mb);
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let seconds = started.elapsed().as_secs_f64();
+        let out = child.wait_with_output().expect("output");
+        let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON report");
+        let status = report["status"].as_str().unwrap_or("?").to_owned();
+        let error = report["sources"][0]["commodities"][0]["error"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        eprintln!("bench: hostile upstream ({label}): {error}");
+        rows.push([
+            format!(
+                "hostile upstream: 3 FRED series at once, {label}, {:.1} MB each; run {status} in {seconds:.2} s",
+                len as f64 / 1_048_576.0
+            ),
+            format!("{peak:.1} MB peak (VmHWM)"),
+            "< 200 MB".to_owned(),
+        ]);
+    }
+}
+
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
@@ -423,6 +547,9 @@ fn main() {
     }
     if "default settings".contains(&only) {
         default_settings(&replay_handle, &server, &mut rows);
+    }
+    if "hostile upstream".contains(&only) {
+        hostile_upstream(&rt, &mut rows);
     }
     println!("\n| measurement (release binary, replay server on 127.0.0.1) | result | target |");
     println!("|---|---|---|");

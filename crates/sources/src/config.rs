@@ -8,6 +8,11 @@ use url::Url;
 
 use crate::registry::{PROVIDERS, provider_info};
 
+/// The largest answer read, by default. The largest a provider sends for one request is FRED's
+/// page of 100,000 observations, about 9.5 MB; 16 MB leaves room, and keeps what responses in
+/// flight can hold in memory small.
+const DEFAULT_MAX_RESPONSE_MB: f64 = 16.0;
+
 /// The time one HTTP attempt may be given, in seconds.
 const TIMEOUT_SECONDS: std::ops::RangeInclusive<f64> = 0.1..=3600.0;
 
@@ -93,7 +98,7 @@ impl TryFrom<BTreeMap<String, RawProviderOrNull>> for SourcesConfig {
                         .unwrap_or(info.requests_per_second),
                     burst: given.burst.unwrap_or(info.burst),
                     max_concurrent_requests: given.max_concurrent_requests,
-                    max_response_mb: given.max_response_mb.unwrap_or(64.0),
+                    max_response_mb: given.max_response_mb.unwrap_or(DEFAULT_MAX_RESPONSE_MB),
                 },
             );
         }

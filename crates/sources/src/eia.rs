@@ -21,6 +21,7 @@ use url::Url;
 
 use crate::{
     InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source, SourceError,
+    bounded::Bounded,
     http::{Http, Reply},
     parse_json, with_trailing_slash,
 };
@@ -111,7 +112,7 @@ struct Body {
     total: Option<Value>,
     frequency: Option<String>,
     #[serde(default)]
-    data: Vec<Row>,
+    data: Bounded<Row, { PAGE_SIZE as usize }>,
     #[serde(default)]
     warnings: Vec<Warning>,
 }
@@ -414,7 +415,7 @@ impl Eia {
         };
         Ok(Page {
             total,
-            rows: body.data,
+            rows: body.data.0,
         })
     }
 }

@@ -13,6 +13,7 @@ use url::Url;
 
 use crate::{
     InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source, SourceError,
+    bounded::Bounded,
     http::{Http, Reply},
     parse_json, with_trailing_slash,
 };
@@ -54,11 +55,13 @@ struct Fred {
     key: Secret,
 }
 
+/// A JSON answer, read straight into rows (no document tree: a large answer would take many
+/// times its size): observations, or FRED's `error_message`.
 #[derive(Deserialize)]
 struct Body {
     count: Option<u64>,
-    #[serde(default)]
-    observations: Vec<Row>,
+    observations: Option<Bounded<Row, { PAGE_SIZE as usize }>>,
+    error_message: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -145,19 +148,18 @@ impl Fred {
                 ),
             ));
         }
-        let v: Value = parse_json(&reply.body).map_err(|e| self.malformed(reply, e))?;
-        if let Some(message) = v.get("error_message").and_then(Value::as_str) {
+        let body: Body = parse_json(&reply.body).map_err(|e| self.malformed(reply, e))?;
+        if let Some(message) = &body.error_message {
             return Err(SourceError::BadRequest {
                 provider: self.id.clone(),
                 status: reply.status.as_u16(),
                 message: self.http.scrub(message),
             });
         }
-        if v.get("observations").is_none() {
+        if body.observations.is_none() {
             return Err(self.malformed(reply, "no `observations` array"));
         }
-        serde_json::from_value(v)
-            .map_err(|e| self.malformed(reply, format!("unexpected shape ({e})")))
+        Ok(body)
     }
 }
 
@@ -195,8 +197,9 @@ impl Source for Fred {
                 .await?;
             out.requests += 1;
             let body = self.body(&reply, &req.series)?;
-            let received = body.observations.len() as u64;
-            for row in body.observations {
+            let rows = body.observations.map(|o| o.0).unwrap_or_default();
+            let received = rows.len() as u64;
+            for row in rows {
                 let date = NaiveDate::parse_from_str(&row.date, "%Y-%m-%d").map_err(|_| {
                     self.malformed(&reply, format!("date {:?} is not YYYY-MM-DD", row.date))
                 })?;

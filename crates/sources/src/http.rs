@@ -325,7 +325,9 @@ impl Http {
         if response.content_length().is_some_and(|n| n > limit) {
             return Attempt::Fatal(too_large());
         }
-        let mut body = BytesMut::new();
+        // the announced length, exactly: growing by doubling would hold up to twice the body
+        let mut body =
+            BytesMut::with_capacity(response.content_length().unwrap_or(0).min(limit) as usize);
         let mut response = response;
         loop {
             match response.chunk().await {

@@ -5,6 +5,7 @@
 //! Sources are built from configuration with [`build_sources`] and handed to the orchestrator
 //! as `Arc<dyn Source>`; tests point `base_url` at a local server.
 
+mod bounded;
 mod config;
 mod eia;
 mod error;

@@ -16,6 +16,7 @@ use url::Url;
 use crate::{
     Clock, DateWindowExt, InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source,
     SourceError,
+    bounded::Bounded,
     http::{Http, Reply},
     parse_json, with_trailing_slash,
 };
@@ -80,9 +81,12 @@ struct ChartError {
 #[serde(rename_all = "camelCase")]
 struct ChartResult {
     meta: Meta,
-    timestamp: Option<Vec<i64>>,
+    timestamp: Option<Bounded<i64, MAX_BARS>>,
     indicators: Indicators,
 }
+
+/// Daily bars in one answer at most: the longest window a run asks for is 36,525 days.
+const MAX_BARS: usize = 40_000;
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -102,7 +106,7 @@ struct Indicators {
 #[derive(Deserialize)]
 struct Quote {
     #[serde(default)]
-    close: Vec<Option<Value>>,
+    close: Bounded<Option<Value>, MAX_BARS>,
 }
 
 impl Yahoo {
@@ -249,7 +253,7 @@ impl Source for Yahoo {
                 ),
             ));
         }
-        let Some(stamps) = result.timestamp else {
+        let Some(Bounded(stamps)) = result.timestamp else {
             return Ok(out); // no bars in the range: no data, not an error
         };
         let zone_name = result
@@ -265,7 +269,7 @@ impl Source for Yahoo {
             .quote
             .into_iter()
             .next()
-            .map(|q| q.close)
+            .map(|q| q.close.0)
             .unwrap_or_default();
         if closes.len() != stamps.len() {
             return Err(self.malformed(

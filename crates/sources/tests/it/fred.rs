@@ -108,3 +108,32 @@ async fn xml_error_body_is_read_and_its_message_kept() {
         "{err}"
     );
 }
+
+/// Issue 13, item 8: three answers of 1.2 M rows each peaked at 1.2 GB, as each was read into a
+/// document tree first. Rows are now read straight into their type, and an answer with more
+/// rows than one FRED page holds (100,000) is refused as soon as it passes that
+/// (`cargo xtask bench run` measures the memory: "hostile upstream").
+#[tokio::test]
+async fn an_answer_with_more_rows_than_a_page_is_refused() {
+    let mut body = String::from("{\"count\":100001,\"observations\":[");
+    for i in 0..100_001 {
+        if i > 0 {
+            body.push(',');
+        }
+        body.push_str("{\"date\":\"2024-01-02\",\"value\":\"61.2\"}");
+    }
+    body.push_str("]}");
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_raw(body.into_bytes(), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let err = build("fred", &server, |_, _| {})
+        .fetch(&request("WTI", "DCOILWTICO", "2024-01-02", "2024-01-05"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, SourceError::Malformed { .. }), "{err:?}");
+    assert!(err.to_string().contains("more than 100000 rows"), "{err}");
+}
