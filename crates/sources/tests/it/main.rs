@@ -6,5 +6,6 @@ mod conformance;
 mod eia;
 mod fred;
 mod limits;
+mod properties;
 mod support;
 mod yahoo;

@@ -36,11 +36,20 @@ pub fn build(
     server: &MockServer,
     tweak: impl FnOnce(&mut ProviderConfig, &mut RetryConfig),
 ) -> Arc<dyn Source> {
+    build_at(name, &server.uri(), tweak)
+}
+
+/// Builds provider `name` against the server at `base_url`, after `tweak`ing its configuration.
+pub fn build_at(
+    name: &str,
+    base_url: &str,
+    tweak: impl FnOnce(&mut ProviderConfig, &mut RetryConfig),
+) -> Arc<dyn Source> {
     let mut config = SourcesConfig::default();
     let mut retry = fast_retry();
     {
         let p = config.get_mut(name).expect("known provider");
-        p.base_url = server.uri().parse().unwrap();
+        p.base_url = base_url.parse().unwrap();
         p.timeout_seconds = 5.0;
         tweak(p, &mut retry);
     }
