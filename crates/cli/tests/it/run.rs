@@ -762,3 +762,44 @@ async fn notify_test_delivers_email_to_a_local_smtp_server() {
     assert!(got[0].data.contains("TEST"), "{}", got[0].data);
     assert!(!stderr(&out).contains("smtp-pass-secret"));
 }
+
+/// Issue 13, item 7, with processes: several `run` and `runs` started at once on a SQLite file
+/// that does not exist yet all succeed (14 of 20 failed with `database is locked`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn processes_started_at_once_on_a_new_sqlite_file_all_succeed() {
+    let env = Env::new(real_data(), Db::Sqlite).await.unwrap();
+    // every process is started before any is waited for
+    let children: Vec<_> = (0..6)
+        .map(|_| {
+            env.scratch
+                .command(&[
+                    "run",
+                    "--mode",
+                    "backfill",
+                    "--start-date",
+                    "2020-04-20",
+                    "--end-date",
+                    "2020-04-24",
+                    "--json",
+                ])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("binary starts")
+        })
+        .collect();
+    let outs = tokio::task::spawn_blocking(move || {
+        children
+            .into_iter()
+            .map(|c| c.wait_with_output().expect("binary runs"))
+            .collect::<Vec<_>>()
+    })
+    .await
+    .unwrap();
+    for out in &outs {
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+    }
+    let runs: Vec<Value> =
+        serde_json::from_str(&stdout(&env.run(&["runs", "--json"]).await)).unwrap();
+    assert_eq!(runs.len(), 6);
+}
