@@ -31,8 +31,15 @@ pub enum DaemonError {
         "another scheduler is running on this SQLite database ({host}, pid {pid}, heartbeat {age} s ago); stop it first (`energy-pipeline schedule stop`), or use PostgreSQL to run several"
     )]
     AlreadyRunning { host: String, pid: u32, age: i64 },
+    /// The schedule in the configuration cannot be used: a configuration error.
     #[error("{0}")]
     Schedule(String),
+    /// The endpoints' address cannot be bound (in use, not this machine's): operational.
+    #[error("cannot listen on {addr} (schedule.listen): {source}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
 }
 
 /// Tunables of the loop; the defaults suit production, tests shorten them.
@@ -513,7 +520,8 @@ impl Daemon {
     async fn reap(&self, key: &str, f: InFlight) {
         let outcome = match f.handle.await {
             Ok(r) => r,
-            Err(e) => Err(RunError::Request(format!("the run task failed: {e}"))),
+            // the run catches its own panics; this is the task around it
+            Err(e) => Err(RunError::Request(format!("the run's task ended: {e}"))),
         };
         let (state, run, note) = match outcome {
             Ok((run, report)) => {
@@ -537,8 +545,17 @@ impl Daemon {
                 self.unrecorded.lock().await.push((run, report));
                 (FireState::Done, Some(run), note)
             }
+            Err(RunError::Panicked { run, report, .. }) => (
+                FireState::Failed,
+                Some(run),
+                format!(
+                    "run {} failed: {}",
+                    report.run_id,
+                    report.error.as_deref().unwrap_or("a panic")
+                ),
+            ),
             Err(e) => (
-                FireState::Done,
+                FireState::Failed,
                 None,
                 format!("the run could not start: {e}"),
             ),
@@ -591,11 +608,9 @@ pub async fn serve_from_config(
     let http_stop = CancellationToken::new();
     let (addr, http) = crate::http::serve(config.schedule.listen, endpoints, http_stop.clone())
         .await
-        .map_err(|e| {
-            DaemonError::Schedule(format!(
-                "cannot listen on {} (schedule.listen): {e}",
-                config.schedule.listen
-            ))
+        .map_err(|source| DaemonError::Listen {
+            addr: config.schedule.listen,
+            source,
         })?;
     tracing::info!(%addr, "serving /healthz and /metrics");
     let result = daemon.run(stop).await;

@@ -78,6 +78,14 @@ pub enum RunError {
         error: StoreError,
         marked_failed: bool,
     },
+    /// The run panicked (a bug): it is recorded failed with the panic in its error, when the
+    /// database allowed.
+    #[error("{}", report.error.as_deref().unwrap_or("the run panicked"))]
+    Panicked {
+        run: RunId,
+        report: Box<RunReport>,
+        recorded: bool,
+    },
 }
 
 /// Receives progress, e.g. for a progress bar. Every method has an empty default.
@@ -233,14 +241,65 @@ impl Pipeline {
             .await?;
         tracing::info!(run = %uuid, mode = request.mode.name(), "run started");
         let heartbeat = self.spawn_heartbeat(run_id);
+        // The run goes on in a task of its own, so that a panic in it (a bug) still ends as a
+        // recorded, failed run instead of one left running.
+        let (trigger, scheduled_for, mode) =
+            (request.trigger, request.scheduled_for, request.mode.kind());
+        let task = tokio::spawn({
+            let this = self.clone();
+            let uuid = uuid.clone();
+            async move {
+                this.run_started(run_id, uuid, started_at, request, cancel, progress)
+                    .await
+            }
+        });
+        let joined = task.await;
+        heartbeat.abort();
+        let error = match joined {
+            Ok(outcome) => return outcome,
+            Err(e) => format!("the run {}", panic_text(e)),
+        };
+        tracing::error!(run = %uuid, error = %error, "run failed");
+        let finished_at = (self.clock)();
+        let report = RunReport {
+            run_id: uuid,
+            trigger,
+            scheduled_for,
+            mode,
+            status: RunStatus::Failed,
+            started_at,
+            finished_at: Some(finished_at),
+            duration_seconds: (finished_at - started_at).num_milliseconds().max(0) as f64 / 1000.0,
+            window: None,
+            sources: Vec::new(),
+            counts: Counts::default(),
+            notifications: Vec::new(),
+            error: Some(error),
+        };
+        let recorded = self.record_outcome(run_id, &report).await;
+        Err(RunError::Panicked {
+            run: run_id,
+            report: Box::new(report),
+            recorded: recorded.is_ok(),
+        })
+    }
 
+    /// The run after its record exists: fetch, validate, gate, store, record, notify.
+    async fn run_started(
+        &self,
+        run_id: RunId,
+        uuid: String,
+        started_at: DateTime<Utc>,
+        request: RunRequest,
+        cancel: CancellationToken,
+        progress: Arc<dyn Progress>,
+    ) -> Result<(RunId, RunReport), RunError> {
         let (jobs, mut source_reports) = self.plan(&request);
         progress.planned(jobs.len());
         let requests_before = self.http_requests();
         let results = self
             .execute(jobs, &request, run_id, &cancel, &progress)
             .await;
-        heartbeat.abort();
         for (id, after) in self.http_requests() {
             if let Some(r) = source_reports.get_mut(&id) {
                 r.requests = after - requests_before.get(&id).copied().unwrap_or(0);
@@ -481,7 +540,7 @@ impl Pipeline {
                         tracing::error!(error = %e, "a batch task of no known batch failed");
                         continue;
                     };
-                    let error = lost_batch(e);
+                    let error = format!("the batch {}", panic_text(e));
                     tracing::error!(source = %source, commodity = %commodity, error = %error, "batch failed");
                     let report = CommodityReport {
                         commodity,
@@ -769,9 +828,9 @@ fn process_alive(pid: u32) -> bool {
     }
 }
 
-/// What to report for a batch whose task ended without a report: the panic's message, or that
-/// it was cancelled.
-fn lost_batch(e: tokio::task::JoinError) -> String {
+/// What became of a task that ended without its result: "panicked (…): message", or that it
+/// was lost.
+fn panic_text(e: tokio::task::JoinError) -> String {
     match e.try_into_panic() {
         Ok(payload) => {
             let message = payload
@@ -779,8 +838,8 @@ fn lost_batch(e: tokio::task::JoinError) -> String {
                 .map(|s| (*s).to_owned())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "no message".to_owned());
-            format!("the batch panicked (a bug; please report it): {message}")
+            format!("panicked (a bug; please report it): {message}")
         }
-        Err(e) => format!("the batch was lost before it finished: {e}"),
+        Err(e) => format!("was lost before it finished: {e}"),
     }
 }

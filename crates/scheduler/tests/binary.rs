@@ -74,3 +74,20 @@ fn log_format_is_an_option_and_each_format_has_its_own_file() {
         "a text log file next to the JSON one: {names:?}"
     );
 }
+
+/// Issue 14: a port already in use was a schedule (configuration) error, exit 2. It is an
+/// operational one: exit 1, naming the address.
+#[test]
+fn a_port_in_use_exits_1_naming_the_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap();
+    let out = scheduler(dir.path(), &[])
+        .env("PIPELINE_SCHEDULE__LISTEN", format!("\"{addr}\""))
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+}

@@ -23,6 +23,8 @@ pub enum FireState {
     Done,
     /// Its run was cut short by a stop.
     Interrupted,
+    /// Its run failed before it could finish (a panic: a bug).
+    Failed,
     /// Came due while the previous run was still going: not run.
     Skipped,
     /// Missed by more than the grace period (the scheduler was down or asleep): not run.
@@ -37,6 +39,7 @@ impl FireState {
             FireState::Running => "running",
             FireState::Done => "done",
             FireState::Interrupted => "interrupted",
+            FireState::Failed => "failed",
             FireState::Skipped => "skipped",
             FireState::Missed => "missed",
             FireState::Coalesced => "coalesced",
@@ -48,6 +51,7 @@ impl FireState {
             "running" => FireState::Running,
             "done" => FireState::Done,
             "interrupted" => FireState::Interrupted,
+            "failed" => FireState::Failed,
             "skipped" => FireState::Skipped,
             "missed" => FireState::Missed,
             "coalesced" => FireState::Coalesced,

@@ -364,3 +364,48 @@ async fn fire_times_that_came_during_a_database_outage_run_or_are_recorded_after
     running.await.unwrap().unwrap();
     schema.drop().await;
 }
+
+/// Issue 14: the fire time of a run that panicked was recorded `done`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_fire_time_of_a_panicking_run_is_recorded_failed() {
+    use Behaviour::*;
+    let now = ny(10, 20);
+    let s = setup_with_clock([PanicInPlan, Data, Data], 3, Duration::ZERO, fixed(now)).await;
+    let schedule = Schedule::new("0 * * * *", New_York).unwrap();
+    let store = s.pipeline.store().clone();
+    store
+        .claim_fire(
+            &schedule.key(),
+            ny(9, 0),
+            FireState::Done,
+            "earlier",
+            ny(9, 0),
+            None,
+        )
+        .await
+        .unwrap();
+    let options = DaemonOptions {
+        misfire_grace_seconds: 3600,
+        ..DaemonOptions::default()
+    };
+    let daemon = Arc::new(Daemon::new(
+        s.pipeline.clone(),
+        schedule,
+        options,
+        fixed(now),
+    ));
+    let stop = CancellationToken::new();
+    let running = tokio::spawn({
+        let (daemon, stop) = (daemon.clone(), stop.clone());
+        async move { daemon.run(stop).await }
+    });
+    wait_for_fire(&store, ny(10, 0), FireState::Failed).await;
+    stop.cancel();
+    running.await.unwrap().unwrap();
+    let fire = store.fires(None, 1).await.unwrap().remove(0);
+    assert!(
+        fire.note.as_deref().unwrap_or("").contains("panicked"),
+        "{fire:?}"
+    );
+    assert!(fire.run.is_some());
+}

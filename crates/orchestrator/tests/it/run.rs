@@ -30,6 +30,8 @@ pub enum Behaviour {
     Hang,
     /// Panics inside the fetch.
     Panic,
+    /// Panics when told the run's plan, outside any batch.
+    PanicInPlan,
 }
 
 #[derive(Debug)]
@@ -49,6 +51,12 @@ impl Source for FakeSource {
         &self.id
     }
 
+    fn plan(&self, _requests: &[SeriesRequest]) {
+        if matches!(self.behaviour, Behaviour::PanicInPlan) {
+            panic!("a bug outside any batch");
+        }
+    }
+
     async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
         let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
         self.max_in_flight.fetch_max(now, Ordering::SeqCst);
@@ -66,7 +74,7 @@ impl Source for FakeSource {
                 unreachable!()
             }
             Behaviour::Panic => panic!("cannot convert float seconds to Duration"),
-            Behaviour::Data => {
+            Behaviour::Data | Behaviour::PanicInPlan => {
                 use chrono::Datelike;
                 let mut out = SeriesData::default();
                 let mut d = req.window.start();
@@ -274,6 +282,35 @@ async fn a_panicking_batch_is_a_failed_batch_with_the_panic_in_its_error() {
     // every source panicking: the run failed
     let s = setup([Panic, Panic, Panic], 3, Duration::ZERO).await;
     assert_eq!(s.run_backfill().await.status, RunStatus::Failed);
+}
+
+/// Issue 14: a run that panicked outside its batches stayed `running` (then `interrupted`), and
+/// its caller saw a usage error. It is recorded failed, with the panic in its error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_run_is_recorded_failed_with_the_panic_in_its_error() {
+    use Behaviour::*;
+    let s = setup([PanicInPlan, Data, Data], 3, Duration::ZERO).await;
+    let err = s
+        .pipeline
+        .run(
+            RunRequest::manual(backfill()),
+            CancellationToken::new(),
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            energy_orchestrator::RunError::Panicked { recorded: true, .. }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("a bug outside any batch"), "{err}");
+    let recorded = s.pipeline.store().recent_runs(1).await.unwrap();
+    assert_eq!(recorded[0].status, RunStatus::Failed);
+    let error = recorded[0].report.as_ref().unwrap().error.clone().unwrap();
+    assert!(error.contains("panicked"), "{error}");
 }
 
 /// Each provider's cap holds, and providers do not queue behind each other: with a cap of 2,
