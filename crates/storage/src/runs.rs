@@ -62,6 +62,17 @@ fn enum_from_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
     serde_json::from_value(serde_json::Value::String(name.to_owned())).ok()
 }
 
+/// Which runs `load_runs` reads.
+#[derive(Debug, Clone, Copy)]
+enum Which {
+    /// Those still `running`, oldest first.
+    Running,
+    /// Every run, newest first.
+    Newest,
+    /// The one with this id.
+    One(RunId),
+}
+
 impl Store {
     /// Records a run as `running` and returns its id.
     pub async fn start_run(&self, start: &RunStart) -> Result<RunId, StoreError> {
@@ -183,28 +194,20 @@ impl Store {
 
     /// Runs recorded as `running`, oldest first.
     pub async fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
-        self.load_runs(true, i64::MAX).await
+        self.load_runs(Which::Running, i64::MAX).await
     }
 
     /// The latest `limit` runs, newest first.
     pub async fn recent_runs(&self, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
-        self.load_runs(false, i64::from(limit)).await
+        self.load_runs(Which::Newest, i64::from(limit)).await
     }
 
     /// One run by id.
     pub async fn run(&self, run: RunId) -> Result<Option<RunRecord>, StoreError> {
-        Ok(self
-            .load_runs(false, i64::MAX)
-            .await?
-            .into_iter()
-            .find(|r| r.id == run))
+        Ok(self.load_runs(Which::One(run), 1).await?.into_iter().next())
     }
 
-    async fn load_runs(
-        &self,
-        only_running: bool,
-        limit: i64,
-    ) -> Result<Vec<RunRecord>, StoreError> {
+    async fn load_runs(&self, which: Which, limit: i64) -> Result<Vec<RunRecord>, StoreError> {
         use runs::dsl as r;
         let rows: Vec<RunRow> = with_conn!(self, "reading run history", |conn| {
             let mut q = r::runs
@@ -225,11 +228,13 @@ impl Store {
                 ))
                 .limit(limit)
                 .into_boxed();
-            q = if only_running {
-                q.filter(r::status.eq(RunStatus::Running.name()))
-                    .order(r::id.asc())
-            } else {
-                q.order(r::id.desc())
+            q = match which {
+                Which::Running => q
+                    .filter(r::status.eq(RunStatus::Running.name()))
+                    .order(r::id.asc()),
+                Which::Newest => q.order(r::id.desc()),
+                // one row, by its primary key
+                Which::One(id) => q.filter(r::id.eq(id.0)),
             };
             q.load(&mut conn).await
         })?;

@@ -4,7 +4,7 @@
 use std::{io::IsTerminal, process::ExitCode, sync::Arc};
 
 use chrono::Utc;
-use energy_core::{CommodityCode, CommodityReport, DateWindow, RunMode, SourceId};
+use energy_core::{CommodityCode, CommodityReport, RunMode, SourceId};
 use energy_orchestrator::{Progress, RunError, RunRequest, config, logs, wiring};
 use energy_sources::system_clock;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -19,9 +19,7 @@ use crate::{
 
 pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
-    // the latest market's today: no market has published anything after it
-    let today = loaded.config.latest_market_today(Utc::now());
-    let mode = mode(args, today)?;
+    let mode = mode(args, &loaded.config, Utc::now())?;
     loaded
         .config
         .check_selection(&args.commodities, &args.sources)
@@ -72,21 +70,19 @@ pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
 }
 
 /// The run mode from the flags; date flags belong to backfills only.
-fn mode(args: &RunArgs, today: chrono::NaiveDate) -> Result<RunMode, Failure> {
+fn mode(
+    args: &RunArgs,
+    config: &energy_orchestrator::Config,
+    now: chrono::DateTime<Utc>,
+) -> Result<RunMode, Failure> {
     match args.mode {
         ModeArg::Backfill => {
             let start = args.start_date.ok_or_else(|| {
                 Failure::Usage("--mode backfill needs --start-date YYYY-MM-DD".into())
             })?;
-            if start > today {
-                return Err(Failure::Usage(format!(
-                    "--start-date {start} is after today ({today} in the markets' time zones): nothing is published for it yet"
-                )));
-            }
-            let end = args.end_date.unwrap_or(today);
-            DateWindow::new(start, end)
-                .map(RunMode::Backfill)
-                .map_err(|e| Failure::Usage(format!("{e}")))
+            config
+                .backfill(start, args.end_date, now)
+                .map_err(Failure::Usage)
         }
         other => {
             if args.start_date.is_some() || args.end_date.is_some() {

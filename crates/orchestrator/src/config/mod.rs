@@ -364,6 +364,26 @@ impl Config {
         Ok(())
     }
 
+    /// A backfill from `start` to `end`, by default to today in the markets' zones (the latest
+    /// of them: no market has a date after it yet; `schedule.timezone` has no say). A start
+    /// after that today asks for what nobody has published.
+    pub fn backfill(
+        &self,
+        start: NaiveDate,
+        end: Option<NaiveDate>,
+        now: DateTime<Utc>,
+    ) -> Result<energy_core::RunMode, String> {
+        let today = self.latest_market_today(now);
+        if start > today {
+            return Err(format!(
+                "--start-date {start} is after today ({today} in the markets' time zones): nothing is published for it yet"
+            ));
+        }
+        energy_core::DateWindow::new(start, end.unwrap_or(today))
+            .map(energy_core::RunMode::Backfill)
+            .map_err(|e| e.to_string())
+    }
+
     /// The latest "today" of the configured markets: no market has a date after it yet.
     pub fn latest_market_today(&self, now: DateTime<Utc>) -> NaiveDate {
         self.commodities

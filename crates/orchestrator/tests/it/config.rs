@@ -305,3 +305,23 @@ fn an_unknown_key_from_the_environment_names_the_real_variable() {
         Ok(())
     });
 }
+
+/// Issue 14: a backfill's default end date was today in `schedule.timezone`, not in the
+/// markets' zone: at 00:10 UTC with the schedule in Tokyo it asked New York for a date it has
+/// not reached.
+#[test]
+fn a_backfills_default_end_is_the_markets_today() {
+    let mut config = Config::default();
+    config.schedule.timezone = chrono_tz::Asia::Tokyo;
+    let now: chrono::DateTime<chrono::Utc> = "2026-11-26T00:10:00Z".parse().unwrap();
+    let start: chrono::NaiveDate = "2026-11-02".parse().unwrap();
+    let mode = config.backfill(start, None, now).unwrap();
+    let energy_core::RunMode::Backfill(window) = mode else {
+        panic!("{mode:?}")
+    };
+    assert_eq!(window.end().to_string(), "2026-11-25");
+    let err = config
+        .backfill("2026-11-26".parse().unwrap(), None, now)
+        .unwrap_err();
+    assert!(err.contains("nothing is published for it yet"), "{err}");
+}

@@ -542,6 +542,20 @@ pub async fn run_ledger_records_start_finish_and_interruption(db: &TestDb) {
         error: None,
     };
     db.store.finish_run(a, &report).await.unwrap();
+    // one run by its id (a single-row read), and none for an id never given
+    let one = db.store.run(a).await.unwrap().unwrap();
+    assert_eq!(
+        (one.uuid.as_str(), one.status),
+        ("run-a", RunStatus::Partial)
+    );
+    assert_eq!(db.store.run(b).await.unwrap().unwrap().uuid, "run-b");
+    assert!(
+        db.store
+            .run(energy_storage::RunId(i64::MAX))
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(db.store.mark_run_interrupted(b, Utc::now()).await.unwrap());
     assert!(
         !db.store.mark_run_interrupted(b, Utc::now()).await.unwrap(),
