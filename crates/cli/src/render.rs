@@ -446,6 +446,7 @@ fn pad_right(text: &str, visible: usize, width: usize) -> String {
 /// The `status` dashboard for people: fits 80 columns.
 pub fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> String {
     use energy_core::Freshness;
+    use energy_orchestrator::daemon::SchedulerState;
     let mut out = String::new();
     let db = &r.database;
     let health = if db.healthy {
@@ -471,13 +472,15 @@ pub fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> St
         out.push_str(&wrap(notice, 11, 80));
     }
     if let Some(s) = &r.scheduler {
-        let state = match s.state.name() {
-            "RUNNING" => paint.good("RUNNING"),
-            "DEAD" => paint.bad("DEAD"),
-            other => paint.warn(other),
+        let state = match s.state {
+            SchedulerState::Running => paint.good(s.state.name()),
+            SchedulerState::Dead => paint.bad(s.state.name()),
+            SchedulerState::Stopped => paint.warn(s.state.name()),
         };
         let who = match (&s.host, s.pid) {
-            (Some(h), Some(p)) if s.state.name() != "STOPPED" => format!(" on {h} (pid {p})"),
+            (Some(h), Some(p)) if s.state != SchedulerState::Stopped => {
+                format!(" on {h} (pid {p})")
+            }
             _ => String::new(),
         };
         let next = match (&s.next_run_at, s.next_run_at_utc) {

@@ -13,7 +13,9 @@ use std::{
 use chrono::{DateTime, Utc};
 use energy_core::{RunMode, RunReport, RunStatus, Trigger};
 use energy_sources::Clock;
-use energy_storage::{Backend, FireState, RunId, SchedulerRecord, Store, StoreError};
+use energy_storage::{
+    Backend, FireState, InstanceState, RunId, SchedulerRecord, Store, StoreError,
+};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -205,7 +207,7 @@ impl Daemon {
                 started_at: now,
                 heartbeat_at: now,
                 next_fire_at: self.schedule.next_after(now),
-                state: "running".into(),
+                state: InstanceState::Running,
                 stop_requested: false,
             })
             .await?;
@@ -667,7 +669,8 @@ impl SchedulerState {
 /// Whether a registered scheduler is alive: running, with a heartbeat younger than
 /// [`STALE_AFTER`].
 pub fn alive(s: &SchedulerRecord, now: DateTime<Utc>) -> bool {
-    s.state == "running" && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
+    s.state == InstanceState::Running
+        && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
 }
 
 /// The next fire time to show: only while a scheduler runs (a stopped or dead one fires
@@ -702,7 +705,7 @@ pub fn scheduler_state(
         return (SchedulerState::Running, Some(s));
     }
     match records.first() {
-        Some(s) if s.state == "running" => (SchedulerState::Dead, Some(s)),
+        Some(s) if s.state == InstanceState::Running => (SchedulerState::Dead, Some(s)),
         other => (SchedulerState::Stopped, other),
     }
 }
@@ -711,7 +714,7 @@ pub fn scheduler_state(
 mod tests {
     use super::*;
 
-    fn record(state: &str, heartbeat_ago: i64, now: DateTime<Utc>) -> SchedulerRecord {
+    fn record(state: InstanceState, heartbeat_ago: i64, now: DateTime<Utc>) -> SchedulerRecord {
         SchedulerRecord {
             instance_id: format!("h:1:{heartbeat_ago}"),
             host: "h".into(),
@@ -719,7 +722,7 @@ mod tests {
             started_at: now,
             heartbeat_at: now - chrono::Duration::seconds(heartbeat_ago),
             next_fire_at: None,
-            state: state.into(),
+            state,
             stop_requested: false,
         }
     }
@@ -729,16 +732,28 @@ mod tests {
         let now: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().unwrap();
         let state = |records: &[SchedulerRecord]| scheduler_state(records, now).0;
         assert_eq!(state(&[]), SchedulerState::Stopped);
-        assert_eq!(state(&[record("running", 3, now)]), SchedulerState::Running);
         assert_eq!(
-            state(&[record("running", 29, now)]),
+            state(&[record(InstanceState::Running, 3, now)]),
             SchedulerState::Running
         );
-        assert_eq!(state(&[record("running", 31, now)]), SchedulerState::Dead);
-        assert_eq!(state(&[record("stopped", 1, now)]), SchedulerState::Stopped);
+        assert_eq!(
+            state(&[record(InstanceState::Running, 29, now)]),
+            SchedulerState::Running
+        );
+        assert_eq!(
+            state(&[record(InstanceState::Running, 31, now)]),
+            SchedulerState::Dead
+        );
+        assert_eq!(
+            state(&[record(InstanceState::Stopped, 1, now)]),
+            SchedulerState::Stopped
+        );
         // a live one wins over an older dead registration
         assert_eq!(
-            state(&[record("running", 40, now), record("running", 2, now)]),
+            state(&[
+                record(InstanceState::Running, 40, now),
+                record(InstanceState::Running, 2, now)
+            ]),
             SchedulerState::Running
         );
     }

@@ -24,7 +24,7 @@ pub use config::{Backend, DatabaseConfig, DatabaseUrl, DatabaseUrlError};
 pub use error::StoreError;
 pub use read::{ExportFilter, QuarantineRecord, RevisionRecord, SeriesLatest};
 pub use runs::{RunRecord, RunStart};
-pub use schedule_ledger::{FireRecord, FireState, SchedulerRecord};
+pub use schedule_ledger::{FireRecord, FireState, InstanceState, SchedulerRecord};
 pub use store::{Health, Store};
 pub use timescale::{CHUNK_INTERVAL_DAYS, Timescale};
 pub use write::{PG_COPY_THRESHOLD, WriteCounts};

@@ -60,6 +60,31 @@ impl FireState {
     }
 }
 
+/// Whether a registered scheduler process says it runs. (Whether it is alive also depends on
+/// its heartbeat: the orchestrator's `SchedulerState` says RUNNING, STOPPED or DEAD.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum InstanceState {
+    Running,
+    Stopped,
+}
+
+impl InstanceState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            InstanceState::Running => "running",
+            InstanceState::Stopped => "stopped",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "running" => InstanceState::Running,
+            "stopped" => InstanceState::Stopped,
+            _ => return None,
+        })
+    }
+}
+
 /// One fire time in the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FireRecord {
@@ -82,8 +107,7 @@ pub struct SchedulerRecord {
     pub started_at: DateTime<Utc>,
     pub heartbeat_at: DateTime<Utc>,
     pub next_fire_at: Option<DateTime<Utc>>,
-    /// `running` or `stopped`.
-    pub state: String,
+    pub state: InstanceState,
     pub stop_requested: bool,
 }
 
@@ -244,7 +268,7 @@ impl Store {
             i::started_at.eq(DbTime(s.started_at)),
             i::heartbeat_at.eq(DbTime(s.heartbeat_at)),
             i::next_fire_at.eq(s.next_fire_at.map(DbTime)),
-            i::state.eq("running"),
+            i::state.eq(InstanceState::Running.name()),
             i::stop_requested.eq(false),
         );
         with_conn!(self, "registering the scheduler", |conn| {
@@ -290,7 +314,7 @@ impl Store {
         with_conn!(self, "recording the scheduler's stop", |conn| {
             diesel::update(i::scheduler_instances.filter(i::instance_id.eq(id.clone())))
                 .set((
-                    i::state.eq("stopped"),
+                    i::state.eq(InstanceState::Stopped.name()),
                     i::heartbeat_at.eq(DbTime(at)),
                     i::next_fire_at.eq(None::<DbTime>),
                 ))
@@ -304,10 +328,12 @@ impl Store {
     pub async fn request_scheduler_stop(&self) -> Result<usize, StoreError> {
         use scheduler_instances::dsl as i;
         with_conn!(self, "asking the scheduler to stop", |conn| {
-            diesel::update(i::scheduler_instances.filter(i::state.eq("running")))
-                .set(i::stop_requested.eq(true))
-                .execute(&mut conn)
-                .await
+            diesel::update(
+                i::scheduler_instances.filter(i::state.eq(InstanceState::Running.name())),
+            )
+            .set(i::stop_requested.eq(true))
+            .execute(&mut conn)
+            .await
         })
     }
 
@@ -331,20 +357,20 @@ impl Store {
                 .load(&mut conn)
                 .await
         })?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, host, pid, started, heartbeat, next, state, stop)| SchedulerRecord {
+        rows.into_iter()
+            .map(|(id, host, pid, started, heartbeat, next, state, stop)| {
+                Ok(SchedulerRecord {
                     instance_id: id,
                     host,
                     pid: pid as u32,
                     started_at: started.0,
                     heartbeat_at: heartbeat.0,
                     next_fire_at: next.map(|t| t.0),
-                    state,
+                    state: InstanceState::parse(&state)
+                        .ok_or_else(|| self.corrupt("scheduler state", &state))?,
                     stop_requested: stop,
-                },
-            )
-            .collect())
+                })
+            })
+            .collect()
     }
 }

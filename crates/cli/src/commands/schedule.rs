@@ -108,7 +108,6 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
     let (state, shown) = daemon::scheduler_state(&schedulers, now);
     let next = daemon::shown_next_fire(state, shown, &schedule, now);
     let running = daemon::running_schedulers(&schedulers, now);
-    let state = state.name();
     let next_local = next.map(|t| t.with_timezone(&schedule.timezone()));
     if json_out {
         let instances: Vec<_> = running
@@ -125,7 +124,7 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
             .collect();
         let v = json!({
             "instances": instances,
-            "state": state,
+            "state": state.name(),
             "host": shown.map(|s| s.host.clone()),
             "pid": shown.map(|s| s.pid),
             "heartbeat_at": shown.map(|s| s.heartbeat_at),
@@ -139,8 +138,9 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
         outln!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
+    use daemon::SchedulerState;
     match (state, shown) {
-        ("RUNNING", Some(_)) => {
+        (SchedulerState::Running, Some(_)) => {
             for s in &running {
                 outln!(
                     "scheduler   RUNNING on {} (pid {}), heartbeat {} s ago",
@@ -150,7 +150,7 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
                 );
             }
         }
-        ("DEAD", Some(s)) => outln!(
+        (SchedulerState::Dead, Some(s)) => outln!(
             "scheduler   DEAD: registered on {} (pid {}) but silent for {} s; start it again",
             s.host,
             s.pid,

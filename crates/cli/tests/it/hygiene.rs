@@ -115,7 +115,7 @@ async fn schedule_status_lists_every_running_scheduler_and_no_next_fire_when_sto
                 started_at: now,
                 heartbeat_at: now,
                 next_fire_at: None,
-                state: "running".into(),
+                state: energy_storage::InstanceState::Running,
                 stop_requested: false,
             })
             .await

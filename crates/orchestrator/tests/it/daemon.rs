@@ -151,7 +151,7 @@ async fn a_fire_time_during_a_run_is_skipped_and_a_stop_interrupts_the_run() {
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, energy_core::RunStatus::Interrupted);
     let me = store.schedulers().await.unwrap().remove(0);
-    assert_eq!(me.state, "stopped");
+    assert_eq!(me.state, energy_storage::InstanceState::Stopped);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -209,7 +209,10 @@ async fn a_stop_requested_through_the_database_ends_the_loop() {
         .expect("stopped within 5 s")
         .unwrap()
         .unwrap();
-    assert_eq!(store.schedulers().await.unwrap()[0].state, "stopped");
+    assert_eq!(
+        store.schedulers().await.unwrap()[0].state,
+        energy_storage::InstanceState::Stopped
+    );
 }
 
 /// Issue 13, item 9: a first start on a new database with `*/2 * * * * *` recorded 1,799

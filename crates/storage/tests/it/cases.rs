@@ -700,7 +700,7 @@ pub async fn scheduler_instances_heartbeat_and_take_stop_requests(db: &TestDb) {
         started_at: now,
         heartbeat_at: now,
         next_fire_at: None,
-        state: "running".into(),
+        state: energy_storage::InstanceState::Running,
         stop_requested: false,
     })
     .await
@@ -720,7 +720,7 @@ pub async fn scheduler_instances_heartbeat_and_take_stop_requests(db: &TestDb) {
     s.scheduler_stopped("host:1:x", later).await.unwrap();
     let all = s.schedulers().await.unwrap();
     assert_eq!(all.len(), 1);
-    assert_eq!(all[0].state, "stopped");
+    assert_eq!(all[0].state, energy_storage::InstanceState::Stopped);
     assert_eq!(all[0].heartbeat_at, later);
     assert_eq!(
         s.request_scheduler_stop().await.unwrap(),
