@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{CommodityCode, SourceId};
+use crate::{CommodityCode, SourceId, validation::RuleId};
 
 /// One quarantined row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,8 +14,8 @@ pub struct Rejection {
     pub date: NaiveDate,
     /// The value as received, in text (it may not even be a number).
     pub raw_value: String,
-    /// Identifier of the rule, e.g. `non_finite` or `quality_gate`.
-    pub rule: String,
+    /// The rule that refused it.
+    pub rule: RuleId,
     /// Why, for people.
     pub reason: String,
 }

@@ -20,46 +20,84 @@ pub enum Severity {
     Warn,
 }
 
+/// Which rule: the closed set, with one text spelling each (as stored in `quarantine.rule`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleId {
+    NotANumber,
+    FutureDate,
+    ConflictingDuplicate,
+    PlausibleRange,
+    Jump,
+    RepeatedValue,
+    QualityGate,
+}
+
+impl RuleId {
+    pub fn name(&self) -> &'static str {
+        match self {
+            RuleId::NotANumber => "not_a_number",
+            RuleId::FutureDate => "future_date",
+            RuleId::ConflictingDuplicate => "conflicting_duplicate",
+            RuleId::PlausibleRange => "plausible_range",
+            RuleId::Jump => "jump",
+            RuleId::RepeatedValue => "repeated_value",
+            RuleId::QualityGate => "quality_gate",
+        }
+    }
+
+    /// The rule of a stored name, if it is one.
+    pub fn parse(s: &str) -> Option<Self> {
+        RULES.iter().map(|r| r.id).find(|id| id.name() == s)
+    }
+}
+
+impl std::fmt::Display for RuleId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// A validation rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Rule {
-    pub id: &'static str,
+    pub id: RuleId,
     pub severity: Severity,
     pub description: &'static str,
 }
 
 pub const NOT_A_NUMBER: Rule = Rule {
-    id: "not_a_number",
+    id: RuleId::NotANumber,
     severity: Severity::Reject,
     description: "the provider sent a value that is not a finite number",
 };
 pub const FUTURE_DATE: Rule = Rule {
-    id: "future_date",
+    id: RuleId::FutureDate,
     severity: Severity::Reject,
     description: "the market date is after today in the market's time zone",
 };
 pub const CONFLICTING_DUPLICATE: Rule = Rule {
-    id: "conflicting_duplicate",
+    id: RuleId::ConflictingDuplicate,
     severity: Severity::Reject,
     description: "the batch holds one date twice with different values",
 };
 pub const PLAUSIBLE_RANGE: Rule = Rule {
-    id: "plausible_range",
+    id: RuleId::PlausibleRange,
     severity: Severity::Reject,
     description: "the value is outside the commodity's min_value..max_value",
 };
 pub const JUMP: Rule = Rule {
-    id: "jump",
+    id: RuleId::Jump,
     severity: Severity::Warn,
     description: "the value is far from the median of the recent values",
 };
 pub const REPEATED_VALUE: Rule = Rule {
-    id: "repeated_value",
+    id: RuleId::RepeatedValue,
     severity: Severity::Warn,
     description: "the same value for many days in a row",
 };
 pub const QUALITY_GATE: Rule = Rule {
-    id: "quality_gate",
+    id: RuleId::QualityGate,
     severity: Severity::Reject,
     description: "the batch's quality score is below pipeline.quality_gate.min_quality_score",
 };
@@ -101,7 +139,7 @@ impl Default for ValidationSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
     pub date: NaiveDate,
-    pub rule: &'static str,
+    pub rule: RuleId,
     pub reason: String,
 }
 
@@ -156,7 +194,7 @@ fn reject(
         source: batch.source.clone(),
         date,
         raw_value: raw,
-        rule: rule.id.to_owned(),
+        rule: rule.id,
         reason,
     }
 }
@@ -356,7 +394,7 @@ pub fn gate(validated: Validated, min_quality_score: f64) -> Gate {
         source: o.source.clone(),
         date: o.date,
         raw_value: o.value.to_string(),
-        rule: QUALITY_GATE.id.to_owned(),
+        rule: QUALITY_GATE.id,
         reason: reason.clone(),
     }));
     Gate::Failed {
@@ -369,6 +407,16 @@ pub fn gate(validated: Validated, min_quality_score: f64) -> Gate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_rule_has_one_spelling() {
+        for rule in RULES {
+            let json = serde_json::to_string(&rule.id).unwrap();
+            assert_eq!(json, format!("\"{}\"", rule.id.name()));
+            assert_eq!(RuleId::parse(rule.id.name()), Some(rule.id));
+        }
+        assert_eq!(RuleId::parse("non_finite"), None);
+    }
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
@@ -436,7 +484,7 @@ mod tests {
         assert!(
             v.warnings
                 .iter()
-                .any(|w| w.rule == "jump" && w.date == d("2020-04-20")),
+                .any(|w| w.rule == RuleId::Jump && w.date == d("2020-04-20")),
             "{:?}",
             v.warnings
         );
@@ -460,7 +508,7 @@ mod tests {
         let rules: Vec<_> = v
             .rejected
             .iter()
-            .map(|r| (r.date.to_string(), r.rule.as_str()))
+            .map(|r| (r.date.to_string(), r.rule.name()))
             .collect();
         assert_eq!(
             rules,
@@ -490,7 +538,11 @@ mod tests {
         assert_eq!(v.accepted.len(), 1);
         assert_eq!(v.received, 3);
         assert_eq!(v.rejected.len(), 2);
-        assert!(v.rejected.iter().all(|r| r.rule == "conflicting_duplicate"));
+        assert!(
+            v.rejected
+                .iter()
+                .all(|r| r.rule == RuleId::ConflictingDuplicate)
+        );
         assert!(
             v.rejected[0].reason.contains("60, 60.5"),
             "{}",
@@ -513,7 +565,7 @@ mod tests {
         assert_eq!(
             v.warnings
                 .iter()
-                .filter(|w| w.rule == "repeated_value")
+                .filter(|w| w.rule == RuleId::RepeatedValue)
                 .count(),
             3
         );
@@ -534,10 +586,8 @@ mod tests {
                 assert_eq!(score, 0.5);
                 assert_eq!(rejected.len(), 2);
                 assert!(
-                    rejected
-                        .iter()
-                        .any(|r| r.rule == "quality_gate"
-                            && r.reason.contains("below the gate 0.95"))
+                    rejected.iter().any(|r| r.rule == RuleId::QualityGate
+                        && r.reason.contains("below the gate 0.95"))
                 );
             }
             other => panic!("{other:?}"),

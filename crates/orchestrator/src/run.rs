@@ -691,7 +691,7 @@ impl Pipeline {
         report.quality_score = validated.quality_score();
         // the rows a warn-level rule flagged are detail (DEBUG); the batch's counts are the news
         for w in &validated.warnings {
-            tracing::debug!(source = %source, commodity = %job.commodity, date = %w.date, rule = w.rule, "{}", w.reason);
+            tracing::debug!(source = %source, commodity = %job.commodity, date = %w.date, rule = w.rule.name(), "{}", w.reason);
         }
         let (accepted, rejected, gate_error) = match validation::gate(
             validated,

@@ -9,7 +9,7 @@ use diesel::{
     sql_types::{Integer, Nullable, Text},
 };
 use diesel_async::RunQueryDsl;
-use energy_core::{CommodityCode, Observation, Price, SourceId};
+use energy_core::{CommodityCode, Observation, Price, SourceId, validation::RuleId};
 
 use crate::{
     RunId, Store, StoreError,
@@ -50,7 +50,7 @@ pub struct QuarantineRecord {
     pub source: SourceId,
     pub date: NaiveDate,
     pub raw_value: String,
-    pub rule: String,
+    pub rule: RuleId,
     pub reason: String,
 }
 
@@ -328,7 +328,7 @@ impl Store {
                         .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?,
                     date,
                     raw_value,
-                    rule,
+                    rule: RuleId::parse(&rule).ok_or_else(|| self.corrupt("rule id", &rule))?,
                     reason,
                 })
             })

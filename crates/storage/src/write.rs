@@ -99,7 +99,7 @@ impl Store {
                     source_id: self.source_id(&r.source)?,
                     date: r.date,
                     raw_value: r.raw_value.clone(),
-                    rule: r.rule.clone(),
+                    rule: r.rule.name().to_owned(),
                     reason: r.reason.clone(),
                     quarantined_at: DbTime(now),
                 })

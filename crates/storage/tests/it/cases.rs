@@ -3,6 +3,7 @@
 use chrono::{TimeZone, Utc};
 use energy_core::{
     CommodityCode, Counts, ModeKind, Price, Rejection, RunReport, RunStatus, SourceId, Trigger,
+    validation::RuleId,
 };
 use energy_storage::{
     CHUNK_INTERVAL_DAYS, ExportFilter, PG_COPY_THRESHOLD, RunStart, StoreError, Timescale,
@@ -172,7 +173,7 @@ pub async fn large_batches_count_like_small_ones(db: &TestDb) {
         changed
     );
     // quarantine alongside a large batch, in the same transaction
-    let rej = vec![rejection("NATGAS", "yahoo", "1990-01-01", "NaN", "non_finite"); 3];
+    let rej = vec![rejection("NATGAS", "yahoo", "1990-01-01", "NaN", RuleId::NotANumber); 3];
     let counts = db.store.write_batch(None, &batch, &rej).await.unwrap();
     assert_eq!(counts.quarantined, 3);
     assert_eq!(counts.unchanged, batch.len() as u64);
@@ -286,13 +287,13 @@ pub async fn repeated_key_in_one_batch_keeps_the_last_value(db: &TestDb) {
     assert_eq!(v[0].1.to_string(), "58.84");
 }
 
-fn rejection(c: &str, s: &str, date: &str, raw: &str, rule: &str) -> Rejection {
+fn rejection(c: &str, s: &str, date: &str, raw: &str, rule: RuleId) -> Rejection {
     Rejection {
         commodity: code(c),
         source: src(s),
         date: date.parse().unwrap(),
         raw_value: raw.into(),
-        rule: rule.into(),
+        rule,
         reason: format!("{rule}: {raw}"),
     }
 }
@@ -309,7 +310,7 @@ pub async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
                 "yahoo",
                 "2026-01-06",
                 "9999",
-                "plausible_range",
+                RuleId::PlausibleRange,
             )],
         )
         .await
@@ -326,8 +327,8 @@ pub async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
     let q = db.store.quarantined(Some(run)).await.unwrap();
     assert_eq!(q.len(), 1);
     assert_eq!(
-        (q[0].rule.as_str(), q[0].raw_value.as_str()),
-        ("plausible_range", "9999")
+        (q[0].rule, q[0].raw_value.as_str()),
+        (RuleId::PlausibleRange, "9999")
     );
     assert_eq!(q[0].reason, "plausible_range: 9999");
     assert_eq!(q[0].run, Some(run));
