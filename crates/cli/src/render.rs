@@ -95,23 +95,7 @@ impl Table {
     }
 }
 
-/// Seconds for people: `0.84 s`, `12.3 s`, `4 min 05 s`.
-pub fn duration(seconds: f64) -> String {
-    if seconds < 10.0 {
-        format!("{seconds:.2} s")
-    } else if seconds < 60.0 {
-        format!("{seconds:.1} s")
-    } else {
-        let s = seconds.round() as u64;
-        format!("{} min {:02} s", s / 60, s % 60)
-    }
-}
-
-/// A quality score with three decimals.
-/// A quality score with three decimals, rounded down: 0.9996 is 0.999, never a false 1.000.
-pub fn score(q: f64) -> String {
-    format!("{:.3}", (q * 1000.0).floor() / 1000.0)
-}
+pub use energy_core::display::{duration, score, short_duration};
 
 /// The summary of one run, as `run` prints it.
 pub fn run_report(r: &RunReport) -> String {
@@ -293,28 +277,6 @@ mod tests {
             );
         }
         assert!(text.contains("WEST_T…"), "{text}");
-    }
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(0.842), "0.84 s");
-        assert_eq!(duration(12.34), "12.3 s");
-        assert_eq!(duration(245.0), "4 min 05 s");
-    }
-}
-
-/// Seconds in a table cell: `0.84s`, `12.3s`, `4m05s`, `2h10m`.
-pub fn short_duration(seconds: f64) -> String {
-    if seconds < 10.0 {
-        format!("{seconds:.2}s")
-    } else if seconds < 60.0 {
-        format!("{seconds:.1}s")
-    } else if seconds < 3600.0 {
-        let s = seconds.round() as u64;
-        format!("{}m{:02}s", s / 60, s % 60)
-    } else {
-        let m = (seconds / 60.0).round() as u64;
-        format!("{}h{:02}m", m / 60, m % 60)
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod bounds;
 mod commodity;
+pub mod display;
 mod error;
 mod freshness;
 mod mode;

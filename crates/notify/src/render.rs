@@ -29,19 +29,8 @@ pub fn status_word(s: RunStatus) -> String {
     s.name().to_uppercase()
 }
 
-/// A quality score with three decimals, rounded down: 0.9996 is 0.999, never a false 1.000.
-pub fn score(q: f64) -> String {
-    format!("{:.3}", (q * 1000.0).floor() / 1000.0)
-}
-
-fn duration(seconds: f64) -> String {
-    if seconds < 60.0 {
-        format!("{seconds:.2} s")
-    } else {
-        let s = seconds.round() as u64;
-        format!("{} min {:02} s", s / 60, s % 60)
-    }
-}
+use energy_core::display::duration;
+pub use energy_core::display::score;
 
 const COLUMNS: [&str; 7] = [
     "SOURCE",
