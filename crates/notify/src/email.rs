@@ -13,7 +13,7 @@ use lettre::{
     },
 };
 
-use crate::{EmailConfig, NotifySecrets, SmtpTls, Triggers, render, scrub};
+use crate::{EmailConfig, NotifyError, NotifySecrets, SmtpTls, Triggers, render, scrub};
 
 pub(crate) struct EmailChannel {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -35,7 +35,11 @@ impl std::fmt::Debug for EmailChannel {
 }
 
 impl EmailChannel {
-    pub(crate) fn build(cfg: &EmailConfig, secrets: &NotifySecrets) -> Result<Self, String> {
+    pub(crate) fn build(cfg: &EmailConfig, secrets: &NotifySecrets) -> Result<Self, NotifyError> {
+        Self::configure(cfg, secrets).map_err(NotifyError::Unusable)
+    }
+
+    fn configure(cfg: &EmailConfig, secrets: &NotifySecrets) -> Result<Self, String> {
         let from: Mailbox = cfg.from_email.parse().map_err(|e| {
             format!(
                 "notifications.email.from_email {:?} is not an address: {e}",
@@ -113,7 +117,7 @@ impl EmailChannel {
         })
     }
 
-    pub(crate) async fn send(&self, report: &RunReport, test: bool) -> Result<(), String> {
+    pub(crate) async fn send(&self, report: &RunReport, test: bool) -> Result<(), NotifyError> {
         let mut message = Message::builder()
             .from(self.from.clone())
             .subject(render::subject(report, test));
@@ -125,19 +129,21 @@ impl EmailChannel {
                 render::text_body(report, test),
                 render::html_body(report, test),
             ))
-            .map_err(|e| format!("cannot build the email: {e}"))?;
+            .map_err(|e| NotifyError::Compose {
+                what: "email",
+                reason: e.to_string(),
+            })?;
         // the transport's own timeout covers each SMTP command; this one the whole delivery
         match tokio::time::timeout(self.timeout * 2, self.transport.send(message)).await {
             Ok(Ok(_)) => Ok(()),
-            Ok(Err(e)) => Err(scrub(
-                &format!("SMTP relay {}: {e}", self.relay),
-                &self.secrets,
-            )),
-            Err(_) => Err(format!(
-                "SMTP relay {}: no answer within {} s",
-                self.relay,
-                self.timeout.as_secs() * 2
-            )),
+            Ok(Err(e)) => Err(NotifyError::Delivery {
+                target: format!("SMTP relay {}", self.relay),
+                reason: scrub(&e.to_string(), &self.secrets),
+            }),
+            Err(_) => Err(NotifyError::Timeout {
+                target: format!("SMTP relay {}", self.relay),
+                seconds: self.timeout.as_secs() * 2,
+            }),
         }
     }
 }

@@ -18,6 +18,24 @@ pub use config::{EmailConfig, NotificationsConfig, SlackConfig, SmtpTls, Trigger
 
 use crate::{email::EmailChannel, slack::SlackChannel};
 
+/// Why a channel did not deliver. Every text in it is scrubbed of secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    /// Enabled but unusable as configured: a missing secret, a bad address, an unreadable CA
+    /// file. Fixing the configuration fixes it.
+    #[error("{0}")]
+    Unusable(String),
+    /// The message itself could not be put together.
+    #[error("cannot build the {what}: {reason}")]
+    Compose { what: &'static str, reason: String },
+    /// The relay or the webhook refused it, or could not be reached.
+    #[error("{target}: {reason}")]
+    Delivery { target: String, reason: String },
+    /// No answer within the channel's timeout.
+    #[error("{target}: no answer within {seconds} s")]
+    Timeout { target: String, seconds: u64 },
+}
+
 /// Something that announces finished runs. The orchestrator takes one as a dependency.
 #[async_trait]
 pub trait Notify: Send + Sync + fmt::Debug {
@@ -42,7 +60,7 @@ enum Channel {
     Broken {
         name: &'static str,
         triggers: Triggers,
-        reason: String,
+        reason: NotifyError,
     },
 }
 
@@ -84,7 +102,7 @@ impl Channel {
                 NotificationReport {
                     channel,
                     delivered: false,
-                    error: Some(error),
+                    error: Some(error.to_string()),
                 }
             }
         }

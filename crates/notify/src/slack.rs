@@ -6,7 +6,7 @@ use std::time::Duration;
 use energy_core::RunReport;
 use slack_hook::Slack;
 
-use crate::{NotifySecrets, SlackConfig, Triggers, render, scrub};
+use crate::{NotifyError, NotifySecrets, SlackConfig, Triggers, render, scrub};
 
 pub(crate) struct SlackChannel {
     slack: Slack,
@@ -21,7 +21,11 @@ impl std::fmt::Debug for SlackChannel {
 }
 
 impl SlackChannel {
-    pub(crate) fn build(cfg: &SlackConfig, secrets: &NotifySecrets) -> Result<Self, String> {
+    pub(crate) fn build(cfg: &SlackConfig, secrets: &NotifySecrets) -> Result<Self, NotifyError> {
+        Self::configure(cfg, secrets).map_err(NotifyError::Unusable)
+    }
+
+    fn configure(cfg: &SlackConfig, secrets: &NotifySecrets) -> Result<Self, String> {
         let url = secrets.slack_webhook_url.as_ref().ok_or_else(|| {
             "SLACK_WEBHOOK_URL is not set: set it to the incoming webhook's URL".to_owned()
         })?;
@@ -46,9 +50,11 @@ impl SlackChannel {
         })
     }
 
-    pub(crate) async fn send(&self, report: &RunReport, test: bool) -> Result<(), String> {
-        let payload = render::slack_payload(report, test)
-            .map_err(|e| format!("cannot build the Slack message: {e}"))?;
+    pub(crate) async fn send(&self, report: &RunReport, test: bool) -> Result<(), NotifyError> {
+        let payload = render::slack_payload(report, test).map_err(|e| NotifyError::Compose {
+            what: "Slack message",
+            reason: e.to_string(),
+        })?;
         self.slack.send(&payload).await.map_err(|e| {
             let text = match e {
                 slack_hook::Error::Reqwest(e) if e.is_timeout() => {
@@ -57,7 +63,10 @@ impl SlackChannel {
                 slack_hook::Error::Reqwest(e) => e.without_url().to_string(),
                 other => other.to_string(),
             };
-            scrub(&format!("Slack webhook: {text}"), &self.secrets)
+            NotifyError::Delivery {
+                target: "Slack webhook".to_owned(),
+                reason: scrub(&text, &self.secrets),
+            }
         })
     }
 }
