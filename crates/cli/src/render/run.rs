@@ -1,0 +1,225 @@
+//! A run for people: the report `run` prints, and the run history table of `runs` and `status`.
+
+use energy_core::RunReport;
+
+use super::{Align, Table, duration, score, short_duration};
+
+/// The summary of one run, as `run` prints it.
+pub fn run_report(r: &RunReport) -> String {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "run {} ({}, {}): {} in {}\n",
+        r.run_id,
+        r.trigger.name(),
+        r.mode.name(),
+        r.status.name().to_uppercase(),
+        duration(r.duration_seconds)
+    ));
+    if let Some(w) = r.window {
+        out.push_str(&format!("window {} .. {}\n", w.start(), w.end()));
+    }
+    out.push('\n');
+    let mut t = Table::new(&[
+        ("SOURCE", Align::Left),
+        ("SERIES", Align::Left),
+        ("STATUS", Align::Left),
+        ("FETCHED", Align::Right),
+        ("STORED", Align::Right),
+        ("UNCHANGED", Align::Right),
+        ("REJECTED", Align::Right),
+        ("MISSING", Align::Right),
+        ("QUALITY", Align::Right),
+    ])
+    .gives_way(1);
+    let mut problems = Vec::new();
+    for s in &r.sources {
+        if s.commodities.is_empty() {
+            t.row(vec![
+                s.source.to_string(),
+                "-".into(),
+                s.status.name().into(),
+            ]);
+            if let Some(e) = &s.error {
+                problems.push(format!(
+                    "{}: {}",
+                    s.source,
+                    unprefixed(e, s.source.as_str())
+                ));
+            }
+        }
+        for c in &s.commodities {
+            t.row(vec![
+                s.source.to_string(),
+                c.commodity.to_string(),
+                c.status.name().into(),
+                c.counts.fetched.to_string(),
+                c.counts.stored.to_string(),
+                c.counts.unchanged.to_string(),
+                c.counts.rejected.to_string(),
+                c.missing.to_string(),
+                score(c.quality_score),
+            ]);
+            if let Some(e) = &c.error {
+                problems.push(format!(
+                    "{} {}: {}",
+                    s.source,
+                    c.commodity,
+                    unprefixed(e, s.source.as_str())
+                ));
+            }
+        }
+    }
+    t.row(vec![
+        "total".into(),
+        String::new(),
+        String::new(),
+        r.counts.fetched.to_string(),
+        r.counts.stored.to_string(),
+        r.counts.unchanged.to_string(),
+        r.counts.rejected.to_string(),
+        r.sources.iter().map(|s| s.missing).sum::<u64>().to_string(),
+    ]);
+    out.push_str(&t.render());
+    if let Some(e) = &r.error {
+        problems.push(e.clone());
+    }
+    if !problems.is_empty() {
+        out.push_str("\nproblems:\n");
+        for p in problems {
+            out.push_str(&format!("  - {p}\n"));
+        }
+    }
+    if !r.notifications.is_empty() {
+        out.push_str("\nnotifications:\n");
+        for n in &r.notifications {
+            match &n.error {
+                None if n.delivered => out.push_str(&format!("  - {}: delivered\n", n.channel)),
+                e => out.push_str(&format!(
+                    "  - {}: NOT delivered: {}\n",
+                    n.channel,
+                    e.as_deref().unwrap_or("unknown error")
+                )),
+            }
+        }
+    }
+    out
+}
+
+/// An error text without the `source: ` it may start with (the table names the source).
+fn unprefixed<'a>(error: &'a str, source: &str) -> &'a str {
+    error
+        .strip_prefix(source)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(error)
+}
+
+/// Run history as a table (`runs`, and `status`'s last runs); fits 80 columns.
+pub fn runs_table(runs: &[RunReport]) -> String {
+    let mut t = Table::new(&[
+        ("STARTED (UTC)", Align::Left),
+        ("MODE", Align::Left),
+        ("STATUS", Align::Left),
+        ("TIME", Align::Right),
+        ("FETCHED", Align::Right),
+        ("STORED", Align::Right),
+        ("REJECTED", Align::Right),
+    ]);
+    for run in runs {
+        t.row(vec![
+            run.started_at.format("%Y-%m-%d %H:%M").to_string(),
+            format!(
+                "{}{}",
+                run.mode.name(),
+                if run.trigger == energy_core::Trigger::Schedule {
+                    "*"
+                } else {
+                    ""
+                }
+            ),
+            run.status.name().to_owned(),
+            if run.finished_at.is_some() {
+                short_duration(run.duration_seconds)
+            } else {
+                "-".to_owned()
+            },
+            run.counts.fetched.to_string(),
+            run.counts.stored.to_string(),
+            run.counts.rejected.to_string(),
+        ]);
+    }
+    let mut out = t.render();
+    if runs
+        .iter()
+        .any(|r| r.trigger == energy_core::Trigger::Schedule)
+    {
+        out.push_str("* started by the scheduler\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::render::WIDTH;
+
+    /// Issue 13, item 14: with a long commodity code the run table went past 80 columns.
+    #[test]
+    fn the_run_table_fits_80_columns_with_the_longest_commodity_code() {
+        use energy_core::{
+            CommodityCode, CommodityReport, Counts, ModeKind, RunStatus, SourceId, SourceReport,
+            SourceStatus, Trigger,
+        };
+        let code = CommodityCode::new("WEST_TEXAS_INTERMEDIATE_CUSHING_").unwrap();
+        let counts = Counts {
+            fetched: 960_030,
+            stored: 960_030,
+            unchanged: 0,
+            rejected: 0,
+        };
+        let now = chrono::Utc::now();
+        let report = RunReport {
+            run_id: "r".into(),
+            trigger: Trigger::Manual,
+            scheduled_for: None,
+            mode: ModeKind::Backfill,
+            status: RunStatus::Success,
+            started_at: now,
+            finished_at: Some(now),
+            duration_seconds: 1.0,
+            window: None,
+            sources: vec![SourceReport {
+                source: SourceId::new("yahoo").unwrap(),
+                status: SourceStatus::Success,
+                counts,
+                missing: 0,
+                quality_score: 1.0,
+                error: None,
+                fetch_seconds: 0.1,
+                requests: 1,
+                commodities: vec![CommodityReport {
+                    commodity: code,
+                    status: SourceStatus::Success,
+                    window: None,
+                    counts,
+                    missing: 0,
+                    warnings: 0,
+                    quality_score: 1.0,
+                    error: None,
+                    fetch_seconds: 0.1,
+                }],
+            }],
+            counts,
+            notifications: Vec::new(),
+            error: None,
+        };
+        let text = run_report(&report);
+        for line in text.lines() {
+            assert!(
+                line.chars().count() <= WIDTH,
+                "{} chars: {line}",
+                line.chars().count()
+            );
+        }
+        assert!(text.contains("WEST_T…"), "{text}");
+    }
+}
