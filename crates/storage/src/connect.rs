@@ -485,13 +485,18 @@ impl deadpool::managed::Manager for PgManager {
         conn: &mut AsyncPgConnection,
         _: &deadpool::managed::Metrics,
     ) -> deadpool::managed::RecycleResult<ConnectError> {
-        use diesel_async::pooled_connection::PoolableConnection;
+        use diesel_async::pooled_connection::{PoolableConnection, RecyclingMethod};
         if std::thread::panicking() || conn.is_broken() {
             return Err(deadpool::managed::RecycleError::message(
                 "broken connection",
             ));
         }
-        Ok(())
+        // A connection whose server went away (a restart, a network cut) looks whole until it
+        // is used: a `SELECT 1` before handing it out (diesel-async's default, `Verified`)
+        // replaces it instead of failing the caller's first query after an outage.
+        conn.ping(&RecyclingMethod::Verified)
+            .await
+            .map_err(|e| deadpool::managed::RecycleError::message(format!("dead connection: {e}")))
     }
 }
 

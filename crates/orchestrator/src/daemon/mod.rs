@@ -11,7 +11,7 @@ use std::{
 };
 
 use chrono::{DateTime, Utc};
-use energy_core::{RunMode, RunReport, RunStatus, Trigger};
+use energy_core::{RunMode, RunReport, Trigger};
 use energy_sources::Clock;
 use energy_storage::{
     Backend, FireState, InstanceState, RunId, SchedulerRecord, Store, StoreError,
@@ -21,8 +21,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{NoProgress, Pipeline, RunError, RunRequest, run::host_name, schedule::Schedule};
 
-/// A scheduler whose heartbeat is older than this is dead, not running.
-pub const STALE_AFTER: Duration = Duration::from_secs(30);
+mod ledger;
+mod serve;
+mod state;
+
+use ledger::{Claim, FireOutcome};
+
+pub use serve::{cancel_on_signals, serve_from_config};
+pub use state::{
+    STALE_AFTER, SchedulerState, alive, running_schedulers, scheduler_state, shown_next_fire,
+};
 
 /// Why the daemon could not run.
 #[derive(Debug, thiserror::Error)]
@@ -100,26 +108,6 @@ pub struct Daemon {
     unrecorded: tokio::sync::Mutex<Vec<(RunId, Box<RunReport>)>>,
     /// Fire times whose outcome could not be written yet.
     unfinished: tokio::sync::Mutex<Vec<FireOutcome>>,
-}
-
-/// How a fire time ended, kept until it is written.
-#[derive(Debug, Clone)]
-struct FireOutcome {
-    scheduled_for: DateTime<Utc>,
-    state: FireState,
-    run: Option<RunId>,
-    note: String,
-}
-
-/// What came of claiming a fire time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Claim {
-    /// Ours to act on.
-    Claimed,
-    /// Another scheduler has it.
-    Taken,
-    /// The database could not be asked: try again later.
-    Failed,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -371,39 +359,6 @@ impl Daemon {
         Ok(())
     }
 
-    /// Claims a fire time.
-    async fn claim(
-        &self,
-        key: &str,
-        t: DateTime<Utc>,
-        state: FireState,
-        note: Option<&str>,
-    ) -> Claim {
-        match self
-            .store()
-            .claim_fire(key, t, state, &self.instance_id, (self.clock)(), note)
-            .await
-        {
-            Ok(true) => {
-                // missed and coalesced ones were summed up in one line already
-                if matches!(state, FireState::Missed | FireState::Coalesced) {
-                    tracing::debug!(scheduled_for = %t.to_rfc3339(), state = state.name(), note, "fire time claimed");
-                } else {
-                    tracing::info!(scheduled_for = %t.to_rfc3339(), state = state.name(), note, "fire time claimed");
-                }
-                Claim::Claimed
-            }
-            Ok(false) => {
-                tracing::debug!(scheduled_for = %t.to_rfc3339(), "fire time already claimed by another scheduler");
-                Claim::Taken
-            }
-            Err(e) => {
-                tracing::error!(scheduled_for = %t.to_rfc3339(), error = %e, "cannot claim the fire time; it is looked at again when the database answers");
-                Claim::Failed
-            }
-        }
-    }
-
     fn start_run(&self, scheduled_for: DateTime<Utc>) -> InFlight {
         let cancel = CancellationToken::new();
         let pipeline = self.pipeline.clone();
@@ -423,338 +378,5 @@ impl Daemon {
             cancel,
             handle,
         }
-    }
-
-    /// Writes the outcomes of runs whose recording failed; a live scheduler never leaves its
-    /// runs `running`.
-    async fn record_unrecorded(&self) {
-        let mut pending = self.unrecorded.lock().await;
-        let mut still = Vec::new();
-        for (run, report) in pending.drain(..) {
-            match self.store().finish_run(run, &report).await {
-                Ok(()) => {
-                    tracing::info!(run = %report.run_id, status = report.status.name(), "the run's outcome is recorded at last")
-                }
-                Err(e) => {
-                    tracing::warn!(run = %report.run_id, error = %e, "the run's outcome still cannot be recorded");
-                    still.push((run, report));
-                }
-            }
-        }
-        *pending = still;
-        drop(pending);
-        let key = self.schedule.key();
-        let mut pending = self.unfinished.lock().await;
-        let mut still = Vec::new();
-        for f in pending.drain(..) {
-            match self
-                .store()
-                .finish_fire(
-                    &key,
-                    f.scheduled_for,
-                    f.state,
-                    f.run,
-                    Some(&f.note),
-                    (self.clock)(),
-                )
-                .await
-            {
-                Ok(()) => {
-                    tracing::info!(scheduled_for = %f.scheduled_for.to_rfc3339(), state = f.state.name(), "the fire time's outcome is recorded at last")
-                }
-                Err(e) => {
-                    tracing::warn!(scheduled_for = %f.scheduled_for.to_rfc3339(), error = %e, "the fire time's outcome still cannot be recorded");
-                    still.push(f);
-                }
-            }
-        }
-        *pending = still;
-    }
-
-    /// Fire times left `running` by a scheduler that is gone (it stopped or died before it
-    /// could record the outcome) are recorded `interrupted`: nothing stays running for good.
-    async fn resolve_stuck_fires(&self, key: &str, now: DateTime<Utc>) {
-        let (Ok(fires), Ok(schedulers)) = (
-            self.store().fires(Some(key), 100).await,
-            self.store().schedulers().await,
-        ) else {
-            return; // the database is away: the next heartbeat looks again
-        };
-        let ours: Vec<DateTime<Utc>> = self
-            .unfinished
-            .lock()
-            .await
-            .iter()
-            .map(|f| f.scheduled_for)
-            .collect();
-        for fire in fires.iter().filter(|f| f.state == FireState::Running) {
-            let owner_alive = schedulers
-                .iter()
-                .any(|s| s.instance_id == fire.claimed_by && alive(s, now));
-            if owner_alive || ours.contains(&fire.scheduled_for) {
-                continue;
-            }
-            let note = format!(
-                "claimed by {}, which stopped or died before recording the outcome",
-                fire.claimed_by
-            );
-            match self
-                .store()
-                .finish_fire(
-                    key,
-                    fire.scheduled_for,
-                    FireState::Interrupted,
-                    fire.run,
-                    Some(&note),
-                    now,
-                )
-                .await
-            {
-                Ok(()) => {
-                    tracing::warn!(scheduled_for = %fire.scheduled_for.to_rfc3339(), "{note}: recorded interrupted")
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot resolve a fire time left running"),
-            }
-        }
-    }
-
-    /// Records the outcome of a finished run in the ledger.
-    async fn reap(&self, key: &str, f: InFlight) {
-        let outcome = match f.handle.await {
-            Ok(r) => r,
-            // the run catches its own panics; this is the task around it
-            Err(e) => Err(RunError::Request(format!("the run's task ended: {e}"))),
-        };
-        let (state, run, note) = match outcome {
-            Ok((run, report)) => {
-                let state = if report.status == RunStatus::Interrupted {
-                    FireState::Interrupted
-                } else {
-                    FireState::Done
-                };
-                (
-                    state,
-                    Some(run),
-                    format!("run {} {}", report.run_id, report.status.name()),
-                )
-            }
-            Err(RunError::NotRecorded { run, report, .. }) => {
-                let note = format!(
-                    "run {} {}; its outcome is not recorded yet (retried at every heartbeat)",
-                    report.run_id,
-                    report.status.name()
-                );
-                self.unrecorded.lock().await.push((run, report));
-                (FireState::Done, Some(run), note)
-            }
-            Err(RunError::Panicked { run, report, .. }) => (
-                FireState::Failed,
-                Some(run),
-                format!(
-                    "run {} failed: {}",
-                    report.run_id,
-                    report.error.as_deref().unwrap_or("a panic")
-                ),
-            ),
-            Err(e) => (
-                FireState::Failed,
-                None,
-                format!("the run could not start: {e}"),
-            ),
-        };
-        if let Err(e) = self
-            .store()
-            .finish_fire(
-                key,
-                f.scheduled_for,
-                state,
-                run,
-                Some(&note),
-                (self.clock)(),
-            )
-            .await
-        {
-            tracing::error!(error = %e, "cannot record the fire time's outcome; retried at every heartbeat");
-            self.unfinished.lock().await.push(FireOutcome {
-                scheduled_for: f.scheduled_for,
-                state,
-                run,
-                note,
-            });
-        }
-    }
-}
-
-/// The daemon as both binaries start it: the real pipeline, the configured schedule, the HTTP
-/// endpoints on `schedule.listen`, until `stop` (a signal) or `schedule stop`.
-pub async fn serve_from_config(
-    config: Arc<crate::Config>,
-    secrets: &crate::Secrets,
-    stop: CancellationToken,
-) -> Result<(), DaemonError> {
-    let clock = energy_sources::system_clock();
-    let schedule = Schedule::from_config(&config.schedule).map_err(DaemonError::Schedule)?;
-    let pipeline = crate::wiring::pipeline(config.clone(), secrets, clock.clone()).await?;
-    let options = DaemonOptions {
-        misfire_grace_seconds: config.schedule.misfire_grace_seconds,
-        ..DaemonOptions::default()
-    };
-    let daemon = Daemon::new(pipeline, schedule, options, clock.clone());
-    let endpoints = crate::http::Endpoints {
-        store: daemon.store().clone(),
-        liveness: daemon.liveness(),
-        clock,
-        loop_timeout: Duration::from_secs(30),
-        config: config.clone(),
-    };
-    let http_stop = CancellationToken::new();
-    let (addr, http) = crate::http::serve(config.schedule.listen, endpoints, http_stop.clone())
-        .await
-        .map_err(|source| DaemonError::Listen {
-            addr: config.schedule.listen,
-            source,
-        })?;
-    tracing::info!(%addr, "serving /healthz and /metrics");
-    let result = daemon.run(stop).await;
-    http_stop.cancel();
-    let _ = http.await;
-    result
-}
-
-/// Cancels `token` on Ctrl-C or SIGTERM.
-pub async fn cancel_on_signals(token: CancellationToken) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::warn!("stop requested by a signal");
-    token.cancel();
-}
-
-/// What `schedule status` and `status` say about the scheduler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum SchedulerState {
-    /// Registered, heartbeat fresh.
-    Running,
-    /// Stopped cleanly, or never started.
-    Stopped,
-    /// Registered as running, but its heartbeat is stale: the process is gone.
-    Dead,
-}
-
-impl SchedulerState {
-    pub fn name(&self) -> &'static str {
-        match self {
-            SchedulerState::Running => "RUNNING",
-            SchedulerState::Stopped => "STOPPED",
-            SchedulerState::Dead => "DEAD",
-        }
-    }
-}
-
-/// Whether a registered scheduler is alive: running, with a heartbeat younger than
-/// [`STALE_AFTER`].
-pub fn alive(s: &SchedulerRecord, now: DateTime<Utc>) -> bool {
-    s.state == InstanceState::Running
-        && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
-}
-
-/// The next fire time to show: only while a scheduler runs (a stopped or dead one fires
-/// nothing), as it announced it, else as the schedule computes it. `status` and `schedule
-/// status` both say it this way.
-pub fn shown_next_fire(
-    state: SchedulerState,
-    shown: Option<&SchedulerRecord>,
-    schedule: &Schedule,
-    now: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    shown
-        .filter(|_| state == SchedulerState::Running)
-        .and_then(|s| s.next_fire_at.or_else(|| schedule.next_after(now)))
-}
-
-/// Every registered scheduler that is alive now (several may share one PostgreSQL).
-pub fn running_schedulers(
-    records: &[SchedulerRecord],
-    now: DateTime<Utc>,
-) -> Vec<&SchedulerRecord> {
-    records.iter().filter(|s| alive(s, now)).collect()
-}
-
-/// The state of the scheduler from its registrations (newest heartbeat first), and the
-/// registration it is about.
-pub fn scheduler_state(
-    records: &[SchedulerRecord],
-    now: DateTime<Utc>,
-) -> (SchedulerState, Option<&SchedulerRecord>) {
-    if let Some(s) = records.iter().find(|s| alive(s, now)) {
-        return (SchedulerState::Running, Some(s));
-    }
-    match records.first() {
-        Some(s) if s.state == InstanceState::Running => (SchedulerState::Dead, Some(s)),
-        other => (SchedulerState::Stopped, other),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn record(state: InstanceState, heartbeat_ago: i64, now: DateTime<Utc>) -> SchedulerRecord {
-        SchedulerRecord {
-            instance_id: format!("h:1:{heartbeat_ago}"),
-            host: "h".into(),
-            pid: 1,
-            started_at: now,
-            heartbeat_at: now - chrono::Duration::seconds(heartbeat_ago),
-            next_fire_at: None,
-            state,
-            stop_requested: false,
-        }
-    }
-
-    #[test]
-    fn a_stale_heartbeat_is_dead_not_running() {
-        let now: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().unwrap();
-        let state = |records: &[SchedulerRecord]| scheduler_state(records, now).0;
-        assert_eq!(state(&[]), SchedulerState::Stopped);
-        assert_eq!(
-            state(&[record(InstanceState::Running, 3, now)]),
-            SchedulerState::Running
-        );
-        assert_eq!(
-            state(&[record(InstanceState::Running, 29, now)]),
-            SchedulerState::Running
-        );
-        assert_eq!(
-            state(&[record(InstanceState::Running, 31, now)]),
-            SchedulerState::Dead
-        );
-        assert_eq!(
-            state(&[record(InstanceState::Stopped, 1, now)]),
-            SchedulerState::Stopped
-        );
-        // a live one wins over an older dead registration
-        assert_eq!(
-            state(&[
-                record(InstanceState::Running, 40, now),
-                record(InstanceState::Running, 2, now)
-            ]),
-            SchedulerState::Running
-        );
     }
 }

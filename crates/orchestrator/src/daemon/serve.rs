@@ -1,0 +1,68 @@
+//! The daemon as the binaries start it: the real parts from configuration, the HTTP endpoints,
+//! and a stop on SIGINT or SIGTERM.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{Daemon, DaemonError, DaemonOptions};
+use crate::schedule::Schedule;
+
+/// The daemon as both binaries start it: the real pipeline, the configured schedule, the HTTP
+/// endpoints on `schedule.listen`, until `stop` (a signal) or `schedule stop`.
+pub async fn serve_from_config(
+    config: Arc<crate::Config>,
+    secrets: &crate::Secrets,
+    stop: CancellationToken,
+) -> Result<(), DaemonError> {
+    let clock = energy_sources::system_clock();
+    let schedule = Schedule::from_config(&config.schedule).map_err(DaemonError::Schedule)?;
+    let pipeline = crate::wiring::pipeline(config.clone(), secrets, clock.clone()).await?;
+    let options = DaemonOptions {
+        misfire_grace_seconds: config.schedule.misfire_grace_seconds,
+        ..DaemonOptions::default()
+    };
+    let daemon = Daemon::new(pipeline, schedule, options, clock.clone());
+    let endpoints = crate::http::Endpoints {
+        store: daemon.store().clone(),
+        liveness: daemon.liveness(),
+        clock,
+        loop_timeout: Duration::from_secs(30),
+        config: config.clone(),
+    };
+    let http_stop = CancellationToken::new();
+    let (addr, http) = crate::http::serve(config.schedule.listen, endpoints, http_stop.clone())
+        .await
+        .map_err(|source| DaemonError::Listen {
+            addr: config.schedule.listen,
+            source,
+        })?;
+    tracing::info!(%addr, "serving /healthz and /metrics");
+    let result = daemon.run(stop).await;
+    http_stop.cancel();
+    let _ = http.await;
+    result
+}
+
+/// Cancels `token` on Ctrl-C or SIGTERM.
+pub async fn cancel_on_signals(token: CancellationToken) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
+    tracing::warn!("stop requested by a signal");
+    token.cancel();
+}

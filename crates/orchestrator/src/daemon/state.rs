@@ -1,0 +1,127 @@
+//! What the scheduler is, from its registrations: RUNNING (heartbeat fresh), STOPPED or DEAD,
+//! which instances are alive, and the next fire time to show. `status` and `schedule status`
+//! both read it here.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use energy_storage::{InstanceState, SchedulerRecord};
+
+use crate::schedule::Schedule;
+
+/// A scheduler whose heartbeat is older than this is dead, not running.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum SchedulerState {
+    /// Registered, heartbeat fresh.
+    Running,
+    /// Stopped cleanly, or never started.
+    Stopped,
+    /// Registered as running, but its heartbeat is stale: the process is gone.
+    Dead,
+}
+
+impl SchedulerState {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SchedulerState::Running => "RUNNING",
+            SchedulerState::Stopped => "STOPPED",
+            SchedulerState::Dead => "DEAD",
+        }
+    }
+}
+
+/// Whether a registered scheduler is alive: running, with a heartbeat younger than
+/// [`STALE_AFTER`].
+pub fn alive(s: &SchedulerRecord, now: DateTime<Utc>) -> bool {
+    s.state == InstanceState::Running
+        && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
+}
+
+/// The next fire time to show: only while a scheduler runs (a stopped or dead one fires
+/// nothing), as it announced it, else as the schedule computes it. `status` and `schedule
+/// status` both say it this way.
+pub fn shown_next_fire(
+    state: SchedulerState,
+    shown: Option<&SchedulerRecord>,
+    schedule: &Schedule,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    shown
+        .filter(|_| state == SchedulerState::Running)
+        .and_then(|s| s.next_fire_at.or_else(|| schedule.next_after(now)))
+}
+
+/// Every registered scheduler that is alive now (several may share one PostgreSQL).
+pub fn running_schedulers(
+    records: &[SchedulerRecord],
+    now: DateTime<Utc>,
+) -> Vec<&SchedulerRecord> {
+    records.iter().filter(|s| alive(s, now)).collect()
+}
+
+/// The state of the scheduler from its registrations (newest heartbeat first), and the
+/// registration it is about.
+pub fn scheduler_state(
+    records: &[SchedulerRecord],
+    now: DateTime<Utc>,
+) -> (SchedulerState, Option<&SchedulerRecord>) {
+    if let Some(s) = records.iter().find(|s| alive(s, now)) {
+        return (SchedulerState::Running, Some(s));
+    }
+    match records.first() {
+        Some(s) if s.state == InstanceState::Running => (SchedulerState::Dead, Some(s)),
+        other => (SchedulerState::Stopped, other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(state: InstanceState, heartbeat_ago: i64, now: DateTime<Utc>) -> SchedulerRecord {
+        SchedulerRecord {
+            instance_id: format!("h:1:{heartbeat_ago}"),
+            host: "h".into(),
+            pid: 1,
+            started_at: now,
+            heartbeat_at: now - chrono::Duration::seconds(heartbeat_ago),
+            next_fire_at: None,
+            state,
+            stop_requested: false,
+        }
+    }
+
+    #[test]
+    fn a_stale_heartbeat_is_dead_not_running() {
+        let now: DateTime<Utc> = "2026-11-25T12:00:00Z".parse().unwrap();
+        let state = |records: &[SchedulerRecord]| scheduler_state(records, now).0;
+        assert_eq!(state(&[]), SchedulerState::Stopped);
+        assert_eq!(
+            state(&[record(InstanceState::Running, 3, now)]),
+            SchedulerState::Running
+        );
+        assert_eq!(
+            state(&[record(InstanceState::Running, 29, now)]),
+            SchedulerState::Running
+        );
+        assert_eq!(
+            state(&[record(InstanceState::Running, 31, now)]),
+            SchedulerState::Dead
+        );
+        assert_eq!(
+            state(&[record(InstanceState::Stopped, 1, now)]),
+            SchedulerState::Stopped
+        );
+        // a live one wins over an older dead registration
+        assert_eq!(
+            state(&[
+                record(InstanceState::Running, 40, now),
+                record(InstanceState::Running, 2, now)
+            ]),
+            SchedulerState::Running
+        );
+    }
+}
