@@ -19,14 +19,14 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use energy_core::{CommodityCode, CommoditySpec, SourceId};
 use tokio::sync::Mutex;
 
+#[cfg(feature = "testing")]
+use crate::startup::{PG_MIGRATIONS, PgSyncConn};
 use crate::{
     Backend, DatabaseUrl, StoreError,
     connect::{Connector, PgManager, PgPool},
     error::{describe_diesel, diesel_connection_lost},
     schema,
-    startup::{
-        PG_MIGRATIONS, PgSyncConn, StartupError, migration_error_text, pg_startup, report_startup,
-    },
+    startup::{StartupError, migration_error_text, pg_startup, report_startup},
     timescale::{self, Step, Timescale},
 };
 
@@ -608,8 +608,8 @@ impl Store {
     }
 
     /// Reverts every migration and applies them again: proves each `down.sql` undoes its
-    /// `up.sql`. Destroys all data; for tests only.
-    #[doc(hidden)]
+    /// `up.sql`. Destroys all data; for tests only (feature `testing`).
+    #[cfg(feature = "testing")]
     pub async fn redo_all_migrations_for_test(
         &self,
     ) -> Result<(Vec<String>, Vec<String>), StoreError> {
@@ -618,7 +618,6 @@ impl Store {
             db: url.redacted(),
             reason: e,
         };
-        let tables = self.table_names().await?;
         match &self.inner.db {
             Db::Sqlite(pool) => {
                 let mut conn = self.checkout(pool).await?;
@@ -650,12 +649,12 @@ impl Store {
         }
         let after_down = self.table_names().await?;
         self.migrate().await?;
-        let _ = tables;
         Ok((after_down, self.table_names().await?))
     }
 
-    /// Names of the tables, views, triggers and functions the schema consists of, sorted.
-    #[doc(hidden)]
+    /// Names of the tables, views, triggers and functions the schema consists of, sorted
+    /// (feature `testing`).
+    #[cfg(feature = "testing")]
     pub async fn table_names(&self) -> Result<Vec<String>, StoreError> {
         let sql = match self.backend() {
             Backend::Sqlite => {
