@@ -4,6 +4,8 @@
 
 // The cluster code is shared with the storage tests (which start TLS clusters of their own);
 // it is std-only so that xtask stays free of the workspace's dependencies.
+// the same file is public API of energy-storage::testing: its `pub` stays
+#[allow(unreachable_pub)]
 #[path = "../../crates/storage/src/testing/cluster.rs"]
 #[allow(dead_code)] // what only the storage tests use
 mod cluster;

@@ -19,7 +19,7 @@ use crate::{
 
 /// Tests want speed (no fsync, many connections); benchmarks PostgreSQL's default durability.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Purpose {
+pub(crate) enum Purpose {
     Tests,
     Benchmarks,
 }
@@ -56,28 +56,28 @@ impl Server {
     }
 }
 
-pub struct Servers {
+pub(crate) struct Servers {
     plain: Option<Server>,
     timescaledb: Option<Server>,
 }
 
 impl Servers {
-    pub fn start(purpose: Purpose) -> Result<Self> {
+    pub(crate) fn start(purpose: Purpose) -> Result<Self> {
         let plain = Self::plain(purpose)?;
         let timescaledb = Self::timescaledb(purpose)?;
         Ok(Self { plain, timescaledb })
     }
 
-    pub fn plain_url(&self) -> Option<&str> {
+    pub(crate) fn plain_url(&self) -> Option<&str> {
         self.plain.as_ref().map(|s| s.url.as_str())
     }
 
-    pub fn timescaledb_url(&self) -> Option<&str> {
+    pub(crate) fn timescaledb_url(&self) -> Option<&str> {
         self.timescaledb.as_ref().map(|s| s.url.as_str())
     }
 
     /// Sets `<PREFIX>_DATABASE_URL`, `<PREFIX>_TIMESCALEDB_URL` and (benchmarks) `BENCH_PSQL`.
-    pub fn apply(&self, cmd: &mut Command, prefix: &str) {
+    pub(crate) fn apply(&self, cmd: &mut Command, prefix: &str) {
         if let Some(url) = self.plain_url() {
             cmd.env(format!("{prefix}_DATABASE_URL"), url);
         }

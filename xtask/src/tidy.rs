@@ -12,7 +12,7 @@ use std::{path::Path, process::Command};
 use anyhow::{Context, Result, bail};
 
 /// Layer of each workspace package; packages not listed (xtask) are not checked.
-pub fn layer(package: &str) -> Option<u8> {
+pub(crate) fn layer(package: &str) -> Option<u8> {
     Some(match package {
         "energy-core" => 0,
         "energy-sources" | "energy-storage" | "energy-notify" => 1,
@@ -24,7 +24,7 @@ pub fn layer(package: &str) -> Option<u8> {
 
 /// Every (from, to) dependency edge that breaks the rule, as messages. A crate naming itself
 /// (a dev-dependency that turns on its own test feature) is not an edge.
-pub fn violations(edges: &[(String, String)]) -> Vec<String> {
+pub(crate) fn violations(edges: &[(String, String)]) -> Vec<String> {
     edges
         .iter()
         .filter(|(from, to)| from != to)
@@ -40,7 +40,7 @@ pub fn violations(edges: &[(String, String)]) -> Vec<String> {
 }
 
 /// Reads the workspace's dependency edges from `cargo metadata` and checks them.
-pub fn check(root: &Path) -> Result<()> {
+pub(crate) fn check(root: &Path) -> Result<()> {
     let out = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
         .args([
             "metadata",

@@ -10,7 +10,7 @@ use energy_core::{CommodityCode, SourceId};
 /// time-series store, validated and gated.
 #[derive(Debug, Parser)]
 #[command(name = "energy-pipeline", version, propagate_version = true)]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -19,7 +19,7 @@ pub struct Cli {
 
 /// Options every command takes.
 #[derive(Debug, Args)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// Configuration file [default: $PIPELINE_CONFIG, else ./pipeline.yaml if it exists, else built-in defaults]
     #[arg(long, global = true, value_name = "PATH")]
     pub config: Option<PathBuf>,
@@ -35,14 +35,14 @@ pub struct GlobalArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum LogFormatArg {
+pub(crate) enum LogFormatArg {
     Text,
     Json,
 }
 
 impl GlobalArgs {
     /// The logging options these flags ask for.
-    pub fn log_options(&self) -> energy_orchestrator::logs::LogOptions {
+    pub(crate) fn log_options(&self) -> energy_orchestrator::logs::LogOptions {
         use energy_orchestrator::config::LogFormat;
         energy_orchestrator::logs::LogOptions {
             quiet: self.quiet,
@@ -56,7 +56,7 @@ impl GlobalArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the pipeline once now: fetch, validate, gate, store (exit 0 success, 1 failed, 3 partial)
     Run(RunArgs),
     /// The dashboard: database health, freshness of every series, last runs, the scheduler
@@ -77,7 +77,7 @@ pub enum Command {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ScheduleCommand {
+pub(crate) enum ScheduleCommand {
     /// Run the scheduler in the foreground until SIGINT/SIGTERM or `schedule stop`
     Start,
     /// Ask the running scheduler (same database) to stop gracefully, and wait for it
@@ -104,14 +104,14 @@ pub enum ScheduleCommand {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum NotifyCommand {
+pub(crate) enum NotifyCommand {
     /// Send a clearly marked test message through every enabled channel; say per channel
     /// whether it was delivered (exit 1 if any was not)
     Test,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ModeArg {
+pub(crate) enum ModeArg {
     /// From the latest stored date of each series (re-reading a few days for revisions)
     Incremental,
     /// The last `pipeline.full_refresh_days` days
@@ -122,7 +122,7 @@ pub enum ModeArg {
 }
 
 #[derive(Debug, Args)]
-pub struct RunArgs {
+pub(crate) struct RunArgs {
     /// Which dates to fetch
     #[arg(long, value_enum, default_value = "incremental")]
     pub mode: ModeArg,
@@ -144,7 +144,7 @@ pub struct RunArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct StatusArgs {
+pub(crate) struct StatusArgs {
     /// One JSON object instead of the dashboard
     #[arg(long)]
     pub json: bool,
@@ -154,7 +154,7 @@ pub struct StatusArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct RunsArgs {
+pub(crate) struct RunsArgs {
     /// How many runs to show
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub limit: u32,
@@ -164,7 +164,7 @@ pub struct RunsArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ExportFormat {
+pub(crate) enum ExportFormat {
     /// `commodity,source,date,value` with a header line
     Csv,
     /// One JSON object per line: commodity, source, date, value (a string, exact), unit
@@ -172,7 +172,7 @@ pub enum ExportFormat {
 }
 
 #[derive(Debug, Args)]
-pub struct ExportArgs {
+pub(crate) struct ExportArgs {
     /// Only this commodity (repeatable)
     #[arg(long = "commodity", value_name = "CODE")]
     pub commodities: Vec<CommodityCode>,
@@ -191,7 +191,7 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ConfigCommand {
+pub(crate) enum ConfigCommand {
     /// Load and validate the configuration; print every problem at once (exit 2 if any)
     Check,
     /// Print the effective configuration as YAML, secrets shown as ***

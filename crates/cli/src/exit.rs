@@ -7,7 +7,7 @@ use energy_core::RunStatus;
 
 /// A command that could not do its job, with the exit code that says why.
 #[derive(Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     /// Bad configuration: exit 2.
     Config(anyhow::Error),
     /// Arguments that make no sense together: exit 2.
@@ -17,7 +17,7 @@ pub enum Failure {
 }
 
 impl Failure {
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
             Failure::Config(_) | Failure::Usage(_) => ExitCode::from(2),
             Failure::Operational(_) => ExitCode::from(1),
@@ -60,7 +60,7 @@ impl From<energy_orchestrator::RunError> for Failure {
 }
 
 /// The exit code of a finished run.
-pub fn for_run(status: RunStatus) -> ExitCode {
+pub(crate) fn for_run(status: RunStatus) -> ExitCode {
     match status {
         RunStatus::Success => ExitCode::SUCCESS,
         RunStatus::Partial => ExitCode::from(3),

@@ -15,7 +15,7 @@ static STOPPED: AtomicBool = AtomicBool::new(false);
 static FAILED: Mutex<Option<io::Error>> = Mutex::new(None);
 
 /// Writes to stdout; after the first error nothing more is written.
-pub fn write(args: fmt::Arguments<'_>) {
+pub(crate) fn write(args: fmt::Arguments<'_>) {
     if STOPPED.load(Ordering::Relaxed) {
         return;
     }
@@ -34,7 +34,7 @@ fn stop(e: io::Error) {
 }
 
 /// Flushes stdout; the first write error that was not a closed pipe, if any.
-pub fn finish() -> Option<io::Error> {
+pub(crate) fn finish() -> Option<io::Error> {
     if !STOPPED.load(Ordering::Relaxed)
         && let Err(e) = io::stdout().lock().flush()
     {

@@ -48,14 +48,14 @@ pub(crate) struct Reply {
 }
 
 impl Reply {
-    pub fn looks_like_json(&self) -> bool {
+    pub(crate) fn looks_like_json(&self) -> bool {
         let start = self.body.iter().find(|b| !b.is_ascii_whitespace());
         self.content_type.contains("json") || matches!(start, Some(b'{') | Some(b'['))
     }
 
     /// The start of the body as text, with secrets scrubbed, for error messages; what the
     /// answer was when it has no body (a redirect that was not followed says where to).
-    pub fn snippet(&self, http: &Http) -> String {
+    pub(crate) fn snippet(&self, http: &Http) -> String {
         let text = String::from_utf8_lossy(&self.body[..self.body.len().min(200)]);
         let one_line: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
         if !one_line.is_empty() {
@@ -127,7 +127,7 @@ pub fn redact_url(url: &Url) -> String {
 }
 
 impl Http {
-    pub fn new(
+    pub(crate) fn new(
         source: SourceId,
         base: &Url,
         settings: HttpSettings,
@@ -162,12 +162,12 @@ impl Http {
     }
 
     /// Requests sent so far, retries included.
-    pub fn sent(&self) -> u64 {
+    pub(crate) fn sent(&self) -> u64 {
         self.sent.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Replaces every secret in `text` with `***`.
-    pub fn scrub(&self, text: &str) -> String {
+    pub(crate) fn scrub(&self, text: &str) -> String {
         let mut out = text.to_owned();
         for s in &self.secrets {
             if !s.expose().is_empty() {
@@ -193,7 +193,7 @@ impl Http {
 
     /// GETs `url`, retrying what is worth retrying. Returns any response that is not retried
     /// (2xx, and 4xx other than 429) for the provider to interpret.
-    pub async fn get(&self, url: &Url) -> Result<Reply, SourceError> {
+    pub(crate) async fn get(&self, url: &Url) -> Result<Reply, SourceError> {
         let shown = shorten(redact_url(url));
         let attempts = self.settings.retry.max_attempts.max(1);
         let mut last: Option<SourceError> = None;

@@ -40,7 +40,7 @@ pub(crate) struct RateLimit {
 impl RateLimit {
     /// `per_second` sustained (0: unlimited), `burst` at once (at least 1). Callers validate
     /// both; an impossible rate is treated as unlimited rather than panicking.
-    pub fn new(per_second: f64, burst: u32) -> Self {
+    pub(crate) fn new(per_second: f64, burst: u32) -> Self {
         let period = (per_second.is_finite() && per_second > 0.0)
             .then(|| Duration::try_from_secs_f64(1.0 / per_second).ok())
             .flatten()
@@ -59,7 +59,7 @@ impl RateLimit {
     }
 
     /// Waits until this provider may make its next request, and takes that turn.
-    pub async fn until_ready(&self) {
+    pub(crate) async fn until_ready(&self) {
         let held = *self.held_until.lock().await;
         if let Some(until) = held {
             tokio::time::sleep_until(until).await;
@@ -77,7 +77,7 @@ impl RateLimit {
 
     /// No request of this provider goes out before `wait` from now has passed (a 429's
     /// `Retry-After`); a later hold already in place stays.
-    pub async fn hold_for(&self, wait: Duration) {
+    pub(crate) async fn hold_for(&self, wait: Duration) {
         let until = Instant::now() + wait;
         let mut held = self.held_until.lock().await;
         if held.is_none_or(|h| h < until) {

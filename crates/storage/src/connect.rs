@@ -31,7 +31,7 @@ pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// libpq's `sslmode`, without `allow` (plain first, TLS on refusal), which no managed service
 /// needs and tokio-postgres cannot express.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum SslMode {
+pub(crate) enum SslMode {
     /// Never TLS.
     Disable,
     /// TLS when the server offers it, else plain; the certificate is not checked (libpq's
@@ -63,7 +63,7 @@ impl SslMode {
         })
     }
 
-    pub fn name(&self) -> &'static str {
+    pub(crate) fn name(&self) -> &'static str {
         match self {
             Self::Disable => "disable",
             Self::Prefer => "prefer",

@@ -85,7 +85,7 @@ impl FromSql<UtcTime, Pg> for DbTime {
 }
 
 /// RFC 3339 with microseconds and `Z`: fixed width, so text order is time order.
-pub fn sqlite_time(t: &DateTime<Utc>) -> String {
+pub(crate) fn sqlite_time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 

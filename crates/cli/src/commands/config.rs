@@ -11,7 +11,7 @@ use crate::{
     exit::Failure,
 };
 
-pub fn run(global: &GlobalArgs, cmd: &ConfigCommand) -> Result<ExitCode, Failure> {
+pub(super) fn run(global: &GlobalArgs, cmd: &ConfigCommand) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
     match cmd {
         ConfigCommand::Check => check(&loaded),

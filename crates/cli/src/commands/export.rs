@@ -15,7 +15,7 @@ use crate::{
     exit::Failure,
 };
 
-pub fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, Failure> {
+pub(super) fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, Failure> {
     if let (Some(s), Some(e)) = (args.start_date, args.end_date)
         && s > e
     {

@@ -15,7 +15,7 @@ use crate::{
     exit::Failure,
 };
 
-pub fn dispatch(cli: &Cli) -> Result<ExitCode, Failure> {
+pub(crate) fn dispatch(cli: &Cli) -> Result<ExitCode, Failure> {
     match &cli.command {
         Command::Run(args) => run::run(&cli.global, args),
         Command::Status(args) => status::run(&cli.global, args),

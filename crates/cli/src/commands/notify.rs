@@ -8,7 +8,7 @@ use energy_orchestrator::{config, logs, wiring};
 use crate::output::outln;
 use crate::{args::GlobalArgs, exit::Failure};
 
-pub fn test(global: &GlobalArgs) -> Result<ExitCode, Failure> {
+pub(super) fn test(global: &GlobalArgs) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
     let runtime = super::runtime()?;

@@ -17,7 +17,7 @@ use crate::{
     render,
 };
 
-pub fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
+pub(super) fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
     let mode = mode(args, &loaded.config, Utc::now())?;
     loaded

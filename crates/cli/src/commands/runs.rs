@@ -13,7 +13,7 @@ use crate::{
     render,
 };
 
-pub fn run(global: &GlobalArgs, args: &RunsArgs) -> Result<ExitCode, Failure> {
+pub(super) fn run(global: &GlobalArgs, args: &RunsArgs) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
     let runtime = super::runtime()?;
@@ -36,7 +36,7 @@ pub fn run(global: &GlobalArgs, args: &RunsArgs) -> Result<ExitCode, Failure> {
 
 use energy_orchestrator::status::report_of;
 
-pub fn table(records: &[RunRecord]) -> String {
+pub(super) fn table(records: &[RunRecord]) -> String {
     let reports: Vec<RunReport> = records.iter().map(report_of).collect();
     render::runs_table(&reports)
 }

@@ -14,7 +14,7 @@ use crate::{
     exit::Failure,
 };
 
-pub fn run(global: &GlobalArgs, cmd: &ScheduleCommand) -> Result<ExitCode, Failure> {
+pub(super) fn run(global: &GlobalArgs, cmd: &ScheduleCommand) -> Result<ExitCode, Failure> {
     match cmd {
         ScheduleCommand::Start => start(global),
         ScheduleCommand::Stop { timeout } => stop(global, *timeout),
@@ -24,7 +24,7 @@ pub fn run(global: &GlobalArgs, cmd: &ScheduleCommand) -> Result<ExitCode, Failu
 }
 
 /// Runs the daemon until SIGINT/SIGTERM or `schedule stop` (also `energy-scheduler`).
-pub fn start(global: &GlobalArgs) -> Result<ExitCode, Failure> {
+pub(super) fn start(global: &GlobalArgs) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
     let _log = logs::init(
         global.log_options(),

@@ -14,7 +14,7 @@ use crate::{
     render::{self, Paint},
 };
 
-pub fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, Failure> {
+pub(super) fn run(global: &GlobalArgs, args: &StatusArgs) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
     let runtime = super::runtime()?;

@@ -7,9 +7,9 @@ mod run;
 mod status;
 mod table;
 
-pub use energy_core::display::{duration, score, short_duration};
-pub use paint::{Paint, sparkline};
-pub use run::{run_report, runs_table};
-pub use status::status;
-pub use table::{Align, Table, WIDTH, fit};
+pub(crate) use energy_core::display::{duration, score, short_duration};
+pub(crate) use paint::{Paint, sparkline};
+pub(crate) use run::{run_report, runs_table};
+pub(crate) use status::status;
+pub(crate) use table::{Align, Table, WIDTH, fit};
 pub(crate) use table::{pad_right, wrap};

@@ -2,11 +2,11 @@
 
 /// ANSI colours, used only when stdout is a terminal and `NO_COLOR` is unset.
 #[derive(Debug, Clone, Copy)]
-pub struct Paint(pub bool);
+pub(crate) struct Paint(pub bool);
 
 impl Paint {
     /// Colour when stdout is a terminal and `NO_COLOR` is not set.
-    pub fn for_stdout() -> Self {
+    pub(crate) fn for_stdout() -> Self {
         use std::io::IsTerminal;
         Paint(std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none())
     }
@@ -19,25 +19,25 @@ impl Paint {
         }
     }
 
-    pub fn good(&self, t: &str) -> String {
+    pub(crate) fn good(&self, t: &str) -> String {
         self.wrap("32", t)
     }
 
-    pub fn bad(&self, t: &str) -> String {
+    pub(crate) fn bad(&self, t: &str) -> String {
         self.wrap("31", t)
     }
 
-    pub fn warn(&self, t: &str) -> String {
+    pub(crate) fn warn(&self, t: &str) -> String {
         self.wrap("33", t)
     }
 
-    pub fn bold(&self, t: &str) -> String {
+    pub(crate) fn bold(&self, t: &str) -> String {
         self.wrap("1", t)
     }
 }
 
 /// `▁▂▃▄▅▆▇█` scaled between the smallest and the largest value.
-pub fn sparkline(values: &[f64]) -> String {
+pub(crate) fn sparkline(values: &[f64]) -> String {
     const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
     let (lo, hi) = values
         .iter()

@@ -5,7 +5,7 @@ use energy_core::RunReport;
 use super::{Align, Table, duration, score, short_duration};
 
 /// The summary of one run, as `run` prints it.
-pub fn run_report(r: &RunReport) -> String {
+pub(crate) fn run_report(r: &RunReport) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "run {} ({}, {}): {} in {}\n",
@@ -114,7 +114,7 @@ fn unprefixed<'a>(error: &'a str, source: &str) -> &'a str {
 }
 
 /// Run history as a table (`runs`, and `status`'s last runs); fits 80 columns.
-pub fn runs_table(runs: &[RunReport]) -> String {
+pub(crate) fn runs_table(runs: &[RunReport]) -> String {
     let mut t = Table::new(&[
         ("STARTED (UTC)", Align::Left),
         ("MODE", Align::Left),

@@ -4,7 +4,7 @@
 use super::{Paint, WIDTH, fit, pad_right, runs_table, sparkline, wrap};
 
 /// The `status` dashboard for people: fits 80 columns.
-pub fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> String {
+pub(crate) fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> String {
     use energy_core::Freshness;
     use energy_orchestrator::daemon::SchedulerState;
     let mut out = String::new();

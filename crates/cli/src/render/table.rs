@@ -2,16 +2,16 @@
 
 /// How a column lines up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
+pub(crate) enum Align {
     Left,
     Right,
 }
 
 /// The width every table and dashboard line fits.
-pub const WIDTH: usize = 80;
+pub(crate) const WIDTH: usize = 80;
 
 /// `text` cut to `width` characters, marked with `…` where it was cut.
-pub fn fit(text: &str, width: usize) -> String {
+pub(crate) fn fit(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_owned();
     }
@@ -22,7 +22,7 @@ pub fn fit(text: &str, width: usize) -> String {
 /// A text table: a header row and data rows, every column as wide as its widest cell; when
 /// that is wider than [`WIDTH`], the column marked to give way is cut (`…`).
 #[derive(Debug)]
-pub struct Table {
+pub(crate) struct Table {
     columns: Vec<(&'static str, Align)>,
     rows: Vec<Vec<String>>,
     /// The column that gives way when the table is too wide.
@@ -30,7 +30,7 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn new(columns: &[(&'static str, Align)]) -> Self {
+    pub(crate) fn new(columns: &[(&'static str, Align)]) -> Self {
         Self {
             columns: columns.to_vec(),
             rows: Vec::new(),
@@ -39,16 +39,16 @@ impl Table {
     }
 
     /// Column `i` is cut when the table would be wider than [`WIDTH`].
-    pub fn gives_way(mut self, i: usize) -> Self {
+    pub(crate) fn gives_way(mut self, i: usize) -> Self {
         self.gives_way = Some(i);
         self
     }
 
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let mut widths: Vec<usize> = self
             .columns
             .iter()

@@ -11,22 +11,22 @@ use serde_json::Value;
 
 use crate::support::{Scratch, stderr, stdout};
 
-pub const EIA_KEY: &str = "eiaKEYsecret0123456789abcdef0000";
-pub const FRED_KEY: &str = "fredkeysecret0123456789abcdef000";
+pub(crate) const EIA_KEY: &str = "eiaKEYsecret0123456789abcdef0000";
+pub(crate) const FRED_KEY: &str = "fredkeysecret0123456789abcdef000";
 
 /// The real daily histories in `shared/data`, as the crate ships them for tests.
-pub fn data_dir() -> PathBuf {
+pub(crate) fn data_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"))
 }
 
-pub enum Db {
+pub(crate) enum Db {
     Sqlite,
     Postgres,
     /// PostgreSQL with TimescaleDB (`TEST_TIMESCALEDB_URL`).
     Timescale,
 }
 
-pub struct Env {
+pub(crate) struct Env {
     pub scratch: Scratch,
     pub server: ReplayServer,
     db_url: String,
@@ -36,7 +36,7 @@ pub struct Env {
 impl Env {
     /// A scratch set-up serving `replay`, or `None` when PostgreSQL is asked for but not
     /// configured outside CI.
-    pub async fn new(replay: Replay, db: Db) -> Option<Self> {
+    pub(crate) async fn new(replay: Replay, db: Db) -> Option<Self> {
         let server = replay.serve().await.expect("replay server");
         let scratch = Scratch::new();
         let (db_url, pg) = match db {
@@ -75,17 +75,17 @@ sources:
         })
     }
 
-    pub fn db_url(&self) -> String {
+    pub(crate) fn db_url(&self) -> String {
         self.db_url.clone()
     }
 
     /// Runs the binary on a blocking thread, so that the replay server keeps answering.
-    pub async fn run(&self, args: &[&str]) -> Output {
+    pub(crate) async fn run(&self, args: &[&str]) -> Output {
         self.run_with(args, &[]).await
     }
 
     /// As [`Env::run`], with extra environment variables.
-    pub async fn run_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
+    pub(crate) async fn run_with(&self, args: &[&str], vars: &[(&str, &str)]) -> Output {
         let mut cmd = self.scratch.command(args);
         for (k, v) in vars {
             cmd.env(k, v);
@@ -96,7 +96,7 @@ sources:
     }
 
     /// `run … --json`, checked to be exactly one JSON object.
-    pub async fn run_json(&self, args: &[&str]) -> (Option<i32>, Value, String) {
+    pub(crate) async fn run_json(&self, args: &[&str]) -> (Option<i32>, Value, String) {
         let mut all = vec!["run"];
         all.extend_from_slice(args);
         all.push("--json");
@@ -118,7 +118,7 @@ sources:
     }
 
     /// `export` as CSV lines (header removed).
-    pub async fn export(&self, args: &[&str]) -> Vec<String> {
+    pub(crate) async fn export(&self, args: &[&str]) -> Vec<String> {
         let mut all = vec!["export"];
         all.extend_from_slice(args);
         let out = self.run(&all).await;
@@ -130,12 +130,12 @@ sources:
     }
 
     /// Runs SQL on the PostgreSQL schema behind the store (for tests that break things).
-    pub async fn sql(&self, sql: &str) {
+    pub(crate) async fn sql(&self, sql: &str) {
         let schema = self.pg.as_ref().expect("a PostgreSQL set-up");
         energy_storage::testing::admin(&schema.url, sql).await;
     }
 
-    pub async fn cleanup(self) {
+    pub(crate) async fn cleanup(self) {
         if let Some(schema) = &self.pg {
             schema.drop().await;
         }
@@ -143,14 +143,14 @@ sources:
 }
 
 /// The real histories under every provider's default series.
-pub fn real_data() -> Replay {
+pub(crate) fn real_data() -> Replay {
     Replay::from_data_dir(&data_dir()).expect("test data")
 }
 
 /// Weekdays ending `days_ago` before today in the markets' zone (every default series trades in
 /// New York; between midnight UTC and midnight New York the UTC date is a day ahead, and a row
 /// dated "today" in UTC lies in the market's future), oldest first, with values from `value(i)`.
-pub fn recent_weekdays(
+pub(crate) fn recent_weekdays(
     count: usize,
     days_ago: u64,
     value: impl Fn(usize) -> String,
@@ -175,7 +175,7 @@ pub fn recent_weekdays(
 }
 
 /// Sets the same rows for every provider's default series of `commodity`.
-pub fn everywhere(replay: &Replay, commodity: &str, rows: &[(NaiveDate, String)]) {
+pub(crate) fn everywhere(replay: &Replay, commodity: &str, rows: &[(NaiveDate, String)]) {
     for info in energy_sources::PROVIDERS {
         if let Some((_, id)) = info.series.iter().find(|(c, _)| *c == commodity) {
             replay.series(info.name, id, rows.to_vec());
@@ -183,13 +183,13 @@ pub fn everywhere(replay: &Replay, commodity: &str, rows: &[(NaiveDate, String)]
     }
 }
 
-pub fn u(v: &Value) -> u64 {
+pub(crate) fn u(v: &Value) -> u64 {
     v.as_u64()
         .unwrap_or_else(|| panic!("expected a count, got {v}"))
 }
 
 /// The report of one (source, commodity).
-pub fn batch<'a>(report: &'a Value, source: &str, commodity: &str) -> &'a Value {
+pub(crate) fn batch<'a>(report: &'a Value, source: &str, commodity: &str) -> &'a Value {
     report["sources"]
         .as_array()
         .unwrap()
@@ -205,7 +205,7 @@ pub fn batch<'a>(report: &'a Value, source: &str, commodity: &str) -> &'a Value 
         .unwrap_or_else(|| panic!("no {source} {commodity} in {report}"))
 }
 
-pub fn source<'a>(report: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn source<'a>(report: &'a Value, name: &str) -> &'a Value {
     report["sources"]
         .as_array()
         .unwrap()
@@ -215,7 +215,7 @@ pub fn source<'a>(report: &'a Value, name: &str) -> &'a Value {
 }
 
 /// Every quality score in the report is in [0, 1] and the totals add up.
-pub fn check_report_shape(report: &Value) {
+pub(crate) fn check_report_shape(report: &Value) {
     for key in [
         "run_id",
         "trigger",
@@ -260,7 +260,7 @@ pub fn check_report_shape(report: &Value) {
 /// Starts `run --mode backfill` over `year` while the replay server stalls Yahoo (and the client
 /// waits for it), then waits until EIA's and FRED's batches are committed. Returns the running
 /// process and the rows stored so far. With `json`, stdout and stderr are piped.
-pub async fn start_with_yahoo_stalled(
+pub(crate) async fn start_with_yahoo_stalled(
     env: &Env,
     year: i32,
     json: bool,

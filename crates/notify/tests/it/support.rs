@@ -7,7 +7,7 @@ use energy_core::{
 };
 
 /// A partial full refresh: EIA and Yahoo fine, FRED's key refused.
-pub fn report(status: RunStatus) -> RunReport {
+pub(crate) fn report(status: RunStatus) -> RunReport {
     let counts = |fetched, stored, unchanged, rejected| Counts {
         fetched,
         stored,

@@ -21,7 +21,7 @@ use energy_storage::{DatabaseUrl, Store};
 use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Copy)]
-pub enum Behaviour {
+pub(crate) enum Behaviour {
     /// One observation per weekday of the window, value 60.
     Data,
     /// The key is refused.
@@ -116,7 +116,7 @@ impl Notify for RecordingNotifier {
     }
 }
 
-pub struct Setup {
+pub(crate) struct Setup {
     pub pipeline: Pipeline,
     notifier: Arc<RecordingNotifier>,
     /// Most fetches in flight at once, over all sources.
@@ -145,7 +145,7 @@ async fn setup(behaviours: [Behaviour; 3], max_concurrent: u32, delay: Duration)
     setup_with_clock(behaviours, max_concurrent, delay, clock).await
 }
 
-pub async fn setup_with_clock(
+pub(crate) async fn setup_with_clock(
     behaviours: [Behaviour; 3],
     max_concurrent: u32,
     delay: Duration,
@@ -165,7 +165,7 @@ async fn setup_configured(
 }
 
 /// As [`setup_with_clock`], on the database at `url` (PostgreSQL) instead of a new SQLite file.
-pub async fn setup_on(url: &str, behaviours: [Behaviour; 3], clock: Clock) -> Setup {
+pub(crate) async fn setup_on(url: &str, behaviours: [Behaviour; 3], clock: Clock) -> Setup {
     setup_at(Some(url), behaviours, 3, Duration::ZERO, clock, |_| {}).await
 }
 

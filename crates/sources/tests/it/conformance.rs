@@ -14,10 +14,10 @@ use wiremock::{
 use crate::support::{KEY, Logs, build, eia_page, fixture, request, wti_rows};
 
 /// An error answer: (status, body, content type, what the error must be).
-pub type ErrorCase = (u16, String, &'static str, fn(&SourceError) -> bool);
+pub(crate) type ErrorCase = (u16, String, &'static str, fn(&SourceError) -> bool);
 
 /// What the conformance check needs to know about one provider.
-pub struct Spec {
+pub(crate) struct Spec {
     pub name: &'static str,
     pub request: SeriesRequest,
     /// Regex of the request path.
@@ -51,7 +51,7 @@ fn check_err(spec: &Spec, case: &str, err: &SourceError, ok: bool) {
     assert_no_key(case, &format!("{err} {err:?}"));
 }
 
-pub async fn run(spec: Spec) {
+pub(crate) async fn run(spec: Spec) {
     let (logs, _guard) = Logs::capture();
 
     // happy path

@@ -14,15 +14,15 @@ use serde_json::Value;
 use wiremock::MockServer;
 
 /// A distinctive API key, so that a leak is easy to spot.
-pub const KEY: &str = "k3ySECRETabcdef0123456789abcdef0";
+pub(crate) const KEY: &str = "k3ySECRETabcdef0123456789abcdef0";
 
-pub fn fixture(path: &str) -> String {
+pub(crate) fn fixture(path: &str) -> String {
     let full = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
     std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
 }
 
 /// Fast retries for tests: 3 attempts, 10 ms first backoff, at most 2 s (also caps Retry-After).
-pub fn fast_retry() -> RetryConfig {
+pub(crate) fn fast_retry() -> RetryConfig {
     RetryConfig {
         max_attempts: 3,
         initial_backoff_seconds: 0.01,
@@ -31,7 +31,7 @@ pub fn fast_retry() -> RetryConfig {
 }
 
 /// Builds provider `name` against `server`, after `tweak`ing its configuration.
-pub fn build(
+pub(crate) fn build(
     name: &str,
     server: &MockServer,
     tweak: impl FnOnce(&mut ProviderConfig, &mut RetryConfig),
@@ -40,7 +40,7 @@ pub fn build(
 }
 
 /// Builds provider `name` against the server at `base_url`, after `tweak`ing its configuration.
-pub fn build_at(
+pub(crate) fn build_at(
     name: &str,
     base_url: &str,
     tweak: impl FnOnce(&mut ProviderConfig, &mut RetryConfig),
@@ -65,7 +65,7 @@ pub fn build_at(
         .expect("source built")
 }
 
-pub fn request(commodity: &str, series: &str, start: &str, end: &str) -> SeriesRequest {
+pub(crate) fn request(commodity: &str, series: &str, start: &str, end: &str) -> SeriesRequest {
     SeriesRequest {
         commodity: CommodityCode::new(commodity).unwrap(),
         series: series.to_owned(),
@@ -75,7 +75,7 @@ pub fn request(commodity: &str, series: &str, start: &str, end: &str) -> SeriesR
 }
 
 /// (date, value) rows of the real WTI daily history.
-pub fn wti_rows() -> Vec<(String, String)> {
+pub(crate) fn wti_rows() -> Vec<(String, String)> {
     fixture("wti-daily.csv")
         .lines()
         .skip(1)
@@ -87,7 +87,7 @@ pub fn wti_rows() -> Vec<(String, String)> {
 }
 
 /// An EIA v2 daily answer: the real RWTC envelope with `rows` as its data.
-pub fn eia_page(rows: &[(String, String)], total: usize) -> String {
+pub(crate) fn eia_page(rows: &[(String, String)], total: usize) -> String {
     let mut v: Value = serde_json::from_str(&fixture(
         "eia/petroleum-pri-spt-RWTC-weekly-1986-01-03.json",
     ))
@@ -111,10 +111,10 @@ pub fn eia_page(rows: &[(String, String)], total: usize) -> String {
 
 /// Everything logged while the guard lives (on this thread), as text.
 #[derive(Clone, Default)]
-pub struct Logs(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Logs(Arc<Mutex<Vec<u8>>>);
 
 impl Logs {
-    pub fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+    pub(crate) fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
         let logs = Logs::default();
         let writer = logs.clone();
         let subscriber = tracing_subscriber::fmt()
@@ -125,7 +125,7 @@ impl Logs {
         (logs.clone(), tracing::subscriber::set_default(subscriber))
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }

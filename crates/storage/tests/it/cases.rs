@@ -20,7 +20,7 @@ fn src(s: &str) -> SourceId {
     SourceId::new(s).unwrap()
 }
 
-pub async fn migrations_are_idempotent_and_every_down_reverses_its_up(db: &TestDb) {
+pub(crate) async fn migrations_are_idempotent_and_every_down_reverses_its_up(db: &TestDb) {
     let before = db.store.table_names().await.unwrap();
     assert!(
         before.iter().any(|t| t.ends_with(":observations")),
@@ -49,7 +49,7 @@ pub async fn migrations_are_idempotent_and_every_down_reverses_its_up(db: &TestD
     assert_eq!(after_up, before);
 }
 
-pub async fn writing_the_same_batch_twice_reports_the_second_as_unchanged(db: &TestDb) {
+pub(crate) async fn writing_the_same_batch_twice_reports_the_second_as_unchanged(db: &TestDb) {
     let batch = series("WTI", "eia", 300, 0);
     let first = db.store.upsert(None, &batch).await.unwrap();
     assert_eq!(
@@ -87,7 +87,7 @@ pub async fn writing_the_same_batch_twice_reports_the_second_as_unchanged(db: &T
     );
 }
 
-pub async fn changed_value_is_counted_and_the_previous_one_kept_in_revisions(db: &TestDb) {
+pub(crate) async fn changed_value_is_counted_and_the_previous_one_kept_in_revisions(db: &TestDb) {
     let run = db.store.start_run(&start("r-rev")).await.unwrap();
     db.store
         .upsert(
@@ -139,7 +139,7 @@ pub async fn changed_value_is_counted_and_the_previous_one_kept_in_revisions(db:
 }
 
 /// On PostgreSQL batches above the threshold take the COPY path; the counts must not differ.
-pub async fn large_batches_count_like_small_ones(db: &TestDb) {
+pub(crate) async fn large_batches_count_like_small_ones(db: &TestDb) {
     let n = PG_COPY_THRESHOLD + 500;
     let mut batch = series("NATGAS", "yahoo", n, 0);
     assert_eq!(
@@ -180,7 +180,7 @@ pub async fn large_batches_count_like_small_ones(db: &TestDb) {
     assert_eq!(db.store.quarantined(None).await.unwrap().len(), 3);
 }
 
-pub async fn concurrent_overlapping_writers_both_succeed_without_duplicates(db: &TestDb) {
+pub(crate) async fn concurrent_overlapping_writers_both_succeed_without_duplicates(db: &TestDb) {
     for size in [400, PG_COPY_THRESHOLD + 1000] {
         let commodity = if size == 400 { "WTI" } else { "BRENT" };
         let a = series(commodity, "eia", size, 0);
@@ -211,7 +211,7 @@ pub async fn concurrent_overlapping_writers_both_succeed_without_duplicates(db: 
     }
 }
 
-pub async fn values_round_trip_exactly(db: &TestDb) {
+pub(crate) async fn values_round_trip_exactly(db: &TestDb) {
     let values = [
         "-36.98",
         "0.1",
@@ -257,7 +257,7 @@ pub async fn values_round_trip_exactly(db: &TestDb) {
     assert_eq!(got, values);
 }
 
-pub async fn repeated_key_in_one_batch_keeps_the_last_value(db: &TestDb) {
+pub(crate) async fn repeated_key_in_one_batch_keeps_the_last_value(db: &TestDb) {
     let counts = db
         .store
         .upsert(
@@ -298,7 +298,7 @@ fn rejection(c: &str, s: &str, date: &str, raw: &str, rule: RuleId) -> Rejection
     }
 }
 
-pub async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
+pub(crate) async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
     let run = db.store.start_run(&start("r-q")).await.unwrap();
     let counts = db
         .store
@@ -335,7 +335,7 @@ pub async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
     assert_eq!(q[0].date.to_string(), "2026-01-06");
 }
 
-pub async fn unregistered_commodity_fails_the_whole_batch(db: &TestDb) {
+pub(crate) async fn unregistered_commodity_fails_the_whole_batch(db: &TestDb) {
     let mut batch = vec![obs("WTI", "eia", "2026-01-02", "61.2")];
     batch.push(obs("COAL", "eia", "2026-01-02", "100"));
     let err = db.store.upsert(None, &batch).await.unwrap_err();
@@ -350,7 +350,7 @@ pub async fn unregistered_commodity_fails_the_whole_batch(db: &TestDb) {
     );
 }
 
-pub async fn latest_date_and_freshness_follow_the_newest_row(db: &TestDb) {
+pub(crate) async fn latest_date_and_freshness_follow_the_newest_row(db: &TestDb) {
     assert_eq!(
         db.store
             .latest_date(&code("WTI"), &src("eia"))
@@ -399,7 +399,7 @@ pub async fn latest_date_and_freshness_follow_the_newest_row(db: &TestDb) {
     );
 }
 
-pub async fn recent_values_come_newest_first_before_a_date(db: &TestDb) {
+pub(crate) async fn recent_values_come_newest_first_before_a_date(db: &TestDb) {
     db.store
         .upsert(None, &series("WTI", "eia", 50, 0))
         .await
@@ -423,7 +423,7 @@ pub async fn recent_values_come_newest_first_before_a_date(db: &TestDb) {
     );
 }
 
-pub async fn recent_values_of_every_series_match_the_per_series_lookup(db: &TestDb) {
+pub(crate) async fn recent_values_of_every_series_match_the_per_series_lookup(db: &TestDb) {
     db.store
         .upsert(None, &series("WTI", "eia", 50, 0))
         .await
@@ -445,7 +445,7 @@ pub async fn recent_values_of_every_series_match_the_per_series_lookup(db: &Test
     }
 }
 
-pub async fn export_streams_every_matching_row_in_key_order(db: &TestDb) {
+pub(crate) async fn export_streams_every_matching_row_in_key_order(db: &TestDb) {
     // more than two pages of 10,000
     db.store
         .upsert(None, &series("WTI", "eia", 12_000, 0))
@@ -514,7 +514,7 @@ fn start(uuid: &str) -> RunStart {
     }
 }
 
-pub async fn run_ledger_records_start_finish_and_interruption(db: &TestDb) {
+pub(crate) async fn run_ledger_records_start_finish_and_interruption(db: &TestDb) {
     let a = db.store.start_run(&start("run-a")).await.unwrap();
     let mut scheduled = start("run-b");
     scheduled.trigger = Trigger::Schedule;
@@ -582,7 +582,7 @@ pub async fn run_ledger_records_start_finish_and_interruption(db: &TestDb) {
     assert_eq!(db.store.recent_runs(1).await.unwrap().len(), 1);
 }
 
-pub async fn health_names_backend_and_version(db: &TestDb) {
+pub(crate) async fn health_names_backend_and_version(db: &TestDb) {
     let h = db.store.health().await;
     assert!(h.healthy, "{h:?}");
     if db.is_postgres() {
@@ -627,7 +627,7 @@ pub async fn health_names_backend_and_version(db: &TestDb) {
     }
 }
 
-pub async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
+pub(crate) async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
     use energy_storage::FireState;
     let s = &db.store;
     let t: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
@@ -690,7 +690,7 @@ pub async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
     assert_eq!(s.fires(None, 10).await.unwrap().len(), 2);
 }
 
-pub async fn scheduler_instances_heartbeat_and_take_stop_requests(db: &TestDb) {
+pub(crate) async fn scheduler_instances_heartbeat_and_take_stop_requests(db: &TestDb) {
     use energy_storage::SchedulerRecord;
     let s = &db.store;
     let now: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:00Z".parse().unwrap();

@@ -8,13 +8,13 @@ use energy_storage::{
 
 /// The three backends the suite runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     Sqlite,
     Postgres,
     TimescaleDb,
 }
 
-pub struct TestDb {
+pub(crate) struct TestDb {
     pub store: Store,
     pub url: DatabaseUrl,
     pub kind: Kind,
@@ -23,7 +23,7 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    pub async fn sqlite() -> Self {
+    pub(crate) async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = DatabaseUrl::parse(&format!(
             "sqlite://{}/nested/dir/test.db",
@@ -43,12 +43,12 @@ impl TestDb {
 
     /// A store on a schema of its own, or `None` (with a message) when no PostgreSQL is
     /// configured outside CI. In CI a missing PostgreSQL fails the test.
-    pub async fn postgres() -> Option<Self> {
+    pub(crate) async fn postgres() -> Option<Self> {
         Self::on_server(Kind::Postgres).await
     }
 
     /// As [`TestDb::postgres`], on the TimescaleDB server (`TEST_TIMESCALEDB_URL`).
-    pub async fn timescaledb() -> Option<Self> {
+    pub(crate) async fn timescaledb() -> Option<Self> {
         Self::on_server(Kind::TimescaleDb).await
     }
 
@@ -67,18 +67,18 @@ impl TestDb {
         })
     }
 
-    pub async fn drop_schema(&self) {
+    pub(crate) async fn drop_schema(&self) {
         if let Some(schema) = &self.pg {
             schema.drop().await;
         }
     }
 
-    pub fn is_postgres(&self) -> bool {
+    pub(crate) fn is_postgres(&self) -> bool {
         self.pg.is_some()
     }
 }
 
-pub async fn register_defaults(store: &Store) {
+pub(crate) async fn register_defaults(store: &Store) {
     for (code, name, unit) in [
         ("WTI", "WTI", "USD/bbl"),
         ("BRENT", "Brent", "USD/bbl"),
@@ -100,7 +100,7 @@ pub async fn register_defaults(store: &Store) {
     }
 }
 
-pub fn obs(commodity: &str, source: &str, date: &str, value: &str) -> Observation {
+pub(crate) fn obs(commodity: &str, source: &str, date: &str, value: &str) -> Observation {
     Observation::new(
         CommodityCode::new(commodity).unwrap(),
         SourceId::new(source).unwrap(),
@@ -111,7 +111,7 @@ pub fn obs(commodity: &str, source: &str, date: &str, value: &str) -> Observatio
 }
 
 /// `n` consecutive daily observations from 1990-01-01 with values derived from the index.
-pub fn series(commodity: &str, source: &str, n: usize, offset: usize) -> Vec<Observation> {
+pub(crate) fn series(commodity: &str, source: &str, n: usize, offset: usize) -> Vec<Observation> {
     let start: chrono::NaiveDate = "1990-01-01".parse().unwrap();
     (offset..offset + n)
         .map(|i| {
