@@ -349,6 +349,7 @@ async fn fire_times_that_came_during_a_database_outage_run_or_are_recorded_after
 
     // 10:00 comes while the database is away, and again while it is back within the grace
     relay.cut();
+    relay.closed().await;
     turn_at(&clock, &daemon, ny_hms(10, 0, 5)).await;
     relay.restore();
     turn_at(&clock, &daemon, ny_hms(10, 0, 10)).await;
@@ -358,6 +359,7 @@ async fn fire_times_that_came_during_a_database_outage_run_or_are_recorded_after
 
     // 11:00 comes while the database is away, which is back only beyond the grace
     relay.cut();
+    relay.closed().await;
     turn_at(&clock, &daemon, ny_hms(11, 0, 5)).await;
     relay.restore();
     turn_at(&clock, &daemon, ny_hms(11, 20, 0)).await;

@@ -104,6 +104,8 @@ fn unique() -> u64 {
 pub struct Relay {
     pub port: u16,
     cut: tokio::sync::watch::Sender<bool>,
+    /// Connections being relayed now.
+    live: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Relay {
@@ -118,6 +120,8 @@ impl Relay {
             .expect("bind the relay");
         let port = listener.local_addr().expect("relay address").port();
         let (cut, cut_rx) = tokio::sync::watch::channel(false);
+        let live = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = live.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((mut inbound, _)) = listener.accept().await else {
@@ -128,18 +132,22 @@ impl Relay {
                     continue; // refuse new connections once cut
                 }
                 let target = target.clone();
+                let counter = counter.clone();
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(&target).await else {
-                        return;
-                    };
-                    tokio::select! {
-                        _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
-                        _ = rx.wait_for(|cut| *cut) => {}
+                    if let Ok(mut outbound) = TcpStream::connect(&target).await {
+                        tokio::select! {
+                            _ = copy_bidirectional(&mut inbound, &mut outbound) => {}
+                            _ = rx.wait_for(|cut| *cut) => {}
+                        }
                     }
+                    // both sockets are closed when they drop, before the count says so
+                    drop(inbound);
+                    counter.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
                 });
             }
         });
-        Self { port, cut }
+        Self { port, cut, live }
     }
 
     /// A relay in front of the server of `url`, and `url` rewritten to go through it.
@@ -159,6 +167,19 @@ impl Relay {
     /// Closes every relayed connection and refuses new ones.
     pub fn cut(&self) {
         let _ = self.cut.send(true);
+    }
+
+    /// Waits until every relayed connection is closed after [`Relay::cut`]: from then on,
+    /// nothing reaches the database through the relay.
+    pub async fn closed(&self) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while self.live.load(std::sync::atomic::Ordering::SeqCst) > 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "relayed connections still open 30 s after the cut"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 
     /// Relays new connections again after [`Relay::cut`]: the database is back.
