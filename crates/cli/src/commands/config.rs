@@ -88,7 +88,7 @@ fn show(loaded: &Loaded) {
     outln!("# effective configuration ({})", loaded.origin);
     out!("{yaml}");
     outln!("# secrets (environment only; values never shown):");
-    for var in energy_orchestrator::Secrets::VARIABLES {
+    for var in energy_orchestrator::Secrets::variables() {
         let state = if loaded.secrets.by_variable(var).is_some() {
             "***"
         } else {

@@ -250,66 +250,70 @@ impl Default for LoggingConfig {
 }
 
 /// Secrets, read only from the environment. Each is absent when its variable is unset or empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// Which providers need a key, and in which variable, is the provider registry's knowledge
+/// (`energy_sources::PROVIDERS`): a new provider needs no change here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Secrets {
-    #[serde(rename = "EIA_API_KEY")]
-    pub eia_api_key: Option<Secret>,
-    #[serde(rename = "FRED_API_KEY")]
-    pub fred_api_key: Option<Secret>,
-    #[serde(rename = "SMTP_USER")]
+    /// API keys by the environment variable they came from.
+    provider_keys: BTreeMap<&'static str, Secret>,
     pub smtp_user: Option<Secret>,
-    #[serde(rename = "SMTP_PASSWORD")]
     pub smtp_password: Option<Secret>,
-    #[serde(rename = "SLACK_WEBHOOK_URL")]
     pub slack_webhook_url: Option<Secret>,
 }
 
+/// The notification channels' variables.
+const NOTIFY_VARIABLES: [&str; 3] = ["SMTP_USER", "SMTP_PASSWORD", "SLACK_WEBHOOK_URL"];
+
 impl Secrets {
-    /// The environment variables secrets come from, in display order.
-    pub const VARIABLES: [&'static str; 5] = [
-        "EIA_API_KEY",
-        "FRED_API_KEY",
-        "SMTP_USER",
-        "SMTP_PASSWORD",
-        "SLACK_WEBHOOK_URL",
-    ];
+    /// The environment variables secrets come from, in display order: each provider's key
+    /// variable, then the notification channels'.
+    pub fn variables() -> Vec<&'static str> {
+        energy_sources::PROVIDERS
+            .iter()
+            .filter_map(|p| p.api_key_env)
+            .chain(NOTIFY_VARIABLES)
+            .collect()
+    }
 
     /// Reads the secrets through `get` (normally `std::env::var`).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
         let read = |name: &str| get(name).filter(|v| !v.trim().is_empty()).map(Secret::new);
         Self {
-            eia_api_key: read("EIA_API_KEY"),
-            fred_api_key: read("FRED_API_KEY"),
+            provider_keys: energy_sources::PROVIDERS
+                .iter()
+                .filter_map(|p| p.api_key_env)
+                .filter_map(|var| read(var).map(|s| (var, s)))
+                .collect(),
             smtp_user: read("SMTP_USER"),
             smtp_password: read("SMTP_PASSWORD"),
             slack_webhook_url: read("SLACK_WEBHOOK_URL"),
         }
     }
 
-    /// The secret held in environment variable `name`, if that is one of [`Self::VARIABLES`].
+    /// The secret held in environment variable `name`, if that is one of [`Self::variables`].
     pub fn by_variable(&self, name: &str) -> Option<&Secret> {
         match name {
-            "EIA_API_KEY" => self.eia_api_key.as_ref(),
-            "FRED_API_KEY" => self.fred_api_key.as_ref(),
             "SMTP_USER" => self.smtp_user.as_ref(),
             "SMTP_PASSWORD" => self.smtp_password.as_ref(),
             "SLACK_WEBHOOK_URL" => self.slack_webhook_url.as_ref(),
-            _ => None,
+            provider => self.provider_keys.get(provider),
         }
     }
 
     /// Every secret value that is set, for scrubbing text before it is shown.
     pub fn values(&self) -> impl Iterator<Item = &str> {
-        [
-            &self.eia_api_key,
-            &self.fred_api_key,
-            &self.smtp_user,
-            &self.smtp_password,
-            &self.slack_webhook_url,
-        ]
-        .into_iter()
-        .flatten()
-        .map(Secret::expose)
+        self.provider_keys
+            .values()
+            .chain(
+                [
+                    &self.smtp_user,
+                    &self.smtp_password,
+                    &self.slack_webhook_url,
+                ]
+                .into_iter()
+                .flatten(),
+            )
+            .map(Secret::expose)
     }
 }
 
@@ -560,6 +564,30 @@ mod tests {
     use super::*;
 
     const EXAMPLE: &str = include_str!("../../../../pipeline.example.yaml");
+
+    /// A provider's key variable comes from the registry alone (issue 14).
+    #[test]
+    fn each_provider_key_variable_comes_from_the_registry() {
+        let registry: Vec<&str> = energy_sources::PROVIDERS
+            .iter()
+            .filter_map(|p| p.api_key_env)
+            .collect();
+        assert!(!registry.is_empty());
+        let variables = Secrets::variables();
+        for var in &registry {
+            assert!(variables.contains(var), "{var} missing from {variables:?}");
+        }
+        let secrets =
+            Secrets::from_lookup(|name| registry.contains(&name).then(|| format!("key-of-{name}")));
+        for var in &registry {
+            assert_eq!(
+                secrets.by_variable(var).map(Secret::expose),
+                Some(format!("key-of-{var}").as_str())
+            );
+        }
+        assert_eq!(secrets.values().count(), registry.len());
+        assert!(secrets.by_variable("SMTP_USER").is_none());
+    }
 
     #[test]
     fn example_file_equals_the_defaults() {

@@ -181,7 +181,7 @@ fn secrets_come_only_from_the_environment() {
         jail.set_env("SLACK_WEBHOOK_URL", "");
         let loaded = config::load_from(None).unwrap();
         assert_eq!(
-            loaded.secrets.eia_api_key.as_ref().unwrap().expose(),
+            loaded.secrets.by_variable("EIA_API_KEY").unwrap().expose(),
             "k3y-eia"
         );
         assert!(loaded.secrets.slack_webhook_url.is_none());
