@@ -30,5 +30,5 @@ pub use report::{
     CommodityReport, Counts, NotificationReport, RunReport, RunStatus, SourceReport, SourceStatus,
     quality_score,
 };
-pub use secret::Secret;
+pub use secret::{Secret, redact};
 pub use source::SourceId;

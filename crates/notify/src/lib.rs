@@ -177,11 +177,7 @@ impl Notify for Notifiers {
 
 /// Replaces every secret value in `text` with `***`.
 fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_owned();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(s.as_str(), "***");
-    }
-    out
+    energy_core::redact(text, secrets.iter().map(String::as_str))
 }
 
 /// An example report for `notify test`: a partial full refresh in which one source's key was

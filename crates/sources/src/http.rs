@@ -168,13 +168,7 @@ impl Http {
 
     /// Replaces every secret in `text` with `***`.
     pub(crate) fn scrub(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        for s in &self.secrets {
-            if !s.expose().is_empty() {
-                out = out.replace(s.expose(), "***");
-            }
-        }
-        out
+        energy_core::redact(text, self.secrets.iter().map(Secret::expose))
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
