@@ -36,7 +36,7 @@ pub enum StoreError {
     SqliteOpen {
         db: String,
         reason: String,
-        advice: &'static str,
+        advice: String,
     },
     /// A command that only reads was pointed at a SQLite file that does not exist.
     #[error(

@@ -148,11 +148,26 @@ impl ConnectFailure for diesel_async::pooled_connection::PoolError {
     }
 }
 
+/// Why the SQLite migration step failed: the database, or a migration.
+enum SqliteMigration {
+    Db(diesel::result::Error),
+    Failed(String),
+}
+
+impl From<diesel::result::Error> for SqliteMigration {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
 fn sqlite_open_error(url: &DatabaseUrl, reason: String) -> StoreError {
     let advice = if reason.contains("database is locked") {
-        "another process kept it locked for more than 10 s: a long run or a scheduler on the same file? try again when it is done"
+        format!(
+            "another process kept it locked for more than {} s: a long run or a scheduler on the same file? try again when it is done",
+            SQLITE_BUSY_WAIT.as_secs()
+        )
     } else {
-        "check that the file and its directory exist and are writable by this user"
+        "check that the file and its directory exist and are writable by this user".to_owned()
     };
     StoreError::SqliteOpen {
         db: url.redacted(),
@@ -352,24 +367,17 @@ impl Store {
                 // One process at a time: the write lock (BEGIN IMMEDIATE) is taken before the
                 // applied versions are read, so a second process waits (busy timeout) and then
                 // finds nothing left to do. Each migration runs in a savepoint inside it.
+                // A failed migration rolls the whole step back.
                 conn.spawn_blocking(|c| {
-                    let mut outcome = Ok(0);
-                    c.immediate_transaction(|c| {
-                        outcome = c
-                            .run_pending_migrations(SQLITE_MIGRATIONS)
+                    match c.immediate_transaction(|c| {
+                        c.run_pending_migrations(SQLITE_MIGRATIONS)
                             .map(|v| v.len())
-                            .map_err(|e| migration_error_text(&*e));
-                        // a failed migration rolls the whole step back
-                        match &outcome {
-                            Ok(_) => Ok(()),
-                            Err(_) => Err(diesel::result::Error::RollbackTransaction),
-                        }
-                    })
-                    .or_else(|e| match e {
-                        diesel::result::Error::RollbackTransaction => Ok(()),
-                        other => Err(other),
-                    })?;
-                    Ok(outcome)
+                            .map_err(|e| SqliteMigration::Failed(migration_error_text(&*e)))
+                    }) {
+                        Ok(n) => Ok(Ok(n)),
+                        Err(SqliteMigration::Failed(text)) => Ok(Err(text)),
+                        Err(SqliteMigration::Db(e)) => Err(e),
+                    }
                 })
                 .await
                 .map_err(|e| failed(describe_diesel(&e)))?

@@ -261,6 +261,13 @@ pub struct Secrets {
     pub slack_webhook_url: Option<Secret>,
 }
 
+/// The variables of the providers that need a key, in the registry's order.
+fn provider_key_variables() -> impl Iterator<Item = &'static str> {
+    energy_sources::PROVIDERS
+        .iter()
+        .filter_map(|p| p.api_key_env)
+}
+
 /// The notification channels' variables.
 const NOTIFY_VARIABLES: [&str; 3] = ["SMTP_USER", "SMTP_PASSWORD", "SLACK_WEBHOOK_URL"];
 
@@ -268,20 +275,14 @@ impl Secrets {
     /// The environment variables secrets come from, in display order: each provider's key
     /// variable, then the notification channels'.
     pub fn variables() -> Vec<&'static str> {
-        energy_sources::PROVIDERS
-            .iter()
-            .filter_map(|p| p.api_key_env)
-            .chain(NOTIFY_VARIABLES)
-            .collect()
+        provider_key_variables().chain(NOTIFY_VARIABLES).collect()
     }
 
     /// Reads the secrets through `get` (normally `std::env::var`).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
         let read = |name: &str| get(name).filter(|v| !v.trim().is_empty()).map(Secret::new);
         Self {
-            provider_keys: energy_sources::PROVIDERS
-                .iter()
-                .filter_map(|p| p.api_key_env)
+            provider_keys: provider_key_variables()
                 .filter_map(|var| read(var).map(|s| (var, s)))
                 .collect(),
             smtp_user: read("SMTP_USER"),

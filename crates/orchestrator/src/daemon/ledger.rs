@@ -112,11 +112,15 @@ impl Daemon {
     /// Fire times left `running` by a scheduler that is gone (it stopped or died before it
     /// could record the outcome) are recorded `interrupted`: nothing stays running for good.
     pub(super) async fn resolve_stuck_fires(&self, key: &str, now: DateTime<Utc>) {
-        let (Ok(fires), Ok(schedulers)) = (
-            self.store().fires(Some(key), 100).await,
-            self.store().schedulers().await,
-        ) else {
-            return; // the database is away: the next heartbeat looks again
+        // the database away: the next heartbeat looks again
+        let Ok(fires) = self.store().fires(Some(key), 100).await else {
+            return;
+        };
+        if !fires.iter().any(|f| f.state == FireState::Running) {
+            return;
+        }
+        let Ok(schedulers) = self.store().schedulers().await else {
+            return;
         };
         let ours: Vec<DateTime<Utc>> = self
             .unfinished
