@@ -1,7 +1,8 @@
 //! The layering rule: a workspace crate may depend only on workspace crates of a lower layer.
 //!
 //! ```text
-//! 3  cli, scheduler                  binaries: nothing depends on them
+//! 4  cli                            binary: nothing depends on it
+//! 3  scheduler                      the scheduler library (and the energy-scheduler binary)
 //! 2  energy-orchestrator
 //! 1  energy-sources, energy-storage, energy-notify   never on each other
 //! 0  energy-core                     depends on no workspace crate
@@ -17,7 +18,8 @@ pub(crate) fn layer(package: &str) -> Option<u8> {
         "energy-core" => 0,
         "energy-sources" | "energy-storage" | "energy-notify" => 1,
         "energy-orchestrator" => 2,
-        "cli" | "scheduler" => 3,
+        "scheduler" => 3,
+        "cli" => 4,
         _ => return None,
     })
 }
@@ -93,6 +95,8 @@ mod tests {
             e("energy-orchestrator", "energy-storage"),
             e("cli", "energy-orchestrator"),
             e("cli", "energy-core"),
+            e("cli", "scheduler"),
+            e("scheduler", "energy-orchestrator"),
             e("xtask", "cli"),
             // a crate's dev-dependency on itself, for its own `testing` feature
             e("energy-storage", "energy-storage"),
@@ -107,9 +111,10 @@ mod tests {
             e("energy-sources", "energy-storage"),
             e("energy-notify", "energy-orchestrator"),
             e("energy-orchestrator", "cli"),
-            e("cli", "scheduler"),
+            e("energy-orchestrator", "scheduler"),
+            e("scheduler", "cli"),
         ];
-        assert_eq!(violations(&edges).len(), 5);
+        assert_eq!(violations(&edges).len(), 6);
     }
 
     /// The real workspace obeys the rule; adding a forbidden edge makes this fail.

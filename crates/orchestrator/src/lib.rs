@@ -2,13 +2,16 @@
 //! over injected sources, store and notifiers, and the wiring of the real ones.
 
 pub mod config;
-pub mod daemon;
-pub mod http;
 pub mod logs;
 pub mod run;
-pub mod schedule;
+pub mod signals;
 pub mod status;
 pub mod wiring;
+
+/// Scripted sources and a recording notifier over a real store, for the tests of this crate
+/// and of the scheduler.
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use config::{Config, ConfigError, ConfigOrigin, Loaded, Problem, Secrets};
 pub use run::{NoProgress, Pipeline, Progress, RunError, RunRequest};

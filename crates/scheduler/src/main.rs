@@ -1,12 +1,13 @@
 //! `energy-scheduler`: the daemon that runs the pipeline on its schedule (the same as
 //! `energy-pipeline schedule start`). Loads the configuration, starts logging to stderr and a
-//! daily `scheduler.log` (`scheduler.json.log` for JSON lines), and runs the orchestrator's daemon until SIGINT/SIGTERM or
+//! daily `scheduler.log` (`scheduler.json.log` for JSON lines), and runs the scheduler's daemon until SIGINT/SIGTERM or
 //! `energy-pipeline schedule stop`.
 
 use std::{path::PathBuf, process::ExitCode, sync::Arc};
 
 use clap::Parser;
-use energy_orchestrator::{config, config::LogFormat, daemon, logs};
+use energy_orchestrator::{config, config::LogFormat, logs, signals};
+use energy_scheduler::{DaemonError, serve_from_config};
 use tokio_util::sync::CancellationToken;
 
 /// Runs the energy price pipeline on the configured schedule (see `schedule` in pipeline.yaml);
@@ -63,12 +64,12 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         let stop = CancellationToken::new();
-        tokio::spawn(daemon::cancel_on_signals(stop.clone()));
-        daemon::serve_from_config(Arc::new(loaded.config), &loaded.secrets, stop).await
+        tokio::spawn(signals::cancel_on_signals(stop.clone()));
+        serve_from_config(Arc::new(loaded.config), &loaded.secrets, stop).await
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(daemon::DaemonError::Schedule(m)) => {
+        Err(DaemonError::Schedule(m)) => {
             eprintln!("error: {m}");
             ExitCode::from(2)
         }

@@ -35,7 +35,7 @@ pub(super) fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failu
         // The database first: if it cannot be reached nothing is fetched.
         let pipeline = wiring::pipeline(config, &loaded.secrets, system_clock()).await?;
         let cancel = CancellationToken::new();
-        tokio::spawn(energy_orchestrator::daemon::cancel_on_signals(
+        tokio::spawn(energy_orchestrator::signals::cancel_on_signals(
             cancel.clone(),
         ));
         let bar = bar(global.quiet);

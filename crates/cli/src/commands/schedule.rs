@@ -4,7 +4,14 @@
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use energy_orchestrator::{config, daemon, logs, schedule::Schedule, wiring};
+use energy_orchestrator::{
+    config, logs, signals,
+    status::scheduler::{
+        SchedulerState, alive, running_schedulers, scheduler_state, shown_next_fire,
+    },
+    wiring,
+};
+use energy_scheduler::{DaemonError, Schedule, serve_from_config};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
@@ -34,11 +41,11 @@ pub(super) fn start(global: &GlobalArgs) -> Result<ExitCode, Failure> {
     let runtime = super::runtime()?;
     runtime.block_on(async move {
         let stop = CancellationToken::new();
-        tokio::spawn(daemon::cancel_on_signals(stop.clone()));
-        daemon::serve_from_config(Arc::new(loaded.config), &loaded.secrets, stop)
+        tokio::spawn(signals::cancel_on_signals(stop.clone()));
+        serve_from_config(Arc::new(loaded.config), &loaded.secrets, stop)
             .await
             .map_err(|e| match e {
-                daemon::DaemonError::Schedule(m) => Failure::Usage(m),
+                DaemonError::Schedule(m) => Failure::Usage(m),
                 other => Failure::Operational(other.into()),
             })
     })?;
@@ -54,7 +61,7 @@ async fn alive_schedulers(
         .schedulers()
         .await?
         .into_iter()
-        .filter(|s| daemon::alive(s, now))
+        .filter(|s| alive(s, now))
         .collect())
 }
 
@@ -105,9 +112,9 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
         Ok::<_, Failure>((schedulers, last))
     })?;
     let now = Utc::now();
-    let (state, shown) = daemon::scheduler_state(&schedulers, now);
-    let next = daemon::shown_next_fire(state, shown, &schedule, now);
-    let running = daemon::running_schedulers(&schedulers, now);
+    let (state, shown) = scheduler_state(&schedulers, now);
+    let next = shown_next_fire(state, shown);
+    let running = running_schedulers(&schedulers, now);
     let next_local = next.map(|t| t.with_timezone(&schedule.timezone()));
     if json_out {
         let instances: Vec<_> = running
@@ -138,7 +145,6 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
         outln!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
-    use daemon::SchedulerState;
     match (state, shown) {
         (SchedulerState::Running, Some(_)) => {
             for s in &running {

@@ -6,7 +6,7 @@ use super::{Paint, WIDTH, fit, pad_right, runs_table, sparkline, wrap};
 /// The `status` dashboard for people: fits 80 columns.
 pub(crate) fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint) -> String {
     use energy_core::Freshness;
-    use energy_orchestrator::daemon::SchedulerState;
+    use energy_orchestrator::status::SchedulerState;
     let mut out = String::new();
     let db = &r.database;
     let health = if db.healthy {
@@ -161,12 +161,9 @@ mod status_tests {
     use energy_core::{
         CommodityCode, Counts, Freshness, ModeKind, RunReport, RunStatus, SourceId, Trigger,
     };
-    use energy_orchestrator::{
-        daemon::SchedulerState,
-        status::{
-            Configured, ConfiguredSource, DatabaseStatus, SchedulerStatus, SeriesStatus,
-            StatusReport,
-        },
+    use energy_orchestrator::status::{
+        Configured, ConfiguredSource, DatabaseStatus, SchedulerState, SchedulerStatus,
+        SeriesStatus, StatusReport,
     };
 
     use super::*;

@@ -114,7 +114,8 @@ async fn schedule_status_lists_every_running_scheduler_and_no_next_fire_when_sto
                 pid,
                 started_at: now,
                 heartbeat_at: now,
-                next_fire_at: None,
+                // a running scheduler records its next fire time (the status views read it)
+                next_fire_at: Some(now + chrono::Duration::hours(1)),
                 state: energy_storage::InstanceState::Running,
                 stop_requested: false,
             })

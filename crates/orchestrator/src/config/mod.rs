@@ -6,7 +6,7 @@ mod locate;
 
 use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, str::FromStr};
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
 use chrono_tz::Tz;
 use energy_core::{
     CommodityCode, CommoditySpec, Secret, SourceId, bounds::outside, validation::ValidationSettings,
@@ -165,6 +165,25 @@ pub struct ScheduleConfig {
     pub misfire_grace_seconds: u64,
     /// Address of the scheduler's /metrics and /healthz.
     pub listen: SocketAddr,
+}
+
+impl ScheduleConfig {
+    /// The cron pattern this section means: `cron` as given, else one made of `time` and
+    /// `frequency`.
+    pub fn pattern(&self) -> String {
+        match &self.cron {
+            Some(expr) => expr.trim().to_owned(),
+            None => {
+                let (m, h) = (self.time.minute(), self.time.hour());
+                match self.frequency {
+                    Frequency::Daily => format!("{m} {h} * * *"),
+                    Frequency::Weekdays => format!("{m} {h} * * 1-5"),
+                    Frequency::Weekly => format!("{m} {h} * * 1"),
+                    Frequency::Monthly => format!("{m} {h} 1 * *"),
+                }
+            }
+        }
+    }
 }
 
 impl Default for ScheduleConfig {

@@ -1,6 +1,4 @@
 //! Integration tests of energy-orchestrator, one binary with a module per area.
 
 mod config;
-mod daemon;
 mod run;
-mod status;

@@ -2,218 +2,34 @@
 //! that records, and a real SQLite store.
 
 use std::{
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicUsize, Ordering},
-    },
+    sync::{Arc, atomic::Ordering},
     time::Duration,
 };
 
-use async_trait::async_trait;
-use chrono::{Days, NaiveDate, TimeZone, Utc};
-use energy_core::{
-    NotificationReport, Observation, Price, RunMode, RunReport, RunStatus, SourceId, SourceStatus,
+use chrono::{NaiveDate, TimeZone, Utc};
+use energy_core::{RunMode, RunReport, RunStatus, SourceStatus};
+use energy_orchestrator::{
+    NoProgress, RunRequest,
+    testing::{Behaviour, Setup, setup_configured, setup_with_clock},
 };
-use energy_notify::Notify;
-use energy_orchestrator::{Config, NoProgress, Pipeline, RunRequest};
-use energy_sources::{BuiltSource, Clock, SeriesData, SeriesRequest, Source, SourceError};
-use energy_storage::{DatabaseUrl, Store};
+use energy_sources::Clock;
 use tokio_util::sync::CancellationToken;
 
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Behaviour {
-    /// One observation per weekday of the window, value 60.
-    Data,
-    /// The key is refused.
-    Refuse,
-    /// Never answers.
-    Hang,
-    /// Panics inside the fetch.
-    Panic,
-    /// Panics when told the run's plan, outside any batch.
-    PanicInPlan,
-}
-
-#[derive(Debug)]
-struct FakeSource {
-    id: SourceId,
-    behaviour: Behaviour,
-    delay: Duration,
-    in_flight: Arc<AtomicUsize>,
-    max_in_flight: Arc<AtomicUsize>,
-    own_in_flight: AtomicUsize,
-    own_max: Arc<AtomicUsize>,
-}
-
-#[async_trait]
-impl Source for FakeSource {
-    fn id(&self) -> &SourceId {
-        &self.id
-    }
-
-    fn plan(&self, _requests: &[SeriesRequest]) {
-        if matches!(self.behaviour, Behaviour::PanicInPlan) {
-            panic!("a bug outside any batch");
-        }
-    }
-
-    async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
-        let now = self.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        self.max_in_flight.fetch_max(now, Ordering::SeqCst);
-        let own = self.own_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-        self.own_max.fetch_max(own, Ordering::SeqCst);
-        tokio::time::sleep(self.delay).await;
-        let result = match self.behaviour {
-            Behaviour::Refuse => Err(SourceError::Unauthorized {
-                provider: self.id.clone(),
-                variable: "FRED_API_KEY",
-                message: "Bad Request. The value for variable api_key is not registered.".into(),
-            }),
-            Behaviour::Hang => {
-                std::future::pending::<()>().await;
-                unreachable!()
-            }
-            Behaviour::Panic => panic!("cannot convert float seconds to Duration"),
-            Behaviour::Data | Behaviour::PanicInPlan => {
-                use chrono::Datelike;
-                let mut out = SeriesData::default();
-                let mut d = req.window.start();
-                while d <= req.window.end() {
-                    if d.weekday().number_from_monday() <= 5 {
-                        out.observations.push(Observation::new(
-                            req.commodity.clone(),
-                            self.id.clone(),
-                            d,
-                            Price::parse("60").unwrap(),
-                            req.unit.clone(),
-                        ));
-                    }
-                    d = d + Days::new(1);
-                }
-                Ok(out)
-            }
-        };
-        self.in_flight.fetch_sub(1, Ordering::SeqCst);
-        self.own_in_flight.fetch_sub(1, Ordering::SeqCst);
-        result
-    }
-}
-
-#[derive(Debug, Default)]
-struct RecordingNotifier {
-    seen: Mutex<Vec<RunStatus>>,
-}
-
-#[async_trait]
-impl Notify for RecordingNotifier {
-    async fn notify(&self, report: &RunReport) -> Vec<NotificationReport> {
-        self.seen.lock().unwrap().push(report.status);
-        vec![NotificationReport {
-            channel: "email".into(),
-            delivered: false,
-            error: Some("connection refused".into()),
-        }]
-    }
-}
-
-pub(crate) struct Setup {
-    pub pipeline: Pipeline,
-    notifier: Arc<RecordingNotifier>,
-    /// Most fetches in flight at once, over all sources.
-    max_in_flight: Arc<AtomicUsize>,
-    /// Most fetches in flight at once, per source (eia, fred, yahoo).
-    max_in_flight_each: [Arc<AtomicUsize>; 3],
-    _dir: tempfile::TempDir,
-}
-
-impl Setup {
-    /// A manual backfill of [`backfill`]'s window, run to the end.
-    async fn run_backfill(&self) -> RunReport {
-        self.pipeline
-            .run(
-                RunRequest::manual(backfill()),
-                CancellationToken::new(),
-                Arc::new(NoProgress),
-            )
-            .await
-            .unwrap()
-    }
+/// A manual backfill of [`backfill`]'s window, run to the end.
+async fn run_backfill(s: &Setup) -> RunReport {
+    s.pipeline
+        .run(
+            RunRequest::manual(backfill()),
+            CancellationToken::new(),
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap()
 }
 
 async fn setup(behaviours: [Behaviour; 3], max_concurrent: u32, delay: Duration) -> Setup {
     let clock: Clock = Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap());
     setup_with_clock(behaviours, max_concurrent, delay, clock).await
-}
-
-pub(crate) async fn setup_with_clock(
-    behaviours: [Behaviour; 3],
-    max_concurrent: u32,
-    delay: Duration,
-    clock: Clock,
-) -> Setup {
-    setup_configured(behaviours, max_concurrent, delay, clock, |_| {}).await
-}
-
-async fn setup_configured(
-    behaviours: [Behaviour; 3],
-    max_concurrent: u32,
-    delay: Duration,
-    clock: Clock,
-    configure: impl FnOnce(&mut Config),
-) -> Setup {
-    setup_at(None, behaviours, max_concurrent, delay, clock, configure).await
-}
-
-/// As [`setup_with_clock`], on the database at `url` (PostgreSQL) instead of a new SQLite file.
-pub(crate) async fn setup_on(url: &str, behaviours: [Behaviour; 3], clock: Clock) -> Setup {
-    setup_at(Some(url), behaviours, 3, Duration::ZERO, clock, |_| {}).await
-}
-
-async fn setup_at(
-    url: Option<&str>,
-    behaviours: [Behaviour; 3],
-    max_concurrent: u32,
-    delay: Duration,
-    clock: Clock,
-    configure: impl FnOnce(&mut Config),
-) -> Setup {
-    let dir = tempfile::tempdir().unwrap();
-    let url = match url {
-        Some(u) => DatabaseUrl::parse(u).unwrap(),
-        None => DatabaseUrl::parse(&format!("sqlite://{}/p.db", dir.path().display())).unwrap(),
-    };
-    let store = Store::open(&url).await.unwrap();
-    let mut config = Config::default();
-    config.pipeline.max_concurrent_requests = max_concurrent;
-    configure(&mut config);
-    let in_flight = Arc::new(AtomicUsize::new(0));
-    let max_in_flight = Arc::new(AtomicUsize::new(0));
-    let max_in_flight_each: [Arc<AtomicUsize>; 3] = Default::default();
-    let sources = ["eia", "fred", "yahoo"]
-        .into_iter()
-        .zip(behaviours)
-        .zip(max_in_flight_each.clone())
-        .map(|((name, behaviour), own_max)| {
-            BuiltSource::Ready(Arc::new(FakeSource {
-                id: SourceId::new(name).unwrap(),
-                behaviour,
-                delay,
-                in_flight: in_flight.clone(),
-                max_in_flight: max_in_flight.clone(),
-                own_in_flight: AtomicUsize::new(0),
-                own_max,
-            }))
-        })
-        .collect();
-    let notifier = Arc::new(RecordingNotifier::default());
-    let pipeline = Pipeline::new(Arc::new(config), store, sources, notifier.clone(), clock);
-    Setup {
-        pipeline,
-        notifier,
-        max_in_flight,
-        max_in_flight_each,
-        _dir: dir,
-    }
 }
 
 fn backfill() -> RunMode {
@@ -225,7 +41,7 @@ fn backfill() -> RunMode {
 async fn one_failing_source_never_stops_the_others() {
     use Behaviour::*;
     let s = setup([Data, Refuse, Data], 3, Duration::ZERO).await;
-    let report = s.run_backfill().await;
+    let report = run_backfill(&s).await;
     assert_eq!(report.status, RunStatus::Partial);
     let by = |n: &str| {
         report
@@ -262,7 +78,7 @@ async fn one_failing_source_never_stops_the_others() {
 async fn a_panicking_batch_is_a_failed_batch_with_the_panic_in_its_error() {
     use Behaviour::*;
     let s = setup([Panic, Data, Data], 3, Duration::ZERO).await;
-    let report = s.run_backfill().await;
+    let report = run_backfill(&s).await;
     assert_eq!(report.status, RunStatus::Partial);
     let eia = report
         .sources
@@ -281,7 +97,7 @@ async fn a_panicking_batch_is_a_failed_batch_with_the_panic_in_its_error() {
     }
     // every source panicking: the run failed
     let s = setup([Panic, Panic, Panic], 3, Duration::ZERO).await;
-    assert_eq!(s.run_backfill().await.status, RunStatus::Failed);
+    assert_eq!(run_backfill(&s).await.status, RunStatus::Failed);
 }
 
 /// Issue 14: a run that panicked outside its batches stayed `running` (then `interrupted`), and
@@ -319,7 +135,7 @@ async fn a_panicking_run_is_recorded_failed_with_the_panic_in_its_error() {
 async fn each_provider_has_its_own_cap_on_concurrent_fetches() {
     use Behaviour::*;
     let s = setup([Data, Data, Data], 2, Duration::from_millis(30)).await;
-    let report = s.run_backfill().await;
+    let report = run_backfill(&s).await;
     assert_eq!(report.status, RunStatus::Success);
     for each in &s.max_in_flight_each {
         assert_eq!(each.load(Ordering::SeqCst), 2);

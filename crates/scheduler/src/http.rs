@@ -26,7 +26,7 @@ pub struct Endpoints {
     /// The loop is dead when it has not turned for this long.
     pub loop_timeout: Duration,
     /// A series' age counts from today in its market's zone, as `status` does.
-    pub config: Arc<crate::Config>,
+    pub config: Arc<energy_orchestrator::Config>,
 }
 
 impl std::fmt::Debug for Endpoints {
@@ -264,7 +264,7 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
         "energy_pipeline_series_age_days",
         "gauge",
         "Days since the latest stored observation of each series (+Inf: no data yet).",
-        crate::status::every_series(&e.config, freshness)
+        energy_orchestrator::status::every_series(&e.config, freshness)
             .into_iter()
             .map(|(commodity, source, latest)| {
                 (

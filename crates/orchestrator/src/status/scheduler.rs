@@ -1,13 +1,11 @@
-//! What the scheduler is, from its registrations: RUNNING (heartbeat fresh), STOPPED or DEAD,
-//! which instances are alive, and the next fire time to show. `status` and `schedule status`
-//! both read it here.
+//! What the scheduler is, read from its registrations in the store: RUNNING (heartbeat fresh),
+//! STOPPED or DEAD, which instances are alive, and the next fire time to show. `status`, the
+//! scheduler's own `schedule status` and its refusal of a second SQLite scheduler read it here.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use energy_storage::{InstanceState, SchedulerRecord};
-
-use crate::schedule::Schedule;
 
 /// A scheduler whose heartbeat is older than this is dead, not running.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
@@ -41,17 +39,15 @@ pub fn alive(s: &SchedulerRecord, now: DateTime<Utc>) -> bool {
 }
 
 /// The next fire time to show: only while a scheduler runs (a stopped or dead one fires
-/// nothing), as it announced it, else as the schedule computes it. `status` and `schedule
-/// status` both say it this way.
+/// nothing), as the running scheduler recorded it at its last heartbeat. `status` and
+/// `schedule status` both say it this way.
 pub fn shown_next_fire(
     state: SchedulerState,
     shown: Option<&SchedulerRecord>,
-    schedule: &Schedule,
-    now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     shown
         .filter(|_| state == SchedulerState::Running)
-        .and_then(|s| s.next_fire_at.or_else(|| schedule.next_after(now)))
+        .and_then(|s| s.next_fire_at)
 }
 
 /// Every registered scheduler that is alive now (several may share one PostgreSQL).

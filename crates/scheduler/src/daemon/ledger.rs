@@ -6,8 +6,9 @@ use chrono::{DateTime, Utc};
 use energy_core::RunStatus;
 use energy_storage::{FireState, RunId};
 
-use super::{Daemon, InFlight, alive};
-use crate::RunError;
+use energy_orchestrator::{RunError, status::scheduler::alive};
+
+use super::{Daemon, InFlight};
 
 /// How a fire time ended, kept until it is written.
 #[derive(Debug, Clone)]

@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use energy_storage::{RunRecord, SeriesLatest, Store, StoreError};
 use serde::Serialize;
 
-use crate::{
-    Config, Secrets,
-    daemon::{SchedulerState, scheduler_state, shown_next_fire},
-    schedule::Schedule,
-};
+use crate::{Config, Secrets};
+
+pub mod scheduler;
+
+pub use scheduler::{SchedulerState, scheduler_state, shown_next_fire};
 
 /// Values per series in the sparkline.
 pub const SPARK_VALUES: u32 = 30;
@@ -287,21 +287,19 @@ pub async fn collect(
             return report;
         }
     }
-    if let (Ok(schedulers), Ok(schedule)) = (
-        store.schedulers().await,
-        Schedule::from_config(&config.schedule),
-    ) {
+    if let Ok(schedulers) = store.schedulers().await {
         let (state, shown) = scheduler_state(&schedulers, now);
         // a stopped (or dead) scheduler fires nothing: no next run, as INTERFACE.md shows
-        let next = shown_next_fire(state, shown, &schedule, now);
+        let next = shown_next_fire(state, shown);
+        let zone = config.schedule.timezone;
         report.scheduler = Some(SchedulerStatus {
             state,
             host: shown.map(|s| s.host.clone()),
             pid: shown.map(|s| s.pid),
             heartbeat_at: shown.map(|s| s.heartbeat_at),
-            schedule: schedule.pattern().to_owned(),
-            timezone: schedule.timezone().name().to_owned(),
-            next_run_at: next.map(|t| t.with_timezone(&schedule.timezone()).to_rfc3339()),
+            schedule: config.schedule.pattern(),
+            timezone: zone.name().to_owned(),
+            next_run_at: next.map(|t| t.with_timezone(&zone).to_rfc3339()),
             next_run_at_utc: next,
         });
     }

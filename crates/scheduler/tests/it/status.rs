@@ -5,15 +5,15 @@ use std::{sync::Arc, time::Duration};
 use chrono::{TimeZone, Utc};
 use energy_core::{CommodityCode, Freshness};
 use energy_orchestrator::{
-    Config, NoProgress, RunRequest, Secrets,
+    Config, NoProgress, RunRequest, Secrets, status,
+    testing::{Behaviour, setup_with_clock},
+};
+use energy_scheduler::{
     daemon::Liveness,
     http::{Endpoints, metrics},
-    status,
 };
 use energy_sources::Clock;
 use tokio_util::sync::CancellationToken;
-
-use crate::run::{Behaviour, setup_with_clock};
 
 /// Issue 13, item 3: after `run --commodity WTI` on a fresh database, BRENT and NATGAS were
 /// missing from `status` and `/metrics` had no age for them.

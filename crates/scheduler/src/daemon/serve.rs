@@ -1,5 +1,5 @@
-//! The daemon as the binaries start it: the real parts from configuration, the HTTP endpoints,
-//! and a stop on SIGINT or SIGTERM.
+//! The daemon as the binaries start it: the real parts from configuration and the HTTP
+//! endpoints.
 
 use std::{sync::Arc, time::Duration};
 
@@ -11,13 +11,14 @@ use crate::schedule::Schedule;
 /// The daemon as both binaries start it: the real pipeline, the configured schedule, the HTTP
 /// endpoints on `schedule.listen`, until `stop` (a signal) or `schedule stop`.
 pub async fn serve_from_config(
-    config: Arc<crate::Config>,
-    secrets: &crate::Secrets,
+    config: Arc<energy_orchestrator::Config>,
+    secrets: &energy_orchestrator::Secrets,
     stop: CancellationToken,
 ) -> Result<(), DaemonError> {
     let clock = energy_sources::system_clock();
     let schedule = Schedule::from_config(&config.schedule).map_err(DaemonError::Schedule)?;
-    let pipeline = crate::wiring::pipeline(config.clone(), secrets, clock.clone()).await?;
+    let pipeline =
+        energy_orchestrator::wiring::pipeline(config.clone(), secrets, clock.clone()).await?;
     let options = DaemonOptions {
         misfire_grace_seconds: config.schedule.misfire_grace_seconds,
         ..DaemonOptions::default()
@@ -42,27 +43,4 @@ pub async fn serve_from_config(
     http_stop.cancel();
     let _ = http.await;
     result
-}
-
-/// Cancels `token` on Ctrl-C or SIGTERM.
-pub async fn cancel_on_signals(token: CancellationToken) {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = tokio::signal::ctrl_c().await;
-    tracing::warn!("stop requested by a signal");
-    token.cancel();
 }

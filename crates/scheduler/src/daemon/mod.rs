@@ -19,18 +19,20 @@ use energy_storage::{
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::{NoProgress, Pipeline, RunError, RunRequest, run::host_name, schedule::Schedule};
+use energy_orchestrator::{
+    NoProgress, Pipeline, RunError, RunRequest,
+    run::host_name,
+    status::{SchedulerState, scheduler_state},
+};
+
+use crate::schedule::Schedule;
 
 mod ledger;
 mod serve;
-mod state;
 
 use ledger::{Claim, FireOutcome};
 
-pub use serve::{cancel_on_signals, serve_from_config};
-pub use state::{
-    STALE_AFTER, SchedulerState, alive, running_schedulers, scheduler_state, shown_next_fire,
-};
+pub use serve::serve_from_config;
 
 /// Why the daemon could not run.
 #[derive(Debug, thiserror::Error)]

@@ -5,10 +5,10 @@
 //!
 //! Pure: the caller passes "now"; nothing here reads a clock.
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::config::{Frequency, ScheduleConfig, parse_cron};
+use energy_orchestrator::config::{ScheduleConfig, parse_cron};
 
 /// A schedule: a cron pattern in a time zone.
 #[derive(Debug, Clone)]
@@ -32,19 +32,7 @@ pub struct Due {
 impl Schedule {
     /// The schedule of a configuration (already checked by `Config::problems`).
     pub fn from_config(cfg: &ScheduleConfig) -> Result<Self, String> {
-        let pattern = match &cfg.cron {
-            Some(expr) => expr.trim().to_owned(),
-            None => {
-                let (m, h) = (cfg.time.minute(), cfg.time.hour());
-                match cfg.frequency {
-                    Frequency::Daily => format!("{m} {h} * * *"),
-                    Frequency::Weekdays => format!("{m} {h} * * 1-5"),
-                    Frequency::Weekly => format!("{m} {h} * * 1"),
-                    Frequency::Monthly => format!("{m} {h} 1 * *"),
-                }
-            }
-        };
-        Self::new(&pattern, cfg.timezone)
+        Self::new(&cfg.pattern(), cfg.timezone)
     }
 
     pub fn new(pattern: &str, timezone: Tz) -> Result<Self, String> {
@@ -120,8 +108,9 @@ impl Schedule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Timelike};
     use chrono_tz::America::New_York;
+    use energy_orchestrator::config::Frequency;
 
     fn ny(s: &str) -> Schedule {
         Schedule::new(s, New_York).unwrap()

@@ -5,15 +5,11 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
-use energy_orchestrator::{
-    daemon::{Daemon, DaemonError, DaemonOptions},
-    schedule::Schedule,
-};
+use energy_orchestrator::testing::{Behaviour, setup_on, setup_with_clock};
+use energy_scheduler::{Daemon, DaemonError, DaemonOptions, Schedule};
 use energy_sources::Clock;
 use energy_storage::{FireState, Store};
 use tokio_util::sync::CancellationToken;
-
-use crate::run::{Behaviour, setup_with_clock};
 
 fn fixed(t: DateTime<Utc>) -> Clock {
     Arc::new(move || t)
@@ -314,7 +310,7 @@ async fn fire_times_that_came_during_a_database_outage_run_or_are_recorded_after
     let schema = TestSchema::create(&base, "outage").await;
     let (relay, via) = Relay::in_front_of(&schema.url).await;
     let clock = HandClock::at(ny_hms(9, 59, 50));
-    let s = crate::run::setup_on(via.as_str(), [Behaviour::Data; 3], clock.clock()).await;
+    let s = setup_on(via.as_str(), [Behaviour::Data; 3], clock.clock()).await;
     let store = s.pipeline.store().clone();
     let schedule = Schedule::new("0 * * * *", New_York).unwrap();
     // a fire time left running by a scheduler that is gone

@@ -1,0 +1,5 @@
+//! Integration tests of the scheduler, one binary with a module per area.
+
+mod binary;
+mod daemon;
+mod status;
