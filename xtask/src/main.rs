@@ -1,6 +1,7 @@
 //! `cargo xtask`: what cargo alone can't do. `test` runs every test against throwaway
 //! PostgreSQL clusters (plain, and with TimescaleDB where it can be had), `lint` is fmt +
-//! clippy, `tidy` checks the crate layering.
+//! clippy, `tidy` checks the crate layering, module cycles and where provider key variables
+//! are named.
 
 // The cluster code is shared with the storage tests (which start TLS clusters of their own);
 // it is std-only so that xtask stays free of the workspace's dependencies.
@@ -29,7 +30,8 @@ tasks:
                            $TEST_TIMESCALEDB_URL; installs ../shared/timescaledb when it is
                            there) and always stops them
   lint                     cargo fmt --check and cargo clippy --all-targets -D warnings
-  tidy                     check that crates depend only on the layers below them
+  tidy                     check the crate layering, that no modules of a crate import each
+                           other in a circle, and that only sources names provider key variables
   bench [storage|run|status]  release-build benchmarks against throwaway PostgreSQL and
                            TimescaleDB clusters (default durability) and SQLite; prints
                            Markdown tables
@@ -42,9 +44,8 @@ fn main() -> ExitCode {
     let result = match task.as_deref() {
         Some("test") => test(&rest),
         Some("lint") => lint(),
-        Some("tidy") => {
-            tidy::check(&workspace_root()).map(|()| println!("tidy: crate layering OK"))
-        }
+        Some("tidy") => tidy::check(&workspace_root())
+            .map(|()| println!("tidy: crate layering, module cycles, provider key variables OK")),
         Some("pg") => pg_forever(),
         Some("bench") => bench(&rest),
         Some("-h" | "--help" | "help") | None => {

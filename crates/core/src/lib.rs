@@ -14,6 +14,7 @@ mod observation;
 mod price;
 mod rejection;
 mod report;
+mod rule;
 mod secret;
 mod source;
 pub mod text;

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::{CommodityCode, SourceId, validation::RuleId};
+use crate::{CommodityCode, SourceId, rule::RuleId};
 
 /// One quarantined row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

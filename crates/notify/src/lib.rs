@@ -212,7 +212,7 @@ pub fn sample_report(now: chrono::DateTime<chrono::Utc>) -> RunReport {
             "fred",
             SourceStatus::Failed,
             0,
-            Some("fred: the API key was refused (example error); check FRED_API_KEY"),
+            Some("fred: timed out after 3 attempts of 30 s each (an example error)"),
         ),
         source("yahoo", SourceStatus::Success, 7470, None),
     ];

@@ -64,7 +64,8 @@ impl Source for FakeSource {
         let result = match self.behaviour {
             Behaviour::Refuse => Err(SourceError::Unauthorized {
                 provider: self.id.clone(),
-                variable: "FRED_API_KEY",
+                variable: energy_sources::SourcesConfig::api_key_env(self.id.as_str())
+                    .unwrap_or("its key variable"),
                 message: "Bad Request. The value for variable api_key is not registered.".into(),
             }),
             Behaviour::Hang => {

@@ -15,7 +15,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::daemon::Liveness;
+use crate::liveness::Liveness;
 
 /// What the endpoints need.
 #[derive(Clone)]

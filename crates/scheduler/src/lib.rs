@@ -5,7 +5,9 @@
 
 pub mod daemon;
 pub mod http;
+pub mod liveness;
 pub mod schedule;
 
 pub use daemon::{Daemon, DaemonError, DaemonOptions, serve_from_config};
+pub use liveness::Liveness;
 pub use schedule::Schedule;

@@ -595,7 +595,7 @@ mod tests {
                     burst: 1,
                     max_response_bytes: 1,
                     user_agent: "test".into(),
-                    retry: crate::RetryConfig::default(),
+                    retry: crate::retry::RetryConfig::default(),
                 },
                 Vec::new(),
             )

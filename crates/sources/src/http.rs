@@ -11,7 +11,7 @@ use energy_core::{Secret, SourceId};
 use reqwest::{StatusCode, header};
 use url::Url;
 
-use crate::{RetryConfig, SourceError, limit::RateLimit};
+use crate::{SourceError, limit::RateLimit, retry::RetryConfig};
 
 /// How one provider's requests are made.
 #[derive(Debug, Clone)]

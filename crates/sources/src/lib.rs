@@ -15,6 +15,7 @@ mod limit;
 mod registry;
 #[cfg(feature = "replay")]
 pub mod replay;
+mod retry;
 mod yahoo;
 
 use std::{fmt, sync::Arc, time::Duration};
@@ -23,10 +24,11 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use energy_core::{CommodityCode, DateWindow, Observation, Secret, SourceId};
 
-pub use config::{ProviderConfig, RetryConfig, SourcesConfig};
+pub use config::{ProviderConfig, SourcesConfig};
 pub use error::SourceError;
 pub use http::{BROWSER_USER_AGENT, HttpSettings, PIPELINE_USER_AGENT, redact_url};
 pub use registry::{PROVIDERS, ProviderInfo, provider_info};
+pub use retry::RetryConfig;
 
 /// One series to fetch: which commodity, the provider's id for it, and the market dates.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -65,7 +65,7 @@ impl DatabaseUrl {
                     return Err(DatabaseUrlError::Postgres("no host".to_owned()));
                 }
                 // sslmode, sslrootcert and the other connection parameters
-                crate::connect::PgTarget::parse(text).map_err(DatabaseUrlError::Postgres)?;
+                crate::target::PgTarget::parse(text).map_err(DatabaseUrlError::Postgres)?;
                 Ok(Self {
                     raw: text.to_owned(),
                     backend: Backend::Postgres,

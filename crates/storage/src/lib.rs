@@ -14,6 +14,7 @@ mod schedule_ledger;
 mod schema;
 mod startup;
 mod store;
+mod target;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod timescale;

@@ -11,8 +11,8 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use crate::{
     connect::{ConnectError, Connector},
     error::{describe_diesel, diesel_connection_lost},
-    store::TextRow,
     timescale::{self, Step, Timescale},
+    types::TextRow,
 };
 
 pub(crate) type PgSyncConn = AsyncConnectionWrapper<AsyncPgConnection>;

@@ -7,9 +7,7 @@ use std::{
     time::Duration,
 };
 
-use diesel::{
-    ExpressionMethods, QueryDsl, SqliteConnection, connection::SimpleConnection, sql_types::Text,
-};
+use diesel::{ExpressionMethods, QueryDsl, SqliteConnection, connection::SimpleConnection};
 use diesel_async::{
     AsyncConnection, AsyncPgConnection, RunQueryDsl,
     pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, deadpool::Pool},
@@ -23,11 +21,12 @@ use tokio::sync::Mutex;
 use crate::startup::{PG_MIGRATIONS, PgSyncConn};
 use crate::{
     Backend, DatabaseUrl, StoreError,
-    connect::{Connector, PgManager, PgPool},
+    connect::{ConnectFailure, Connector, PgManager, PgPool, unavailable},
     error::{describe_diesel, diesel_connection_lost},
     schema,
     startup::{StartupError, migration_error_text, pg_startup, report_startup},
     timescale::{self, Step, Timescale},
+    types::TextRow,
 };
 
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
@@ -128,35 +127,11 @@ pub struct Health {
     pub notice: Option<String>,
 }
 
-/// One text column, for raw SQL that returns a single value per row.
-#[derive(diesel::QueryableByName)]
-pub(crate) struct TextRow {
-    #[diesel(sql_type = Text)]
-    pub text: String,
-}
-
-/// A pool's connection failure, turned into the store's error for that database.
-pub(crate) trait ConnectFailure {
-    fn into_store_error(self, url: &DatabaseUrl) -> StoreError;
-}
-
 /// Only the SQLite pool uses Diesel's manager: a failure is about the local file, never a
 /// server that is not running.
 impl ConnectFailure for diesel_async::pooled_connection::PoolError {
     fn into_store_error(self, url: &DatabaseUrl) -> StoreError {
         sqlite_open_error(url, self.to_string())
-    }
-}
-
-/// Why the SQLite migration step failed: the database, or a migration.
-enum SqliteMigration {
-    Db(diesel::result::Error),
-    Failed(String),
-}
-
-impl From<diesel::result::Error> for SqliteMigration {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Db(e)
     }
 }
 
@@ -173,6 +148,18 @@ fn sqlite_open_error(url: &DatabaseUrl, reason: String) -> StoreError {
         db: url.redacted(),
         reason,
         advice,
+    }
+}
+
+/// Why the SQLite migration step failed: the database, or a migration.
+enum SqliteMigration {
+    Db(diesel::result::Error),
+    Failed(String),
+}
+
+impl From<diesel::result::Error> for SqliteMigration {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e)
     }
 }
 
@@ -685,12 +672,5 @@ impl Store {
                 .load(&mut conn)
                 .await)?;
         Ok(rows.into_iter().map(|r| r.text).collect())
-    }
-}
-
-pub(crate) fn unavailable(url: &DatabaseUrl, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Unavailable {
-        db: url.redacted(),
-        reason: e.to_string(),
     }
 }

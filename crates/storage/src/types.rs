@@ -104,3 +104,10 @@ impl FromSql<UtcTime, Sqlite> for DbTime {
         ))
     }
 }
+
+/// One text column, for raw SQL that returns a single value per row.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct TextRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub text: String,
+}

@@ -11,8 +11,9 @@ use tokio_postgres::{binary_copy::BinaryCopyInWriter, types::Type};
 
 use crate::{
     RunId, Store, StoreError,
+    connect::ConnectFailure,
     schema::{observations, quarantine, revisions},
-    store::{ConnectFailure, Db},
+    store::Db,
     types::{DbPrice, DbTime},
 };
 

@@ -2,13 +2,7 @@
 //! several schedulers on one PostgreSQL run it exactly once), applies the misfire rule, never
 //! overlaps runs, heartbeats, and stops cleanly on request (a signal or `schedule stop`).
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicI64, Ordering},
-    },
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use energy_core::{RunMode, RunReport, Trigger};
@@ -25,7 +19,7 @@ use energy_orchestrator::{
     status::{SchedulerState, scheduler_state},
 };
 
-use crate::schedule::Schedule;
+use crate::{liveness::Liveness, schedule::Schedule};
 
 mod ledger;
 mod serve;
@@ -75,26 +69,6 @@ impl Default for DaemonOptions {
             stop_grace: Duration::from_secs(5),
             mode: RunMode::Incremental,
         }
-    }
-}
-
-/// What the HTTP endpoints read: when the loop last turned, and the next fire time.
-#[derive(Debug, Default)]
-pub struct Liveness {
-    last_loop_unix_ms: AtomicI64,
-    next_fire_unix: AtomicI64,
-}
-
-impl Liveness {
-    /// Seconds since the loop last turned (None before it first did).
-    pub fn loop_age(&self, now: DateTime<Utc>) -> Option<f64> {
-        let ms = self.last_loop_unix_ms.load(Ordering::Relaxed);
-        (ms != 0).then(|| (now.timestamp_millis() - ms) as f64 / 1000.0)
-    }
-
-    pub fn next_fire(&self) -> Option<DateTime<Utc>> {
-        let s = self.next_fire_unix.load(Ordering::Relaxed);
-        (s != 0).then(|| DateTime::from_timestamp(s, 0)).flatten()
     }
 }
 
@@ -227,9 +201,7 @@ impl Daemon {
         let mut last_heartbeat: Option<std::time::Instant> = None;
         loop {
             let now = (self.clock)();
-            self.liveness
-                .last_loop_unix_ms
-                .store(now.timestamp_millis(), Ordering::Relaxed);
+            self.liveness.loop_turned(now);
             if in_flight.as_ref().is_some_and(|f| f.handle.is_finished())
                 && let Some(f) = in_flight.take()
             {
@@ -304,9 +276,7 @@ impl Daemon {
             }
             checked = retry_from.unwrap_or(now);
             let next = self.schedule.next_after(now);
-            self.liveness
-                .next_fire_unix
-                .store(next.map(|t| t.timestamp()).unwrap_or(0), Ordering::Relaxed);
+            self.liveness.next_fire_is(next);
             if last_heartbeat.is_none_or(|at| at.elapsed() >= self.options.heartbeat_every) {
                 last_heartbeat = Some(std::time::Instant::now());
                 self.record_unrecorded().await;

@@ -9,7 +9,7 @@ use energy_orchestrator::{
     testing::{Behaviour, setup_with_clock},
 };
 use energy_scheduler::{
-    daemon::Liveness,
+    Liveness,
     http::{Endpoints, metrics},
 };
 use energy_sources::Clock;

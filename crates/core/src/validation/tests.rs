@@ -1,0 +1,199 @@
+//! The rules and the gate, case by case.
+
+use super::*;
+
+#[test]
+fn each_rule_has_one_spelling() {
+    for rule in RULES {
+        let json = serde_json::to_string(&rule.id).unwrap();
+        assert_eq!(json, format!("\"{}\"", rule.id.name()));
+        assert_eq!(RuleId::parse(rule.id.name()), Some(rule.id));
+    }
+    assert_eq!(RuleId::parse("non_finite"), None);
+}
+
+fn d(s: &str) -> NaiveDate {
+    s.parse().unwrap()
+}
+
+fn o(date: &str, v: &str) -> Observation {
+    Observation::new(
+        CommodityCode::new("WTI").unwrap(),
+        SourceId::new("eia").unwrap(),
+        d(date),
+        Price::parse(v).unwrap(),
+        "USD/bbl",
+    )
+}
+
+fn spec() -> CommoditySpec {
+    CommoditySpec::new("WTI", "USD/bbl")
+        .with_range("-100", "500")
+        .unwrap()
+}
+
+fn run(
+    obs: Vec<Observation>,
+    invalid: Vec<RawInvalid>,
+    history: &[(NaiveDate, Price)],
+) -> Validated {
+    let (c, s, sp) = (
+        CommodityCode::new("WTI").unwrap(),
+        SourceId::new("eia").unwrap(),
+        spec(),
+    );
+    validate(
+        Batch {
+            commodity: &c,
+            source: &s,
+            spec: &sp,
+            observations: obs,
+            invalid,
+            history,
+            today: d("2026-11-25"),
+        },
+        &ValidationSettings::default(),
+    )
+}
+
+#[test]
+fn negative_wti_is_data_not_an_error() {
+    let history: Vec<_> = (1..=19)
+        .rev()
+        .map(|i| {
+            (
+                d("2020-04-01") + chrono::Days::new(i),
+                Price::parse("20").unwrap(),
+            )
+        })
+        .collect();
+    let v = run(
+        vec![o("2020-04-20", "-36.98"), o("2020-04-21", "8.91")],
+        vec![],
+        &history,
+    );
+    assert_eq!(v.accepted.len(), 2);
+    assert!(v.rejected.is_empty());
+    assert_eq!(v.quality_score(), 1.0);
+    assert!(
+        v.warnings
+            .iter()
+            .any(|w| w.rule == RuleId::Jump && w.date == d("2020-04-20")),
+        "{:?}",
+        v.warnings
+    );
+}
+
+#[test]
+fn rejects_future_dates_out_of_range_values_and_non_numbers() {
+    let v = run(
+        vec![
+            o("2026-11-25", "60"),
+            o("2026-11-26", "60"),
+            o("2026-11-24", "900"),
+        ],
+        vec![RawInvalid {
+            date: d("2026-11-23"),
+            raw: "w".into(),
+            reason: "not a number".into(),
+        }],
+        &[],
+    );
+    let rules: Vec<_> = v
+        .rejected
+        .iter()
+        .map(|r| (r.date.to_string(), r.rule.name()))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            ("2026-11-23".into(), "not_a_number"),
+            ("2026-11-24".into(), "plausible_range"),
+            ("2026-11-26".into(), "future_date")
+        ]
+    );
+    assert_eq!(v.accepted.len(), 1);
+    assert_eq!(v.received, 4);
+    assert_eq!(v.quality_score(), 0.25);
+}
+
+#[test]
+fn duplicate_dates_merge_when_equal_and_are_rejected_when_not() {
+    let v = run(
+        vec![
+            o("2026-01-02", "61.2"),
+            o("2026-01-02", "61.20"),
+            o("2026-01-05", "60"),
+            o("2026-01-05", "60.5"),
+        ],
+        vec![],
+        &[],
+    );
+    assert_eq!(v.accepted.len(), 1);
+    assert_eq!(v.received, 3);
+    assert_eq!(v.rejected.len(), 2);
+    assert!(
+        v.rejected
+            .iter()
+            .all(|r| r.rule == RuleId::ConflictingDuplicate)
+    );
+    assert!(
+        v.rejected[0].reason.contains("60, 60.5"),
+        "{}",
+        v.rejected[0].reason
+    );
+}
+
+#[test]
+fn a_long_run_of_one_value_is_warned_not_rejected() {
+    let obs: Vec<_> = (0..12)
+        .map(|i| {
+            o(
+                &(d("2026-01-01") + chrono::Days::new(i)).to_string(),
+                "61.2",
+            )
+        })
+        .collect();
+    let v = run(obs, vec![], &[]);
+    assert_eq!(v.accepted.len(), 12);
+    assert_eq!(
+        v.warnings
+            .iter()
+            .filter(|w| w.rule == RuleId::RepeatedValue)
+            .count(),
+        3
+    );
+}
+
+#[test]
+fn gate_quarantines_the_whole_batch_below_the_threshold() {
+    let v = run(
+        vec![o("2026-01-02", "61"), o("2026-01-05", "9000")],
+        vec![],
+        &[],
+    );
+    assert_eq!(v.quality_score(), 0.5);
+    match gate(v.clone(), 0.95) {
+        Gate::Failed {
+            rejected, score, ..
+        } => {
+            assert_eq!(score, 0.5);
+            assert_eq!(rejected.len(), 2);
+            assert!(
+                rejected
+                    .iter()
+                    .any(|r| r.rule == RuleId::QualityGate
+                        && r.reason.contains("below the gate 0.95"))
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(gate(v, 0.5), Gate::Passed(_)));
+}
+
+#[test]
+fn empty_batch_passes_with_score_one() {
+    let v = run(vec![], vec![], &[]);
+    assert_eq!(v.quality_score(), 1.0);
+    assert!(matches!(gate(v, 0.95), Gate::Passed(_)));
+}
