@@ -3,20 +3,24 @@
 
 mod load;
 mod locate;
+mod secrets;
+mod sections;
 
-use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf, str::FromStr};
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, NaiveTime, Timelike, Utc};
-use chrono_tz::Tz;
-use energy_core::{
-    CommodityCode, CommoditySpec, Secret, SourceId, bounds::outside, validation::ValidationSettings,
-};
+use chrono::{DateTime, NaiveDate, Utc};
+use energy_core::{CommodityCode, CommoditySpec, SourceId, bounds::outside};
 use energy_notify::NotificationsConfig;
 use energy_sources::{RetryConfig, SourcesConfig};
 use energy_storage::DatabaseConfig;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize};
 
 pub use load::{ConfigError, ConfigOrigin, Loaded, Problem, load, load_from};
+pub use secrets::Secrets;
+pub use sections::{
+    Frequency, LogFormat, LoggingConfig, MonitorConfig, PipelineConfig, QualityGateConfig,
+    ScheduleConfig,
+};
 
 /// The longest window a run may ask for, in days (100 years).
 const MAX_DAYS: u32 = 36_525;
@@ -82,258 +86,6 @@ impl Default for Config {
             monitor: MonitorConfig::default(),
             logging: LoggingConfig::default(),
         }
-    }
-}
-
-/// `pipeline`: how a run picks its window and how strict it is.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PipelineConfig {
-    /// Days an incremental run fetches for a series with nothing stored yet.
-    pub lookback_days: u32,
-    /// Days a full refresh fetches, ending today.
-    pub full_refresh_days: u32,
-    /// Batches in flight at once per provider, for every provider that does not set its own
-    /// `sources.<name>.max_concurrent_requests`. Each provider has its own cap: a slow one
-    /// never holds up the others.
-    pub max_concurrent_requests: u32,
-    /// The data-quality gate.
-    pub quality_gate: QualityGateConfig,
-    /// Days before the latest stored date an incremental run reads again, to catch revisions.
-    pub revision_days: u32,
-    /// Thresholds of the warn-level validation rules.
-    pub validation: ValidationSettings,
-}
-
-impl Default for PipelineConfig {
-    fn default() -> Self {
-        Self {
-            lookback_days: 30,
-            full_refresh_days: 3650,
-            max_concurrent_requests: 3,
-            quality_gate: QualityGateConfig::default(),
-            revision_days: 7,
-            validation: ValidationSettings::default(),
-        }
-    }
-}
-
-/// `pipeline.quality_gate`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct QualityGateConfig {
-    /// A (source, commodity) batch whose share of accepted rows is below this is not stored at all.
-    pub min_quality_score: f64,
-}
-
-impl Default for QualityGateConfig {
-    fn default() -> Self {
-        Self {
-            min_quality_score: 0.95,
-        }
-    }
-}
-
-/// How often the schedule fires, at `schedule.time`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Frequency {
-    /// Every day.
-    Daily,
-    /// Monday to Friday.
-    Weekdays,
-    /// Every Monday.
-    Weekly,
-    /// The first day of every month.
-    Monthly,
-}
-
-/// `schedule`: when the scheduler runs the pipeline, in a real IANA time zone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ScheduleConfig {
-    /// IANA zone the times are in, e.g. America/New_York (DST handled).
-    pub timezone: Tz,
-    /// Local wall-clock time of day, HH:MM.
-    #[serde(serialize_with = "ser_time", deserialize_with = "de_time")]
-    pub time: NaiveTime,
-    /// daily, weekdays, weekly or monthly.
-    pub frequency: Frequency,
-    /// A 5- or 6-field cron expression (6 = with seconds); overrides time and frequency.
-    pub cron: Option<String>,
-    /// A fire time missed by less than this still runs (once); older ones are recorded as missed.
-    pub misfire_grace_seconds: u64,
-    /// Address of the scheduler's /metrics and /healthz.
-    pub listen: SocketAddr,
-}
-
-impl ScheduleConfig {
-    /// The cron pattern this section means: `cron` as given, else one made of `time` and
-    /// `frequency`.
-    pub fn pattern(&self) -> String {
-        match &self.cron {
-            Some(expr) => expr.trim().to_owned(),
-            None => {
-                let (m, h) = (self.time.minute(), self.time.hour());
-                match self.frequency {
-                    Frequency::Daily => format!("{m} {h} * * *"),
-                    Frequency::Weekdays => format!("{m} {h} * * 1-5"),
-                    Frequency::Weekly => format!("{m} {h} * * 1"),
-                    Frequency::Monthly => format!("{m} {h} 1 * *"),
-                }
-            }
-        }
-    }
-}
-
-impl Default for ScheduleConfig {
-    fn default() -> Self {
-        Self {
-            timezone: chrono_tz::America::New_York,
-            time: NaiveTime::from_hms_opt(6, 0, 0).expect("valid time"),
-            frequency: Frequency::Daily,
-            cron: None,
-            misfire_grace_seconds: 3600,
-            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
-        }
-    }
-}
-
-fn ser_time<S: Serializer>(t: &NaiveTime, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&t.format("%H:%M").to_string())
-}
-
-fn de_time<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
-    let s = String::deserialize(d)?;
-    NaiveTime::parse_from_str(&s, "%H:%M").map_err(|_| {
-        serde::de::Error::custom(format!(
-            "invalid time {s:?}: expected HH:MM, e.g. \"06:00\""
-        ))
-    })
-}
-
-/// `monitor`: the status dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct MonitorConfig {
-    /// A series whose latest date is older than this many weekdays is STALE.
-    pub stale_after_days: u32,
-}
-
-impl Default for MonitorConfig {
-    fn default() -> Self {
-        Self {
-            stale_after_days: 2,
-        }
-    }
-}
-
-/// Log line format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-impl FromStr for LogFormat {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "text" => Ok(Self::Text),
-            "json" => Ok(Self::Json),
-            other => Err(format!(
-                "invalid log format {other:?}: expected text or json"
-            )),
-        }
-    }
-}
-
-/// `logging`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LoggingConfig {
-    /// Directory of the daily-rotated log files.
-    pub dir: PathBuf,
-    /// text or json.
-    pub format: LogFormat,
-}
-
-impl Default for LoggingConfig {
-    fn default() -> Self {
-        Self {
-            dir: PathBuf::from("logs"),
-            format: LogFormat::Text,
-        }
-    }
-}
-
-/// Secrets, read only from the environment. Each is absent when its variable is unset or empty.
-/// Which providers need a key, and in which variable, is the provider registry's knowledge
-/// (`energy_sources::PROVIDERS`): a new provider needs no change here.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Secrets {
-    /// API keys by the environment variable they came from.
-    provider_keys: BTreeMap<&'static str, Secret>,
-    pub smtp_user: Option<Secret>,
-    pub smtp_password: Option<Secret>,
-    pub slack_webhook_url: Option<Secret>,
-}
-
-/// The variables of the providers that need a key, in the registry's order.
-fn provider_key_variables() -> impl Iterator<Item = &'static str> {
-    energy_sources::PROVIDERS
-        .iter()
-        .filter_map(|p| p.api_key_env)
-}
-
-/// The notification channels' variables.
-const NOTIFY_VARIABLES: [&str; 3] = ["SMTP_USER", "SMTP_PASSWORD", "SLACK_WEBHOOK_URL"];
-
-impl Secrets {
-    /// The environment variables secrets come from, in display order: each provider's key
-    /// variable, then the notification channels'.
-    pub fn variables() -> Vec<&'static str> {
-        provider_key_variables().chain(NOTIFY_VARIABLES).collect()
-    }
-
-    /// Reads the secrets through `get` (normally `std::env::var`).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
-        let read = |name: &str| get(name).filter(|v| !v.trim().is_empty()).map(Secret::new);
-        Self {
-            provider_keys: provider_key_variables()
-                .filter_map(|var| read(var).map(|s| (var, s)))
-                .collect(),
-            smtp_user: read("SMTP_USER"),
-            smtp_password: read("SMTP_PASSWORD"),
-            slack_webhook_url: read("SLACK_WEBHOOK_URL"),
-        }
-    }
-
-    /// The secret held in environment variable `name`, if that is one of [`Self::variables`].
-    pub fn by_variable(&self, name: &str) -> Option<&Secret> {
-        match name {
-            "SMTP_USER" => self.smtp_user.as_ref(),
-            "SMTP_PASSWORD" => self.smtp_password.as_ref(),
-            "SLACK_WEBHOOK_URL" => self.slack_webhook_url.as_ref(),
-            provider => self.provider_keys.get(provider),
-        }
-    }
-
-    /// Every secret value that is set, for scrubbing text before it is shown.
-    pub fn values(&self) -> impl Iterator<Item = &str> {
-        self.provider_keys
-            .values()
-            .chain(
-                [
-                    &self.smtp_user,
-                    &self.smtp_password,
-                    &self.slack_webhook_url,
-                ]
-                .into_iter()
-                .flatten(),
-            )
-            .map(Secret::expose)
     }
 }
 
@@ -601,7 +353,7 @@ mod tests {
             Secrets::from_lookup(|name| registry.contains(&name).then(|| format!("key-of-{name}")));
         for var in &registry {
             assert_eq!(
-                secrets.by_variable(var).map(Secret::expose),
+                secrets.by_variable(var).map(energy_core::Secret::expose),
                 Some(format!("key-of-{var}").as_str())
             );
         }

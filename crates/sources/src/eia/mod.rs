@@ -13,18 +13,20 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use energy_core::{Observation, Price, Secret, SourceId, text::printable};
+use energy_core::{Observation, Price, Secret, SourceId};
 use futures_util::{StreamExt, TryStreamExt, stream};
-use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
 use crate::{
     InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source, SourceError,
-    bounded::Bounded,
     http::{Http, Reply},
-    parse_json, with_trailing_slash,
+    with_trailing_slash,
 };
+
+mod page;
+
+use page::Row;
 
 /// Rows per page: the API's maximum for JSON.
 const PAGE_SIZE: u64 = 5000;
@@ -99,40 +101,6 @@ struct Group {
     /// Each member's outcome by series id, filled by the first member to ask and taken out by
     /// each; a failed request fails them all.
     fetched: tokio::sync::OnceCell<Result<Mutex<GroupData>, SourceError>>,
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    response: Option<Body>,
-    error: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct Body {
-    total: Option<Value>,
-    frequency: Option<String>,
-    #[serde(default)]
-    data: Bounded<Row, { PAGE_SIZE as usize }>,
-    #[serde(default)]
-    warnings: Vec<Warning>,
-}
-
-#[derive(Deserialize)]
-struct Row {
-    period: String,
-    series: Option<String>,
-    value: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct Warning {
-    warning: Option<String>,
-    description: Option<String>,
-}
-
-struct Page {
-    total: u64,
-    rows: Vec<Row>,
 }
 
 impl Eia {
@@ -317,127 +285,6 @@ impl Eia {
         }
         Ok(Mutex::new(data))
     }
-
-    /// Interprets one reply: a page of rows, or the typed error its status and body mean.
-    fn page(&self, reply: &Reply, series: &str) -> Result<Page, SourceError> {
-        let status = reply.status.as_u16();
-        if !reply.status.is_success() {
-            let (code, message) = error_text(&reply.body)
-                .unwrap_or_else(|| (String::new(), reply.snippet(&self.http)));
-            let message = self.http.scrub(&message);
-            return Err(match status {
-                401 | 403 if code == "OVER_RATE_LIMIT" => SourceError::RateLimited {
-                    provider: self.id.clone(),
-                    attempts: 1,
-                    retry_after: None,
-                },
-                401 | 403 => SourceError::Unauthorized {
-                    provider: self.id.clone(),
-                    variable: "EIA_API_KEY",
-                    message: if code.is_empty() {
-                        message
-                    } else {
-                        format!("{code}: {message}")
-                    },
-                },
-                404 => SourceError::UnknownSeries {
-                    provider: self.id.clone(),
-                    series: series.to_owned(),
-                    message,
-                },
-                _ => SourceError::BadRequest {
-                    provider: self.id.clone(),
-                    status,
-                    message,
-                },
-            });
-        }
-        if reply.body.iter().all(u8::is_ascii_whitespace) {
-            return Err(self.malformed(reply, "empty body"));
-        }
-        if !reply.looks_like_json() {
-            return Err(self.malformed(
-                reply,
-                format!(
-                    "expected JSON, got {:?}: {}",
-                    reply.content_type,
-                    reply.snippet(&self.http)
-                ),
-            ));
-        }
-        let envelope: Envelope = parse_json(&reply.body).map_err(|e| self.malformed(reply, e))?;
-        if let Some(err) = envelope.error {
-            let message = self.http.scrub(&match &err {
-                Value::String(s) => s.clone(),
-                other => other
-                    .get("message")
-                    .and_then(Value::as_str)
-                    .unwrap_or("error")
-                    .to_owned(),
-            });
-            return Err(SourceError::BadRequest {
-                provider: self.id.clone(),
-                status,
-                message,
-            });
-        }
-        let body = envelope
-            .response
-            .ok_or_else(|| self.malformed(reply, "no `response` object"))?;
-        if let Some(freq) = body.frequency.as_deref().filter(|f| *f != "daily") {
-            return Err(self.malformed(
-                reply,
-                format!("expected daily data, got frequency {freq:?}"),
-            ));
-        }
-        for w in &body.warnings {
-            let (warning, description) = (
-                printable(w.warning.as_deref().unwrap_or("")),
-                printable(w.description.as_deref().unwrap_or("")),
-            );
-            // "incomplete return" says a page holds 5,000 rows of more: pagination (driven by
-            // `total`) fetches the rest, so it is no news
-            if warning.eq_ignore_ascii_case("incomplete return") {
-                tracing::debug!(source = %self.id, %warning, %description, "EIA warning");
-            } else {
-                tracing::warn!(source = %self.id, %warning, %description, "EIA warning");
-            }
-        }
-        let total = match &body.total {
-            Some(Value::String(s)) => s
-                .trim()
-                .parse::<u64>()
-                .map_err(|_| self.malformed(reply, format!("`total` is {s:?}")))?,
-            Some(Value::Number(n)) => n
-                .as_u64()
-                .ok_or_else(|| self.malformed(reply, format!("`total` is {n}")))?,
-            _ => return Err(self.malformed(reply, "no `total` in the response")),
-        };
-        Ok(Page {
-            total,
-            rows: body.data.0,
-        })
-    }
-}
-
-/// `(code, message)` of either EIA error envelope: `{"error":{"code","message"}}` (the
-/// gateway's) or `{"error":"…","code":400}` (the API's).
-fn error_text(body: &[u8]) -> Option<(String, String)> {
-    let v: Value = serde_json::from_slice(body).ok()?;
-    match v.get("error")? {
-        Value::String(s) => Some((String::new(), s.clone())),
-        Value::Object(o) => Some((
-            o.get("code")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
-            o.get("message")
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned(),
-        )),
-        _ => None,
-    }
 }
 
 #[async_trait]
@@ -578,90 +425,4 @@ impl Eia {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_route_s_series_are_dealt_into_groups_of_at_most_ten() {
-        let eia = Eia {
-            id: SourceId::new("eia").unwrap(),
-            http: Http::new(
-                SourceId::new("eia").unwrap(),
-                &Url::parse("http://127.0.0.1:1/").unwrap(),
-                crate::HttpSettings {
-                    timeout: std::time::Duration::from_secs(1),
-                    connect_timeout: std::time::Duration::from_secs(1),
-                    requests_per_second: 0.0,
-                    burst: 1,
-                    max_response_bytes: 1,
-                    user_agent: "test".into(),
-                    retry: crate::retry::RetryConfig::default(),
-                },
-                Vec::new(),
-            )
-            .unwrap(),
-            base: Url::parse("http://127.0.0.1:1/").unwrap(),
-            key: Secret::new("k"),
-            groups: Mutex::new(Vec::new()),
-        };
-        let window = energy_core::DateWindow::new(
-            "2024-01-01".parse().unwrap(),
-            "2024-01-31".parse().unwrap(),
-        )
-        .unwrap();
-        let req = |series: String| SeriesRequest {
-            commodity: energy_core::CommodityCode::new("WTI").unwrap(),
-            series,
-            unit: "USD/bbl".into(),
-            window,
-        };
-        let mut requests: Vec<SeriesRequest> = (0..25)
-            .map(|i| req(format!("petroleum/pri/spt:S{i:02}")))
-            .collect();
-        requests.push(req("natural-gas/pri/fut:RNGWHHD".into()));
-        eia.plan(&requests);
-        let groups = eia.groups.lock().unwrap();
-        let sizes: Vec<usize> = groups.iter().map(|g| g.members.len()).collect();
-        // 25 on one route: three groups; the lone gas series is fetched alone
-        assert_eq!(sizes, [9, 8, 8]);
-        // the first three series announced start three different groups
-        for (i, g) in groups.iter().enumerate() {
-            assert_eq!(g.members[0].series, format!("petroleum/pri/spt:S{i:02}"));
-        }
-    }
-
-    #[test]
-    fn series_must_be_route_and_facet() {
-        assert!(check_series("petroleum/pri/spt:RWTC").is_ok());
-        assert!(check_series("natural-gas/pri/fut:RNGWHHD").is_ok());
-        for bad in [
-            "RWTC",
-            "petroleum/pri/spt:",
-            ":RWTC",
-            "/petroleum:RWTC",
-            "petroleum/pri/spt:RW TC",
-            "a?b:RWTC",
-        ] {
-            assert!(check_series(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn both_error_envelopes_are_read() {
-        let (code, msg) = error_text(
-            br#"{"error":{"code":"API_KEY_INVALID","message":"An invalid api_key was supplied."}}"#,
-        )
-        .unwrap();
-        assert_eq!(
-            (code.as_str(), msg.as_str()),
-            ("API_KEY_INVALID", "An invalid api_key was supplied.")
-        );
-        let (code, msg) =
-            error_text(br#"{"error":"Invalid frequency 'hourly' provided.","code":400}"#).unwrap();
-        assert_eq!(
-            (code.as_str(), msg.as_str()),
-            ("", "Invalid frequency 'hourly' provided.")
-        );
-        assert!(error_text(b"<html>").is_none());
-    }
-}
+mod tests;

@@ -1,33 +1,35 @@
-//! The `Store` handle: opening either backend, migrations and the TimescaleDB step, health and
-//! the catalog of commodities and sources.
+//! The `Store` handle: opening either backend, migrations and the TimescaleDB step, a pooled
+//! connection and the errors of an operation; `health` and `catalog` beside it.
 
 use std::{
-    collections::HashMap,
     sync::{Arc, OnceLock, RwLock},
     time::Duration,
 };
 
-use diesel::{ExpressionMethods, QueryDsl, SqliteConnection, connection::SimpleConnection};
+use diesel::{SqliteConnection, connection::SimpleConnection};
 use diesel_async::{
-    AsyncConnection, AsyncPgConnection, RunQueryDsl,
+    AsyncConnection,
     pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, deadpool::Pool},
     sync_connection_wrapper::SyncConnectionWrapper,
 };
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use energy_core::{CommodityCode, CommoditySpec, SourceId};
 use tokio::sync::Mutex;
 
-#[cfg(feature = "testing")]
-use crate::startup::{PG_MIGRATIONS, PgSyncConn};
 use crate::{
     Backend, DatabaseUrl, StoreError,
     connect::{ConnectFailure, Connector, PgManager, PgPool, unavailable},
     error::{describe_diesel, diesel_connection_lost},
-    schema,
     startup::{StartupError, migration_error_text, pg_startup, report_startup},
-    timescale::{self, Step, Timescale},
-    types::TextRow,
+    timescale::Timescale,
 };
+
+mod catalog;
+mod health;
+#[cfg(feature = "testing")]
+mod hooks;
+
+pub(crate) use catalog::Catalog;
+pub use health::Health;
 
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 
@@ -75,15 +77,6 @@ macro_rules! with_conn {
 }
 pub(crate) use with_conn;
 
-/// Ids of the catalog rows, cached: every write maps codes to ids.
-#[derive(Debug, Default)]
-pub(crate) struct Catalog {
-    pub commodity_ids: HashMap<CommodityCode, i32>,
-    pub commodity_codes: HashMap<i32, CommodityCode>,
-    pub source_ids: HashMap<SourceId, i32>,
-    pub source_names: HashMap<i32, SourceId>,
-}
-
 pub(crate) struct Inner {
     pub db: Db,
     pub url: DatabaseUrl,
@@ -109,22 +102,6 @@ impl std::fmt::Debug for Store {
             .field("url", &self.inner.url)
             .finish_non_exhaustive()
     }
-}
-
-/// What `health()` found.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Health {
-    pub healthy: bool,
-    pub backend: &'static str,
-    /// e.g. "PostgreSQL 15.20 …" or "SQLite 3.49.1".
-    pub server_version: Option<String>,
-    /// TimescaleDB installed and `observations` a hypertable.
-    pub timescaledb: bool,
-    /// Says what the store uses and, when TimescaleDB is on the server but unused, what to do.
-    pub message: String,
-    /// What needs doing although the database works (TimescaleDB on the server but unused).
-    #[serde(skip_serializing)]
-    pub notice: Option<String>,
 }
 
 /// Only the SQLite pool uses Diesel's manager: a failure is about the local file, never a
@@ -391,286 +368,11 @@ impl Store {
         Ok(())
     }
 
-    /// Reachability, backend, server version and TimescaleDB. Never fails: an unreachable
-    /// database is reported as unhealthy with the reason.
-    pub async fn health(&self) -> Health {
-        let backend = self.backend().name();
-        let probe = async {
-            let version = match &self.inner.db {
-                Db::Pg(pool) => {
-                    let mut c = self.checkout(pool).await?;
-                    let v: Vec<TextRow> = diesel::sql_query("SELECT version() AS text")
-                        .load(&mut c)
-                        .await
-                        .map_err(|e| self.query_error("health check", e))?;
-                    let ts = self
-                        .timescale_now(&mut c)
-                        .await
-                        .map_err(|e| self.query_error("health check", e))?;
-                    (v.into_iter().next().map(|r| r.text), Some(ts))
-                }
-                Db::Sqlite(pool) => {
-                    let mut c = self.checkout(pool).await?;
-                    let v: Vec<TextRow> =
-                        diesel::sql_query("SELECT 'SQLite ' || sqlite_version() AS text")
-                            .load(&mut c)
-                            .await
-                            .map_err(|e| self.query_error("health check", e))?;
-                    (v.into_iter().next().map(|r| r.text), None)
-                }
-            };
-            Ok::<_, StoreError>(version)
-        };
-        match probe.await {
-            Ok((version, timescale)) => Health {
-                healthy: true,
-                backend,
-                server_version: version,
-                timescaledb: timescale.as_ref().is_some_and(Timescale::is_hypertable),
-                message: match &timescale {
-                    Some(t) => format!("database healthy ({})", t.describe()),
-                    None => "database healthy".to_owned(),
-                },
-                notice: timescale
-                    .filter(|t| matches!(t, Timescale::NotPreloaded | Timescale::NotEnabled(_)))
-                    .map(|t| t.describe()),
-            },
-            Err(e) => Health {
-                healthy: false,
-                backend,
-                server_version: None,
-                timescaledb: false,
-                message: e.to_string(),
-                notice: None,
-            },
-        }
-    }
-
-    /// TimescaleDB as the server offers it now (read-only).
-    async fn timescale_now(&self, c: &mut AsyncPgConnection) -> diesel::QueryResult<Timescale> {
-        let probe: timescale::Probe = diesel::sql_query(timescale::PROBE_SQL)
-            .get_result(c)
-            .await?;
-        let interval = if probe.schema.is_some() {
-            let rows: Vec<timescale::ChunkInterval> =
-                diesel::sql_query(timescale::CHUNK_INTERVAL_SQL)
-                    .load(c)
-                    .await?;
-            rows.into_iter().next().map(|r| r.days)
-        } else {
-            None
-        };
-        Ok(match timescale::plan(&probe, interval) {
-            Step::Keep { days, .. } => Timescale::Hypertable {
-                chunk_interval_days: days,
-            },
-            Step::Report(t) => t,
-            // usable but not in use: start-up tried and failed (its finding says why)
-            Step::Convert { .. } => match self.timescale() {
-                Some(t @ Timescale::NotEnabled(_)) => t.clone(),
-                _ => Timescale::NotEnabled(
-                    "observations is not a hypertable yet; the next start-up converts it"
-                        .to_owned(),
-                ),
-            },
-        })
-    }
-
-    /// Adds or updates a commodity (name and unit) so that its observations can be written.
-    pub async fn register_commodity(
-        &self,
-        code: &CommodityCode,
-        spec: &CommoditySpec,
-    ) -> Result<(), StoreError> {
-        use schema::commodities::dsl as c;
-        let row = (
-            c::code.eq(code.as_str()),
-            c::name.eq(&spec.name),
-            c::unit.eq(&spec.unit),
-        );
-        let id: i32 = with_conn!(self, "registering a commodity", |conn| {
-            diesel::insert_into(c::commodities)
-                .values(row)
-                .on_conflict(c::code)
-                .do_update()
-                .set((c::name.eq(&spec.name), c::unit.eq(&spec.unit)))
-                .returning(c::id)
-                .get_result(&mut conn)
-                .await
-        })?;
-        let mut cat = self.inner.catalog.write().expect("catalog lock");
-        cat.commodity_ids.insert(code.clone(), id);
-        cat.commodity_codes.insert(id, code.clone());
-        Ok(())
-    }
-
-    /// Adds or updates a source so that its observations can be written.
-    pub async fn register_source(&self, name: &SourceId, title: &str) -> Result<(), StoreError> {
-        use schema::sources::dsl as s;
-        let id: i32 = with_conn!(self, "registering a source", |conn| {
-            diesel::insert_into(s::sources)
-                .values((s::name.eq(name.as_str()), s::title.eq(title)))
-                .on_conflict(s::name)
-                .do_update()
-                .set(s::title.eq(title))
-                .returning(s::id)
-                .get_result(&mut conn)
-                .await
-        })?;
-        let mut cat = self.inner.catalog.write().expect("catalog lock");
-        cat.source_ids.insert(name.clone(), id);
-        cat.source_names.insert(id, name.clone());
-        Ok(())
-    }
-
-    /// The registered commodities (code, name, unit), by code.
-    pub async fn commodities(&self) -> Result<Vec<(CommodityCode, CommoditySpec)>, StoreError> {
-        use schema::commodities::dsl as c;
-        let rows: Vec<(String, String, String)> =
-            with_conn!(self, "listing commodities", |conn| {
-                c::commodities
-                    .select((c::code, c::name, c::unit))
-                    .order(c::code)
-                    .load(&mut conn)
-                    .await
-            })?;
-        rows.into_iter()
-            .map(|(code, name, unit)| {
-                let code =
-                    CommodityCode::new(&code).map_err(|_| self.corrupt("commodity code", &code))?;
-                Ok((code, CommoditySpec::new(name, unit)))
-            })
-            .collect()
-    }
-
-    async fn reload_catalog(&self) -> Result<(), StoreError> {
-        use schema::{commodities::dsl as c, sources::dsl as s};
-        let commodities: Vec<(i32, String)> = with_conn!(self, "loading commodities", |conn| {
-            c::commodities
-                .select((c::id, c::code))
-                .load(&mut conn)
-                .await
-        })?;
-        let sources: Vec<(i32, String)> = with_conn!(self, "loading sources", |conn| {
-            s::sources.select((s::id, s::name)).load(&mut conn).await
-        })?;
-        let mut cat = Catalog::default();
-        for (id, code) in commodities {
-            let code =
-                CommodityCode::new(&code).map_err(|_| self.corrupt("commodity code", &code))?;
-            cat.commodity_ids.insert(code.clone(), id);
-            cat.commodity_codes.insert(id, code);
-        }
-        for (id, name) in sources {
-            let name = SourceId::new(&name).map_err(|_| self.corrupt("source name", &name))?;
-            cat.source_ids.insert(name.clone(), id);
-            cat.source_names.insert(id, name);
-        }
-        *self.inner.catalog.write().expect("catalog lock") = cat;
-        Ok(())
-    }
-
     pub(crate) fn corrupt(&self, what: &'static str, value: &str) -> StoreError {
         StoreError::Corrupt {
             db: self.inner.url.redacted(),
             what,
             value: value.to_owned(),
         }
-    }
-
-    pub(crate) fn commodity_id(&self, code: &CommodityCode) -> Result<i32, StoreError> {
-        let cat = self.inner.catalog.read().expect("catalog lock");
-        cat.commodity_ids
-            .get(code)
-            .copied()
-            .ok_or_else(|| StoreError::NotRegistered {
-                db: self.inner.url.redacted(),
-                kind: "commodity",
-                name: code.to_string(),
-            })
-    }
-
-    pub(crate) fn source_id(&self, name: &SourceId) -> Result<i32, StoreError> {
-        let cat = self.inner.catalog.read().expect("catalog lock");
-        cat.source_ids
-            .get(name)
-            .copied()
-            .ok_or_else(|| StoreError::NotRegistered {
-                db: self.inner.url.redacted(),
-                kind: "source",
-                name: name.to_string(),
-            })
-    }
-
-    /// Reverts every migration and applies them again: proves each `down.sql` undoes its
-    /// `up.sql`. Destroys all data; for tests only (feature `testing`).
-    #[cfg(feature = "testing")]
-    pub async fn redo_all_migrations_for_test(
-        &self,
-    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
-        let url = self.inner.url.clone();
-        let fail = |e: String| StoreError::Migration {
-            db: url.redacted(),
-            reason: e,
-        };
-        match &self.inner.db {
-            Db::Sqlite(pool) => {
-                let mut conn = self.checkout(pool).await?;
-                conn.spawn_blocking(|c| {
-                    Ok(c.revert_all_migrations(SQLITE_MIGRATIONS)
-                        .map(|_| ())
-                        .map_err(|e| migration_error_text(&*e)))
-                })
-                .await
-                .map_err(|e| fail(describe_diesel(&e)))?
-                .map_err(fail)?;
-            }
-            Db::Pg(_) => {
-                let connector = self.connector().clone();
-                let handle = tokio::runtime::Handle::current();
-                tokio::task::spawn_blocking(move || -> Result<(), String> {
-                    let mut c: PgSyncConn = handle
-                        .block_on(connector.diesel())
-                        .map_err(|e| e.to_string())?
-                        .into();
-                    c.revert_all_migrations(PG_MIGRATIONS)
-                        .map(|_| ())
-                        .map_err(|e| migration_error_text(&*e))
-                })
-                .await
-                .map_err(|e| fail(e.to_string()))?
-                .map_err(fail)?;
-            }
-        }
-        let after_down = self.table_names().await?;
-        self.migrate().await?;
-        Ok((after_down, self.table_names().await?))
-    }
-
-    /// Names of the tables, views, triggers and functions the schema consists of, sorted
-    /// (feature `testing`).
-    #[cfg(feature = "testing")]
-    pub async fn table_names(&self) -> Result<Vec<String>, StoreError> {
-        let sql = match self.backend() {
-            Backend::Sqlite => {
-                "SELECT type || ':' || name AS text FROM sqlite_master \
-                 WHERE name NOT LIKE 'sqlite_%' AND name <> '__diesel_schema_migrations' ORDER BY 1"
-            }
-            Backend::Postgres => {
-                "SELECT 'table:' || tablename AS text FROM pg_tables WHERE schemaname = current_schema() \
-                   AND tablename <> '__diesel_schema_migrations' \
-                 UNION ALL SELECT 'index:' || indexname FROM pg_indexes WHERE schemaname = current_schema() \
-                   AND tablename <> '__diesel_schema_migrations' \
-                 UNION ALL SELECT 'trigger:' || t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid \
-                   JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT t.tgisinternal AND n.nspname = current_schema() \
-                 UNION ALL SELECT 'function:' || proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-                   WHERE n.nspname = current_schema() ORDER BY 1"
-            }
-        };
-        let rows: Vec<TextRow> =
-            with_conn!(self, "listing the schema", |conn| diesel::sql_query(sql)
-                .load(&mut conn)
-                .await)?;
-        Ok(rows.into_iter().map(|r| r.text).collect())
     }
 }

@@ -1,0 +1,166 @@
+//! One EIA answer read: the envelope and its rows (bounded by the page size), or the typed
+//! error its status and body mean (EIA's two error envelopes included).
+
+use energy_core::text::printable;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{Eia, PAGE_SIZE};
+use crate::{SourceError, bounded::Bounded, http::Reply, parse_json};
+
+#[derive(Deserialize)]
+pub(super) struct Envelope {
+    pub(super) response: Option<Body>,
+    pub(super) error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Body {
+    pub(super) total: Option<Value>,
+    pub(super) frequency: Option<String>,
+    #[serde(default)]
+    pub(super) data: Bounded<Row, { PAGE_SIZE as usize }>,
+    #[serde(default)]
+    pub(super) warnings: Vec<Warning>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Row {
+    pub(super) period: String,
+    pub(super) series: Option<String>,
+    pub(super) value: Option<Value>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Warning {
+    pub(super) warning: Option<String>,
+    pub(super) description: Option<String>,
+}
+
+pub(super) struct Page {
+    pub(super) total: u64,
+    pub(super) rows: Vec<Row>,
+}
+
+impl Eia {
+    /// Interprets one reply: a page of rows, or the typed error its status and body mean.
+    pub(super) fn page(&self, reply: &Reply, series: &str) -> Result<Page, SourceError> {
+        let status = reply.status.as_u16();
+        if !reply.status.is_success() {
+            let (code, message) = error_text(&reply.body)
+                .unwrap_or_else(|| (String::new(), reply.snippet(&self.http)));
+            let message = self.http.scrub(&message);
+            return Err(match status {
+                401 | 403 if code == "OVER_RATE_LIMIT" => SourceError::RateLimited {
+                    provider: self.id.clone(),
+                    attempts: 1,
+                    retry_after: None,
+                },
+                401 | 403 => SourceError::Unauthorized {
+                    provider: self.id.clone(),
+                    variable: "EIA_API_KEY",
+                    message: if code.is_empty() {
+                        message
+                    } else {
+                        format!("{code}: {message}")
+                    },
+                },
+                404 => SourceError::UnknownSeries {
+                    provider: self.id.clone(),
+                    series: series.to_owned(),
+                    message,
+                },
+                _ => SourceError::BadRequest {
+                    provider: self.id.clone(),
+                    status,
+                    message,
+                },
+            });
+        }
+        if reply.body.iter().all(u8::is_ascii_whitespace) {
+            return Err(self.malformed(reply, "empty body"));
+        }
+        if !reply.looks_like_json() {
+            return Err(self.malformed(
+                reply,
+                format!(
+                    "expected JSON, got {:?}: {}",
+                    reply.content_type,
+                    reply.snippet(&self.http)
+                ),
+            ));
+        }
+        let envelope: Envelope = parse_json(&reply.body).map_err(|e| self.malformed(reply, e))?;
+        if let Some(err) = envelope.error {
+            let message = self.http.scrub(&match &err {
+                Value::String(s) => s.clone(),
+                other => other
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("error")
+                    .to_owned(),
+            });
+            return Err(SourceError::BadRequest {
+                provider: self.id.clone(),
+                status,
+                message,
+            });
+        }
+        let body = envelope
+            .response
+            .ok_or_else(|| self.malformed(reply, "no `response` object"))?;
+        if let Some(freq) = body.frequency.as_deref().filter(|f| *f != "daily") {
+            return Err(self.malformed(
+                reply,
+                format!("expected daily data, got frequency {freq:?}"),
+            ));
+        }
+        for w in &body.warnings {
+            let (warning, description) = (
+                printable(w.warning.as_deref().unwrap_or("")),
+                printable(w.description.as_deref().unwrap_or("")),
+            );
+            // "incomplete return" says a page holds 5,000 rows of more: pagination (driven by
+            // `total`) fetches the rest, so it is no news
+            if warning.eq_ignore_ascii_case("incomplete return") {
+                tracing::debug!(source = %self.id, %warning, %description, "EIA warning");
+            } else {
+                tracing::warn!(source = %self.id, %warning, %description, "EIA warning");
+            }
+        }
+        let total = match &body.total {
+            Some(Value::String(s)) => s
+                .trim()
+                .parse::<u64>()
+                .map_err(|_| self.malformed(reply, format!("`total` is {s:?}")))?,
+            Some(Value::Number(n)) => n
+                .as_u64()
+                .ok_or_else(|| self.malformed(reply, format!("`total` is {n}")))?,
+            _ => return Err(self.malformed(reply, "no `total` in the response")),
+        };
+        Ok(Page {
+            total,
+            rows: body.data.0,
+        })
+    }
+}
+
+/// `(code, message)` of either EIA error envelope: `{"error":{"code","message"}}` (the
+/// gateway's) or `{"error":"…","code":400}` (the API's).
+pub(super) fn error_text(body: &[u8]) -> Option<(String, String)> {
+    let v: Value = serde_json::from_slice(body).ok()?;
+    match v.get("error")? {
+        Value::String(s) => Some((String::new(), s.clone())),
+        Value::Object(o) => Some((
+            o.get("code")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+            o.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned(),
+        )),
+        _ => None,
+    }
+}

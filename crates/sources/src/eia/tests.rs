@@ -1,0 +1,85 @@
+//! Series ids, request grouping and EIA's error envelopes.
+
+use super::{page::error_text, *};
+
+#[test]
+fn a_route_s_series_are_dealt_into_groups_of_at_most_ten() {
+    let eia = Eia {
+        id: SourceId::new("eia").unwrap(),
+        http: Http::new(
+            SourceId::new("eia").unwrap(),
+            &Url::parse("http://127.0.0.1:1/").unwrap(),
+            crate::HttpSettings {
+                timeout: std::time::Duration::from_secs(1),
+                connect_timeout: std::time::Duration::from_secs(1),
+                requests_per_second: 0.0,
+                burst: 1,
+                max_response_bytes: 1,
+                user_agent: "test".into(),
+                retry: crate::retry::RetryConfig::default(),
+            },
+            Vec::new(),
+        )
+        .unwrap(),
+        base: Url::parse("http://127.0.0.1:1/").unwrap(),
+        key: Secret::new("k"),
+        groups: Mutex::new(Vec::new()),
+    };
+    let window =
+        energy_core::DateWindow::new("2024-01-01".parse().unwrap(), "2024-01-31".parse().unwrap())
+            .unwrap();
+    let req = |series: String| SeriesRequest {
+        commodity: energy_core::CommodityCode::new("WTI").unwrap(),
+        series,
+        unit: "USD/bbl".into(),
+        window,
+    };
+    let mut requests: Vec<SeriesRequest> = (0..25)
+        .map(|i| req(format!("petroleum/pri/spt:S{i:02}")))
+        .collect();
+    requests.push(req("natural-gas/pri/fut:RNGWHHD".into()));
+    eia.plan(&requests);
+    let groups = eia.groups.lock().unwrap();
+    let sizes: Vec<usize> = groups.iter().map(|g| g.members.len()).collect();
+    // 25 on one route: three groups; the lone gas series is fetched alone
+    assert_eq!(sizes, [9, 8, 8]);
+    // the first three series announced start three different groups
+    for (i, g) in groups.iter().enumerate() {
+        assert_eq!(g.members[0].series, format!("petroleum/pri/spt:S{i:02}"));
+    }
+}
+
+#[test]
+fn series_must_be_route_and_facet() {
+    assert!(check_series("petroleum/pri/spt:RWTC").is_ok());
+    assert!(check_series("natural-gas/pri/fut:RNGWHHD").is_ok());
+    for bad in [
+        "RWTC",
+        "petroleum/pri/spt:",
+        ":RWTC",
+        "/petroleum:RWTC",
+        "petroleum/pri/spt:RW TC",
+        "a?b:RWTC",
+    ] {
+        assert!(check_series(bad).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn both_error_envelopes_are_read() {
+    let (code, msg) = error_text(
+        br#"{"error":{"code":"API_KEY_INVALID","message":"An invalid api_key was supplied."}}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        (code.as_str(), msg.as_str()),
+        ("API_KEY_INVALID", "An invalid api_key was supplied.")
+    );
+    let (code, msg) =
+        error_text(br#"{"error":"Invalid frequency 'hourly' provided.","code":400}"#).unwrap();
+    assert_eq!(
+        (code.as_str(), msg.as_str()),
+        ("", "Invalid frequency 'hourly' provided.")
+    );
+    assert!(error_text(b"<html>").is_none());
+}
