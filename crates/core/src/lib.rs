@@ -8,6 +8,7 @@ pub mod bounds;
 mod commodity;
 pub mod display;
 mod error;
+mod failure;
 mod freshness;
 mod mode;
 mod observation;
@@ -22,6 +23,7 @@ pub mod validation;
 
 pub use commodity::{CommodityCode, CommoditySpec};
 pub use error::DomainError;
+pub use failure::{BatchError, ErrorKind};
 pub use freshness::{Freshness, weekday_age};
 pub use mode::{DateWindow, ModeKind, RunMode, Trigger};
 pub use observation::Observation;

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::{CommodityCode, DateWindow, ModeKind, SourceId, Trigger};
+use crate::{BatchError, CommodityCode, DateWindow, ModeKind, SourceId, Trigger};
 
 /// Row counts of one batch or an aggregate of batches.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -122,7 +122,7 @@ pub struct CommodityReport {
     pub warnings: u64,
     /// Accepted over received, in [0, 1]; 1 when nothing was received.
     pub quality_score: f64,
-    pub error: Option<String>,
+    pub error: Option<BatchError>,
     /// Wall time of the fetch (all pages and retries).
     #[serde(default)]
     pub fetch_seconds: f64,
@@ -139,7 +139,7 @@ pub struct SourceReport {
     pub missing: u64,
     /// Accepted over received across the source's commodities, in [0, 1].
     pub quality_score: f64,
-    pub error: Option<String>,
+    pub error: Option<BatchError>,
     /// Wall time spent fetching from this source, summed over its commodities.
     #[serde(default)]
     pub fetch_seconds: f64,

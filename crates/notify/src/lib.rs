@@ -184,9 +184,10 @@ fn scrub(text: &str, secrets: &[String]) -> String {
 /// refused, so that every part of the message shows.
 pub fn sample_report(now: chrono::DateTime<chrono::Utc>) -> RunReport {
     use energy_core::{
-        Counts, DateWindow, ModeKind, RunStatus, SourceId, SourceReport, SourceStatus, Trigger,
+        BatchError, Counts, DateWindow, ErrorKind, ModeKind, RunStatus, SourceId, SourceReport,
+        SourceStatus, Trigger,
     };
-    let source = |name: &str, status, fetched, error: Option<&str>| SourceReport {
+    let source = |name: &str, status, fetched, error: Option<BatchError>| SourceReport {
         source: SourceId::new(name).expect("static name"),
         status,
         counts: Counts {
@@ -201,7 +202,7 @@ pub fn sample_report(now: chrono::DateTime<chrono::Utc>) -> RunReport {
         } else {
             1.0
         },
-        error: error.map(str::to_owned),
+        error,
         fetch_seconds: 0.2,
         requests: 0,
         commodities: Vec::new(),
@@ -212,7 +213,10 @@ pub fn sample_report(now: chrono::DateTime<chrono::Utc>) -> RunReport {
             "fred",
             SourceStatus::Failed,
             0,
-            Some("fred: timed out after 3 attempts of 30 s each (an example error)"),
+            Some(BatchError::new(
+                ErrorKind::Timeout,
+                "timed out after 3 attempts of 30 s each (an example error)",
+            )),
         ),
         source("yahoo", SourceStatus::Success, 7470, None),
     ];

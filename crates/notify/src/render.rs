@@ -66,13 +66,7 @@ fn problems(r: &RunReport) -> Vec<String> {
         .sources
         .iter()
         .filter_map(|s| s.error.as_ref().map(|e| (s, e)))
-        .map(|(s, e)| {
-            let e = e
-                .strip_prefix(s.source.as_str())
-                .and_then(|rest| rest.strip_prefix(": "))
-                .unwrap_or(e);
-            format!("{}: {e}", s.source)
-        })
+        .map(|(s, e)| format!("{}: {e}", s.source))
         .collect();
     if let Some(e) = &r.error {
         out.push(e.clone());
@@ -232,11 +226,10 @@ pub fn slack_payload(r: &RunReport, test: bool) -> Result<Payload, slack_hook::E
         .iter()
         .filter(|s| matches!(s.status, SourceStatus::Failed | SourceStatus::Partial))
         .map(|s| {
-            let e = s.error.as_deref().unwrap_or("no error recorded");
-            let e = e
-                .strip_prefix(s.source.as_str())
-                .and_then(|rest| rest.strip_prefix(": "))
-                .unwrap_or(e);
+            let e = s
+                .error
+                .as_ref()
+                .map_or("no error recorded", |e| e.message.as_str());
             format!("• {} ({}): {e}", s.source, s.status.name())
         })
         .collect();

@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use chrono::Days;
 use energy_core::{NotificationReport, Observation, Price, RunReport, RunStatus, SourceId};
 use energy_notify::Notify;
-use energy_sources::{BuiltSource, Clock, SeriesData, SeriesRequest, Source, SourceError};
+use energy_sources::{
+    BuiltSource, Clock, SeriesData, SeriesRequest, Source, SourceError, SourceErrorKind,
+};
 use energy_storage::{DatabaseUrl, Store};
 
 use crate::{Config, Pipeline};
@@ -62,12 +64,15 @@ impl Source for FakeSource {
         self.own_max.fetch_max(own, Ordering::SeqCst);
         tokio::time::sleep(self.delay).await;
         let result = match self.behaviour {
-            Behaviour::Refuse => Err(SourceError::Unauthorized {
-                provider: self.id.clone(),
-                variable: energy_sources::SourcesConfig::api_key_env(self.id.as_str())
-                    .unwrap_or("its key variable"),
-                message: "Bad Request. The value for variable api_key is not registered.".into(),
-            }),
+            Behaviour::Refuse => Err(SourceError::new(
+                self.id.clone(),
+                SourceErrorKind::Unauthorized {
+                    variable: energy_sources::SourcesConfig::api_key_env(self.id.as_str())
+                        .unwrap_or("its key variable"),
+                    message: "Bad Request. The value for variable api_key is not registered."
+                        .into(),
+                },
+            )),
             Behaviour::Hang => {
                 std::future::pending::<()>().await;
                 unreachable!()

@@ -1,111 +1,178 @@
-//! What can go wrong when fetching from a provider. Callers branch on the variant (skip, retry
-//! later, tell the operator to fix the configuration); messages never contain an API key.
+//! What can go wrong when fetching from a provider: which provider, after how many attempts,
+//! and what kind of failure (callers branch on the kind: skip, retry later, tell the operator
+//! to fix the configuration). Messages never contain an API key; upstream text is escaped.
 
 use std::time::Duration;
 
-use energy_core::{SourceId, text::printable};
-use thiserror::Error;
+use energy_core::{BatchError, ErrorKind, SourceId, text::printable};
 
-/// A fetch that failed. Every message names the provider and says what to do.
-#[derive(Debug, Clone, PartialEq, Error)]
-pub enum SourceError {
-    #[error("{provider}: no API key: set the environment variable {variable}")]
+/// A fetch that failed. Its message names the provider and says what to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceError {
+    pub provider: SourceId,
+    /// Requests made for it, the first included (1 for what no retry could change).
+    pub attempts: u32,
+    pub kind: SourceErrorKind,
+}
+
+/// What failed, with what the message needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SourceErrorKind {
+    /// The provider needs a key and its variable is not set.
     MissingKey {
-        provider: SourceId,
         variable: &'static str,
     },
-    #[error("{provider}: the API key was refused ({m_}); check {variable}", m_ = printable(.message))]
+    /// The provider refused the key.
     Unauthorized {
-        provider: SourceId,
         variable: &'static str,
         message: String,
     },
-    #[error("{provider}: unknown series `{s_}` ({m_}); check sources.{provider}.series", m_ = printable(.message), s_ = printable(.series))]
     UnknownSeries {
-        provider: SourceId,
         series: String,
         message: String,
     },
-    #[error("{provider}: no data for the requested dates ({m_})", m_ = printable(.message))]
-    NoData { provider: SourceId, message: String },
-    #[error("{provider}: request rejected with HTTP {status}: {m_}", m_ = printable(.message))]
+    NoData {
+        message: String,
+    },
     BadRequest {
-        provider: SourceId,
         status: u16,
         message: String,
     },
-    #[error(
-        "{provider}: rate limited (HTTP 429) after {attempts} attempts; try again later or lower sources.{provider}.requests_per_second"
-    )]
     RateLimited {
-        provider: SourceId,
-        attempts: u32,
         retry_after: Option<Duration>,
     },
-    #[error("{provider}: provider unavailable after {attempts} attempts: {m_}", m_ = printable(.message))]
     Unavailable {
-        provider: SourceId,
-        attempts: u32,
         message: String,
     },
-    #[error("{provider}: timed out after {attempts} attempts of {seconds} s each ({u_})", u_ = printable(.url))]
     Timeout {
-        provider: SourceId,
-        attempts: u32,
         seconds: f64,
         url: String,
     },
-    #[error("{provider}: malformed response: {m_} (from {u_})", m_ = printable(.message), u_ = printable(.url))]
     Malformed {
-        provider: SourceId,
         url: String,
         message: String,
     },
-    #[error(
-        "{provider}: the response is larger than sources.{provider}.max_response_mb ({mb} MB); narrow the date window or raise max_response_mb (from {u_})",
-        u_ = printable(.url),
-        mb = *.limit_bytes as f64 / 1_048_576.0
-    )]
     TooLarge {
-        provider: SourceId,
         url: String,
         limit_bytes: u64,
     },
-    #[error("{provider}: {m_}", m_ = printable(.message))]
-    Config { provider: SourceId, message: String },
+    Config {
+        message: String,
+    },
 }
 
 impl SourceError {
+    /// A failure of `provider` after one attempt.
+    pub fn new(provider: SourceId, kind: SourceErrorKind) -> Self {
+        Self {
+            provider,
+            attempts: 1,
+            kind,
+        }
+    }
+
+    /// The same failure after `attempts` attempts.
+    pub fn after(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
     /// The provider the error is about.
     pub fn source_id(&self) -> &SourceId {
-        match self {
-            SourceError::MissingKey { provider, .. }
-            | SourceError::Unauthorized { provider, .. }
-            | SourceError::UnknownSeries { provider, .. }
-            | SourceError::NoData { provider, .. }
-            | SourceError::BadRequest { provider, .. }
-            | SourceError::RateLimited { provider, .. }
-            | SourceError::Unavailable { provider, .. }
-            | SourceError::Timeout { provider, .. }
-            | SourceError::Malformed { provider, .. }
-            | SourceError::TooLarge { provider, .. }
-            | SourceError::Config { provider, .. } => provider,
+        &self.provider
+    }
+
+    /// What happened and what to do, without the provider's name in front.
+    pub fn message(&self) -> String {
+        let (provider, attempts) = (&self.provider, self.attempts);
+        match &self.kind {
+            SourceErrorKind::MissingKey { variable } => {
+                format!("no API key: set the environment variable {variable}")
+            }
+            SourceErrorKind::Unauthorized { variable, message } => format!(
+                "the API key was refused ({}); check {variable}",
+                printable(message)
+            ),
+            SourceErrorKind::UnknownSeries { series, message } => format!(
+                "unknown series `{}` ({}); check sources.{provider}.series",
+                printable(series),
+                printable(message)
+            ),
+            SourceErrorKind::NoData { message } => {
+                format!("no data for the requested dates ({})", printable(message))
+            }
+            SourceErrorKind::BadRequest { status, message } => format!(
+                "request rejected with HTTP {status}: {}",
+                printable(message)
+            ),
+            SourceErrorKind::RateLimited { .. } => format!(
+                "rate limited (HTTP 429) after {attempts} attempts; try again later or lower sources.{provider}.requests_per_second"
+            ),
+            SourceErrorKind::Unavailable { message } => format!(
+                "provider unavailable after {attempts} attempts: {}",
+                printable(message)
+            ),
+            SourceErrorKind::Timeout { seconds, url } => format!(
+                "timed out after {attempts} attempts of {seconds} s each ({})",
+                printable(url)
+            ),
+            SourceErrorKind::Malformed { url, message } => format!(
+                "malformed response: {} (from {})",
+                printable(message),
+                printable(url)
+            ),
+            SourceErrorKind::TooLarge { url, limit_bytes } => format!(
+                "the response is larger than sources.{provider}.max_response_mb ({} MB); narrow the date window or raise max_response_mb (from {})",
+                *limit_bytes as f64 / 1_048_576.0,
+                printable(url)
+            ),
+            SourceErrorKind::Config { message } => printable(message),
         }
+    }
+
+    /// The kind the run report records.
+    pub fn report_kind(&self) -> ErrorKind {
+        match &self.kind {
+            SourceErrorKind::MissingKey { .. } => ErrorKind::MissingKey,
+            SourceErrorKind::Unauthorized { .. } => ErrorKind::Unauthorized,
+            SourceErrorKind::UnknownSeries { .. } => ErrorKind::UnknownSeries,
+            SourceErrorKind::NoData { .. } => ErrorKind::NoData,
+            SourceErrorKind::BadRequest { .. } => ErrorKind::BadRequest,
+            SourceErrorKind::RateLimited { .. } => ErrorKind::RateLimited,
+            SourceErrorKind::Unavailable { .. } => ErrorKind::Unavailable,
+            SourceErrorKind::Timeout { .. } => ErrorKind::Timeout,
+            SourceErrorKind::Malformed { .. } => ErrorKind::Malformed,
+            SourceErrorKind::TooLarge { .. } => ErrorKind::TooLarge,
+            SourceErrorKind::Config { .. } => ErrorKind::SourceConfig,
+        }
+    }
+
+    /// The error as the run report records it: kind and message, no provider prefix.
+    pub fn to_batch_error(&self) -> BatchError {
+        BatchError::new(self.report_kind(), self.message())
     }
 
     /// What went wrong in one attempt, without the provider and attempt count that the final
     /// error states once.
     pub(crate) fn attempt_cause(&self) -> String {
-        match self {
-            SourceError::Unavailable { message, .. } => printable(message),
-            SourceError::RateLimited { retry_after, .. } => match retry_after {
+        match &self.kind {
+            SourceErrorKind::Unavailable { message } => printable(message),
+            SourceErrorKind::RateLimited { retry_after } => match retry_after {
                 Some(d) => format!("HTTP 429 (rate limited; Retry-After {} s)", d.as_secs_f64()),
                 None => "HTTP 429 (rate limited)".to_owned(),
             },
-            SourceError::Timeout { seconds, url, .. } => {
+            SourceErrorKind::Timeout { seconds, url } => {
                 format!("no complete answer within {seconds} s ({url})")
             }
-            other => other.to_string(),
+            _ => self.message(),
         }
     }
 }
+
+impl std::fmt::Display for SourceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.provider, self.message())
+    }
+}
+
+impl std::error::Error for SourceError {}

@@ -12,7 +12,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::{
-    InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source, SourceError,
+    InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source, SourceError, SourceErrorKind,
     bounded::Bounded,
     http::{Http, Reply},
     parse_json, with_trailing_slash,
@@ -33,10 +33,12 @@ pub(crate) fn check_series(s: &str) -> Result<(), String> {
 }
 
 pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError> {
-    let key = ctx.key.ok_or(SourceError::MissingKey {
-        provider: ctx.id.clone(),
-        variable: "FRED_API_KEY",
-    })?;
+    let key = ctx.key.ok_or(SourceError::new(
+        ctx.id.clone(),
+        SourceErrorKind::MissingKey {
+            variable: "FRED_API_KEY",
+        },
+    ))?;
     let base = with_trailing_slash(ctx.config.base_url);
     let http = Http::new(ctx.id.clone(), &base, ctx.http, vec![key.clone()])?;
     Ok(Arc::new(Fred {
@@ -89,11 +91,13 @@ impl Fred {
     }
 
     fn malformed(&self, reply: &Reply, message: impl Into<String>) -> SourceError {
-        SourceError::Malformed {
-            provider: self.id.clone(),
-            url: reply.url.clone(),
-            message: message.into(),
-        }
+        SourceError::new(
+            self.id.clone(),
+            SourceErrorKind::Malformed {
+                url: reply.url.clone(),
+                message: message.into(),
+            },
+        )
     }
 
     fn body(&self, reply: &Reply, series: &str) -> Result<Body, SourceError> {
@@ -107,23 +111,29 @@ impl Fred {
                     || reply.status.as_u16() == 401
                     || reply.status.as_u16() == 403
                 {
-                    SourceError::Unauthorized {
-                        provider: self.id.clone(),
-                        variable: "FRED_API_KEY",
-                        message,
-                    }
+                    SourceError::new(
+                        self.id.clone(),
+                        SourceErrorKind::Unauthorized {
+                            variable: "FRED_API_KEY",
+                            message,
+                        },
+                    )
                 } else if lower.contains("series does not exist") || reply.status.as_u16() == 404 {
-                    SourceError::UnknownSeries {
-                        provider: self.id.clone(),
-                        series: series.to_owned(),
-                        message,
-                    }
+                    SourceError::new(
+                        self.id.clone(),
+                        SourceErrorKind::UnknownSeries {
+                            series: series.to_owned(),
+                            message,
+                        },
+                    )
                 } else {
-                    SourceError::BadRequest {
-                        provider: self.id.clone(),
-                        status: reply.status.as_u16(),
-                        message,
-                    }
+                    SourceError::new(
+                        self.id.clone(),
+                        SourceErrorKind::BadRequest {
+                            status: reply.status.as_u16(),
+                            message,
+                        },
+                    )
                 },
             );
         }
@@ -133,11 +143,13 @@ impl Fred {
         if !reply.looks_like_json() {
             // FRED answers errors in XML when file_type is lost on the way
             if let Some(message) = error_message(&reply.body) {
-                return Err(SourceError::BadRequest {
-                    provider: self.id.clone(),
-                    status: reply.status.as_u16(),
-                    message: self.http.scrub(&message),
-                });
+                return Err(SourceError::new(
+                    self.id.clone(),
+                    SourceErrorKind::BadRequest {
+                        status: reply.status.as_u16(),
+                        message: self.http.scrub(&message),
+                    },
+                ));
             }
             return Err(self.malformed(
                 reply,
@@ -150,11 +162,13 @@ impl Fred {
         }
         let body: Body = parse_json(&reply.body).map_err(|e| self.malformed(reply, e))?;
         if let Some(message) = &body.error_message {
-            return Err(SourceError::BadRequest {
-                provider: self.id.clone(),
-                status: reply.status.as_u16(),
-                message: self.http.scrub(message),
-            });
+            return Err(SourceError::new(
+                self.id.clone(),
+                SourceErrorKind::BadRequest {
+                    status: reply.status.as_u16(),
+                    message: self.http.scrub(message),
+                },
+            ));
         }
         if body.observations.is_none() {
             return Err(self.malformed(reply, "no `observations` array"));

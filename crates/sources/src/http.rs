@@ -11,7 +11,7 @@ use energy_core::{Secret, SourceId};
 use reqwest::{StatusCode, header};
 use url::Url;
 
-use crate::{SourceError, limit::RateLimit, retry::RetryConfig};
+use crate::{SourceError, SourceErrorKind, limit::RateLimit, retry::RetryConfig};
 
 /// How one provider's requests are made.
 #[derive(Debug, Clone)]
@@ -147,9 +147,13 @@ impl Http {
         }) {
             builder = builder.no_proxy();
         }
-        let client = builder.build().map_err(|e| SourceError::Config {
-            provider: source.clone(),
-            message: format!("cannot build the HTTP client: {}", e.without_url()),
+        let client = builder.build().map_err(|e| {
+            SourceError::new(
+                source.clone(),
+                SourceErrorKind::Config {
+                    message: format!("cannot build the HTTP client: {}", e.without_url()),
+                },
+            )
         })?;
         Ok(Self {
             source,
@@ -221,49 +225,35 @@ impl Http {
                 tokio::time::sleep(wait).await;
             }
         }
-        Err(match last.expect("at least one attempt") {
-            SourceError::RateLimited {
-                provider,
-                retry_after,
-                ..
-            } => SourceError::RateLimited {
-                provider,
-                attempts,
-                retry_after,
-            },
-            SourceError::Unavailable {
-                provider, message, ..
-            } => SourceError::Unavailable {
-                provider,
-                attempts,
-                message,
-            },
-            SourceError::Timeout {
-                provider,
-                seconds,
-                url,
-                ..
-            } => SourceError::Timeout {
-                provider,
-                attempts,
-                seconds,
-                url,
-            },
-            other => other,
-        })
+        let mut last = last.expect("at least one attempt");
+        if matches!(
+            last.kind,
+            SourceErrorKind::RateLimited { .. }
+                | SourceErrorKind::Unavailable { .. }
+                | SourceErrorKind::Timeout { .. }
+        ) {
+            last.attempts = attempts;
+        }
+        Err(last)
     }
 
     async fn attempt(&self, url: &Url, shown: &str) -> Attempt {
-        let timeout = || SourceError::Timeout {
-            provider: self.source.clone(),
-            attempts: 1,
-            seconds: self.settings.timeout.as_secs_f64(),
-            url: shown.to_owned(),
+        let timeout = || {
+            SourceError::new(
+                self.source.clone(),
+                SourceErrorKind::Timeout {
+                    seconds: self.settings.timeout.as_secs_f64(),
+                    url: shown.to_owned(),
+                },
+            )
         };
-        let unavailable = |message: String| SourceError::Unavailable {
-            provider: self.source.clone(),
-            attempts: 1,
-            message: self.scrub(&message),
+        let unavailable = |message: String| {
+            SourceError::new(
+                self.source.clone(),
+                SourceErrorKind::Unavailable {
+                    message: self.scrub(&message),
+                },
+            )
         };
         self.sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let response = match self.client.get(url.clone()).send().await {
@@ -286,11 +276,10 @@ impl Http {
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
         if status == StatusCode::TOO_MANY_REQUESTS {
-            let error = SourceError::RateLimited {
-                provider: self.source.clone(),
-                attempts: 1,
-                retry_after,
-            };
+            let error = SourceError::new(
+                self.source.clone(),
+                SourceErrorKind::RateLimited { retry_after },
+            );
             return Attempt::Retry { error, retry_after };
         }
         if status.is_server_error() {
@@ -311,10 +300,14 @@ impl Http {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let limit = self.settings.max_response_bytes;
-        let too_large = || SourceError::TooLarge {
-            provider: self.source.clone(),
-            url: shown.to_owned(),
-            limit_bytes: limit,
+        let too_large = || {
+            SourceError::new(
+                self.source.clone(),
+                SourceErrorKind::TooLarge {
+                    url: shown.to_owned(),
+                    limit_bytes: limit,
+                },
+            )
         };
         if response.content_length().is_some_and(|n| n > limit) {
             return Attempt::Fatal(too_large());

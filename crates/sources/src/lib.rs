@@ -25,7 +25,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use energy_core::{CommodityCode, DateWindow, Observation, Secret, SourceId};
 
 pub use config::{ProviderConfig, SourcesConfig};
-pub use error::SourceError;
+pub use error::{SourceError, SourceErrorKind};
 pub use http::{BROWSER_USER_AGENT, HttpSettings, PIPELINE_USER_AGENT, redact_url};
 pub use registry::{PROVIDERS, ProviderInfo, provider_info};
 pub use retry::RetryConfig;
@@ -149,10 +149,7 @@ pub fn build_sources(
         if let (Some(variable), None) = (info.api_key_env, &secret) {
             out.push(BuiltSource::Skipped {
                 id: id.clone(),
-                reason: SourceError::MissingKey {
-                    provider: id.clone(),
-                    variable,
-                },
+                reason: SourceError::new(id.clone(), SourceErrorKind::MissingKey { variable }),
             });
             continue;
         }

@@ -15,7 +15,7 @@ use url::Url;
 
 use crate::{
     Clock, DateWindowExt, InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source,
-    SourceError,
+    SourceError, SourceErrorKind,
     bounded::Bounded,
     http::{Http, Reply},
     parse_json, with_trailing_slash,
@@ -127,36 +127,40 @@ impl Yahoo {
     }
 
     fn malformed(&self, reply: &Reply, message: impl Into<String>) -> SourceError {
-        SourceError::Malformed {
-            provider: self.id.clone(),
-            url: reply.url.clone(),
-            message: message.into(),
-        }
+        SourceError::new(
+            self.id.clone(),
+            SourceErrorKind::Malformed {
+                url: reply.url.clone(),
+                message: message.into(),
+            },
+        )
     }
 
     fn chart_error(&self, err: ChartError, status: u16, symbol: &str) -> SourceError {
         let code = err.code.unwrap_or_default();
         let message = err.description.unwrap_or_else(|| code.clone());
         match (status, code.as_str()) {
-            (404, _) | (_, "Not Found") => SourceError::UnknownSeries {
-                provider: self.id.clone(),
-                series: symbol.to_owned(),
-                message,
-            },
-            (401 | 403, _) | (_, "Unauthorized") => SourceError::BadRequest {
-                provider: self.id.clone(),
-                status,
-                message: format!("{message} (Yahoo refused the request)"),
-            },
-            (_, "Bad Request") if message.contains("Data doesn't exist") => SourceError::NoData {
-                provider: self.id.clone(),
-                message,
-            },
-            _ => SourceError::BadRequest {
-                provider: self.id.clone(),
-                status,
-                message,
-            },
+            (404, _) | (_, "Not Found") => SourceError::new(
+                self.id.clone(),
+                SourceErrorKind::UnknownSeries {
+                    series: symbol.to_owned(),
+                    message,
+                },
+            ),
+            (401 | 403, _) | (_, "Unauthorized") => SourceError::new(
+                self.id.clone(),
+                SourceErrorKind::BadRequest {
+                    status,
+                    message: format!("{message} (Yahoo refused the request)"),
+                },
+            ),
+            (_, "Bad Request") if message.contains("Data doesn't exist") => {
+                SourceError::new(self.id.clone(), SourceErrorKind::NoData { message })
+            }
+            _ => SourceError::new(
+                self.id.clone(),
+                SourceErrorKind::BadRequest { status, message },
+            ),
         }
     }
 }
@@ -183,11 +187,13 @@ impl Source for Yahoo {
             return Err(if reply.status.is_success() {
                 self.malformed(&reply, "empty body")
             } else {
-                SourceError::BadRequest {
-                    provider: self.id.clone(),
-                    status,
-                    message: "empty body".to_owned(),
-                }
+                SourceError::new(
+                    self.id.clone(),
+                    SourceErrorKind::BadRequest {
+                        status,
+                        message: "empty body".to_owned(),
+                    },
+                )
             });
         }
         if !reply.looks_like_json() {
@@ -199,21 +205,22 @@ impl Source for Yahoo {
             return Err(if reply.status.is_success() {
                 self.malformed(&reply, message)
             } else {
-                SourceError::BadRequest {
-                    provider: self.id.clone(),
-                    status,
-                    message,
-                }
+                SourceError::new(
+                    self.id.clone(),
+                    SourceErrorKind::BadRequest { status, message },
+                )
             });
         }
         let envelope: Envelope = match parse_json(&reply.body) {
             Ok(e) => e,
             Err(_) if !reply.status.is_success() => {
-                return Err(SourceError::BadRequest {
-                    provider: self.id.clone(),
-                    status,
-                    message: reply.snippet(&self.http),
-                });
+                return Err(SourceError::new(
+                    self.id.clone(),
+                    SourceErrorKind::BadRequest {
+                        status,
+                        message: reply.snippet(&self.http),
+                    },
+                ));
             }
             Err(e) => return Err(self.malformed(&reply, e)),
         };
@@ -221,11 +228,13 @@ impl Source for Yahoo {
             return Err(self.chart_error(err, status, symbol));
         }
         if !reply.status.is_success() {
-            return Err(SourceError::BadRequest {
-                provider: self.id.clone(),
-                status,
-                message: reply.snippet(&self.http),
-            });
+            return Err(SourceError::new(
+                self.id.clone(),
+                SourceErrorKind::BadRequest {
+                    status,
+                    message: reply.snippet(&self.http),
+                },
+            ));
         }
         let result = envelope
             .chart

@@ -40,11 +40,7 @@ pub(crate) fn run_report(r: &RunReport) -> String {
                 s.status.name().into(),
             ]);
             if let Some(e) = &s.error {
-                problems.push(format!(
-                    "{}: {}",
-                    s.source,
-                    unprefixed(e, s.source.as_str())
-                ));
+                problems.push(format!("{}: {e}", s.source));
             }
         }
         for c in &s.commodities {
@@ -60,12 +56,7 @@ pub(crate) fn run_report(r: &RunReport) -> String {
                 score(c.quality_score),
             ]);
             if let Some(e) = &c.error {
-                problems.push(format!(
-                    "{} {}: {}",
-                    s.source,
-                    c.commodity,
-                    unprefixed(e, s.source.as_str())
-                ));
+                problems.push(format!("{} {}: {e}", s.source, c.commodity));
             }
         }
     }
@@ -103,14 +94,6 @@ pub(crate) fn run_report(r: &RunReport) -> String {
         }
     }
     out
-}
-
-/// An error text without the `source: ` it may start with (the table names the source).
-fn unprefixed<'a>(error: &'a str, source: &str) -> &'a str {
-    error
-        .strip_prefix(source)
-        .and_then(|rest| rest.strip_prefix(": "))
-        .unwrap_or(error)
 }
 
 /// Run history as a table (`runs`, and `status`'s last runs); fits 80 columns.

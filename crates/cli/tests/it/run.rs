@@ -164,7 +164,8 @@ async fn a_server_error_in_a_batch_is_reported_in_its_words_on(db: Db) {
         for provider in ["eia", "fred", "yahoo"] {
             let brent = batch(&report, provider, "BRENT");
             assert_eq!(brent["status"], "failed", "{brent}");
-            let error = brent["error"].as_str().unwrap();
+            assert_eq!(brent["error"]["kind"], "storage", "{brent}");
+            let error = brent["error"]["message"].as_str().unwrap();
             assert!(error.contains("injected failure for BRENT"), "{error}");
             assert!(error.contains("a test trigger refused the row"), "{error}");
             assert!(
@@ -299,8 +300,12 @@ async fn one_provider_refusing_its_key_gives_partial_and_exit_3() {
     assert_eq!(source(&report, "fred")["status"], "failed");
     assert_eq!(source(&report, "eia")["status"], "success");
     assert_eq!(source(&report, "yahoo")["status"], "success");
-    let error = source(&report, "fred")["error"].as_str().unwrap();
-    assert!(error.contains("FRED_API_KEY"), "{error}");
+    // the error is structured: its kind, and a message without the provider in front
+    let error = &source(&report, "fred")["error"];
+    assert_eq!(error["kind"], "unauthorized", "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains("FRED_API_KEY"), "{message}");
+    assert!(!message.starts_with("fred:"), "{message}");
     // the others' data is stored; FRED's is not
     assert!(!env.export(&["--source", "eia"]).await.is_empty());
     assert!(env.export(&["--source", "fred"]).await.is_empty());
@@ -385,8 +390,12 @@ async fn a_batch_below_the_quality_gate_is_quarantined_not_stored() {
         "every row of a gated batch is quarantined"
     );
     assert_eq!(b["quality_score"].as_f64(), Some(0.5));
+    assert_eq!(b["error"]["kind"], "quality_gate", "{b}");
     assert!(
-        b["error"].as_str().unwrap().contains("below the gate"),
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("below the gate"),
         "{b}"
     );
     assert!(env.export(&["--source", "fred"]).await.is_empty());

@@ -2,8 +2,8 @@
 
 use chrono::{TimeZone, Utc};
 use energy_core::{
-    CommodityCode, CommodityReport, Counts, DateWindow, ModeKind, RunReport, RunStatus, SourceId,
-    SourceReport, SourceStatus, Trigger,
+    BatchError, CommodityCode, CommodityReport, Counts, DateWindow, ErrorKind, ModeKind, RunReport,
+    RunStatus, SourceId, SourceReport, SourceStatus, Trigger,
 };
 
 /// A partial full refresh: EIA and Yahoo fine, FRED's key refused.
@@ -14,7 +14,7 @@ pub(crate) fn report(status: RunStatus) -> RunReport {
         unchanged,
         rejected,
     };
-    let commodity = |code: &str, c: Counts, status, error: Option<&str>| CommodityReport {
+    let commodity = |code: &str, c: Counts, status, error: Option<BatchError>| CommodityReport {
         commodity: CommodityCode::new(code).unwrap(),
         status,
         window: None,
@@ -26,10 +26,13 @@ pub(crate) fn report(status: RunStatus) -> RunReport {
         } else {
             1.0
         },
-        error: error.map(str::to_owned),
+        error,
         fetch_seconds: 0.1,
     };
-    let fred_error = "fred: the API key was refused (Bad Request. The value for variable api_key is not registered.); check FRED_API_KEY";
+    let fred_error = BatchError::new(
+        ErrorKind::Unauthorized,
+        "the API key was refused (Bad Request. The value for variable api_key is not registered.); check FRED_API_KEY",
+    );
     let sources = vec![
         SourceReport {
             source: SourceId::new("eia").unwrap(),
@@ -53,14 +56,17 @@ pub(crate) fn report(status: RunStatus) -> RunReport {
             counts: counts(0, 0, 0, 0),
             missing: 0,
             quality_score: 0.0,
-            error: Some(format!("WTI: {}", fred_error.trim_start_matches("fred: "))),
+            error: Some(BatchError::new(
+                ErrorKind::Unauthorized,
+                format!("WTI: {}", fred_error.message),
+            )),
             fetch_seconds: 0.1,
             requests: 0,
             commodities: vec![commodity(
                 "WTI",
                 counts(0, 0, 0, 0),
                 SourceStatus::Failed,
-                Some(fred_error),
+                Some(fred_error.clone()),
             )],
         },
         SourceReport {

@@ -4,7 +4,8 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use energy_core::{
-    CommodityCode, CommodityReport, Counts, DateWindow, SourceId, SourceStatus,
+    BatchError, CommodityCode, CommodityReport, Counts, DateWindow, ErrorKind, SourceId,
+    SourceStatus,
     validation::{self, Batch, Gate, RawInvalid},
 };
 use energy_sources::{SeriesRequest, Source};
@@ -83,7 +84,7 @@ impl Pipeline {
                         missing: 0,
                         warnings: 0,
                         quality_score: 0.0,
-                        error: Some(error),
+                        error: Some(BatchError::new(ErrorKind::Panicked, error)),
                         fetch_seconds: 0.0,
                     };
                     (source, report)
@@ -119,7 +120,7 @@ impl Pipeline {
         let window = match window {
             Ok(w) => w,
             Err(e) => {
-                report.error = Some(e.to_string());
+                report.error = Some(storage_error(&e));
                 return report;
             }
         };
@@ -127,7 +128,7 @@ impl Pipeline {
         let _permit = tokio::select! {
             p = permits.acquire() => p.expect("semaphore never closed"),
             () = cancel.cancelled() => {
-                report.error = Some("interrupted before fetching".to_owned());
+                report.error = Some(BatchError::new(ErrorKind::Interrupted, "interrupted before fetching"));
                 return report;
             }
         };
@@ -136,7 +137,7 @@ impl Pipeline {
         let fetched = tokio::select! {
             r = job.source.fetch(&request) => r,
             () = cancel.cancelled() => {
-                report.error = Some("interrupted while fetching".to_owned());
+                report.error = Some(BatchError::new(ErrorKind::Interrupted, "interrupted while fetching"));
                 return report;
             }
         };
@@ -146,7 +147,7 @@ impl Pipeline {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(source = %source, commodity = %job.commodity, error = %e, "fetch failed");
-                report.error = Some(e.to_string());
+                report.error = Some(e.to_batch_error());
                 report.quality_score = 0.0;
                 return report;
             }
@@ -166,7 +167,7 @@ impl Pipeline {
         {
             Ok(h) => h,
             Err(e) => {
-                report.error = Some(e.to_string());
+                report.error = Some(storage_error(&e));
                 return report;
             }
         };
@@ -210,11 +211,18 @@ impl Pipeline {
                     self.config.pipeline.quality_gate.min_quality_score
                 );
                 tracing::warn!(source = %source, commodity = %job.commodity, "{msg}");
-                (Vec::new(), rejected, Some(msg))
+                (
+                    Vec::new(),
+                    rejected,
+                    Some(BatchError::new(ErrorKind::QualityGate, msg)),
+                )
             }
         };
         if cancel.is_cancelled() {
-            report.error = Some("interrupted before storing".to_owned());
+            report.error = Some(BatchError::new(
+                ErrorKind::Interrupted,
+                "interrupted before storing",
+            ));
             return report;
         }
         match self
@@ -245,11 +253,16 @@ impl Pipeline {
             }
             Err(e) => {
                 tracing::error!(source = %source, commodity = %job.commodity, error = %e, "write failed");
-                report.error = Some(e.to_string());
+                report.error = Some(storage_error(&e));
             }
         }
         report
     }
+}
+
+/// A store failure as a batch's error.
+fn storage_error(e: &StoreError) -> BatchError {
+    BatchError::new(ErrorKind::Storage, e.to_string())
 }
 
 /// What became of a task that ended without its result: "panicked (…): message", or that it

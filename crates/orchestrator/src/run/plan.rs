@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use chrono::{Days, NaiveDate};
 use energy_core::{
-    CommodityCode, CommoditySpec, DateWindow, RunMode, SourceId, SourceReport, SourceStatus,
+    BatchError, CommodityCode, CommoditySpec, DateWindow, ErrorKind, RunMode, SourceId,
+    SourceReport, SourceStatus,
 };
 use energy_sources::BuiltSource;
 use energy_storage::StoreError;
@@ -54,12 +55,15 @@ impl Pipeline {
                 }
                 BuiltSource::Skipped { reason, .. } => {
                     tracing::warn!(source = %id, "{reason}; skipped");
-                    empty_source_report(&id, SourceStatus::Skipped, Some(reason.to_string()))
+                    empty_source_report(&id, SourceStatus::Skipped, Some(reason.to_batch_error()))
                 }
                 BuiltSource::Disabled(_) if request.sources.contains(&id) => empty_source_report(
                     &id,
                     SourceStatus::Skipped,
-                    Some(format!("{id} is disabled (sources.{id}.enabled)")),
+                    Some(BatchError::new(
+                        ErrorKind::SourceConfig,
+                        format!("{id} is disabled (sources.{id}.enabled)"),
+                    )),
                 ),
                 BuiltSource::Disabled(_) => continue,
             };

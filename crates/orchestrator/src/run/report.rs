@@ -1,11 +1,11 @@
 //! A source's report from its batches' reports: counts, status and errors summed up.
 
-use energy_core::{Counts, SourceId, SourceReport, SourceStatus};
+use energy_core::{BatchError, Counts, ErrorKind, SourceId, SourceReport, SourceStatus};
 
 pub(super) fn empty_source_report(
     id: &SourceId,
     status: SourceStatus,
-    error: Option<String>,
+    error: Option<BatchError>,
 ) -> SourceReport {
     SourceReport {
         source: id.clone(),
@@ -49,18 +49,27 @@ pub(super) fn finish_source(mut r: SourceReport) -> SourceReport {
         (0, _) => SourceStatus::Failed,
         _ => SourceStatus::Partial,
     };
-    let prefix = format!("{}: ", r.source);
-    let errors: Vec<String> = r
+    r.error = source_error(&r);
+    r
+}
+
+/// A source's error from its commodities': each `COMMODITY: message`, of their one kind, or
+/// of `several` when they differ.
+fn source_error(r: &SourceReport) -> Option<BatchError> {
+    let failed: Vec<(&energy_core::CommodityCode, &BatchError)> = r
         .commodities
         .iter()
-        .filter_map(|c| {
-            c.error
-                .as_ref()
-                .map(|e| format!("{}: {}", c.commodity, e.strip_prefix(&prefix).unwrap_or(e)))
-        })
+        .filter_map(|c| c.error.as_ref().map(|e| (&c.commodity, e)))
         .collect();
-    if !errors.is_empty() {
-        r.error = Some(errors.join("; "));
-    }
-    r
+    let (_, first) = failed.first()?;
+    let kind = if failed.iter().all(|(_, e)| e.kind == first.kind) {
+        first.kind
+    } else {
+        ErrorKind::Several
+    };
+    let message: Vec<String> = failed
+        .iter()
+        .map(|(commodity, e)| format!("{commodity}: {}", e.message))
+        .collect();
+    Some(BatchError::new(kind, message.join("; ")))
 }

@@ -7,7 +7,7 @@ use std::{
 };
 
 use chrono::{NaiveDate, TimeZone, Utc};
-use energy_core::{RunMode, RunReport, RunStatus, SourceStatus};
+use energy_core::{ErrorKind, RunMode, RunReport, RunStatus, SourceStatus};
 use energy_orchestrator::{
     NoProgress, RunRequest,
     testing::{Behaviour, Setup, setup_configured, setup_with_clock},
@@ -51,13 +51,11 @@ async fn one_failing_source_never_stops_the_others() {
             .unwrap()
     };
     assert_eq!(by("fred").status, SourceStatus::Failed);
-    assert!(
-        by("fred")
-            .error
-            .as_deref()
-            .unwrap()
-            .contains("FRED_API_KEY")
-    );
+    let error = by("fred").error.clone().unwrap();
+    // the kind says what failed; the message has no provider name in front
+    assert_eq!(error.kind, ErrorKind::Unauthorized, "{error:?}");
+    assert!(error.message.contains("FRED_API_KEY"), "{error:?}");
+    assert!(!error.message.contains("fred:"), "{error:?}");
     assert_eq!(by("fred").quality_score, 0.0);
     // 10 weekdays × 3 commodities from each of the two others
     assert_eq!(by("eia").counts.stored, 30);
@@ -89,7 +87,9 @@ async fn a_panicking_batch_is_a_failed_batch_with_the_panic_in_its_error() {
     assert_eq!(eia.commodities.len(), 3, "{eia:?}");
     for c in &eia.commodities {
         assert_eq!(c.status, SourceStatus::Failed);
-        let error = c.error.as_deref().unwrap();
+        let error = c.error.as_ref().unwrap();
+        assert_eq!(error.kind, ErrorKind::Panicked);
+        let error = &error.message;
         assert!(
             error.contains("panicked") && error.contains("cannot convert float seconds"),
             "{error}"

@@ -19,7 +19,7 @@ use serde_json::Value;
 use url::Url;
 
 use crate::{
-    InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source, SourceError,
+    InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source, SourceError, SourceErrorKind,
     http::{Http, Reply},
     with_trailing_slash,
 };
@@ -66,10 +66,12 @@ pub(crate) fn check_series(s: &str) -> Result<(), String> {
 }
 
 pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError> {
-    let key = ctx.key.ok_or(SourceError::MissingKey {
-        provider: ctx.id.clone(),
-        variable: "EIA_API_KEY",
-    })?;
+    let key = ctx.key.ok_or(SourceError::new(
+        ctx.id.clone(),
+        SourceErrorKind::MissingKey {
+            variable: "EIA_API_KEY",
+        },
+    ))?;
     let base = with_trailing_slash(ctx.config.base_url);
     let http = Http::new(ctx.id.clone(), &base, ctx.http, vec![key.clone()])?;
     Ok(Arc::new(Eia {
@@ -144,11 +146,13 @@ impl Eia {
     }
 
     fn malformed_at(&self, url: &str, message: impl Into<String>) -> SourceError {
-        SourceError::Malformed {
-            provider: self.id.clone(),
-            url: url.to_owned(),
-            message: message.into(),
-        }
+        SourceError::new(
+            self.id.clone(),
+            SourceErrorKind::Malformed {
+                url: url.to_owned(),
+                message: message.into(),
+            },
+        )
     }
 
     /// Hands every row of `series` (one or more of `route`) in `window` to `take`, in order,
@@ -234,11 +238,13 @@ impl Eia {
         if out.observations.is_empty() && out.missing.is_empty() && out.invalid.is_empty() {
             out.requests += 1;
             if !self.exists(route, series, &req.series).await? {
-                return Err(SourceError::UnknownSeries {
-                    provider: self.id.clone(),
-                    series: req.series.clone(),
-                    message: "the API returned no rows for this series at all".to_owned(),
-                });
+                return Err(SourceError::new(
+                    self.id.clone(),
+                    SourceErrorKind::UnknownSeries {
+                        series: req.series.clone(),
+                        message: "the API returned no rows for this series at all".to_owned(),
+                    },
+                ));
             }
         }
         out.observations.sort_by_key(|o| o.date);
@@ -359,9 +365,13 @@ impl Source for Eia {
 
 /// `route:SERIES` split in two.
 fn split<'a>(provider: &SourceId, series: &'a str) -> Result<(&'a str, &'a str), SourceError> {
-    series.rsplit_once(':').ok_or_else(|| SourceError::Config {
-        provider: provider.clone(),
-        message: format!("series {series:?} is not ROUTE:SERIES"),
+    series.rsplit_once(':').ok_or_else(|| {
+        SourceError::new(
+            provider.clone(),
+            SourceErrorKind::Config {
+                message: format!("series {series:?} is not ROUTE:SERIES"),
+            },
+        )
     })
 }
 

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{Eia, PAGE_SIZE};
-use crate::{SourceError, bounded::Bounded, http::Reply, parse_json};
+use crate::{SourceError, SourceErrorKind, bounded::Bounded, http::Reply, parse_json};
 
 #[derive(Deserialize)]
 pub(super) struct Envelope {
@@ -51,30 +51,32 @@ impl Eia {
                 .unwrap_or_else(|| (String::new(), reply.snippet(&self.http)));
             let message = self.http.scrub(&message);
             return Err(match status {
-                401 | 403 if code == "OVER_RATE_LIMIT" => SourceError::RateLimited {
-                    provider: self.id.clone(),
-                    attempts: 1,
-                    retry_after: None,
-                },
-                401 | 403 => SourceError::Unauthorized {
-                    provider: self.id.clone(),
-                    variable: "EIA_API_KEY",
-                    message: if code.is_empty() {
-                        message
-                    } else {
-                        format!("{code}: {message}")
+                401 | 403 if code == "OVER_RATE_LIMIT" => SourceError::new(
+                    self.id.clone(),
+                    SourceErrorKind::RateLimited { retry_after: None },
+                ),
+                401 | 403 => SourceError::new(
+                    self.id.clone(),
+                    SourceErrorKind::Unauthorized {
+                        variable: "EIA_API_KEY",
+                        message: if code.is_empty() {
+                            message
+                        } else {
+                            format!("{code}: {message}")
+                        },
                     },
-                },
-                404 => SourceError::UnknownSeries {
-                    provider: self.id.clone(),
-                    series: series.to_owned(),
-                    message,
-                },
-                _ => SourceError::BadRequest {
-                    provider: self.id.clone(),
-                    status,
-                    message,
-                },
+                ),
+                404 => SourceError::new(
+                    self.id.clone(),
+                    SourceErrorKind::UnknownSeries {
+                        series: series.to_owned(),
+                        message,
+                    },
+                ),
+                _ => SourceError::new(
+                    self.id.clone(),
+                    SourceErrorKind::BadRequest { status, message },
+                ),
             });
         }
         if reply.body.iter().all(u8::is_ascii_whitespace) {
@@ -100,11 +102,10 @@ impl Eia {
                     .unwrap_or("error")
                     .to_owned(),
             });
-            return Err(SourceError::BadRequest {
-                provider: self.id.clone(),
-                status,
-                message,
-            });
+            return Err(SourceError::new(
+                self.id.clone(),
+                SourceErrorKind::BadRequest { status, message },
+            ));
         }
         let body = envelope
             .response

@@ -2,7 +2,8 @@
 
 use energy_core::Secret;
 use energy_sources::{
-    BuiltSource, RetryConfig, SourceError, SourcesConfig, build_sources, system_clock,
+    BuiltSource, RetryConfig, SourceError, SourceErrorKind, SourcesConfig, build_sources,
+    system_clock,
 };
 
 #[test]
@@ -34,8 +35,11 @@ fn missing_keys_skip_their_provider_and_disabled_ones_are_reported() {
     assert!(matches!(
         &built[0],
         BuiltSource::Skipped {
-            reason: SourceError::MissingKey {
-                variable: "EIA_API_KEY",
+            reason: SourceError {
+                kind: SourceErrorKind::MissingKey {
+                    variable: "EIA_API_KEY",
+                    ..
+                },
                 ..
             },
             ..

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use energy_sources::{SeriesData, SeriesRequest, SourceError};
+use energy_sources::{SeriesData, SeriesRequest, SourceError, SourceErrorKind};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path_regex},
@@ -114,7 +114,13 @@ pub(crate) async fn run(spec: Spec) {
             &spec,
             case,
             &err,
-            matches!(err, SourceError::Malformed { .. }),
+            matches!(
+                err,
+                SourceError {
+                    kind: SourceErrorKind::Malformed { .. },
+                    ..
+                }
+            ),
         );
         if case == "truncated JSON" {
             assert!(err.to_string().contains("truncated"), "{err}");
@@ -137,7 +143,13 @@ pub(crate) async fn run(spec: Spec) {
         &spec,
         "oversized",
         &err,
-        matches!(err, SourceError::TooLarge { .. }),
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::TooLarge { .. },
+                ..
+            }
+        ),
     );
 
     // 503 then 200: retried
@@ -202,7 +214,14 @@ pub(crate) async fn run(spec: Spec) {
         &spec,
         "429 always",
         &err,
-        matches!(err, SourceError::RateLimited { attempts: 3, .. }),
+        matches!(
+            err,
+            SourceError {
+                attempts: 3,
+                kind: SourceErrorKind::RateLimited { .. },
+                ..
+            }
+        ),
     );
 
     // 401 and 403: one request, no retry
@@ -224,9 +243,21 @@ pub(crate) async fn run(spec: Spec) {
             .await
             .unwrap_err();
         let expected = if spec.has_key {
-            matches!(err, SourceError::Unauthorized { .. })
+            matches!(
+                err,
+                SourceError {
+                    kind: SourceErrorKind::Unauthorized { .. },
+                    ..
+                }
+            )
         } else {
-            matches!(err, SourceError::BadRequest { .. })
+            matches!(
+                err,
+                SourceError {
+                    kind: SourceErrorKind::BadRequest { .. },
+                    ..
+                }
+            )
         };
         check_err(&spec, &format!("HTTP {status}"), &err, expected);
         server.verify().await;
@@ -252,7 +283,14 @@ pub(crate) async fn run(spec: Spec) {
         &spec,
         "hung server",
         &err,
-        matches!(err, SourceError::Timeout { attempts: 2, .. }),
+        matches!(
+            err,
+            SourceError {
+                attempts: 2,
+                kind: SourceErrorKind::Timeout { .. },
+                ..
+            }
+        ),
     );
     assert!(
         started.elapsed() < Duration::from_secs(4),
@@ -276,7 +314,14 @@ pub(crate) async fn run(spec: Spec) {
         &spec,
         "connection refused",
         &err,
-        matches!(err, SourceError::Unavailable { attempts: 3, .. }),
+        matches!(
+            err,
+            SourceError {
+                attempts: 3,
+                kind: SourceErrorKind::Unavailable { .. },
+                ..
+            }
+        ),
     );
 
     let logged = logs.text();
@@ -301,10 +346,10 @@ async fn eia_conforms() {
             assert_eq!(neg.value.to_string(), "-36.98");
         },
         errors: vec![
-            (403, r#"{"error":{"code":"API_KEY_MISSING","message":"No api_key was supplied.  Please register for one at https://www.eia.gov/opendata/register.php"}}"#.into(), "application/json", |e| matches!(e, SourceError::Unauthorized { .. })),
-            (400, r#"{"error":"Invalid frequency 'hourly' provided. The frequency must be one of the following: daily, weekly, monthly, annual","code":400}"#.into(), "application/json", |e| matches!(e, SourceError::BadRequest { status: 400, .. }) && e.to_string().contains("Invalid frequency")),
-            (404, r#"{"error":"Not found.","code":404}"#.into(), "application/json", |e| matches!(e, SourceError::UnknownSeries { .. })),
-            (200, fixture("eia/petroleum-pri-spt-RWTC-weekly-1986-01-03.json"), "application/json", |e| matches!(e, SourceError::Malformed { .. }) && e.to_string().contains("weekly")),
+            (403, r#"{"error":{"code":"API_KEY_MISSING","message":"No api_key was supplied.  Please register for one at https://www.eia.gov/opendata/register.php"}}"#.into(), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::Unauthorized { .. }, .. })),
+            (400, r#"{"error":"Invalid frequency 'hourly' provided. The frequency must be one of the following: daily, weekly, monthly, annual","code":400}"#.into(), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::BadRequest { status: 400, .. }, .. }) && e.to_string().contains("Invalid frequency")),
+            (404, r#"{"error":"Not found.","code":404}"#.into(), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::UnknownSeries { .. }, .. })),
+            (200, fixture("eia/petroleum-pri-spt-RWTC-weekly-1986-01-03.json"), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::Malformed { .. }, .. }) && e.to_string().contains("weekly")),
         ],
         has_key: true,
     })
@@ -323,9 +368,9 @@ async fn fred_conforms() {
             assert_eq!(d.missing.len(), 1);
         },
         errors: vec![
-            (400, fixture("fred/error-400-api-key-not-registered-DOCS-EXAMPLE.json"), "application/json", |e| matches!(e, SourceError::Unauthorized { .. })),
-            (400, r#"{"error_code":400,"error_message":"Bad Request.  The series does not exist."}"#.into(), "application/json", |e| matches!(e, SourceError::UnknownSeries { .. })),
-            (400, r#"{"error_code":400,"error_message":"Bad Request.  Variable observation_start is not a date."}"#.into(), "application/json", |e| matches!(e, SourceError::BadRequest { .. })),
+            (400, fixture("fred/error-400-api-key-not-registered-DOCS-EXAMPLE.json"), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::Unauthorized { .. }, .. })),
+            (400, r#"{"error_code":400,"error_message":"Bad Request.  The series does not exist."}"#.into(), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::UnknownSeries { .. }, .. })),
+            (400, r#"{"error_code":400,"error_message":"Bad Request.  Variable observation_start is not a date."}"#.into(), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::BadRequest { .. }, .. })),
         ],
         has_key: true,
     })
@@ -345,9 +390,9 @@ async fn yahoo_conforms() {
             assert_eq!(d.observations[0].value.to_string(), "1524.5");
         },
         errors: vec![
-            (404, fixture("yahoo/chart-error-404-no-data-found-symbol-may-be-delisted.json"), "application/json", |e| matches!(e, SourceError::UnknownSeries { .. })),
-            (400, fixture("yahoo/chart-error-400-data-doesnt-exist-for-date-range.json"), "application/json", |e| matches!(e, SourceError::NoData { .. })),
-            (200, r#"{"chart":{"result":null,"error":{"code":"Internal","description":"something odd"}}}"#.into(), "application/json", |e| matches!(e, SourceError::BadRequest { .. })),
+            (404, fixture("yahoo/chart-error-404-no-data-found-symbol-may-be-delisted.json"), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::UnknownSeries { .. }, .. })),
+            (400, fixture("yahoo/chart-error-400-data-doesnt-exist-for-date-range.json"), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::NoData { .. }, .. })),
+            (200, r#"{"chart":{"result":null,"error":{"code":"Internal","description":"something odd"}}}"#.into(), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::BadRequest { .. }, .. })),
         ],
         has_key: false,
     })

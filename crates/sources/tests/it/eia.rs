@@ -1,6 +1,6 @@
 //! EIA v2: pagination, unknown facets, empty windows, values as strings, non-daily answers.
 
-use energy_sources::SourceError;
+use energy_sources::{SourceError, SourceErrorKind};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path, query_param},
@@ -109,7 +109,16 @@ async fn unknown_facet_answered_with_zero_rows_is_an_unknown_series() {
         ))
         .await
         .unwrap_err();
-    assert!(matches!(err, SourceError::UnknownSeries { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::UnknownSeries { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("sources.eia.series"), "{err}");
 }
 
@@ -206,7 +215,16 @@ async fn monthly_answer_is_refused_clearly() {
         ))
         .await
         .unwrap_err();
-    assert!(matches!(err, SourceError::Malformed { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::Malformed { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("monthly"), "{err}");
     assert!(!err.to_string().contains(KEY));
 }
@@ -338,7 +356,16 @@ async fn series_of_one_route_share_requests_and_get_exactly_their_own_rows() {
         ["BRENT 2024-07-02 87.06", "BRENT 2024-07-03 87.34"]
     );
     let err = o.unwrap_err();
-    assert!(matches!(err, SourceError::UnknownSeries { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::UnknownSeries { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("RXXX"), "{err}");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
     assert_eq!(eia.http_requests(), 2);

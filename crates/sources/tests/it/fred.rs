@@ -1,6 +1,6 @@
 //! FRED: "." is a missing day, the window and sort order are sent, XML errors are read.
 
-use energy_sources::SourceError;
+use energy_sources::{SourceError, SourceErrorKind};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path, query_param},
@@ -101,7 +101,16 @@ async fn xml_error_body_is_read_and_its_message_kept() {
         .fetch(&request("WTI", "DCOILWTICO", "2025-01-01", "2025-12-31"))
         .await
         .unwrap_err();
-    assert!(matches!(err, SourceError::Unauthorized { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::Unauthorized { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(
         err.to_string().contains("api_key has not been set")
             && err.to_string().contains("FRED_API_KEY"),
@@ -134,6 +143,15 @@ async fn an_answer_with_more_rows_than_a_page_is_refused() {
         .fetch(&request("WTI", "DCOILWTICO", "2024-01-02", "2024-01-05"))
         .await
         .unwrap_err();
-    assert!(matches!(err, SourceError::Malformed { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::Malformed { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("more than 100000 rows"), "{err}");
 }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use energy_sources::SourceError;
+use energy_sources::{SourceError, SourceErrorKind};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path, query_param},
@@ -45,7 +45,16 @@ async fn a_429_with_retry_after_delays_the_providers_next_request() {
         .fetch(&request("WTI", "DCOILWTICO", "2024-07-01", "2024-07-10"))
         .await
         .unwrap_err();
-    assert!(matches!(err, SourceError::RateLimited { .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::RateLimited { .. },
+                ..
+            }
+        ),
+        "{err}"
+    );
     // another series of the same provider waits out the Retry-After
     let data = fred
         .fetch(&request("NATGAS", "DHHNGSP", "2024-07-01", "2024-07-10"))

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use energy_core::Secret;
-use energy_sources::{BuiltSource, SeriesRequest, SourceError, SourcesConfig, build_sources};
+use energy_sources::{
+    BuiltSource, SeriesRequest, SourceError, SourceErrorKind, SourcesConfig, build_sources,
+};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path, query_param},
@@ -204,14 +206,32 @@ async fn two_bars_for_a_date_another_symbol_or_another_currency_are_not_stored_q
     let err = fetch_gold(gold(|r| r["meta"]["symbol"] = "SI=F".into()))
         .await
         .unwrap_err();
-    assert!(matches!(err, SourceError::Malformed { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::Malformed { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let text = err.to_string();
     assert!(text.contains("SI=F") && text.contains("GC=F"), "{text}");
 
     let err = fetch_gold(gold(|r| r["meta"]["currency"] = "GBp".into()))
         .await
         .unwrap_err();
-    assert!(matches!(err, SourceError::Malformed { .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::Malformed { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     let text = err.to_string();
     assert!(text.contains("GBp") && text.contains("USD/bbl"), "{text}");
 }
