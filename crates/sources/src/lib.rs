@@ -159,12 +159,7 @@ pub fn build_sources(
             requests_per_second: provider.requests_per_second,
             burst: provider.burst,
             max_response_bytes: (provider.max_response_mb * 1024.0 * 1024.0) as u64,
-            user_agent: if info.name == "yahoo" {
-                BROWSER_USER_AGENT
-            } else {
-                PIPELINE_USER_AGENT
-            }
-            .to_owned(),
+            user_agent: info.user_agent.to_owned(),
             retry: retry.clone(),
         };
         let context = ProviderContext {

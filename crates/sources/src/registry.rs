@@ -1,9 +1,13 @@
-//! The known providers: their names, defaults, the environment variable holding their key and
-//! how to build them. Adding a provider adds one entry here and one module beside this one.
+//! The known providers: their names, defaults, the environment variable holding their key, the
+//! User-Agent they are sent, and how to build them. Adding a provider adds one entry here and one module beside this one.
 
 use std::sync::Arc;
 
-use crate::{ProviderContext, Source, SourceError, eia, fred, yahoo};
+use crate::{
+    ProviderContext, Source, SourceError, eia, fred,
+    http::{BROWSER_USER_AGENT, PIPELINE_USER_AGENT},
+    yahoo,
+};
 
 /// Static facts about one provider.
 #[derive(Debug, Clone, Copy)]
@@ -22,6 +26,8 @@ pub struct ProviderInfo {
     pub requests_per_second: f64,
     /// Default number of requests that may go at once before the rate applies.
     pub burst: u32,
+    /// The User-Agent its requests carry.
+    pub user_agent: &'static str,
 
     /// Checks one configured series id.
     pub check_series: fn(&str) -> Result<(), String>,
@@ -45,6 +51,7 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         // second; a run makes tens of requests, so the hourly budget is far away
         requests_per_second: 4.0,
         burst: 4,
+        user_agent: PIPELINE_USER_AGENT,
         check_series: eia::check_series,
         build: eia::build,
     },
@@ -62,6 +69,7 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         // 60-second window at 120
         requests_per_second: 1.8,
         burst: 12,
+        user_agent: PIPELINE_USER_AGENT,
         check_series: fred::check_series,
         build: fred::build,
     },
@@ -75,6 +83,8 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         // finds too eager: a modest rate and burst
         requests_per_second: 2.0,
         burst: 5,
+        // Yahoo answers 429 to library User-Agents
+        user_agent: BROWSER_USER_AGENT,
         check_series: yahoo::check_series,
         build: yahoo::build,
     },
