@@ -29,6 +29,9 @@ pub enum StoreError {
         db: String,
         operation: &'static str,
         reason: String,
+        /// The driver's error.
+        #[source]
+        cause: DbCause,
     },
     /// The SQLite file could not be opened: another process held it locked for longer than the
     /// busy timeout, or the file or its directory cannot be written.
@@ -56,6 +59,9 @@ pub enum StoreError {
         db: String,
         operation: &'static str,
         reason: String,
+        /// The database's error, when the database said no (not for a wait that timed out).
+        #[source]
+        cause: Option<DbCause>,
     },
     #[error(
         "database {db}: {kind} `{name}` is not registered; register it before writing its observations"
@@ -83,6 +89,120 @@ impl StoreError {
                 | StoreError::ConnectionLost { .. }
                 | StoreError::SqliteOpen { .. }
         )
+    }
+
+    /// What the database's error was, for an operation the database failed.
+    pub fn db_cause(&self) -> Option<&DbCause> {
+        match self {
+            StoreError::ConnectionLost { cause, .. } => Some(cause),
+            StoreError::Query { cause, .. } => cause.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// Which kind of database error, whichever backend and driver said it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbErrorKind {
+    /// The connection broke (closed, an IO error, the server shutting the session down).
+    ConnectionClosed,
+    UniqueViolation,
+    ForeignKeyViolation,
+    NotNullViolation,
+    CheckViolation,
+    /// A concurrent transaction got in the way; the operation may be retried.
+    SerializationFailure,
+    /// The database or transaction is read-only (a standby, `default_transaction_read_only`).
+    ReadOnly,
+    Other,
+}
+
+/// The database's own error behind a [`StoreError`]: its kind, its SQLSTATE when the server
+/// sent one, and the driver's error as the source (the storage crate's drivers stay hidden).
+#[derive(Debug)]
+pub struct DbCause {
+    kind: DbErrorKind,
+    sqlstate: Option<String>,
+    error: Box<dyn std::error::Error + Send + Sync>,
+}
+
+impl DbErrorKind {
+    /// The kind of a Diesel error.
+    pub(crate) fn of_diesel(e: &diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error};
+        match e {
+            Error::DatabaseError(k, _) => match k {
+                K::UnableToSendCommand | K::ClosedConnection => DbErrorKind::ConnectionClosed,
+                K::UniqueViolation => DbErrorKind::UniqueViolation,
+                K::ForeignKeyViolation => DbErrorKind::ForeignKeyViolation,
+                K::NotNullViolation => DbErrorKind::NotNullViolation,
+                K::CheckViolation => DbErrorKind::CheckViolation,
+                K::SerializationFailure => DbErrorKind::SerializationFailure,
+                K::ReadOnlyTransaction => DbErrorKind::ReadOnly,
+                _ => DbErrorKind::Other,
+            },
+            Error::BrokenTransactionManager => DbErrorKind::ConnectionClosed,
+            _ => DbErrorKind::Other,
+        }
+    }
+}
+
+impl DbCause {
+    pub fn kind(&self) -> DbErrorKind {
+        self.kind
+    }
+
+    /// The five-character SQLSTATE, when the server sent one (PostgreSQL through the COPY
+    /// path; Diesel does not pass it on).
+    pub fn sqlstate(&self) -> Option<&str> {
+        self.sqlstate.as_deref()
+    }
+
+    pub(crate) fn of_diesel(e: diesel::result::Error) -> Self {
+        Self {
+            kind: DbErrorKind::of_diesel(&e),
+            sqlstate: None,
+            error: Box::new(e),
+        }
+    }
+
+    pub(crate) fn of_postgres(e: tokio_postgres::Error) -> Self {
+        use tokio_postgres::error::SqlState;
+        let sqlstate = e.code().map(|c| c.code().to_owned());
+        let kind = if pg_connection_lost(&e) {
+            DbErrorKind::ConnectionClosed
+        } else {
+            match e.code() {
+                Some(c) if *c == SqlState::UNIQUE_VIOLATION => DbErrorKind::UniqueViolation,
+                Some(c) if *c == SqlState::FOREIGN_KEY_VIOLATION => {
+                    DbErrorKind::ForeignKeyViolation
+                }
+                Some(c) if *c == SqlState::NOT_NULL_VIOLATION => DbErrorKind::NotNullViolation,
+                Some(c) if *c == SqlState::CHECK_VIOLATION => DbErrorKind::CheckViolation,
+                Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE => {
+                    DbErrorKind::SerializationFailure
+                }
+                Some(c) if *c == SqlState::READ_ONLY_SQL_TRANSACTION => DbErrorKind::ReadOnly,
+                _ => DbErrorKind::Other,
+            }
+        };
+        Self {
+            kind,
+            sqlstate,
+            error: Box::new(e),
+        }
+    }
+}
+
+impl std::fmt::Display for DbCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({:?})", self.error, self.kind)
+    }
+}
+
+impl std::error::Error for DbCause {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.error)
     }
 }
 
@@ -135,21 +255,9 @@ pub(crate) fn describe_diesel(e: &diesel::result::Error) -> String {
     }
 }
 
-/// Whether a Diesel error means the connection itself broke.
-pub(crate) fn diesel_connection_lost(e: &diesel::result::Error) -> bool {
-    use diesel::result::{DatabaseErrorKind, Error};
-    matches!(
-        e,
-        Error::DatabaseError(
-            DatabaseErrorKind::UnableToSendCommand | DatabaseErrorKind::ClosedConnection,
-            _
-        ) | Error::BrokenTransactionManager
-    )
-}
-
 /// Whether a tokio-postgres error means the connection itself broke (closed, an IO error, or
 /// the server shutting the session down).
-pub(crate) fn pg_connection_lost(e: &tokio_postgres::Error) -> bool {
+fn pg_connection_lost(e: &tokio_postgres::Error) -> bool {
     if e.is_closed() {
         return true;
     }

@@ -22,7 +22,7 @@ mod types;
 mod write;
 
 pub use config::{Backend, DatabaseConfig, DatabaseUrl, DatabaseUrlError};
-pub use error::StoreError;
+pub use error::{DbCause, DbErrorKind, StoreError};
 pub use read::{ExportFilter, QuarantineRecord, RevisionRecord, SeriesLatest};
 pub use runs::{RunRecord, RunStart};
 pub use schedule_ledger::{FireRecord, FireState, InstanceState, SchedulerRecord};

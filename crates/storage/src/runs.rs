@@ -117,6 +117,7 @@ impl Store {
             db: self.describe(),
             operation: "serialising the run report",
             reason: e.to_string(),
+            cause: None,
         })?;
         let finished = report.finished_at.unwrap_or_else(Utc::now);
         let c = report.counts;

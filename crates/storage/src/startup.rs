@@ -10,7 +10,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::{
     connect::{ConnectError, Connector},
-    error::{describe_diesel, diesel_connection_lost},
+    error::{DbErrorKind, describe_diesel},
     timescale::{self, Step, Timescale},
     types::TextRow,
 };
@@ -113,7 +113,9 @@ fn timescale_step(c: &mut PgSyncConn, applied: usize) -> diesel::QueryResult<PgS
                         chunk_interval_days: timescale::CHUNK_INTERVAL_DAYS,
                     }
                 }
-                Err(e) if diesel_connection_lost(&e) => return Err(e),
+                Err(e) if DbErrorKind::of_diesel(&e) == DbErrorKind::ConnectionClosed => {
+                    return Err(e);
+                }
                 Err(e) => Timescale::NotEnabled(describe_diesel(&e)),
             }
         }

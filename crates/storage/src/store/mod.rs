@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 use crate::{
     Backend, DatabaseUrl, StoreError,
     connect::{ConnectFailure, Connector, PgManager, PgPool, unavailable},
-    error::{describe_diesel, diesel_connection_lost},
+    error::{DbCause, DbErrorKind, describe_diesel, describe_pg},
     startup::{StartupError, migration_error_text, pg_startup, report_startup},
     timescale::Timescale,
 };
@@ -279,6 +279,7 @@ impl Store {
                     pool.status().max_size,
                     POOL_WAIT.as_secs()
                 ),
+                cause: None,
             }),
         }
     }
@@ -290,31 +291,35 @@ impl Store {
         operation: &'static str,
         e: diesel::result::Error,
     ) -> StoreError {
-        self.operation_error(operation, describe_diesel(&e), diesel_connection_lost(&e))
+        self.operation_error(operation, describe_diesel(&e), DbCause::of_diesel(e))
     }
 
     /// A failed tokio-postgres operation (the COPY path), as [`Store::query_error`].
     pub(crate) fn pg_error(&self, operation: &'static str, e: tokio_postgres::Error) -> StoreError {
-        self.operation_error(
-            operation,
-            crate::error::describe_pg(&e),
-            crate::error::pg_connection_lost(&e),
-        )
+        self.operation_error(operation, describe_pg(&e), DbCause::of_postgres(e))
     }
 
-    fn operation_error(&self, operation: &'static str, reason: String, lost: bool) -> StoreError {
+    /// A failed operation: the connection was lost, or the database said no.
+    fn operation_error(
+        &self,
+        operation: &'static str,
+        reason: String,
+        cause: DbCause,
+    ) -> StoreError {
         let db = self.inner.url.redacted();
-        if lost {
+        if cause.kind() == DbErrorKind::ConnectionClosed {
             StoreError::ConnectionLost {
                 db,
                 operation,
                 reason,
+                cause,
             }
         } else {
             StoreError::Query {
                 db,
                 operation,
                 reason,
+                cause: Some(cause),
             }
         }
     }

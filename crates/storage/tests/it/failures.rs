@@ -126,3 +126,66 @@ async fn a_sqlite_file_that_cannot_be_opened_says_what_to_check() {
     assert!(!text.contains("is it running"), "{text}");
     assert!(text.contains("writable"), "{text}");
 }
+
+/// Issue 14: a refused write keeps the database's error as its source, with its kind (and, on
+/// the COPY path, its SQLSTATE), on both PostgreSQL write paths; nothing of the batch is
+/// written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_write_keeps_the_database_error_and_its_kind_as_the_source() {
+    use energy_storage::{DbErrorKind, testing::admin};
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    register_defaults(&db.store).await;
+    admin(
+        db.url.expose(),
+        "CREATE FUNCTION refuse_fred() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           IF (SELECT name FROM sources WHERE id = NEW.source_id) = 'fred' THEN \
+             RAISE EXCEPTION 'fred rows are refused here' USING ERRCODE = 'check_violation'; \
+           END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_fred BEFORE INSERT ON observations \
+           FOR EACH ROW EXECUTE FUNCTION refuse_fred();",
+    )
+    .await;
+    // below and above the COPY threshold: Diesel's path, then tokio-postgres' COPY
+    for (rows, sqlstate) in [(10, None), (3000, Some("23514"))] {
+        let err = db
+            .store
+            .upsert(None, &series("WTI", "fred", rows, 0))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::Query { .. }), "{err:?}");
+        assert!(!err.is_unavailable(), "{err:?}");
+        let cause = err
+            .db_cause()
+            .unwrap_or_else(|| panic!("no cause: {err:?}"));
+        assert_eq!(
+            cause.kind(),
+            DbErrorKind::CheckViolation,
+            "{rows} rows: {err:?}"
+        );
+        assert_eq!(cause.sqlstate(), sqlstate, "{rows} rows");
+        // the chain reaches the driver's error, whose text has the server's message
+        let source = std::error::Error::source(&err).expect("a source");
+        let driver = source.source().expect("the driver's error");
+        let mut chain = driver.to_string();
+        let mut next = driver.source();
+        while let Some(s) = next {
+            chain.push_str(&format!(": {s}"));
+            next = s.source();
+        }
+        assert!(chain.contains("fred rows are refused here"), "{chain}");
+        assert!(
+            err.to_string().contains("fred rows are refused here"),
+            "{err}"
+        );
+    }
+    assert_eq!(
+        db.store
+            .count_observations(&ExportFilter::default())
+            .await
+            .unwrap(),
+        0
+    );
+    db.drop_schema().await;
+}
