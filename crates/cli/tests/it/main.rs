@@ -3,6 +3,7 @@
 mod config;
 mod hygiene;
 mod pipeline;
+mod redaction;
 mod run;
 mod schedule;
 mod status;

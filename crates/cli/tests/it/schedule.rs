@@ -18,7 +18,7 @@ use crate::{
 };
 
 /// Recent data for every commodity under every provider, so that scheduled runs succeed.
-fn recent_data() -> Replay {
+pub(crate) fn recent_data() -> Replay {
     let replay = Replay::new();
     for (c, base) in [("WTI", 60), ("BRENT", 64), ("NATGAS", 3)] {
         everywhere(
@@ -30,7 +30,7 @@ fn recent_data() -> Replay {
     replay
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -55,7 +55,7 @@ fn scheduler(env: &Env, cron: &str, listen_port: u16, db_url: Option<&str>) -> C
 }
 
 /// `GET path` on 127.0.0.1:port: (status, body), or None when nothing answers.
-fn get(port: u16, path: &str) -> Option<(u16, String)> {
+pub(crate) fn get(port: u16, path: &str) -> Option<(u16, String)> {
     request(port, "GET", path)
 }
 
@@ -70,7 +70,7 @@ fn request(port: u16, method: &str, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
-async fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+pub(crate) async fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     let deadline = Instant::now() + timeout;
     while !ok() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");

@@ -39,6 +39,10 @@ pub struct Behaviour {
     pub fail_with: Option<u16>,
     /// Wait this long before answering.
     pub delay: Duration,
+    /// With `fail_with`: the error body repeats the request target, query (an API key) and
+    /// all, as some upstreams do; also answers this way under a prefix that is no provider's
+    /// (a stand-in for a Slack webhook).
+    pub echo_request: bool,
 }
 
 #[derive(Debug, Default)]
@@ -245,6 +249,14 @@ impl Replay {
         let behaviour = self.behaviour(provider);
         if !behaviour.delay.is_zero() {
             tokio::time::sleep(behaviour.delay).await;
+        }
+        if behaviour.echo_request
+            && let Some(code) = behaviour.fail_with
+        {
+            return (
+                code,
+                serde_json::json!({ "error": format!("cannot serve {target}") }).to_string(),
+            );
         }
         let rest = path
             .trim_start_matches('/')
