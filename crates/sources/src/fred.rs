@@ -33,12 +33,7 @@ pub(crate) fn check_series(s: &str) -> Result<(), String> {
 }
 
 pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError> {
-    let key = ctx.key.ok_or(SourceError::new(
-        ctx.id.clone(),
-        SourceErrorKind::MissingKey {
-            variable: "FRED_API_KEY",
-        },
-    ))?;
+    let (key, key_variable) = ctx.required_key()?;
     let base = with_trailing_slash(ctx.config.base_url);
     let http = Http::new(ctx.id.clone(), &base, ctx.http, vec![key.clone()])?;
     Ok(Arc::new(Fred {
@@ -46,6 +41,7 @@ pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError
         http,
         base,
         key,
+        key_variable,
     }))
 }
 
@@ -55,6 +51,8 @@ struct Fred {
     http: Http,
     base: Url,
     key: Secret,
+    /// The environment variable the key comes from (the registry's), for the messages.
+    key_variable: &'static str,
 }
 
 /// A JSON answer, read straight into rows (no document tree: a large answer would take many
@@ -114,7 +112,7 @@ impl Fred {
                     SourceError::new(
                         self.id.clone(),
                         SourceErrorKind::Unauthorized {
-                            variable: "FRED_API_KEY",
+                            variable: self.key_variable,
                             message,
                         },
                     )

@@ -93,8 +93,24 @@ pub struct ProviderContext {
     pub id: SourceId,
     pub config: ProviderConfig,
     pub key: Option<Secret>,
+    /// The environment variable the key comes from, as the registry says.
+    pub key_variable: Option<&'static str>,
     pub http: HttpSettings,
     pub clock: Clock,
+}
+
+impl ProviderContext {
+    /// The API key of a provider that needs one, and the variable it comes from.
+    pub(crate) fn required_key(&self) -> Result<(Secret, &'static str), SourceError> {
+        let variable = self.key_variable.unwrap_or("its API key variable");
+        match &self.key {
+            Some(key) => Ok((key.clone(), variable)),
+            None => Err(SourceError::new(
+                self.id.clone(),
+                SourceErrorKind::MissingKey { variable },
+            )),
+        }
+    }
 }
 
 impl fmt::Debug for ProviderContext {
@@ -166,6 +182,7 @@ pub fn build_sources(
             id: id.clone(),
             config: provider.clone(),
             key: secret,
+            key_variable: info.api_key_env,
             http,
             clock: clock.clone(),
         };

@@ -66,12 +66,7 @@ pub(crate) fn check_series(s: &str) -> Result<(), String> {
 }
 
 pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError> {
-    let key = ctx.key.ok_or(SourceError::new(
-        ctx.id.clone(),
-        SourceErrorKind::MissingKey {
-            variable: "EIA_API_KEY",
-        },
-    ))?;
+    let (key, key_variable) = ctx.required_key()?;
     let base = with_trailing_slash(ctx.config.base_url);
     let http = Http::new(ctx.id.clone(), &base, ctx.http, vec![key.clone()])?;
     Ok(Arc::new(Eia {
@@ -79,6 +74,7 @@ pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError
         http,
         base,
         key,
+        key_variable,
         groups: Mutex::new(Vec::new()),
     }))
 }
@@ -89,6 +85,8 @@ struct Eia {
     http: Http,
     base: Url,
     key: Secret,
+    /// The environment variable the key comes from (the registry's), for the messages.
+    key_variable: &'static str,
     /// Series of one route announced together, fetched in shared requests.
     groups: Mutex<Vec<Arc<Group>>>,
 }

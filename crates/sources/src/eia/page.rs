@@ -58,7 +58,7 @@ impl Eia {
                 401 | 403 => SourceError::new(
                     self.id.clone(),
                     SourceErrorKind::Unauthorized {
-                        variable: "EIA_API_KEY",
+                        variable: self.key_variable,
                         message: if code.is_empty() {
                             message
                         } else {

@@ -23,6 +23,7 @@ fn a_route_s_series_are_dealt_into_groups_of_at_most_ten() {
         .unwrap(),
         base: Url::parse("http://127.0.0.1:1/").unwrap(),
         key: Secret::new("k"),
+        key_variable: "KEY",
         groups: Mutex::new(Vec::new()),
     };
     let window =
