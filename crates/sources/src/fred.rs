@@ -6,13 +6,13 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use energy_core::{Observation, Price, Secret, SourceId};
+use energy_core::{Secret, SourceId};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
 use crate::{
-    InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source, SourceError, SourceErrorKind,
+    ProviderContext, SeriesData, SeriesRequest, Source, SourceError, SourceErrorKind,
     bounded::Bounded,
     http::{Http, Reply},
     parse_json, with_trailing_slash,
@@ -228,20 +228,7 @@ impl Source for Fred {
                     out.missing.push(date);
                     continue;
                 }
-                match Price::parse(&raw) {
-                    Ok(p) => out.observations.push(Observation::new(
-                        req.commodity.clone(),
-                        self.id.clone(),
-                        date,
-                        p,
-                        req.unit.clone(),
-                    )),
-                    Err(_) => out.invalid.push(InvalidValue {
-                        date,
-                        reason: Price::why_unusable(&raw).to_owned(),
-                        raw,
-                    }),
-                }
+                out.push_published(req, &self.id, date, &raw);
             }
             offset += received;
             let count = body.count.unwrap_or(offset);

@@ -22,7 +22,7 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use energy_core::{CommodityCode, DateWindow, Observation, Secret, SourceId};
+use energy_core::{CommodityCode, DateWindow, Observation, Price, Secret, SourceId};
 
 pub use config::{ProviderConfig, SourcesConfig};
 pub use error::{SourceError, SourceErrorKind};
@@ -62,6 +62,49 @@ pub struct SeriesData {
     pub invalid: Vec<InvalidValue>,
     /// HTTP requests it took (pages).
     pub requests: u32,
+}
+
+impl SeriesData {
+    /// A value published for `date` as text: an observation when it is a usable price, else
+    /// an invalid value with the reason (quarantined later, never dropped).
+    pub(crate) fn push_published(
+        &mut self,
+        req: &SeriesRequest,
+        source: &SourceId,
+        date: NaiveDate,
+        raw: &str,
+    ) {
+        match Price::parse(raw) {
+            Ok(p) => self.push_price(req, source, date, p),
+            Err(_) => self.push_invalid(date, raw.to_owned(), Price::why_unusable(raw)),
+        }
+    }
+
+    /// A price for `date`.
+    pub(crate) fn push_price(
+        &mut self,
+        req: &SeriesRequest,
+        source: &SourceId,
+        date: NaiveDate,
+        price: Price,
+    ) {
+        self.observations.push(Observation::new(
+            req.commodity.clone(),
+            source.clone(),
+            date,
+            price,
+            req.unit.clone(),
+        ));
+    }
+
+    /// A value for `date` that is no price, with why.
+    pub(crate) fn push_invalid(&mut self, date: NaiveDate, raw: String, reason: &str) {
+        self.invalid.push(InvalidValue {
+            date,
+            raw,
+            reason: reason.to_owned(),
+        });
+    }
 }
 
 /// A price provider.

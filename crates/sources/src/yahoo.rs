@@ -8,14 +8,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use energy_core::{Observation, Price, SourceId};
+use energy_core::{Price, SourceId};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
 use crate::{
-    Clock, DateWindowExt, InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source,
-    SourceError, SourceErrorKind,
+    Clock, DateWindowExt, ProviderContext, SeriesData, SeriesRequest, Source, SourceError,
+    SourceErrorKind,
     bounded::Bounded,
     http::{Http, Reply},
     parse_json, with_trailing_slash,
@@ -303,25 +303,15 @@ impl Source for Yahoo {
                 None | Some(Value::Null) => out.missing.push(date),
                 Some(Value::Number(n)) => {
                     match n.as_f64().map(|f| Price::from_f64_rounded(f, decimals)) {
-                        Some(Ok(p)) => out.observations.push(Observation::new(
-                            req.commodity.clone(),
-                            self.id.clone(),
-                            date,
-                            p,
-                            req.unit.clone(),
-                        )),
-                        _ => out.invalid.push(InvalidValue {
-                            date,
-                            raw: n.to_string(),
-                            reason: Price::why_unusable(&n.to_string()).to_owned(),
-                        }),
+                        Some(Ok(p)) => out.push_price(req, &self.id, date, p),
+                        _ => {
+                            let raw = n.to_string();
+                            let reason = Price::why_unusable(&raw);
+                            out.push_invalid(date, raw, reason);
+                        }
                     }
                 }
-                Some(other) => out.invalid.push(InvalidValue {
-                    date,
-                    raw: other.to_string(),
-                    reason: "not a number".to_owned(),
-                }),
+                Some(other) => out.push_invalid(date, other.to_string(), "not a number"),
             }
         }
         Ok(out)

@@ -13,13 +13,13 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use energy_core::{Observation, Price, Secret, SourceId};
+use energy_core::{Secret, SourceId};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 use url::Url;
 
 use crate::{
-    InvalidValue, ProviderContext, SeriesData, SeriesRequest, Source, SourceError, SourceErrorKind,
+    ProviderContext, SeriesData, SeriesRequest, Source, SourceError, SourceErrorKind,
     http::{Http, Reply},
     with_trailing_slash,
 };
@@ -394,39 +394,9 @@ impl Eia {
         match &row.value {
             None | Some(Value::Null) => out.missing.push(date),
             Some(Value::String(s)) if s.trim().is_empty() => out.missing.push(date),
-            Some(Value::String(s)) => match Price::parse(s) {
-                Ok(p) => out.observations.push(Observation::new(
-                    req.commodity.clone(),
-                    self.id.clone(),
-                    date,
-                    p,
-                    req.unit.clone(),
-                )),
-                Err(_) => out.invalid.push(InvalidValue {
-                    date,
-                    raw: s.clone(),
-                    reason: Price::why_unusable(s).to_owned(),
-                }),
-            },
-            Some(Value::Number(n)) => match Price::parse(&n.to_string()) {
-                Ok(p) => out.observations.push(Observation::new(
-                    req.commodity.clone(),
-                    self.id.clone(),
-                    date,
-                    p,
-                    req.unit.clone(),
-                )),
-                Err(_) => out.invalid.push(InvalidValue {
-                    date,
-                    raw: n.to_string(),
-                    reason: Price::why_unusable(&n.to_string()).to_owned(),
-                }),
-            },
-            Some(other) => out.invalid.push(InvalidValue {
-                date,
-                raw: other.to_string(),
-                reason: "not a number".to_owned(),
-            }),
+            Some(Value::String(s)) => out.push_published(req, &self.id, date, s),
+            Some(Value::Number(n)) => out.push_published(req, &self.id, date, &n.to_string()),
+            Some(other) => out.push_invalid(date, other.to_string(), "not a number"),
         }
         Ok(())
     }
