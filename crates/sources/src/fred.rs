@@ -149,14 +149,7 @@ impl Fred {
                     },
                 ));
             }
-            return Err(self.malformed(
-                reply,
-                format!(
-                    "expected JSON, got {:?}: {}",
-                    reply.content_type,
-                    reply.snippet(&self.http)
-                ),
-            ));
+            return Err(self.malformed(reply, reply.not_json(&self.http, "")));
         }
         let body: Body = parse_json(&reply.body).map_err(|e| self.malformed(reply, e))?;
         if let Some(message) = &body.error_message {

@@ -53,6 +53,16 @@ impl Reply {
         self.content_type.contains("json") || matches!(start, Some(b'{') | Some(b'['))
     }
 
+    /// What to say of an answer that is not JSON: its content type and the start of its body,
+    /// with `hint` (what it may be) after the type.
+    pub(crate) fn not_json(&self, http: &Http, hint: &str) -> String {
+        format!(
+            "expected JSON, got {:?}{hint}: {}",
+            self.content_type,
+            self.snippet(http)
+        )
+    }
+
     /// The start of the body as text, with secrets scrubbed, for error messages; what the
     /// answer was when it has no body (a redirect that was not followed says where to).
     pub(crate) fn snippet(&self, http: &Http) -> String {

@@ -197,11 +197,7 @@ impl Source for Yahoo {
             });
         }
         if !reply.looks_like_json() {
-            let message = format!(
-                "expected JSON, got {:?} (a consent or bot-check page?): {}",
-                reply.content_type,
-                reply.snippet(&self.http)
-            );
+            let message = reply.not_json(&self.http, " (a consent or bot-check page?)");
             return Err(if reply.status.is_success() {
                 self.malformed(&reply, message)
             } else {

@@ -83,14 +83,7 @@ impl Eia {
             return Err(self.malformed(reply, "empty body"));
         }
         if !reply.looks_like_json() {
-            return Err(self.malformed(
-                reply,
-                format!(
-                    "expected JSON, got {:?}: {}",
-                    reply.content_type,
-                    reply.snippet(&self.http)
-                ),
-            ));
+            return Err(self.malformed(reply, reply.not_json(&self.http, "")));
         }
         let envelope: Envelope = parse_json(&reply.body).map_err(|e| self.malformed(reply, e))?;
         if let Some(err) = envelope.error {
