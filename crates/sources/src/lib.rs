@@ -22,7 +22,9 @@ use std::{fmt, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use energy_core::{CommodityCode, DateWindow, Observation, Price, Secret, SourceId};
+use energy_core::{
+    CommodityCode, DateWindow, Observation, Price, Secret, SourceId, validation::RawInvalid,
+};
 
 pub use config::{ProviderConfig, SourcesConfig};
 pub use error::{SourceError, SourceErrorKind};
@@ -42,15 +44,6 @@ pub struct SeriesRequest {
     pub window: DateWindow,
 }
 
-/// A value the provider sent that is not a number.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidValue {
-    pub date: NaiveDate,
-    /// The value as received.
-    pub raw: String,
-    pub reason: String,
-}
-
 /// What a provider returned for one series.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SeriesData {
@@ -59,7 +52,7 @@ pub struct SeriesData {
     /// Days the provider listed without a value (FRED's ".", EIA's null, Yahoo's null bar).
     pub missing: Vec<NaiveDate>,
     /// Values that are not numbers, to be quarantined.
-    pub invalid: Vec<InvalidValue>,
+    pub invalid: Vec<RawInvalid>,
     /// HTTP requests it took (pages).
     pub requests: u32,
 }
@@ -99,7 +92,7 @@ impl SeriesData {
 
     /// A value for `date` that is no price, with why.
     pub(crate) fn push_invalid(&mut self, date: NaiveDate, raw: String, reason: &str) {
-        self.invalid.push(InvalidValue {
+        self.invalid.push(RawInvalid {
             date,
             raw,
             reason: reason.to_owned(),

@@ -48,7 +48,8 @@ pub struct Warning {
     pub reason: String,
 }
 
-/// A value the provider sent that is not a number (from the source layer).
+/// A value a provider sent that is no usable price: as received, with why (the source layer
+/// reports it so, validation quarantines it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawInvalid {
     pub date: NaiveDate,

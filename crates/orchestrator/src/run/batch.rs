@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, sync::Arc};
 use energy_core::{
     BatchError, CommodityCode, CommodityReport, Counts, DateWindow, ErrorKind, SourceId,
     SourceStatus,
-    validation::{self, Batch, Gate, RawInvalid},
+    validation::{self, Batch, Gate},
 };
 use energy_sources::{SeriesRequest, Source};
 use energy_storage::{RunId, StoreError};
@@ -177,15 +177,7 @@ impl Pipeline {
                 source: &source,
                 spec: &job.spec,
                 observations: data.observations,
-                invalid: data
-                    .invalid
-                    .into_iter()
-                    .map(|i| RawInvalid {
-                        date: i.date,
-                        raw: i.raw,
-                        reason: i.reason,
-                    })
-                    .collect(),
+                invalid: data.invalid,
                 history: &history,
                 today: self.today(&job.spec),
             },
