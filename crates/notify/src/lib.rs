@@ -12,7 +12,7 @@ pub mod testing;
 use std::fmt;
 
 use async_trait::async_trait;
-use energy_core::{NotificationReport, RunReport, Secret};
+use energy_core::{NotificationReport, RunReport, Secret, SourceId};
 
 pub use config::{EmailConfig, NotificationsConfig, SlackConfig, SmtpTls, Triggers};
 
@@ -180,15 +180,16 @@ fn scrub(text: &str, secrets: &[String]) -> String {
     energy_core::redact(text, secrets.iter().map(String::as_str))
 }
 
-/// An example report for `notify test`: a partial full refresh in which one source's key was
-/// refused, so that every part of the message shows.
-pub fn sample_report(now: chrono::DateTime<chrono::Utc>) -> RunReport {
+/// An example report for `notify test` over the configured `sources`: a partial full refresh
+/// in which the second source timed out (the first, with one source), so that every part of
+/// the message shows.
+pub fn sample_report(now: chrono::DateTime<chrono::Utc>, sources: &[SourceId]) -> RunReport {
     use energy_core::{
-        BatchError, Counts, DateWindow, ErrorKind, ModeKind, RunStatus, SourceId, SourceReport,
-        SourceStatus, Trigger,
+        BatchError, Counts, DateWindow, ErrorKind, ModeKind, RunStatus, SourceReport, SourceStatus,
+        Trigger,
     };
-    let source = |name: &str, status, fetched, error: Option<BatchError>| SourceReport {
-        source: SourceId::new(name).expect("static name"),
+    let source = |id: &SourceId, status, fetched, error: Option<BatchError>| SourceReport {
+        source: id.clone(),
         status,
         counts: Counts {
             fetched,
@@ -207,27 +208,39 @@ pub fn sample_report(now: chrono::DateTime<chrono::Utc>) -> RunReport {
         requests: 0,
         commodities: Vec::new(),
     };
-    let sources = vec![
-        source("eia", SourceStatus::Success, 7542, None),
-        source(
-            "fred",
-            SourceStatus::Failed,
-            0,
-            Some(BatchError::new(
-                ErrorKind::Timeout,
-                "timed out after 3 attempts of 30 s each (an example error)",
-            )),
-        ),
-        source("yahoo", SourceStatus::Success, 7470, None),
-    ];
+    let failing = usize::from(sources.len() > 1);
+    let sources: Vec<SourceReport> = sources
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            if i == failing {
+                source(
+                    id,
+                    SourceStatus::Failed,
+                    0,
+                    Some(BatchError::new(
+                        ErrorKind::Timeout,
+                        "timed out after 3 attempts of 30 s each (an example error)",
+                    )),
+                )
+            } else {
+                source(id, SourceStatus::Success, 7542 - 36 * i as u64, None)
+            }
+        })
+        .collect();
     let counts: Counts = sources.iter().map(|s| s.counts).sum();
+    let status = if sources.iter().any(|s| s.status == SourceStatus::Success) {
+        RunStatus::Partial
+    } else {
+        RunStatus::Failed
+    };
     let today = now.date_naive();
     RunReport {
         run_id: "00000000-test-0000-0000-000000000000".to_owned(),
         trigger: Trigger::Manual,
         scheduled_for: None,
         mode: ModeKind::FullRefresh,
-        status: RunStatus::Partial,
+        status,
         started_at: now,
         finished_at: Some(now),
         duration_seconds: 0.84,
@@ -236,5 +249,38 @@ pub fn sample_report(now: chrono::DateTime<chrono::Utc>) -> RunReport {
         counts,
         notifications: Vec::new(),
         error: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_report_is_about_the_configured_sources() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let ids: Vec<SourceId> = ["alpha", "beta", "gamma"]
+            .iter()
+            .map(|n| SourceId::new(n).unwrap())
+            .collect();
+        let r = sample_report(now, &ids);
+        let shown: Vec<(&str, &str)> = r
+            .sources
+            .iter()
+            .map(|s| (s.source.as_str(), s.status.name()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("alpha", "success"),
+                ("beta", "failed"),
+                ("gamma", "success")
+            ]
+        );
+        assert_eq!(r.status, energy_core::RunStatus::Partial);
+        let one = sample_report(now, &ids[..1]);
+        assert_eq!(one.status, energy_core::RunStatus::Failed);
     }
 }

@@ -20,7 +20,14 @@ pub(super) fn test(global: &GlobalArgs) -> Result<ExitCode, Failure> {
                 "no notification channel is enabled: set notifications.email.enabled or notifications.slack.enabled to true".into(),
             ));
         }
-        let sample = energy_notify::sample_report(chrono::Utc::now());
+        let sources: Vec<_> = loaded
+            .config
+            .sources
+            .iter()
+            .filter(|(_, p)| p.enabled)
+            .map(|(id, _)| id.clone())
+            .collect();
+        let sample = energy_notify::sample_report(chrono::Utc::now(), &sources);
         Ok(notifiers.send_test(&sample).await)
     })?;
     let mut all = true;
