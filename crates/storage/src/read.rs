@@ -9,7 +9,7 @@ use diesel::{
     sql_types::{Integer, Nullable, Text},
 };
 use diesel_async::RunQueryDsl;
-use energy_core::{CommodityCode, Observation, Price, SourceId, validation::RuleId};
+use energy_core::{CommodityCode, Observation, Price, Rejection, SourceId, validation::RuleId};
 
 use crate::{
     RunId, Store, StoreError,
@@ -45,13 +45,9 @@ pub struct RevisionRecord {
 /// A quarantined row as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuarantineRecord {
+    /// The run that quarantined it, unless it was written outside a run.
     pub run: Option<RunId>,
-    pub commodity: CommodityCode,
-    pub source: SourceId,
-    pub date: NaiveDate,
-    pub raw_value: String,
-    pub rule: RuleId,
-    pub reason: String,
+    pub rejection: Rejection,
 }
 
 /// Which observations to export. Empty lists mean "all".
@@ -316,20 +312,22 @@ impl Store {
             .map(|(run, cid, sid, date, raw_value, rule, reason)| {
                 Ok(QuarantineRecord {
                     run: run.map(RunId),
-                    commodity: cat
-                        .commodity_codes
-                        .get(&cid)
-                        .cloned()
-                        .ok_or_else(|| self.corrupt("commodity id", &cid.to_string()))?,
-                    source: cat
-                        .source_names
-                        .get(&sid)
-                        .cloned()
-                        .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?,
-                    date,
-                    raw_value,
-                    rule: RuleId::parse(&rule).ok_or_else(|| self.corrupt("rule id", &rule))?,
-                    reason,
+                    rejection: Rejection {
+                        commodity: cat
+                            .commodity_codes
+                            .get(&cid)
+                            .cloned()
+                            .ok_or_else(|| self.corrupt("commodity id", &cid.to_string()))?,
+                        source: cat
+                            .source_names
+                            .get(&sid)
+                            .cloned()
+                            .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?,
+                        date,
+                        raw_value,
+                        rule: RuleId::parse(&rule).ok_or_else(|| self.corrupt("rule id", &rule))?,
+                        reason,
+                    },
                 })
             })
             .collect()

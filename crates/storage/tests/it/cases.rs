@@ -327,12 +327,12 @@ pub(crate) async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
     let q = db.store.quarantined(Some(run)).await.unwrap();
     assert_eq!(q.len(), 1);
     assert_eq!(
-        (q[0].rule, q[0].raw_value.as_str()),
+        (q[0].rejection.rule, q[0].rejection.raw_value.as_str()),
         (RuleId::PlausibleRange, "9999")
     );
-    assert_eq!(q[0].reason, "plausible_range: 9999");
+    assert_eq!(q[0].rejection.reason, "plausible_range: 9999");
     assert_eq!(q[0].run, Some(run));
-    assert_eq!(q[0].date.to_string(), "2026-01-06");
+    assert_eq!(q[0].rejection.date.to_string(), "2026-01-06");
 }
 
 pub(crate) async fn unregistered_commodity_fails_the_whole_batch(db: &TestDb) {
