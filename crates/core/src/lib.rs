@@ -5,6 +5,7 @@
 //! work that reuses the store) can depend on it freely.
 
 pub mod bounds;
+pub mod calendar;
 mod commodity;
 pub mod display;
 mod error;
