@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::{DomainError, Price};
+use crate::{DomainError, Price, calendar::Calendar};
 
 /// A validated commodity code: 1–32 characters of `A-Z`, `0-9` and `_`, starting with a letter.
 ///
@@ -78,6 +78,14 @@ pub struct CommoditySpec {
     /// Highest plausible price; higher values are rejected.
     #[serde(default)]
     pub max_value: Option<Price>,
+    /// The market's trading calendar: which days have a price (`nymex`, `ice_futures_europe`,
+    /// `uk_bank_holidays`, `weekdays`).
+    #[serde(default = "default_calendar")]
+    pub calendar: Calendar,
+}
+
+fn default_calendar() -> Calendar {
+    Calendar::Weekdays
 }
 
 fn default_timezone() -> Tz {
@@ -93,7 +101,14 @@ impl CommoditySpec {
             timezone: default_timezone(),
             min_value: None,
             max_value: None,
+            calendar: default_calendar(),
         }
+    }
+
+    /// The same, on `calendar`.
+    pub fn on(mut self, calendar: Calendar) -> Self {
+        self.calendar = calendar;
+        self
     }
 
     /// The same, with a plausible range.

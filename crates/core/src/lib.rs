@@ -25,7 +25,7 @@ pub mod validation;
 pub use commodity::{CommodityCode, CommoditySpec};
 pub use error::DomainError;
 pub use failure::{BatchError, ErrorKind};
-pub use freshness::{Freshness, weekday_age};
+pub use freshness::{Freshness, trading_day_age, weekday_age};
 pub use mode::{DateWindow, ModeKind, RunMode, Trigger};
 pub use observation::Observation;
 pub use price::Price;

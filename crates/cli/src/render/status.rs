@@ -80,7 +80,7 @@ pub(crate) fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint
         out.push_str(&format!(
             "{}\n",
             paint.bold(&format!(
-                "FRESHNESS (STALE after {} weekdays)",
+                "FRESHNESS (STALE after {} trading days)",
                 c.stale_after_days
             ))
         ));
@@ -185,6 +185,7 @@ mod status_tests {
             unit: "USD/bbl".into(),
             age_days: Some(age),
             age_weekdays: Some(wd),
+            age_trading_days: Some(wd),
             state,
             note: None,
             recent: (0..30).map(|i| 60.0 + ((i * 7) % 11) as f64).collect(),
@@ -265,6 +266,7 @@ mod status_tests {
                     latest_value: None,
                     age_days: None,
                     age_weekdays: None,
+                    age_trading_days: None,
                     state: Freshness::Stale,
                     note: Some("no data yet".into()),
                     recent: Vec::new(),

@@ -62,6 +62,7 @@ async fn status_json_has_stable_keys_and_judges_freshness() {
             keys(s),
             [
                 "age_days",
+                "age_trading_days",
                 "age_weekdays",
                 "commodity",
                 "latest_date",

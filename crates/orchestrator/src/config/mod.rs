@@ -9,7 +9,7 @@ mod sections;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use energy_core::{CommodityCode, CommoditySpec, SourceId, bounds::outside};
+use energy_core::{CommodityCode, CommoditySpec, SourceId, bounds::outside, calendar::Calendar};
 use energy_notify::NotificationsConfig;
 use energy_sources::{RetryConfig, SourcesConfig};
 use energy_storage::DatabaseConfig;
@@ -51,14 +51,16 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        let commodity = |code: &str, name: &str, unit: &str, min: &str, max: &str| {
-            (
-                CommodityCode::new(code).expect("built-in code is valid"),
-                CommoditySpec::new(name, unit)
-                    .with_range(min, max)
-                    .expect("built-in range is valid"),
-            )
-        };
+        let commodity =
+            |code: &str, name: &str, unit: &str, min: &str, max: &str, calendar: Calendar| {
+                (
+                    CommodityCode::new(code).expect("built-in code is valid"),
+                    CommoditySpec::new(name, unit)
+                        .with_range(min, max)
+                        .expect("built-in range is valid")
+                        .on(calendar),
+                )
+            };
         Self {
             database: DatabaseConfig::default(),
             pipeline: PipelineConfig::default(),
@@ -70,14 +72,25 @@ impl Default for Config {
                     "USD/bbl",
                     "-100",
                     "500",
+                    Calendar::Nymex,
                 ),
-                commodity("BRENT", "Brent Crude Oil", "USD/bbl", "-100", "500"),
+                // Brent spot is assessed in London: it follows the UK bank holidays (Brent
+                // futures, ICE Futures Europe, trade on most of them)
+                commodity(
+                    "BRENT",
+                    "Brent Crude Oil",
+                    "USD/bbl",
+                    "-100",
+                    "500",
+                    Calendar::UkBankHolidays,
+                ),
                 commodity(
                     "NATGAS",
                     "Natural Gas (Henry Hub)",
                     "USD/MMBtu",
                     "-20",
                     "100",
+                    Calendar::Nymex,
                 ),
             ]),
             sources: SourcesConfig::default(),

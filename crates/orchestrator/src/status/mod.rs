@@ -3,7 +3,9 @@
 //! --json` prints it as is; the CLI renders it for people.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use energy_core::{CommodityCode, Freshness, RunReport, SourceId, weekday_age};
+use energy_core::{
+    CommodityCode, Freshness, RunReport, SourceId, calendar::Calendar, trading_day_age, weekday_age,
+};
 use std::collections::BTreeMap;
 
 use energy_storage::{RunRecord, SeriesLatest, Store, StoreError};
@@ -44,8 +46,10 @@ pub struct SeriesStatus {
     pub unit: String,
     /// Calendar days since the latest date.
     pub age_days: Option<i64>,
-    /// Weekdays since the latest date: what STALE is judged on.
+    /// Weekdays since the latest date.
     pub age_weekdays: Option<u32>,
+    /// Trading days of the commodity's calendar since the latest date: what STALE is judged on.
+    pub age_trading_days: Option<u32>,
     /// STALE when nothing is stored.
     pub state: Freshness,
     /// What else to know: "no data yet".
@@ -245,6 +249,7 @@ pub async fn collect(
         Ok(series) => {
             for (commodity, source, latest) in every_series(config, series) {
                 let spec = config.commodities.get(&commodity);
+                let calendar = spec.map_or(Calendar::Weekdays, |s| s.calendar);
                 let today = config.market_today(&commodity, now);
                 let recent = recent
                     .remove(&(commodity.clone(), source.clone()))
@@ -264,8 +269,9 @@ pub async fn collect(
                     unit: spec.map(|c| c.unit.clone()).unwrap_or_default(),
                     age_days: latest_date.map(|d| (today - d).num_days()),
                     age_weekdays: latest_date.map(|d| weekday_age(d, today)),
+                    age_trading_days: latest_date.map(|d| trading_day_age(d, today, calendar)),
                     state: latest_date.map_or(Freshness::Stale, |d| {
-                        Freshness::of(d, today, config.monitor.stale_after_days)
+                        Freshness::of(d, today, calendar, config.monitor.stale_after_days)
                     }),
                     note: latest.is_none().then(|| NO_DATA_YET.to_owned()),
                     recent,
