@@ -65,6 +65,8 @@ pub(crate) enum Command {
     Runs(RunsArgs),
     /// Stored observations to stdout (CSV header `commodity,source,date,value`, or JSON lines)
     Export(ExportArgs),
+    /// Trading days without a stored value inside each series' history (holidays are no gaps)
+    Gaps(GapsArgs),
     /// The scheduler: run it, stop it, see its state and its next fire times
     #[command(subcommand)]
     Schedule(ScheduleCommand),
@@ -188,6 +190,19 @@ pub(crate) struct ExportArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ExportFormat,
+}
+
+#[derive(Debug, clap::Args)]
+pub(crate) struct GapsArgs {
+    /// Only this commodity (repeatable)
+    #[arg(long = "commodity", value_name = "CODE")]
+    pub commodities: Vec<CommodityCode>,
+    /// Only this source (repeatable)
+    #[arg(long = "source", value_name = "NAME")]
+    pub sources: Vec<SourceId>,
+    /// One JSON array instead of text
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -2,6 +2,7 @@
 //! over injected sources, store and notifiers, and the wiring of the real ones.
 
 pub mod config;
+pub mod gaps;
 pub mod logs;
 pub mod run;
 pub mod signals;

@@ -2,6 +2,7 @@
 
 mod config;
 mod export;
+mod gaps;
 mod notify;
 mod run;
 mod runs;
@@ -21,6 +22,7 @@ pub(crate) fn dispatch(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Status(args) => status::run(&cli.global, args),
         Command::Runs(args) => runs::run(&cli.global, args),
         Command::Export(args) => export::run(&cli.global, args),
+        Command::Gaps(args) => gaps::run(&cli.global, args),
         Command::Schedule(cmd) => schedule::run(&cli.global, cmd),
         Command::Notify(NotifyCommand::Test) => notify::test(&cli.global),
         Command::Config(cmd) => config::run(&cli.global, cmd),

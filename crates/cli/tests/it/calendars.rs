@@ -88,3 +88,66 @@ fn the_published_histories_have_no_price_on_a_holiday() {
     assert_eq!(on_holidays, ["2020-12-28", "2022-01-03", "2022-06-03"]);
     assert_eq!(missing, Vec::<String>::new());
 }
+
+/// Issue 15: `gaps` lists a trading day without a value inside a stored history, and not the
+/// holiday beside it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gaps_lists_a_missing_trading_day_and_not_a_holiday() {
+    use energy_sources::replay::Replay;
+
+    use crate::{
+        pipeline::{Db, Env},
+        support::{stderr, stdout},
+    };
+    let replay = Replay::new();
+    // Thanksgiving week 2025: Tuesday the 25th is missing, Thursday the 27th is a holiday
+    let rows = [
+        "2025-11-20",
+        "2025-11-21",
+        "2025-11-24",
+        "2025-11-26",
+        "2025-11-28",
+        "2025-12-01",
+    ]
+    .iter()
+    .map(|d| (d.parse().unwrap(), "58.5".to_owned()))
+    .collect();
+    replay.series("eia", "petroleum/pri/spt:RWTC", rows);
+    let env = Env::new(replay, Db::Sqlite).await.unwrap();
+    let (_, report, err) = env
+        .run_json(&[
+            "--mode",
+            "backfill",
+            "--start-date",
+            "2025-11-20",
+            "--end-date",
+            "2025-12-01",
+            "--source",
+            "eia",
+            "--commodity",
+            "WTI",
+        ])
+        .await;
+    assert_eq!(report["stored"], 6, "{report}\n{err}");
+    let out = env.run(&["gaps", "--json"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+    let wti = &v[0];
+    assert_eq!(wti["commodity"], "WTI");
+    assert_eq!(wti["source"], "eia");
+    assert_eq!(wti["calendar"], "nymex");
+    assert_eq!(wti["first"], "2025-11-20");
+    assert_eq!(wti["last"], "2025-12-01");
+    assert_eq!(wti["stored"], 6);
+    assert_eq!(wti["gaps"], serde_json::json!(["2025-11-25"]));
+    let text = stdout(&env.run(&["gaps", "--commodity", "WTI"]).await);
+    assert!(text.contains("WTI/eia") && text.contains("1 gap"), "{text}");
+    assert!(
+        text.contains("2025-11-25") && !text.contains("2025-11-27"),
+        "{text}"
+    );
+    // an unknown commodity is refused like everywhere else
+    let out = env.run(&["gaps", "--commodity", "GOLD"]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -99,6 +99,25 @@ impl Calendar {
     }
 }
 
+impl Calendar {
+    /// The gaps of a stored history: the trading days between its first and its last date
+    /// (`dates`, ascending) that have no value. A holiday is no gap; nor is anything before
+    /// the first date or after the last.
+    pub fn gaps(&self, dates: &[NaiveDate]) -> Vec<NaiveDate> {
+        let (Some(first), Some(last)) = (dates.first(), dates.last()) else {
+            return Vec::new();
+        };
+        let mut stored = dates.iter().peekable();
+        self.trading_days_after(*first, *last)
+            .into_iter()
+            .filter(|d| {
+                while stored.next_if(|s| *s < d).is_some() {}
+                stored.peek() != Some(&d)
+            })
+            .collect()
+    }
+}
+
 impl std::fmt::Display for Calendar {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())

@@ -228,3 +228,23 @@ fn calendars_are_named_in_configuration() {
         "{err}"
     );
 }
+
+#[test]
+fn a_missing_trading_day_is_a_gap_and_a_holiday_is_not() {
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    // Thanksgiving week 2026 with Tuesday missing; Thursday is a holiday
+    let stored = [
+        d("2026-11-23"),
+        d("2026-11-25"),
+        d("2026-11-27"),
+        d("2026-11-30"),
+    ];
+    assert_eq!(Calendar::Nymex.gaps(&stored), [d("2026-11-24")]);
+    // by weekdays, Thanksgiving is a gap too
+    assert_eq!(
+        Calendar::Weekdays.gaps(&stored),
+        [d("2026-11-24"), d("2026-11-26")]
+    );
+    assert!(Calendar::Nymex.gaps(&[]).is_empty());
+    assert!(Calendar::Nymex.gaps(&[d("2026-11-25")]).is_empty());
+}

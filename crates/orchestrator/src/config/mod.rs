@@ -189,6 +189,13 @@ impl Config {
             .map_or(now.date_naive(), |spec| spec.today(now))
     }
 
+    /// The trading calendar of `commodity` (weekdays for one no longer configured).
+    pub fn calendar(&self, commodity: &CommodityCode) -> Calendar {
+        self.commodities
+            .get(commodity)
+            .map_or(Calendar::Weekdays, |spec| spec.calendar)
+    }
+
     /// Checks what types alone cannot: ranges, cross-references between sections, the cron
     /// expression. Returns every problem as (dotted key, message).
     pub fn problems(&self) -> Vec<(String, String)> {

@@ -3,9 +3,7 @@
 //! --json` prints it as is; the CLI renders it for people.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use energy_core::{
-    CommodityCode, Freshness, RunReport, SourceId, calendar::Calendar, trading_day_age, weekday_age,
-};
+use energy_core::{CommodityCode, Freshness, RunReport, SourceId, trading_day_age, weekday_age};
 use std::collections::BTreeMap;
 
 use energy_storage::{RunRecord, SeriesLatest, Store, StoreError};
@@ -249,7 +247,7 @@ pub async fn collect(
         Ok(series) => {
             for (commodity, source, latest) in every_series(config, series) {
                 let spec = config.commodities.get(&commodity);
-                let calendar = spec.map_or(Calendar::Weekdays, |s| s.calendar);
+                let calendar = config.calendar(&commodity);
                 let today = config.market_today(&commodity, now);
                 let recent = recent
                     .remove(&(commodity.clone(), source.clone()))

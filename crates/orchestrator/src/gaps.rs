@@ -1,0 +1,68 @@
+//! Gaps: the trading days inside a series' stored history (between its first and its last
+//! stored date) that have no value, per its commodity's calendar. A holiday is no gap.
+
+use chrono::NaiveDate;
+use energy_core::{CommodityCode, SourceId, calendar::Calendar};
+use energy_storage::{ExportFilter, Store, StoreError};
+use serde::Serialize;
+
+use crate::Config;
+
+/// One stored series and its gaps.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SeriesGaps {
+    pub commodity: CommodityCode,
+    pub source: SourceId,
+    /// The calendar the gaps are judged on.
+    pub calendar: Calendar,
+    /// The first and the last stored date.
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    /// Stored values.
+    pub stored: u64,
+    /// Trading days between `first` and `last` without a value, in order.
+    pub gaps: Vec<NaiveDate>,
+}
+
+/// The gaps of every stored series of `commodities` and `sources` (all when empty), in
+/// (commodity, source) order. Reads each series' dates once, page by page.
+pub async fn find(
+    config: &Config,
+    store: &Store,
+    commodities: &[CommodityCode],
+    sources: &[SourceId],
+) -> Result<Vec<SeriesGaps>, StoreError> {
+    let filter = ExportFilter {
+        commodities: commodities.to_vec(),
+        sources: sources.to_vec(),
+        start: None,
+        end: None,
+    };
+    let mut series: Vec<(CommodityCode, SourceId, Vec<NaiveDate>)> = Vec::new();
+    let read = store
+        .export(&filter, |o| {
+            match series.last_mut() {
+                Some((c, s, dates)) if *c == o.commodity && *s == o.source => dates.push(o.date),
+                _ => series.push((o.commodity, o.source, vec![o.date])),
+            }
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .await?;
+    let Ok(_) = read;
+    Ok(series
+        .into_iter()
+        .filter_map(|(commodity, source, dates)| {
+            let (first, last) = (*dates.first()?, *dates.last()?);
+            let calendar = config.calendar(&commodity);
+            Some(SeriesGaps {
+                gaps: calendar.gaps(&dates),
+                stored: dates.len() as u64,
+                calendar,
+                first,
+                last,
+                commodity,
+                source,
+            })
+        })
+        .collect())
+}
