@@ -151,3 +151,45 @@ async fn gaps_lists_a_missing_trading_day_and_not_a_holiday() {
     let out = env.run(&["gaps", "--commodity", "GOLD"]).await;
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// Issue 15: an incremental run fetches again from `pipeline.revision_days` before the latest
+/// stored date, so a recent gap is filled once the provider has the day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incremental_run_fills_a_recent_gap() {
+    use energy_sources::replay::Replay;
+
+    use crate::{
+        pipeline::{Db, Env, recent_weekdays},
+        support::stdout,
+    };
+    let all = recent_weekdays(12, 1, |i| format!("60.{i}"));
+    // a NYMEX trading day inside the history, within revision_days (7) of its end
+    let (hole, _) = all[..all.len() - 1]
+        .iter()
+        .rev()
+        .take(4)
+        .find(|(d, _)| Calendar::Nymex.is_trading_day(*d))
+        .cloned()
+        .expect("a trading day among four weekdays");
+    let without: Vec<_> = all.iter().filter(|(d, _)| *d != hole).cloned().collect();
+    let replay = Replay::new();
+    replay.series("eia", "petroleum/pri/spt:RWTC", without);
+    let env = Env::new(replay.clone(), Db::Sqlite).await.unwrap();
+    let gaps = async || {
+        let out = env
+            .run(&["gaps", "--commodity", "WTI", "--source", "eia", "--json"])
+            .await;
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v[0]["gaps"].clone()
+    };
+    let args = ["--source", "eia", "--commodity", "WTI"];
+    let (code, report, err) = env.run_json(&args).await;
+    assert_eq!(code, Some(0), "{report}\n{err}");
+    assert_eq!(gaps().await, serde_json::json!([hole.to_string()]));
+    // the provider publishes the day late; the next incremental run picks it up
+    replay.series("eia", "petroleum/pri/spt:RWTC", all);
+    let (code, report, err) = env.run_json(&args).await;
+    assert_eq!(code, Some(0), "{report}\n{err}");
+    assert_eq!(report["stored"], 1, "{report}");
+    assert_eq!(gaps().await, serde_json::json!([]));
+}
