@@ -53,7 +53,7 @@ pub async fn find(
         .into_iter()
         .filter_map(|(commodity, source, dates)| {
             let (first, last) = (*dates.first()?, *dates.last()?);
-            let calendar = config.calendar(&commodity);
+            let calendar = config.calendar(&commodity, &source);
             Some(SeriesGaps {
                 gaps: calendar.gaps(&dates),
                 stored: dates.len() as u64,

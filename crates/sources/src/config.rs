@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use energy_core::{CommodityCode, SourceId, bounds::outside};
+use energy_core::{CommodityCode, SourceId, bounds::outside, calendar::Calendar};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -36,6 +36,10 @@ pub struct ProviderConfig {
     pub max_concurrent_requests: Option<u32>,
     /// Responses larger than this are refused (a runaway body is an error, not an out-of-memory).
     pub max_response_mb: f64,
+    /// The trading calendar of a series when it is not its commodity's (Yahoo's Brent futures
+    /// trade on ICE Futures Europe, Brent spot follows the UK bank holidays).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub calendars: BTreeMap<CommodityCode, Calendar>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -49,6 +53,7 @@ struct RawProvider {
     burst: Option<u32>,
     max_concurrent_requests: Option<u32>,
     max_response_mb: Option<f64>,
+    calendars: Option<BTreeMap<CommodityCode, Calendar>>,
 }
 
 /// The `sources` section: every known provider, in the order of [`PROVIDERS`].
@@ -99,6 +104,16 @@ impl TryFrom<BTreeMap<String, RawProviderOrNull>> for SourcesConfig {
                     burst: given.burst.unwrap_or(info.burst),
                     max_concurrent_requests: given.max_concurrent_requests,
                     max_response_mb: given.max_response_mb.unwrap_or(DEFAULT_MAX_RESPONSE_MB),
+                    calendars: match given.calendars {
+                        Some(c) => c,
+                        None => info
+                            .calendars
+                            .iter()
+                            .map(|(c, cal)| {
+                                Ok((CommodityCode::new(c).map_err(|e| e.to_string())?, *cal))
+                            })
+                            .collect::<Result<_, String>>()?,
+                    },
                 },
             );
         }
@@ -166,6 +181,12 @@ impl SourcesConfig {
                 if let Some(Err(e)) = info.map(|i| (i.check_series)(series)) {
                     out.push((format!("{name}.series.{code}"), e));
                 }
+            }
+            for code in p.calendars.keys().filter(|c| !p.series.contains_key(*c)) {
+                out.push((
+                    format!("{name}.calendars.{code}"),
+                    format!("{name} has no series for {code}: add it to sources.{name}.series or remove the calendar"),
+                ));
             }
             let checks = [
                 (

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use energy_core::calendar::Calendar;
+
 use crate::{
     ProviderContext, Source, SourceError, eia, fred,
     http::{BROWSER_USER_AGENT, PIPELINE_USER_AGENT},
@@ -28,6 +30,8 @@ pub struct ProviderInfo {
     pub burst: u32,
     /// The User-Agent its requests carry.
     pub user_agent: &'static str,
+    /// Series whose market calendar is not their commodity's, by default.
+    pub calendars: &'static [(&'static str, Calendar)],
 
     /// Checks one configured series id.
     pub check_series: fn(&str) -> Result<(), String>,
@@ -52,6 +56,7 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         requests_per_second: 4.0,
         burst: 4,
         user_agent: PIPELINE_USER_AGENT,
+        calendars: &[],
         check_series: eia::check_series,
         build: eia::build,
     },
@@ -70,6 +75,7 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         requests_per_second: 1.8,
         burst: 12,
         user_agent: PIPELINE_USER_AGENT,
+        calendars: &[],
         check_series: fred::check_series,
         build: fred::build,
     },
@@ -85,6 +91,8 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         burst: 5,
         // Yahoo answers 429 to library User-Agents
         user_agent: BROWSER_USER_AGENT,
+        // Brent futures (BZ=F) trade on ICE Futures Europe, also on most UK bank holidays
+        calendars: &[("BRENT", Calendar::IceFuturesEurope)],
         check_series: yahoo::check_series,
         build: yahoo::build,
     },

@@ -189,11 +189,15 @@ impl Config {
             .map_or(now.date_naive(), |spec| spec.today(now))
     }
 
-    /// The trading calendar of `commodity` (weekdays for one no longer configured).
-    pub fn calendar(&self, commodity: &CommodityCode) -> Calendar {
-        self.commodities
-            .get(commodity)
-            .map_or(Calendar::Weekdays, |spec| spec.calendar)
+    /// The trading calendar of the series (`commodity`, `source`): the source's own for it
+    /// (`sources.<name>.calendars`), else the commodity's (weekdays for one no longer
+    /// configured).
+    pub fn calendar(&self, commodity: &CommodityCode, source: &SourceId) -> Calendar {
+        self.sources
+            .get(source.as_str())
+            .and_then(|p| p.calendars.get(commodity).copied())
+            .or_else(|| self.commodities.get(commodity).map(|spec| spec.calendar))
+            .unwrap_or(Calendar::Weekdays)
     }
 
     /// Checks what types alone cannot: ranges, cross-references between sections, the cron

@@ -247,7 +247,7 @@ pub async fn collect(
         Ok(series) => {
             for (commodity, source, latest) in every_series(config, series) {
                 let spec = config.commodities.get(&commodity);
-                let calendar = config.calendar(&commodity);
+                let calendar = config.calendar(&commodity, &source);
                 let today = config.market_today(&commodity, now);
                 let recent = recent
                     .remove(&(commodity.clone(), source.clone()))

@@ -325,3 +325,44 @@ fn a_backfills_default_end_is_the_markets_today() {
         .unwrap_err();
     assert!(err.contains("nothing is published for it yet"), "{err}");
 }
+
+/// Issue 15: a series' calendar is its source's for it, else its commodity's; a calendar for a
+/// commodity the source has no series of is a configuration error.
+#[test]
+fn a_series_takes_its_sources_calendar_else_its_commodities() {
+    use energy_core::{CommodityCode, SourceId, calendar::Calendar};
+    let c = Config::default();
+    let calendar = |commodity: &str, source: &str| {
+        c.calendar(
+            &CommodityCode::new(commodity).unwrap(),
+            &SourceId::new(source).unwrap(),
+        )
+    };
+    assert_eq!(calendar("BRENT", "yahoo"), Calendar::IceFuturesEurope);
+    assert_eq!(calendar("BRENT", "eia"), Calendar::UkBankHolidays);
+    assert_eq!(calendar("BRENT", "fred"), Calendar::UkBankHolidays);
+    assert_eq!(calendar("WTI", "yahoo"), Calendar::Nymex);
+    assert_eq!(calendar("GOLD", "yahoo"), Calendar::Weekdays);
+    Jail::expect_with(|jail| {
+        let p = problems(
+            jail,
+            "sources:\n  eia:\n    calendars: { NATGAS: weekdays }\n    series: { WTI: \"petroleum/pri/spt:RWTC\" }\n",
+        );
+        assert!(
+            p.iter()
+                .any(|p| p.key.as_deref() == Some("sources.eia.calendars.NATGAS")
+                    && p.message.contains("no series for NATGAS")),
+            "{p:?}"
+        );
+        let p = problems(
+            jail,
+            "commodities:\n  WTI:\n    name: W\n    unit: USD/bbl\n    min_value: 0\n    max_value: 1\n    calendar: nyse\n",
+        );
+        assert!(
+            p.iter()
+                .any(|p| p.message.contains("nyse") && p.message.contains("nymex")),
+            "{p:?}"
+        );
+        Ok(())
+    });
+}
