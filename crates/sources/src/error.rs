@@ -77,11 +77,6 @@ impl SourceError {
         self
     }
 
-    /// The provider the error is about.
-    pub fn source_id(&self) -> &SourceId {
-        &self.provider
-    }
-
     /// What happened and what to do, without the provider's name in front.
     pub fn message(&self) -> String {
         let (provider, attempts) = (&self.provider, self.attempts);

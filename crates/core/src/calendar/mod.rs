@@ -88,10 +88,19 @@ impl Calendar {
     /// after `from`).
     pub fn trading_days_after(&self, from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
         let mut out = Vec::new();
+        // the holidays of the year being walked, computed once a year rather than once a day
+        let mut year: Option<(i32, Vec<NaiveDate>)> = None;
         let mut d = from;
         while d < to {
             d = d.checked_add_days(Days::new(1)).unwrap_or(to);
-            if self.is_trading_day(d) {
+            if !is_weekday(d) {
+                continue;
+            }
+            if year.as_ref().is_none_or(|(y, _)| *y != d.year()) {
+                let days = self.holidays(d.year()).into_iter().map(|h| h.0).collect();
+                year = Some((d.year(), days));
+            }
+            if year.as_ref().is_some_and(|(_, days)| !days.contains(&d)) {
                 out.push(d);
             }
         }

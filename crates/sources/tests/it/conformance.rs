@@ -47,7 +47,7 @@ fn assert_no_key(what: &str, text: &str) {
 
 fn check_err(spec: &Spec, case: &str, err: &SourceError, ok: bool) {
     assert!(ok, "{}: {case}: unexpected error {err:?}", spec.name);
-    assert_eq!(err.source_id().as_str(), spec.name);
+    assert_eq!(err.provider.as_str(), spec.name);
     assert_no_key(case, &format!("{err} {err:?}"));
 }
 
