@@ -1,16 +1,22 @@
-//! Whether a series is up to date: its age counted in its market's trading days, so that Monday
-//! morning does not call Friday's price stale, nor the day after a holiday the day before's.
+//! Whether a series is up to date: its latest stored date against the date its source should
+//! have published by now ([`Publication`]), with the lateness counted in its market's trading
+//! days, so that neither a weekly release nor a holiday reads as an outage.
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, Utc, Weekday};
 use serde::{Deserialize, Serialize};
 
 use crate::calendar::Calendar;
+use crate::publication::{Publication, Release};
 
-/// FRESH or STALE.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// FRESH, LATE or STALE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Freshness {
+    /// The latest date the source should have published is stored.
     Fresh,
+    /// A release is due and not stored, for no more than the tolerance.
+    Late,
+    /// Behind for longer than the tolerance, or nothing stored.
     Stale,
 }
 
@@ -18,22 +24,81 @@ impl Freshness {
     pub fn name(&self) -> &'static str {
         match self {
             Freshness::Fresh => "FRESH",
+            Freshness::Late => "LATE",
             Freshness::Stale => "STALE",
         }
     }
+}
 
-    /// STALE when more than `stale_after_days` trading days of `calendar` have passed since
-    /// `latest`.
+/// How far the weekly walk back looks for the oldest missing release: older is STALE anyway.
+const MAX_RELEASES_BACK: usize = 400;
+
+/// A series judged at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Judgement {
+    pub state: Freshness,
+    /// The latest market date the source should have published by then.
+    pub expected: NaiveDate,
+    /// When the oldest release not stored was due; None when FRESH.
+    pub due: Option<DateTime<Utc>>,
+    /// Trading days since that release was due (0 on the day it was due); 0 when FRESH.
+    pub overdue_days: u32,
+}
+
+impl Judgement {
+    /// Judges a series whose latest stored date is `latest` at `now`: FRESH when `latest` is
+    /// at least the expected date; else LATE while the oldest missing release is due no more
+    /// than `tolerance` trading days ago, STALE beyond (and with nothing stored).
     pub fn of(
-        latest: NaiveDate,
-        today: NaiveDate,
+        latest: Option<NaiveDate>,
+        now: DateTime<Utc>,
+        rule: &Publication,
         calendar: Calendar,
-        stale_after_days: u32,
+        tolerance: u32,
     ) -> Self {
-        if trading_day_age(latest, today, calendar) > stale_after_days {
-            Freshness::Stale
-        } else {
-            Freshness::Fresh
+        let newest = rule.latest_release(now, calendar);
+        let Some(latest) = latest else {
+            return Judgement {
+                state: Freshness::Stale,
+                expected: newest.covers,
+                due: Some(newest.due),
+                overdue_days: 0,
+            };
+        };
+        if latest >= newest.covers {
+            return Judgement {
+                state: Freshness::Fresh,
+                expected: newest.covers,
+                due: None,
+                overdue_days: 0,
+            };
+        }
+        let mut oldest: Release = newest;
+        let mut walked = 0;
+        loop {
+            let before = rule.previous(&oldest, calendar);
+            if before.covers <= latest || before.due >= oldest.due {
+                break;
+            }
+            oldest = before;
+            walked += 1;
+            if walked == MAX_RELEASES_BACK {
+                break;
+            }
+        }
+        let zone = rule.zone();
+        let due_day = oldest.due.with_timezone(&zone).date_naive();
+        let today = now.with_timezone(&zone).date_naive();
+        let overdue_days = trading_day_age(due_day, today, calendar);
+        Judgement {
+            state: if overdue_days <= tolerance && walked < MAX_RELEASES_BACK {
+                Freshness::Late
+            } else {
+                Freshness::Stale
+            },
+            expected: newest.covers,
+            due: Some(oldest.due),
+            overdue_days,
         }
     }
 }
@@ -85,64 +150,21 @@ mod tests {
     }
 
     #[test]
-    fn monday_morning_does_not_call_fridays_price_stale() {
-        let friday = d("2026-11-20");
-        assert_eq!(
-            Freshness::of(friday, d("2026-11-23"), Calendar::Weekdays, 2),
-            Freshness::Fresh
-        ); // Monday
-        assert_eq!(
-            Freshness::of(friday, d("2026-11-24"), Calendar::Weekdays, 2),
-            Freshness::Fresh
-        ); // Tuesday: 2
-        assert_eq!(
-            Freshness::of(friday, d("2026-11-25"), Calendar::Weekdays, 2),
-            Freshness::Stale
-        ); // Wednesday: 3
-        // a Wednesday price: Friday is 2 weekdays on, Monday 3
-        let wednesday = d("2026-11-18");
-        assert_eq!(
-            Freshness::of(wednesday, d("2026-11-20"), Calendar::Weekdays, 2),
-            Freshness::Fresh
-        );
-        assert_eq!(
-            Freshness::of(wednesday, d("2026-11-22"), Calendar::Weekdays, 2),
-            Freshness::Fresh
-        ); // Sunday
-        assert_eq!(
-            Freshness::of(wednesday, d("2026-11-23"), Calendar::Weekdays, 2),
-            Freshness::Stale
-        );
-        assert_eq!(
-            Freshness::of(wednesday, d("2026-11-19"), Calendar::Weekdays, 0),
-            Freshness::Stale
-        );
-        assert_eq!(
-            Freshness::of(wednesday, d("2026-11-18"), Calendar::Weekdays, 0),
-            Freshness::Fresh
-        );
-    }
-
-    #[test]
     fn a_holiday_does_not_count() {
         // Thanksgiving 2026 (Thursday 26th) on NYMEX: Wednesday's price is 1 trading day old on
-        // Friday, 2 on Monday, 3 on Tuesday
+        // Friday, 2 on Monday
         let wednesday = d("2026-11-25");
-        let nymex = Calendar::Nymex;
-        assert_eq!(trading_day_age(wednesday, d("2026-11-27"), nymex), 1);
-        assert_eq!(trading_day_age(wednesday, d("2026-11-30"), nymex), 2);
         assert_eq!(
-            Freshness::of(wednesday, d("2026-11-30"), nymex, 2),
-            Freshness::Fresh
+            trading_day_age(wednesday, d("2026-11-27"), Calendar::Nymex),
+            1
         );
         assert_eq!(
-            Freshness::of(wednesday, d("2026-12-01"), nymex, 2),
-            Freshness::Stale
+            trading_day_age(wednesday, d("2026-11-30"), Calendar::Nymex),
+            2
         );
-        // the same dates by weekdays: stale a day earlier
         assert_eq!(
-            Freshness::of(wednesday, d("2026-11-30"), Calendar::Weekdays, 2),
-            Freshness::Stale
+            trading_day_age(wednesday, d("2026-11-30"), Calendar::Weekdays),
+            3
         );
     }
 }

@@ -14,6 +14,7 @@ mod freshness;
 mod mode;
 mod observation;
 mod price;
+pub mod publication;
 mod rejection;
 mod report;
 mod rule;
@@ -25,10 +26,11 @@ pub mod validation;
 pub use commodity::{CommodityCode, CommoditySpec};
 pub use error::DomainError;
 pub use failure::{BatchError, ErrorKind};
-pub use freshness::{Freshness, trading_day_age, weekday_age};
+pub use freshness::{Freshness, Judgement, trading_day_age, weekday_age};
 pub use mode::{DateWindow, ModeKind, RunMode, Trigger};
 pub use observation::Observation;
 pub use price::Price;
+pub use publication::Publication;
 pub use rejection::Rejection;
 pub use report::{
     CommodityReport, Counts, NotificationReport, RunReport, RunStatus, SourceReport, SourceStatus,

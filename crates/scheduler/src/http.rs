@@ -6,7 +6,7 @@
 use std::{fmt::Write as _, net::SocketAddr, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use energy_core::RunStatus;
+use energy_core::{CommodityCode, Freshness, RunStatus, SourceId};
 use energy_sources::Clock;
 use energy_storage::Store;
 use tokio::{
@@ -166,6 +166,11 @@ fn label(value: &str) -> String {
         .replace('\n', "\\n")
 }
 
+/// A market date as the Unix time of its midnight UTC.
+fn day_seconds(day: chrono::NaiveDate) -> f64 {
+    day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp() as f64
+}
+
 /// The metrics, in Prometheus text format.
 pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError> {
     let now = (e.clock)();
@@ -260,23 +265,90 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
         "Time spent fetching from each source in the last finished run.",
         fetch,
     );
+    let series = energy_orchestrator::status::every_series(&e.config, freshness);
+    let series_label = |commodity: &CommodityCode, source: &SourceId| {
+        format!(
+            "commodity=\"{}\",source=\"{}\"",
+            label(commodity.as_str()),
+            label(source.as_str())
+        )
+    };
     family(
         "energy_pipeline_series_age_days",
         "gauge",
         "Days since the latest stored observation of each series (+Inf: no data yet).",
-        energy_orchestrator::status::every_series(&e.config, freshness)
-            .into_iter()
+        series
+            .iter()
             .map(|(commodity, source, latest)| {
                 (
-                    format!(
-                        "{{commodity=\"{}\",source=\"{}\"}}",
-                        label(commodity.as_str()),
-                        label(source.as_str())
-                    ),
-                    latest.map_or(f64::INFINITY, |l| {
-                        (e.config.market_today(&commodity, now) - l.latest_date).num_days() as f64
+                    format!("{{{}}}", series_label(commodity, source)),
+                    latest.as_ref().map_or(f64::INFINITY, |l| {
+                        (e.config.market_today(commodity, now) - l.latest_date).num_days() as f64
                     }),
                 )
+            })
+            .collect(),
+    );
+    let judged: Vec<_> = series
+        .iter()
+        .map(|(commodity, source, latest)| {
+            let latest_date = latest.as_ref().map(|l| l.latest_date);
+            let (judgement, _, calendar) =
+                energy_orchestrator::status::judge(&e.config, commodity, source, latest_date, now);
+            (series_label(commodity, source), latest, judgement, calendar)
+        })
+        .collect();
+    family(
+        "energy_pipeline_series_latest_date_timestamp_seconds",
+        "gauge",
+        "The latest stored market date of each series (Unix time of its midnight UTC).",
+        judged
+            .iter()
+            .filter_map(|(l, latest, _, _)| {
+                latest
+                    .as_ref()
+                    .map(|s| (format!("{{{l}}}"), day_seconds(s.latest_date)))
+            })
+            .collect(),
+    );
+    family(
+        "energy_pipeline_series_expected_date_timestamp_seconds",
+        "gauge",
+        "The latest market date each series' source should have published by now (Unix time of its midnight UTC).",
+        judged
+            .iter()
+            .map(|(l, _, j, _)| (format!("{{{l}}}"), day_seconds(j.expected)))
+            .collect(),
+    );
+    family(
+        "energy_pipeline_series_state",
+        "gauge",
+        "1 for each series' freshness state (FRESH, LATE or STALE), 0 for the others.",
+        judged
+            .iter()
+            .flat_map(|(l, _, j, _)| {
+                [Freshness::Fresh, Freshness::Late, Freshness::Stale].map(|state| {
+                    (
+                        format!("{{{l},state=\"{}\"}}", state.name()),
+                        f64::from(u8::from(j.state == state)),
+                    )
+                })
+            })
+            .collect(),
+    );
+    family(
+        "energy_pipeline_series_missing_trading_days",
+        "gauge",
+        "Trading days without a value between the first and the latest stored date of each series.",
+        judged
+            .iter()
+            .filter_map(|(l, latest, _, calendar)| {
+                latest.as_ref().map(|s| {
+                    (
+                        format!("{{{l}}}"),
+                        calendar.missing(s.first_date, s.latest_date, s.stored) as f64,
+                    )
+                })
             })
             .collect(),
     );

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use energy_core::{CommodityCode, SourceId, bounds::outside, calendar::Calendar};
+use energy_core::{CommodityCode, Publication, SourceId, bounds::outside, calendar::Calendar};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -40,6 +40,23 @@ pub struct ProviderConfig {
     /// trade on ICE Futures Europe, Brent spot follows the UK bank holidays).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub calendars: BTreeMap<CommodityCode, Calendar>,
+    /// When the provider publishes (`daily after 18:00 America/New_York`, `weekly wednesday
+    /// 10:30 America/New_York through monday`): what freshness is judged against.
+    pub publication: Publication,
+    /// Series published otherwise than `publication`, by commodity code (given ones are added
+    /// to the provider's defaults).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub publications: BTreeMap<CommodityCode, Publication>,
+}
+
+impl ProviderConfig {
+    /// When the series of `commodity` is published.
+    pub fn publication_of(&self, commodity: &CommodityCode) -> Publication {
+        self.publications
+            .get(commodity)
+            .copied()
+            .unwrap_or(self.publication)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -54,6 +71,8 @@ struct RawProvider {
     max_concurrent_requests: Option<u32>,
     max_response_mb: Option<f64>,
     calendars: Option<BTreeMap<CommodityCode, Calendar>>,
+    publication: Option<Publication>,
+    publications: Option<BTreeMap<CommodityCode, Publication>>,
 }
 
 /// The `sources` section: every known provider, in the order of [`PROVIDERS`].
@@ -113,6 +132,18 @@ impl TryFrom<BTreeMap<String, RawProviderOrNull>> for SourcesConfig {
                                 Ok((CommodityCode::new(c).map_err(|e| e.to_string())?, *cal))
                             })
                             .collect::<Result<_, String>>()?,
+                    },
+                    publication: given.publication.unwrap_or(info.publication),
+                    publications: {
+                        let mut by_code = info
+                            .publications
+                            .iter()
+                            .map(|(c, p)| {
+                                Ok((CommodityCode::new(c).map_err(|e| e.to_string())?, *p))
+                            })
+                            .collect::<Result<BTreeMap<_, _>, String>>()?;
+                        by_code.extend(given.publications.unwrap_or_default());
+                        by_code
                     },
                 },
             );
@@ -186,6 +217,15 @@ impl SourcesConfig {
                 out.push((
                     format!("{name}.calendars.{code}"),
                     format!("{name} has no series for {code}: add it to sources.{name}.series or remove the calendar"),
+                ));
+            }
+            let defaults = info.map_or(&[][..], |i| i.publications);
+            for code in p.publications.keys().filter(|c| {
+                !p.series.contains_key(*c) && !defaults.iter().any(|(d, _)| *d == c.as_str())
+            }) {
+                out.push((
+                    format!("{name}.publications.{code}"),
+                    format!("{name} has no series for {code}: add it to sources.{name}.series or remove the rule"),
                 ));
             }
             let checks = [

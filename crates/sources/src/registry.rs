@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use energy_core::calendar::Calendar;
+use chrono::{NaiveTime, Weekday};
+use chrono_tz::America::New_York;
+use energy_core::{Publication, calendar::Calendar};
 
 use crate::{
     ProviderContext, Source, SourceError, eia, fred,
@@ -32,6 +34,10 @@ pub struct ProviderInfo {
     pub user_agent: &'static str,
     /// Series whose market calendar is not their commodity's, by default.
     pub calendars: &'static [(&'static str, Calendar)],
+    /// When it publishes, by default (README, "How freshness is judged", has the sources).
+    pub publication: Publication,
+    /// Series published otherwise, by default.
+    pub publications: &'static [(&'static str, Publication)],
 
     /// Checks one configured series id.
     pub check_series: fn(&str) -> Result<(), String>,
@@ -57,6 +63,10 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         burst: 4,
         user_agent: PIPELINE_USER_AGENT,
         calendars: &[],
+        // the Weekly Petroleum Status Report's spot prices: Wednesday 10:30 Eastern, through
+        // the Monday of that week; Henry Hub through the Tuesday
+        publication: weekly(Weekday::Wed, 10, 30, Weekday::Mon),
+        publications: &[("NATGAS", weekly(Weekday::Wed, 10, 30, Weekday::Tue))],
         check_series: eia::check_series,
         build: eia::build,
     },
@@ -76,6 +86,10 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         burst: 12,
         user_agent: PIPELINE_USER_AGENT,
         calendars: &[],
+        // EIA's releases, copied the same afternoon (DHHNGSP was updated 2024-09-18 12:31 CDT
+        // with 2024-09-17)
+        publication: weekly(Weekday::Wed, 14, 0, Weekday::Mon),
+        publications: &[("NATGAS", weekly(Weekday::Wed, 14, 0, Weekday::Tue))],
         check_series: fred::check_series,
         build: fred::build,
     },
@@ -93,10 +107,33 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         user_agent: BROWSER_USER_AGENT,
         // Brent futures (BZ=F) trade on ICE Futures Europe, also on most UK bank holidays
         calendars: &[("BRENT", Calendar::IceFuturesEurope)],
+        // each day's bar after the settlements (NYMEX 14:30 Eastern; ICE Brent 19:30 London)
+        publication: Publication::Daily {
+            at: time(18, 0),
+            zone: New_York,
+        },
+        publications: &[],
         check_series: yahoo::check_series,
         build: yahoo::build,
     },
 ];
+
+const fn time(hour: u32, minute: u32) -> NaiveTime {
+    match NaiveTime::from_hms_opt(hour, minute, 0) {
+        Some(t) => t,
+        None => NaiveTime::MIN,
+    }
+}
+
+/// A weekly release on `day` at `hour:minute` New York time, through `through`.
+const fn weekly(day: Weekday, hour: u32, minute: u32, through: Weekday) -> Publication {
+    Publication::Weekly {
+        day,
+        at: time(hour, minute),
+        zone: New_York,
+        through,
+    }
+}
 
 /// Looks a provider up by name.
 pub fn provider_info(name: &str) -> Option<&'static ProviderInfo> {

@@ -30,6 +30,10 @@ pub struct SeriesLatest {
     pub source: SourceId,
     pub latest_date: NaiveDate,
     pub latest_value: Price,
+    /// The first stored date.
+    pub first_date: NaiveDate,
+    /// How many dates are stored.
+    pub stored: u64,
 }
 
 /// A replaced value.
@@ -69,6 +73,10 @@ struct LatestRow {
     latest_date: Option<NaiveDate>,
     #[diesel(sql_type = Nullable<Text>)]
     latest_value: Option<String>,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Date>)]
+    first_date: Option<NaiveDate>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    stored: i64,
 }
 
 /// A label and a count, from a `GROUP BY` (metrics).
@@ -113,7 +121,12 @@ SELECT c.id AS commodity_id, s.id AS source_id,
          ORDER BY o.date DESC LIMIT 1) AS latest_date,
        (SELECT CAST(o.value AS TEXT) FROM observations o
          WHERE o.commodity_id = c.id AND o.source_id = s.id
-         ORDER BY o.date DESC LIMIT 1) AS latest_value
+         ORDER BY o.date DESC LIMIT 1) AS latest_value,
+       (SELECT o.date FROM observations o
+         WHERE o.commodity_id = c.id AND o.source_id = s.id
+         ORDER BY o.date ASC LIMIT 1) AS first_date,
+       (SELECT COUNT(*) FROM observations o
+         WHERE o.commodity_id = c.id AND o.source_id = s.id) AS stored
   FROM commodities c CROSS JOIN sources s
  ORDER BY c.code, s.name";
 
@@ -138,7 +151,8 @@ impl Store {
         })
     }
 
-    /// Latest date and value of every series that has data, ordered by commodity and source.
+    /// Latest date and value, first date and number of stored dates of every series that has
+    /// data, ordered by commodity and source.
     pub async fn freshness(&self) -> Result<Vec<SeriesLatest>, StoreError> {
         let rows: Vec<LatestRow> = with_conn!(self, "reading freshness", |conn| {
             diesel::sql_query(FRESHNESS_SQL).load(&mut conn).await
@@ -160,6 +174,8 @@ impl Store {
                 source: source.clone(),
                 latest_date: date,
                 latest_value: Price::parse(&value).map_err(|_| self.corrupt("price", &value))?,
+                first_date: r.first_date.unwrap_or(date),
+                stored: u64::try_from(r.stored).unwrap_or(0),
             });
         }
         Ok(out)

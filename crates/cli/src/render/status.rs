@@ -80,27 +80,30 @@ pub(crate) fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint
         out.push_str(&format!(
             "{}\n",
             paint.bold(&format!(
-                "FRESHNESS (STALE after {} trading days)",
-                c.stale_after_days
+                "FRESHNESS (LATE up to {} trading days past a release, then STALE)",
+                c.late_after_days
             ))
         ));
-        let rows: Vec<[String; 5]> = r
+        const N: usize = 6;
+        let rows: Vec<[String; N]> = r
             .freshness
             .iter()
             .map(|s| {
                 [
                     format!("{}/{}", s.commodity, s.source),
                     s.latest_date.map_or("-".to_owned(), |d| d.to_string()),
+                    s.expected_date.to_string(),
                     s.latest_value
                         .as_ref()
                         .map_or("-".to_owned(), |v| v.to_string()),
-                    s.age_days.map_or("-".to_owned(), |a| format!("{a}d")),
                     s.state.name().to_owned(),
+                    s.missing_trading_days
+                        .map_or("-".to_owned(), |g| g.to_string()),
                 ]
             })
             .collect();
-        let head = ["SERIES", "LATEST", "VALUE", "AGE", "STATE"];
-        let mut w: Vec<usize> = (0..5)
+        let head = ["SERIES", "LATEST", "EXPECTED", "VALUE", "STATE", "GAPS"];
+        let mut w: Vec<usize> = (0..N)
             .map(|i| {
                 rows.iter()
                     .map(|r| r[i].chars().count())
@@ -109,41 +112,52 @@ pub(crate) fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint
                     .unwrap_or(0)
             })
             .collect();
-        // the sparkline (or "no data yet") takes the last column; a long series name gives way
-        let spark = energy_orchestrator::status::SPARK_VALUES as usize;
-        let rest = w[1..].iter().sum::<usize>() + 2 * 5 + spark;
+        // the sparkline (or "no data yet") takes what is left of the line, at least 20 values;
+        // a long series name gives way
+        let spark_min = 20;
+        let rest = w[1..].iter().sum::<usize>() + 2 * N + spark_min;
         w[0] = w[0].min(WIDTH.saturating_sub(rest)).max(head[0].len());
+        let used = w.iter().sum::<usize>() + 2 * N;
+        let spark = WIDTH.saturating_sub(used).clamp(
+            spark_min,
+            energy_orchestrator::status::SPARK_VALUES as usize,
+        );
         out.push_str(&format!(
-            "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {:<w4$}  LAST {}\n",
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {:<w4$}  {:>w5$}  LAST {spark}\n",
             head[0],
             head[1],
             head[2],
             head[3],
             head[4],
-            energy_orchestrator::status::SPARK_VALUES,
+            head[5],
             w0 = w[0],
             w1 = w[1],
             w2 = w[2],
             w3 = w[3],
-            w4 = w[4]
+            w4 = w[4],
+            w5 = w[5],
         ));
         for (row, s) in rows.iter().zip(&r.freshness) {
             let state = match s.state {
                 Freshness::Fresh => paint.good(&row[4]),
+                Freshness::Late => paint.warn(&row[4]),
                 Freshness::Stale => paint.bad(&row[4]),
             };
+            let recent = &s.recent[s.recent.len().saturating_sub(spark)..];
             out.push_str(&format!(
-                "{:<w0$}  {:<w1$}  {:>w2$}  {:>w3$}  {}  {}\n",
+                "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {}  {:>w5$}  {}\n",
                 fit(&row[0], w[0]),
                 row[1],
                 row[2],
                 row[3],
                 pad_right(&state, row[4].len(), w[4]),
-                s.note.clone().unwrap_or_else(|| sparkline(&s.recent)),
+                row[5],
+                s.note.clone().unwrap_or_else(|| sparkline(recent)),
                 w0 = w[0],
                 w1 = w[1],
                 w2 = w[2],
                 w3 = w[3],
+                w5 = w[5],
             ));
         }
     }
@@ -186,6 +200,12 @@ mod status_tests {
             age_days: Some(age),
             age_weekdays: Some(wd),
             age_trading_days: Some(wd),
+            expected_date: "2026-11-20".parse().unwrap(),
+            due_at: None,
+            overdue_trading_days: 0,
+            publication: "daily after 18:00 America/New_York".into(),
+            missing_trading_days: Some(u64::from(wd % 3)),
+            calendar: energy_core::calendar::Calendar::Nymex,
             state,
             note: None,
             recent: (0..30).map(|i| 60.0 + ((i * 7) % 11) as f64).collect(),
@@ -267,6 +287,7 @@ mod status_tests {
                     age_days: None,
                     age_weekdays: None,
                     age_trading_days: None,
+                    missing_trading_days: None,
                     state: Freshness::Stale,
                     note: Some("no data yet".into()),
                     recent: Vec::new(),
@@ -314,7 +335,7 @@ mod status_tests {
                         key_set: false,
                     },
                 ],
-                stale_after_days: 2,
+                late_after_days: 2,
             },
         }
     }

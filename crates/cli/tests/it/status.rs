@@ -17,11 +17,12 @@ fn keys(v: &Value) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn status_json_has_stable_keys_and_judges_freshness() {
     let replay = real_data();
-    // WTI is recent everywhere; BRENT and NATGAS keep the real history, which ends in August
+    // WTI is recent everywhere, through today in New York (whatever the hour: every source
+    // owes at most today's price); BRENT and NATGAS keep the real history, which ends in August
     everywhere(
         &replay,
         "WTI",
-        &recent_weekdays(10, 1, |i| format!("6{i}.5")),
+        &recent_weekdays(10, 0, |i| format!("6{i}.5")),
     );
     let env = Env::new(replay, Db::Sqlite).await.unwrap();
     let (code, _, err) = env
@@ -64,10 +65,16 @@ async fn status_json_has_stable_keys_and_judges_freshness() {
                 "age_days",
                 "age_trading_days",
                 "age_weekdays",
+                "calendar",
                 "commodity",
+                "due_at",
+                "expected_date",
                 "latest_date",
                 "latest_value",
+                "missing_trading_days",
                 "note",
+                "overdue_trading_days",
+                "publication",
                 "recent",
                 "source",
                 "state",
@@ -97,7 +104,7 @@ async fn status_json_has_stable_keys_and_judges_freshness() {
         "a stopped scheduler fires nothing"
     );
     assert_eq!(v["scheduler"]["timezone"], "America/New_York");
-    assert_eq!(v["configured"]["stale_after_days"], 2);
+    assert_eq!(v["configured"]["late_after_days"], 2);
 
     // for people: no colour when stdout is not a terminal
     let out = env.run(&["status"]).await;

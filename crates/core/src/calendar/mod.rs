@@ -14,6 +14,10 @@
 //!   spot (EIA's `RBRTE`, FRED's `DCOILBRENTEU`) follow: also Easter Monday, the early May, spring
 //!   and summer bank holidays, and the one-off days proclaimed (2020-05-08 moved, 2022's jubilee
 //!   and state funeral, 2023's coronation).
+//! - `us_federal`: the US federal holidays (5 U.S.C. 6103, as OPM lists them): the NYMEX ones
+//!   without Good Friday, plus Columbus Day and Veterans Day, with Juneteenth from 2021. EIA's
+//!   weekly releases move a day later in a week with one of these; and EIA's daily spot series
+//!   have no value on Columbus and Veterans Day since 2022.
 //! - `weekdays`: Monday to Friday, for a market without a calendar here.
 
 use std::str::FromStr;
@@ -31,15 +35,17 @@ pub enum Calendar {
     Nymex,
     IceFuturesEurope,
     UkBankHolidays,
+    UsFederal,
     Weekdays,
 }
 
 impl Calendar {
     /// Every calendar, for documentation and `config check`'s message.
-    pub const ALL: [Calendar; 4] = [
+    pub const ALL: [Calendar; 5] = [
         Calendar::Nymex,
         Calendar::IceFuturesEurope,
         Calendar::UkBankHolidays,
+        Calendar::UsFederal,
         Calendar::Weekdays,
     ];
 
@@ -49,6 +55,7 @@ impl Calendar {
             Calendar::Nymex => "nymex",
             Calendar::IceFuturesEurope => "ice_futures_europe",
             Calendar::UkBankHolidays => "uk_bank_holidays",
+            Calendar::UsFederal => "us_federal",
             Calendar::Weekdays => "weekdays",
         }
     }
@@ -60,6 +67,7 @@ impl Calendar {
             Calendar::Nymex => nymex(year),
             Calendar::IceFuturesEurope => ice_futures_europe(year),
             Calendar::UkBankHolidays => uk_bank_holidays(year),
+            Calendar::UsFederal => us_federal(year),
             Calendar::Weekdays => Vec::new(),
         };
         out.retain(|(d, _)| d.year() == year && is_weekday(*d));
@@ -109,6 +117,15 @@ impl Calendar {
 }
 
 impl Calendar {
+    /// How many trading days of a history from `first` to `last` (ascending, one value a date)
+    /// holding `stored` values have none: the gap count without reading the dates (exact
+    /// while nothing is stored on a non-trading day).
+    pub fn missing(&self, first: NaiveDate, last: NaiveDate, stored: u64) -> u64 {
+        let days = self.trading_days_after(first, last).len() as u64
+            + u64::from(self.is_trading_day(first));
+        days.saturating_sub(stored)
+    }
+
     /// The gaps of a stored history: the trading days between its first and its last date
     /// (`dates`, ascending) that have no value. A holiday is no gap; nor is anything before
     /// the first date or after the last.
@@ -216,6 +233,27 @@ fn nymex(year: i32) -> Vec<(NaiveDate, &'static str)> {
         out.push((us_observed(new_year), "New Year's Day"));
     }
     if year >= 2022 {
+        out.push((us_observed(date(year, 6, 19)), "Juneteenth"));
+    }
+    out
+}
+
+fn us_federal(year: i32) -> Vec<(NaiveDate, &'static str)> {
+    let mut out = vec![
+        (us_observed(date(year, 1, 1)), "New Year's Day"),
+        // next year's New Year's Day on a Saturday is observed on this year's 31 December
+        (us_observed(date(year + 1, 1, 1)), "New Year's Day"),
+        (nth(year, 1, Weekday::Mon, 3), "Martin Luther King Jr. Day"),
+        (nth(year, 2, Weekday::Mon, 3), "Washington's Birthday"),
+        (last(year, 5, Weekday::Mon), "Memorial Day"),
+        (us_observed(date(year, 7, 4)), "Independence Day"),
+        (nth(year, 9, Weekday::Mon, 1), "Labor Day"),
+        (nth(year, 10, Weekday::Mon, 2), "Columbus Day"),
+        (us_observed(date(year, 11, 11)), "Veterans Day"),
+        (nth(year, 11, Weekday::Thu, 4), "Thanksgiving Day"),
+        (us_observed(date(year, 12, 25)), "Christmas Day"),
+    ];
+    if year >= 2021 {
         out.push((us_observed(date(year, 6, 19)), "Juneteenth"));
     }
     out

@@ -10,6 +10,9 @@
 //! - ICE Futures Europe: ICE's "IFEU Trading Schedule: Oil, Utilities and Agricultural" (2023:
 //!   all contracts closed on Monday 2 January, New Year's Day; Brent closed on Good Friday, on
 //!   Christmas Day and Boxing Day; open on Easter Monday and the May and August bank holidays).
+//! - US federal: OPM's "Federal Holidays" pages for 2020–2027 (opm.gov, policy-data-oversight/
+//!   pay-leave/federal-holidays), with their "observed" days (e.g. Friday 31 December 2021 for
+//!   New Year's Day 2022, a Saturday).
 
 use super::*;
 
@@ -172,6 +175,71 @@ fn ice_futures_europe_holidays_2020_to_2027() {
 }
 
 #[test]
+fn us_federal_holidays_2020_to_2027() {
+    check(
+        Calendar::UsFederal,
+        &[
+            (
+                2020,
+                &[
+                    "01-01", "01-20", "02-17", "05-25", "07-03", "09-07", "10-12", "11-11",
+                    "11-26", "12-25",
+                ],
+            ),
+            (
+                2021,
+                &[
+                    "01-01", "01-18", "02-15", "05-31", "06-18", "07-05", "09-06", "10-11",
+                    "11-11", "11-25", "12-24", "12-31",
+                ],
+            ),
+            (
+                2022,
+                &[
+                    "01-17", "02-21", "05-30", "06-20", "07-04", "09-05", "10-10", "11-11",
+                    "11-24", "12-26",
+                ],
+            ),
+            (
+                2023,
+                &[
+                    "01-02", "01-16", "02-20", "05-29", "06-19", "07-04", "09-04", "10-09",
+                    "11-10", "11-23", "12-25",
+                ],
+            ),
+            (
+                2024,
+                &[
+                    "01-01", "01-15", "02-19", "05-27", "06-19", "07-04", "09-02", "10-14",
+                    "11-11", "11-28", "12-25",
+                ],
+            ),
+            (
+                2025,
+                &[
+                    "01-01", "01-20", "02-17", "05-26", "06-19", "07-04", "09-01", "10-13",
+                    "11-11", "11-27", "12-25",
+                ],
+            ),
+            (
+                2026,
+                &[
+                    "01-01", "01-19", "02-16", "05-25", "06-19", "07-03", "09-07", "10-12",
+                    "11-11", "11-26", "12-25",
+                ],
+            ),
+            (
+                2027,
+                &[
+                    "01-01", "01-18", "02-15", "05-31", "06-18", "07-05", "09-06", "10-11",
+                    "11-11", "11-25", "12-24", "12-31",
+                ],
+            ),
+        ],
+    );
+}
+
+#[test]
 fn easter_by_rule() {
     let d = |s: &str| s.parse::<NaiveDate>().unwrap();
     for (year, sunday) in [
@@ -224,8 +292,23 @@ fn calendars_are_named_in_configuration() {
     }
     let err = "nyse".parse::<Calendar>().unwrap_err();
     assert!(
-        err.contains("nymex, ice_futures_europe, uk_bank_holidays, weekdays"),
+        err.contains("nymex, ice_futures_europe, uk_bank_holidays, us_federal, weekdays"),
         "{err}"
+    );
+}
+
+#[test]
+fn missing_counts_the_gaps_without_the_dates() {
+    let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    // Monday 23 to Friday 27 November 2026 on NYMEX: 4 trading days (Thanksgiving closed)
+    let nymex = Calendar::Nymex;
+    assert_eq!(nymex.missing(d("2026-11-23"), d("2026-11-27"), 4), 0);
+    assert_eq!(nymex.missing(d("2026-11-23"), d("2026-11-27"), 3), 1);
+    let dates = [d("2026-11-23"), d("2026-11-25"), d("2026-11-27")];
+    assert_eq!(nymex.gaps(&dates), [d("2026-11-24")]);
+    assert_eq!(
+        Calendar::Weekdays.missing(d("2026-11-23"), d("2026-11-27"), 3),
+        2
     );
 }
 

@@ -9,7 +9,9 @@ mod sections;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use energy_core::{CommodityCode, CommoditySpec, SourceId, bounds::outside, calendar::Calendar};
+use energy_core::{
+    CommodityCode, CommoditySpec, Publication, SourceId, bounds::outside, calendar::Calendar,
+};
 use energy_notify::NotificationsConfig;
 use energy_sources::{RetryConfig, SourcesConfig};
 use energy_storage::DatabaseConfig;
@@ -200,6 +202,22 @@ impl Config {
             .unwrap_or(Calendar::Weekdays)
     }
 
+    /// When the series (`commodity`, `source`) is published: the source's rule for it
+    /// (`sources.<name>.publications`), else the source's (`sources.<name>.publication`); for a
+    /// source no longer configured, daily at midnight in the commodity's zone.
+    pub fn publication(&self, commodity: &CommodityCode, source: &SourceId) -> Publication {
+        self.sources
+            .get(source.as_str())
+            .map(|p| p.publication_of(commodity))
+            .unwrap_or(Publication::Daily {
+                at: chrono::NaiveTime::MIN,
+                zone: self
+                    .commodities
+                    .get(commodity)
+                    .map_or(chrono_tz::UTC, |spec| spec.timezone),
+            })
+    }
+
     /// Checks what types alone cannot: ranges, cross-references between sections, the cron
     /// expression. Returns every problem as (dotted key, message).
     pub fn problems(&self) -> Vec<(String, String)> {
@@ -245,8 +263,16 @@ impl Config {
                 outside(s.misfire_grace_seconds, 0..=604_800, "seconds (a week)"),
             ),
             (
-                "monitor.stale_after_days",
-                outside(self.monitor.stale_after_days, 0..=3660, "days"),
+                "monitor.late_after_days",
+                outside(self.monitor.late_after_days, 0..=3660, "days"),
+            ),
+            (
+                "monitor.basis_band",
+                outside(
+                    self.monitor.basis_band,
+                    0.0..=10.0,
+                    "(a fraction of the price, e.g. 0.25)",
+                ),
             ),
         ];
         for (key, problem) in checks {

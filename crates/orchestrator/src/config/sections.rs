@@ -135,18 +135,27 @@ fn de_time<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
     })
 }
 
-/// `monitor`: the status dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// `monitor`: how freshness and cross-source agreement are judged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MonitorConfig {
-    /// A series whose latest date is older than this many weekdays is STALE.
-    pub stale_after_days: u32,
+    /// Trading days a due release may be missing while the series reads LATE; beyond, STALE.
+    /// `stale_after_days`, its name before publication rules, is read as this.
+    #[serde(alias = "stale_after_days")]
+    pub late_after_days: u32,
+    /// How far a spot price and the front-month future of the same commodity may be apart on
+    /// a date before a run warns, as a fraction of the larger of the two (0.25 = 25%).
+    pub basis_band: f64,
+    /// Whether the scheduler checks freshness every hour between runs (and alerts on changes).
+    pub hourly_check: bool,
 }
 
 impl Default for MonitorConfig {
     fn default() -> Self {
         Self {
-            stale_after_days: 2,
+            late_after_days: 2,
+            basis_band: 0.25,
+            hourly_check: true,
         }
     }
 }

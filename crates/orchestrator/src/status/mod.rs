@@ -3,7 +3,9 @@
 //! --json` prints it as is; the CLI renders it for people.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use energy_core::{CommodityCode, Freshness, RunReport, SourceId, trading_day_age, weekday_age};
+use energy_core::{
+    CommodityCode, Freshness, Judgement, RunReport, SourceId, trading_day_age, weekday_age,
+};
 use std::collections::BTreeMap;
 
 use energy_storage::{RunRecord, SeriesLatest, Store, StoreError};
@@ -46,9 +48,23 @@ pub struct SeriesStatus {
     pub age_days: Option<i64>,
     /// Weekdays since the latest date.
     pub age_weekdays: Option<u32>,
-    /// Trading days of the commodity's calendar since the latest date: what STALE is judged on.
+    /// Trading days of the series' calendar since the latest date.
     pub age_trading_days: Option<u32>,
-    /// STALE when nothing is stored.
+    /// The latest market date the source should have published by now (its publication rule).
+    pub expected_date: NaiveDate,
+    /// When the oldest release not stored was due (None when FRESH).
+    pub due_at: Option<DateTime<Utc>>,
+    /// Trading days since then (0 on the day it was due).
+    pub overdue_trading_days: u32,
+    /// The publication rule judged against, as configured.
+    pub publication: String,
+    /// Trading days between the first and the latest stored date without a value
+    /// (`energy-pipeline gaps` lists them).
+    pub missing_trading_days: Option<u64>,
+    /// The calendar the ages and gaps count on.
+    pub calendar: energy_core::calendar::Calendar,
+    /// FRESH (the expected date is stored), LATE (a release is due for no more than
+    /// `monitor.late_after_days` trading days) or STALE (longer, or nothing stored).
     pub state: Freshness,
     /// What else to know: "no data yet".
     pub note: Option<String>,
@@ -77,6 +93,25 @@ pub fn every_series(
     all.into_iter().map(|((c, s), l)| (c, s, l)).collect()
 }
 
+/// A series judged at `now` by its publication rule and calendar (what `status`, `/metrics`
+/// and the freshness alerts all say), with the rule and calendar used.
+pub fn judge(
+    config: &Config,
+    commodity: &CommodityCode,
+    source: &SourceId,
+    latest: Option<NaiveDate>,
+    now: DateTime<Utc>,
+) -> (
+    Judgement,
+    energy_core::Publication,
+    energy_core::calendar::Calendar,
+) {
+    let rule = config.publication(commodity, source);
+    let calendar = config.calendar(commodity, source);
+    let judged = Judgement::of(latest, now, &rule, calendar, config.monitor.late_after_days);
+    (judged, rule, calendar)
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct SchedulerStatus {
     pub state: SchedulerState,
@@ -103,7 +138,7 @@ pub struct ConfiguredSource {
 pub struct Configured {
     pub commodities: Vec<CommodityCode>,
     pub sources: Vec<ConfiguredSource>,
-    pub stale_after_days: u32,
+    pub late_after_days: u32,
 }
 
 /// Everything `status` shows.
@@ -140,7 +175,7 @@ fn configured(config: &Config, secrets: &Secrets) -> Configured {
                 }
             })
             .collect(),
-        stale_after_days: config.monitor.stale_after_days,
+        late_after_days: config.monitor.late_after_days,
     }
 }
 
@@ -247,7 +282,6 @@ pub async fn collect(
         Ok(series) => {
             for (commodity, source, latest) in every_series(config, series) {
                 let spec = config.commodities.get(&commodity);
-                let calendar = config.calendar(&commodity, &source);
                 let today = config.market_today(&commodity, now);
                 let recent = recent
                     .remove(&(commodity.clone(), source.clone()))
@@ -257,6 +291,7 @@ pub async fn collect(
                     .map(|(_, p)| p.to_f64())
                     .collect();
                 let latest_date = latest.as_ref().map(|l| l.latest_date);
+                let (judged, rule, calendar) = judge(config, &commodity, &source, latest_date, now);
                 report.freshness.push(SeriesStatus {
                     latest_value: latest.as_ref().map(|l| {
                         l.latest_value
@@ -268,9 +303,15 @@ pub async fn collect(
                     age_days: latest_date.map(|d| (today - d).num_days()),
                     age_weekdays: latest_date.map(|d| weekday_age(d, today)),
                     age_trading_days: latest_date.map(|d| trading_day_age(d, today, calendar)),
-                    state: latest_date.map_or(Freshness::Stale, |d| {
-                        Freshness::of(d, today, calendar, config.monitor.stale_after_days)
-                    }),
+                    expected_date: judged.expected,
+                    due_at: judged.due,
+                    overdue_trading_days: judged.overdue_days,
+                    missing_trading_days: latest
+                        .as_ref()
+                        .map(|l| calendar.missing(l.first_date, l.latest_date, l.stored)),
+                    publication: rule.to_string(),
+                    calendar,
+                    state: judged.state,
                     note: latest.is_none().then(|| NO_DATA_YET.to_owned()),
                     recent,
                     commodity,

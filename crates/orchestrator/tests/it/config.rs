@@ -210,7 +210,7 @@ pipeline:
   max_concurrent_requests: 100000
   validation: { jump_threshold: 1e300, jump_window: 4000000000 }
 schedule: { misfire_grace_seconds: 18446744073709551615 }
-monitor: { stale_after_days: 4000000000 }
+monitor: { late_after_days: 4000000000, basis_band: 1e300 }
 notifications:
   email: { enabled: true, timeout_seconds: 18446744073709551615 }
 ";
@@ -231,7 +231,8 @@ notifications:
             "pipeline.validation.jump_threshold",
             "pipeline.validation.jump_window",
             "schedule.misfire_grace_seconds",
-            "monitor.stale_after_days",
+            "monitor.late_after_days",
+            "monitor.basis_band",
             "notifications.email.timeout_seconds",
         ] {
             assert!(
@@ -361,6 +362,68 @@ fn a_series_takes_its_sources_calendar_else_its_commodities() {
         assert!(
             p.iter()
                 .any(|p| p.message.contains("nyse") && p.message.contains("nymex")),
+            "{p:?}"
+        );
+        Ok(())
+    });
+}
+
+/// Issue 15: a series is judged by its source's publication rule, or its own; a rule is one
+/// line; `monitor.stale_after_days` still reads as `late_after_days`.
+#[test]
+fn a_series_takes_its_sources_publication_rule_else_its_own() {
+    use energy_core::{CommodityCode, SourceId};
+    let rule = |c: &Config, commodity: &str, source: &str| {
+        c.publication(
+            &CommodityCode::new(commodity).unwrap(),
+            &SourceId::new(source).unwrap(),
+        )
+        .to_string()
+    };
+    let c = Config::default();
+    assert_eq!(
+        rule(&c, "WTI", "eia"),
+        "weekly wednesday 10:30 America/New_York through monday"
+    );
+    assert_eq!(
+        rule(&c, "NATGAS", "eia"),
+        "weekly wednesday 10:30 America/New_York through tuesday"
+    );
+    assert_eq!(
+        rule(&c, "NATGAS", "fred"),
+        "weekly wednesday 14:00 America/New_York through tuesday"
+    );
+    assert_eq!(
+        rule(&c, "BRENT", "yahoo"),
+        "daily after 18:00 America/New_York"
+    );
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "pipeline.yaml",
+            "sources:\n  fred:\n    publication: \"weekly thursday 09:00 America/Chicago through tuesday\"\n    publications: { WTI: \"daily after 20:00 UTC\" }\nmonitor: { stale_after_days: 5 }\n",
+        )?;
+        let c = config::load_from(Some(Path::new("pipeline.yaml")))
+            .map_err(|e| e.to_string())?
+            .config;
+        assert_eq!(rule(&c, "WTI", "fred"), "daily after 20:00 UTC");
+        assert_eq!(
+            rule(&c, "BRENT", "fred"),
+            "weekly thursday 09:00 America/Chicago through tuesday"
+        );
+        // the default for Henry Hub stays
+        assert_eq!(
+            rule(&c, "NATGAS", "fred"),
+            "weekly wednesday 14:00 America/New_York through tuesday"
+        );
+        assert_eq!(c.monitor.late_after_days, 5);
+        let p = problems(
+            jail,
+            "sources:\n  eia:\n    publication: \"weekly someday 10:30 UTC through monday\"\n",
+        );
+        assert!(
+            p.iter()
+                .any(|p| p.key.as_deref() == Some("sources.eia.publication")
+                    && p.message.contains("`someday` is not a day")),
             "{p:?}"
         );
         Ok(())

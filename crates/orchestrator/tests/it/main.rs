@@ -1,4 +1,5 @@
 //! Integration tests of energy-orchestrator, one binary with a module per area.
 
 mod config;
+mod freshness;
 mod run;
