@@ -73,6 +73,8 @@ async fn fill(store: &Store) {
             .await
             .unwrap();
         let report = RunReport {
+            cross_source: Vec::new(),
+            cross_source_warnings: 0,
             run_id: format!("bench-{k}"),
             trigger: Trigger::Schedule,
             scheduled_for: Some(started),

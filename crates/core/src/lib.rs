@@ -7,6 +7,7 @@
 pub mod bounds;
 pub mod calendar;
 mod commodity;
+pub mod crosscheck;
 pub mod display;
 mod error;
 mod failure;
@@ -33,8 +34,8 @@ pub use price::Price;
 pub use publication::Publication;
 pub use rejection::Rejection;
 pub use report::{
-    CommodityReport, Counts, NotificationReport, RunReport, RunStatus, SourceReport, SourceStatus,
-    quality_score,
+    CROSS_SOURCE_LISTED, CommodityReport, Counts, NotificationReport, RunReport, RunStatus,
+    SourceReport, SourceStatus, quality_score,
 };
 pub use secret::{Secret, redact};
 pub use source::SourceId;

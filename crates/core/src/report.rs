@@ -157,6 +157,9 @@ pub struct NotificationReport {
     pub error: Option<String>,
 }
 
+/// Cross-source warnings listed in a report; the rest are counted.
+pub const CROSS_SOURCE_LISTED: usize = 20;
+
 /// Everything a run did: the JSON of `run --json`, stored with the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunReport {
@@ -177,6 +180,13 @@ pub struct RunReport {
     /// Notification deliveries; a failed channel never changes `status`.
     #[serde(default)]
     pub notifications: Vec<NotificationReport>,
+    /// Where sources disagree on a date within the run's window (at most
+    /// [`CROSS_SOURCE_LISTED`]; `cross_source_warnings` counts them all). Warnings: the run's
+    /// status does not change.
+    #[serde(default)]
+    pub cross_source: Vec<crate::crosscheck::CrossSourceWarning>,
+    #[serde(default)]
+    pub cross_source_warnings: u64,
     /// Why the run failed as a whole, when it did not get as far as its sources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -229,6 +239,8 @@ mod tests {
     #[test]
     fn report_serialises_to_the_interface_shape() {
         let report = RunReport {
+            cross_source: Vec::new(),
+            cross_source_warnings: 0,
             run_id: "r1".into(),
             trigger: Trigger::Manual,
             scheduled_for: None,

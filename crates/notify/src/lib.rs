@@ -236,6 +236,8 @@ pub fn sample_report(now: chrono::DateTime<chrono::Utc>, sources: &[SourceId]) -
     };
     let today = now.date_naive();
     RunReport {
+        cross_source: Vec::new(),
+        cross_source_warnings: 0,
         run_id: "00000000-test-0000-0000-000000000000".to_owned(),
         trigger: Trigger::Manual,
         scheduled_for: None,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveTime, Weekday};
 use chrono_tz::America::New_York;
-use energy_core::{Publication, calendar::Calendar};
+use energy_core::{Publication, calendar::Calendar, crosscheck::Instrument};
 
 use crate::{
     ProviderContext, Source, SourceError, eia, fred,
@@ -34,6 +34,9 @@ pub struct ProviderInfo {
     pub user_agent: &'static str,
     /// Series whose market calendar is not their commodity's, by default.
     pub calendars: &'static [(&'static str, Calendar)],
+    /// What its series are: spot prices or front-month futures (cross-source checks compare
+    /// copies of one instrument exactly, different instruments within a band).
+    pub instrument: Instrument,
     /// When it publishes, by default (README, "How freshness is judged", has the sources).
     pub publication: Publication,
     /// Series published otherwise, by default.
@@ -63,6 +66,7 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         burst: 4,
         user_agent: PIPELINE_USER_AGENT,
         calendars: &[],
+        instrument: Instrument::Spot,
         // the Weekly Petroleum Status Report's spot prices: Wednesday 10:30 Eastern, through
         // the Monday of that week; Henry Hub through the Tuesday
         publication: weekly(Weekday::Wed, 10, 30, Weekday::Mon),
@@ -86,6 +90,8 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         burst: 12,
         user_agent: PIPELINE_USER_AGENT,
         calendars: &[],
+        // FRED's DCOILWTICO, DCOILBRENTEU and DHHNGSP are EIA's spot prices
+        instrument: Instrument::Spot,
         // EIA's releases, copied the same afternoon (DHHNGSP was updated 2024-09-18 12:31 CDT
         // with 2024-09-17)
         publication: weekly(Weekday::Wed, 14, 0, Weekday::Mon),
@@ -107,6 +113,7 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         user_agent: BROWSER_USER_AGENT,
         // Brent futures (BZ=F) trade on ICE Futures Europe, also on most UK bank holidays
         calendars: &[("BRENT", Calendar::IceFuturesEurope)],
+        instrument: Instrument::FrontMonthFuture,
         // each day's bar after the settlements (NYMEX 14:30 Eastern; ICE Brent 19:30 London)
         publication: Publication::Daily {
             at: time(18, 0),

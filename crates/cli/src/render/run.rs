@@ -80,6 +80,7 @@ pub(crate) fn run_report(r: &RunReport) -> String {
             out.push_str(&format!("  - {p}\n"));
         }
     }
+    out.push_str(&cross_source(r, usize::MAX));
     if !r.notifications.is_empty() {
         out.push_str("\nnotifications:\n");
         for n in &r.notifications {
@@ -92,6 +93,32 @@ pub(crate) fn run_report(r: &RunReport) -> String {
                 )),
             }
         }
+    }
+    out
+}
+
+/// A run's cross-source warnings, at most `shown` of those listed, with the count of the rest.
+pub(crate) fn cross_source(r: &RunReport, shown: usize) -> String {
+    if r.cross_source_warnings == 0 {
+        return String::new();
+    }
+    let mut out = format!(
+        "\nsources disagree ({} warning{}):\n",
+        r.cross_source_warnings,
+        if r.cross_source_warnings == 1 {
+            ""
+        } else {
+            "s"
+        }
+    );
+    for w in r.cross_source.iter().take(shown) {
+        out.push_str(&format!("  - {}\n", w.message));
+    }
+    let rest = r.cross_source_warnings - r.cross_source.len().min(shown) as u64;
+    if rest > 0 {
+        out.push_str(&format!(
+            "  … and {rest} more (`energy-pipeline runs --json`)\n"
+        ));
     }
     out
 }
@@ -161,6 +188,8 @@ mod tests {
         };
         let now = chrono::Utc::now();
         let report = RunReport {
+            cross_source: Vec::new(),
+            cross_source_warnings: 0,
             run_id: "r".into(),
             trigger: Trigger::Manual,
             scheduled_for: None,

@@ -165,6 +165,12 @@ pub(crate) fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint
         out.push('\n');
         out.push_str(&format!("{}\n", paint.bold("LAST RUNS")));
         out.push_str(&runs_table(&r.last_runs));
+        if let Some(last) = r.last_runs.first() {
+            for line in super::run::cross_source(last, 5).lines() {
+                out.push_str(&fit(line, WIDTH));
+                out.push('\n');
+            }
+        }
     }
     out
 }
@@ -215,6 +221,8 @@ mod status_tests {
     fn run(scheduled: bool, status: RunStatus, seconds: f64) -> RunReport {
         let started = Utc.with_ymd_and_hms(2026, 11, 23, 11, 0, 0).unwrap();
         RunReport {
+            cross_source: Vec::new(),
+            cross_source_warnings: 0,
             run_id: "r".into(),
             trigger: if scheduled {
                 Trigger::Schedule

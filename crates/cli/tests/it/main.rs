@@ -2,6 +2,7 @@
 
 mod calendars;
 mod config;
+mod crosscheck;
 mod hygiene;
 mod pipeline;
 mod redaction;

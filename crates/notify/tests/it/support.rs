@@ -83,6 +83,8 @@ pub(crate) fn report(status: RunStatus) -> RunReport {
     ];
     let total: Counts = sources.iter().map(|s| s.counts).sum();
     RunReport {
+        cross_source: Vec::new(),
+        cross_source_warnings: 0,
         run_id: "01a214d8-2338-73c0-b486-4337ec1ce4ad".into(),
         trigger: Trigger::Schedule,
         scheduled_for: Some(Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap()),

@@ -218,6 +218,12 @@ impl Config {
             })
     }
 
+    /// What `source`'s series are (spot for a provider this build does not know).
+    pub fn instrument(&self, source: &SourceId) -> energy_core::crosscheck::Instrument {
+        energy_sources::provider_info(source.as_str())
+            .map_or(energy_core::crosscheck::Instrument::Spot, |p| p.instrument)
+    }
+
     /// Checks what types alone cannot: ranges, cross-references between sections, the cron
     /// expression. Returns every problem as (dotted key, message).
     pub fn problems(&self) -> Vec<(String, String)> {

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Config;
 
 mod batch;
+mod crosscheck;
 mod host;
 mod plan;
 mod report;
@@ -270,6 +271,8 @@ impl Pipeline {
         tracing::error!(run = %uuid, error = %error, "run failed");
         let finished_at = (self.clock)();
         let report = RunReport {
+            cross_source: Vec::new(),
+            cross_source_warnings: 0,
             run_id: uuid,
             trigger,
             scheduled_for,
@@ -332,6 +335,8 @@ impl Pipeline {
         };
         let finished_at = (self.clock)();
         let mut report = RunReport {
+            cross_source: Vec::new(),
+            cross_source_warnings: 0,
             run_id: uuid,
             trigger: request.trigger,
             scheduled_for: request.scheduled_for,
@@ -346,6 +351,9 @@ impl Pipeline {
             notifications: Vec::new(),
             error: None,
         };
+        if !cancel.is_cancelled() {
+            crosscheck::annotate(&self.config, &self.store, &mut report).await;
+        }
         let recorded = self.record_outcome(run_id, &report).await;
         tracing::info!(run = %report.run_id, status = report.status.name(), stored = counts.stored, "run finished");
         if let Err((error, _)) = &recorded {

@@ -211,6 +211,8 @@ pub fn report_of(r: &RunRecord) -> RunReport {
         return report;
     }
     RunReport {
+        cross_source: Vec::new(),
+        cross_source_warnings: 0,
         run_id: r.uuid.clone(),
         trigger: r.trigger,
         scheduled_for: r.scheduled_for,

@@ -523,6 +523,8 @@ pub(crate) async fn run_ledger_records_start_finish_and_interruption(db: &TestDb
     assert_eq!(db.store.running_runs().await.unwrap().len(), 2);
 
     let report = RunReport {
+        cross_source: Vec::new(),
+        cross_source_warnings: 0,
         run_id: "run-a".into(),
         trigger: Trigger::Manual,
         scheduled_for: None,
