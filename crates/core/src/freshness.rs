@@ -103,6 +103,32 @@ impl Judgement {
     }
 }
 
+/// A series that went STALE, or came back from it: what a freshness alert announces.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FreshnessChange {
+    pub commodity: crate::CommodityCode,
+    pub source: crate::SourceId,
+    /// STALE when it went stale; FRESH or LATE when it recovered.
+    pub state: Freshness,
+    /// The latest stored market date.
+    pub latest: Option<NaiveDate>,
+    /// The latest market date its source should have published.
+    pub expected: NaiveDate,
+    /// Trading days since the oldest missing release was due.
+    pub overdue_days: u32,
+    /// The publication rule judged against.
+    pub publication: String,
+    /// When it was judged.
+    pub judged_at: DateTime<Utc>,
+}
+
+impl FreshnessChange {
+    /// Whether this announces a recovery.
+    pub fn recovered(&self) -> bool {
+        self.state != Freshness::Stale
+    }
+}
+
 /// Trading days of `calendar` after `latest` up to and including `today`; 0 when `latest` is
 /// today or later.
 pub fn trading_day_age(latest: NaiveDate, today: NaiveDate, calendar: Calendar) -> u32 {

@@ -27,7 +27,7 @@ pub mod validation;
 pub use commodity::{CommodityCode, CommoditySpec};
 pub use error::DomainError;
 pub use failure::{BatchError, ErrorKind};
-pub use freshness::{Freshness, Judgement, trading_day_age, weekday_age};
+pub use freshness::{Freshness, FreshnessChange, Judgement, trading_day_age, weekday_age};
 pub use mode::{DateWindow, ModeKind, RunMode, Trigger};
 pub use observation::Observation;
 pub use price::Price;

@@ -23,6 +23,8 @@ pub struct Triggers {
     pub send_on_success: bool,
     pub send_on_failure: bool,
     pub send_on_partial: bool,
+    /// Announce a series that goes STALE, and its recovery.
+    pub send_on_stale: bool,
 }
 
 impl Triggers {
@@ -60,6 +62,9 @@ pub struct EmailConfig {
     pub send_on_failure: bool,
     /// Send after a partially successful run.
     pub send_on_partial: bool,
+    /// Send when a series goes STALE (its source is overdue by more than
+    /// `monitor.late_after_days`), and when it recovers; once each.
+    pub send_on_stale: bool,
     /// Seconds a delivery may take, connection included.
     pub timeout_seconds: u64,
     /// A PEM file of extra certificate authorities to trust for the relay's TLS certificate
@@ -79,6 +84,7 @@ impl Default for EmailConfig {
             send_on_success: false,
             send_on_failure: true,
             send_on_partial: true,
+            send_on_stale: true,
             timeout_seconds: 30,
             ca_file: None,
         }
@@ -91,6 +97,7 @@ impl EmailConfig {
             send_on_success: self.send_on_success,
             send_on_failure: self.send_on_failure,
             send_on_partial: self.send_on_partial,
+            send_on_stale: self.send_on_stale,
         }
     }
 
@@ -162,6 +169,8 @@ pub struct SlackConfig {
     pub send_on_failure: bool,
     /// Post after a partially successful run.
     pub send_on_partial: bool,
+    /// Post when a series goes STALE, and when it recovers; once each.
+    pub send_on_stale: bool,
     /// Seconds a post may take.
     pub timeout_seconds: u64,
 }
@@ -173,6 +182,7 @@ impl Default for SlackConfig {
             send_on_success: false,
             send_on_failure: true,
             send_on_partial: true,
+            send_on_stale: true,
             timeout_seconds: 10,
         }
     }
@@ -195,6 +205,7 @@ impl SlackConfig {
             send_on_success: self.send_on_success,
             send_on_failure: self.send_on_failure,
             send_on_partial: self.send_on_partial,
+            send_on_stale: self.send_on_stale,
         }
     }
 }

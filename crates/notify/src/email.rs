@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use energy_core::RunReport;
 use lettre::{
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
     message::{Mailbox, MultiPart},
@@ -13,7 +12,7 @@ use lettre::{
     },
 };
 
-use crate::{EmailConfig, NotifyError, NotifySecrets, SmtpTls, Triggers, render, scrub};
+use crate::{Composed, EmailConfig, NotifyError, NotifySecrets, SmtpTls, Triggers, scrub};
 
 pub(crate) struct EmailChannel {
     transport: AsyncSmtpTransport<Tokio1Executor>,
@@ -117,17 +116,17 @@ impl EmailChannel {
         })
     }
 
-    pub(crate) async fn send(&self, report: &RunReport, test: bool) -> Result<(), NotifyError> {
+    pub(crate) async fn send(&self, composed: &Composed) -> Result<(), NotifyError> {
         let mut message = Message::builder()
             .from(self.from.clone())
-            .subject(render::subject(report, test));
+            .subject(composed.subject.clone());
         for to in &self.to {
             message = message.to(to.clone());
         }
         let message = message
             .multipart(MultiPart::alternative_plain_html(
-                render::text_body(report, test),
-                render::html_body(report, test),
+                composed.text.clone(),
+                composed.html.clone(),
             ))
             .map_err(|e| NotifyError::Compose {
                 what: "email",

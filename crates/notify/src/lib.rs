@@ -1,7 +1,8 @@
-//! Notifications after each run: email over SMTP and Slack webhooks, each with its own
-//! per-status triggers. A channel that fails is reported, never fatal: it cannot change a run's
+//! Notifications after each run, and when a series goes STALE or recovers: email over SMTP and
+//! Slack webhooks, each with its own triggers. A channel that fails is reported, never fatal: it cannot change a run's
 //! outcome. No secret (SMTP credentials, the webhook URL) appears in a message, an error or a log.
 
+pub mod alert;
 mod config;
 mod email;
 pub mod render;
@@ -12,7 +13,8 @@ pub mod testing;
 use std::fmt;
 
 use async_trait::async_trait;
-use energy_core::{NotificationReport, RunReport, Secret, SourceId};
+use energy_core::{FreshnessChange, NotificationReport, RunReport, Secret, SourceId};
+use slack_hook::Payload;
 
 pub use config::{EmailConfig, NotificationsConfig, SlackConfig, SmtpTls, Triggers};
 
@@ -42,6 +44,63 @@ pub trait Notify: Send + Sync + fmt::Debug {
     /// Sends `report` to every channel whose trigger matches its status; one entry per channel
     /// that tried.
     async fn notify(&self, report: &RunReport) -> Vec<NotificationReport>;
+
+    /// Announces series that went STALE or recovered, in one message, through every channel
+    /// with `send_on_stale`; one entry per channel that tried.
+    async fn notify_freshness(&self, changes: &[FreshnessChange]) -> Vec<NotificationReport>;
+}
+
+/// What a channel announces.
+#[derive(Debug, Clone, Copy)]
+pub enum Message<'a> {
+    /// A finished run (`test`: the sample `notify test` sends).
+    Run { report: &'a RunReport, test: bool },
+    /// Series that went STALE, or recovered.
+    Freshness(&'a [FreshnessChange]),
+}
+
+impl Message<'_> {
+    /// For the log.
+    fn label(&self) -> String {
+        match self {
+            Message::Run { report, .. } => format!("run {}", report.run_id),
+            Message::Freshness(changes) => format!("freshness alert ({} series)", changes.len()),
+        }
+    }
+
+    /// The email's subject, plain text and HTML.
+    fn email(&self) -> Composed {
+        match *self {
+            Message::Run { report, test } => Composed {
+                subject: render::subject(report, test),
+                text: render::text_body(report, test),
+                html: render::html_body(report, test),
+            },
+            Message::Freshness(changes) => Composed {
+                subject: alert::subject(changes),
+                text: alert::text_body(changes),
+                html: alert::html_body(changes),
+            },
+        }
+    }
+
+    fn slack(&self) -> Result<Payload, NotifyError> {
+        match *self {
+            Message::Run { report, test } => render::slack_payload(report, test),
+            Message::Freshness(changes) => alert::slack_payload(changes),
+        }
+        .map_err(|e| NotifyError::Compose {
+            what: "Slack message",
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// An email put together.
+pub(crate) struct Composed {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
 }
 
 /// The secrets the channels need, from the environment.
@@ -81,16 +140,20 @@ impl Channel {
         }
     }
 
-    async fn send(&self, report: &RunReport, test: bool) -> NotificationReport {
+    async fn send(&self, message: Message<'_>) -> NotificationReport {
         let result = match self {
-            Channel::Email(c) => c.send(report, test).await,
-            Channel::Slack(c) => c.send(report, test).await,
+            Channel::Email(c) => c.send(&message.email()).await,
+            Channel::Slack(c) => match message.slack() {
+                Ok(payload) => c.send(&payload).await,
+                Err(e) => Err(e),
+            },
             Channel::Broken { reason, .. } => Err(reason.clone()),
         };
         let channel = self.name().to_owned();
+        let what = message.label();
         match result {
             Ok(()) => {
-                tracing::info!(channel, run = %report.run_id, "notification delivered");
+                tracing::info!(channel, %what, "notification delivered");
                 NotificationReport {
                     channel,
                     delivered: true,
@@ -98,7 +161,7 @@ impl Channel {
                 }
             }
             Err(error) => {
-                tracing::warn!(channel, run = %report.run_id, %error, "notification not delivered");
+                tracing::warn!(channel, %what, %error, "notification not delivered");
                 NotificationReport {
                     channel,
                     delivered: false,
@@ -156,7 +219,13 @@ impl Notifiers {
     pub async fn send_test(&self, sample: &RunReport) -> Vec<NotificationReport> {
         let mut out = Vec::new();
         for c in &self.channels {
-            out.push(c.send(sample, true).await);
+            out.push(
+                c.send(Message::Run {
+                    report: sample,
+                    test: true,
+                })
+                .await,
+            );
         }
         out
     }
@@ -168,7 +237,26 @@ impl Notify for Notifiers {
         let mut out = Vec::new();
         for c in &self.channels {
             if c.triggers().matches(report.status) {
-                out.push(c.send(report, false).await);
+                out.push(
+                    c.send(Message::Run {
+                        report,
+                        test: false,
+                    })
+                    .await,
+                );
+            }
+        }
+        out
+    }
+
+    async fn notify_freshness(&self, changes: &[FreshnessChange]) -> Vec<NotificationReport> {
+        let mut out = Vec::new();
+        if changes.is_empty() {
+            return out;
+        }
+        for c in &self.channels {
+            if c.triggers().send_on_stale {
+                out.push(c.send(Message::Freshness(changes)).await);
             }
         }
         out

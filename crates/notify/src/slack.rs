@@ -3,10 +3,9 @@
 
 use std::time::Duration;
 
-use energy_core::RunReport;
-use slack_hook::Slack;
+use slack_hook::{Payload, Slack};
 
-use crate::{NotifyError, NotifySecrets, SlackConfig, Triggers, render, scrub};
+use crate::{NotifyError, NotifySecrets, SlackConfig, Triggers, scrub};
 
 pub(crate) struct SlackChannel {
     slack: Slack,
@@ -50,12 +49,8 @@ impl SlackChannel {
         })
     }
 
-    pub(crate) async fn send(&self, report: &RunReport, test: bool) -> Result<(), NotifyError> {
-        let payload = render::slack_payload(report, test).map_err(|e| NotifyError::Compose {
-            what: "Slack message",
-            reason: e.to_string(),
-        })?;
-        self.slack.send(&payload).await.map_err(|e| {
+    pub(crate) async fn send(&self, payload: &Payload) -> Result<(), NotifyError> {
+        self.slack.send(payload).await.map_err(|e| {
             let text = match e {
                 slack_hook::Error::Reqwest(e) if e.is_timeout() => {
                     "the webhook did not answer in time".to_owned()

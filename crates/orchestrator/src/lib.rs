@@ -1,6 +1,7 @@
 //! What both binaries share: the configuration (loaded once, then passed in), the pipeline run
 //! over injected sources, store and notifiers, and the wiring of the real ones.
 
+pub mod alerts;
 pub mod config;
 pub mod gaps;
 pub mod logs;

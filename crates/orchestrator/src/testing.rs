@@ -107,6 +107,8 @@ impl Source for FakeSource {
 pub struct RecordingNotifier {
     /// The status of each report it was given, in order.
     pub seen: Mutex<Vec<RunStatus>>,
+    /// Each freshness alert it was given, in order.
+    pub freshness: Mutex<Vec<Vec<energy_core::FreshnessChange>>>,
 }
 
 #[async_trait]
@@ -117,6 +119,18 @@ impl Notify for RecordingNotifier {
             channel: "email".into(),
             delivered: false,
             error: Some("connection refused".into()),
+        }]
+    }
+
+    async fn notify_freshness(
+        &self,
+        changes: &[energy_core::FreshnessChange],
+    ) -> Vec<NotificationReport> {
+        self.freshness.lock().unwrap().push(changes.to_vec());
+        vec![NotificationReport {
+            channel: "email".into(),
+            delivered: true,
+            error: None,
         }]
     }
 }

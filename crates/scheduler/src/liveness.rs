@@ -1,7 +1,7 @@
 //! What the scheduler's loop shows the HTTP endpoints: when it last turned and its next fire
 //! time. The loop writes it, `/healthz` and `/metrics` read it.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 use chrono::{DateTime, Utc};
 
@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 pub struct Liveness {
     last_loop_unix_ms: AtomicI64,
     next_fire_unix: AtomicI64,
+    freshness_checks: AtomicU64,
 }
 
 impl Liveness {
@@ -29,6 +30,16 @@ impl Liveness {
     pub fn next_fire_is(&self, next: Option<DateTime<Utc>>) {
         self.next_fire_unix
             .store(next.map_or(0, |t| t.timestamp()), Ordering::Relaxed);
+    }
+
+    /// A freshness check finished.
+    pub fn freshness_checked(&self) {
+        self.freshness_checks.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Freshness checks finished since the scheduler started.
+    pub fn freshness_checks(&self) -> u64 {
+        self.freshness_checks.load(Ordering::SeqCst)
     }
 
     pub fn next_fire(&self) -> Option<DateTime<Utc>> {

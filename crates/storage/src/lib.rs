@@ -5,6 +5,7 @@
 //! on open. Writes are atomic per batch and count inserted, changed and unchanged rows; a changed
 //! value keeps its predecessor in `revisions`.
 
+mod alerts;
 mod config;
 mod connect;
 mod error;
@@ -21,6 +22,7 @@ mod timescale;
 mod types;
 mod write;
 
+pub use alerts::Alerted;
 pub use config::{Backend, DatabaseConfig, DatabaseUrl, DatabaseUrlError};
 pub use error::{DbCause, DbErrorKind, StoreError};
 pub use read::{ExportFilter, QuarantineRecord, RevisionRecord, SeriesLatest};

@@ -127,3 +127,15 @@ diesel::table! {
 diesel::joinable!(observations -> commodities (commodity_id));
 diesel::joinable!(observations -> sources (source_id));
 diesel::allow_tables_to_appear_in_same_query!(observations, commodities, sources);
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::UtcTime;
+
+    freshness_alerts (commodity, source) {
+        commodity -> Text,
+        source -> Text,
+        state -> Text,
+        changed_at -> UtcTime,
+    }
+}

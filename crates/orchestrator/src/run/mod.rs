@@ -174,6 +174,11 @@ impl Pipeline {
         &self.store
     }
 
+    /// Its configuration, notifier and clock, for the freshness check.
+    pub(crate) fn parts(&self) -> (&Config, &dyn Notify, &Clock) {
+        (&self.config, self.notifier.as_ref(), &self.clock)
+    }
+
     /// Registers the configured commodities and sources, so that their rows can be written.
     async fn register_catalog(&self) -> Result<(), StoreError> {
         for (code, spec) in &self.config.commodities {

@@ -1,5 +1,6 @@
 //! Integration tests of energy-orchestrator, one binary with a module per area.
 
+mod alerts;
 mod config;
 mod freshness;
 mod run;

@@ -20,7 +20,9 @@ use energy_orchestrator::{
 };
 
 use crate::{liveness::Liveness, schedule::Schedule};
+use freshness::FreshnessChecks;
 
+mod freshness;
 mod ledger;
 mod serve;
 
@@ -59,6 +61,9 @@ pub struct DaemonOptions {
     pub stop_grace: Duration,
     /// What each scheduled run does.
     pub mode: RunMode,
+    /// Whether freshness is checked at start and at every hour (UTC) besides after each run
+    /// (`monitor.hourly_check`).
+    pub hourly_freshness_check: bool,
 }
 
 impl Default for DaemonOptions {
@@ -68,6 +73,7 @@ impl Default for DaemonOptions {
             heartbeat_every: Duration::from_secs(5),
             stop_grace: Duration::from_secs(5),
             mode: RunMode::Incremental,
+            hourly_freshness_check: true,
         }
     }
 }
@@ -199,6 +205,10 @@ impl Daemon {
         };
         let mut in_flight: Option<InFlight> = None;
         let mut last_heartbeat: Option<std::time::Instant> = None;
+        let mut freshness = FreshnessChecks::new(
+            self.options.hourly_freshness_check.then_some(start),
+            self.liveness.clone(),
+        );
         loop {
             let now = (self.clock)();
             self.liveness.loop_turned(now);
@@ -206,6 +216,10 @@ impl Daemon {
                 && let Some(f) = in_flight.take()
             {
                 self.reap(&key, f).await;
+                freshness.after_run();
+            }
+            if in_flight.is_none() {
+                freshness.start_if_due(&self.pipeline, now);
             }
             let due = self
                 .schedule
@@ -323,12 +337,18 @@ impl Daemon {
             }
             self.reap(&key, f).await;
         }
+        freshness.finish(self.options.stop_grace).await;
         self.record_unrecorded().await;
         self.store()
             .scheduler_stopped(&self.instance_id, (self.clock)())
             .await?;
         tracing::info!(instance = %self.instance_id, "scheduler stopped");
         Ok(())
+    }
+
+    /// How many freshness checks have finished (tests wait on it).
+    pub fn freshness_checks(&self) -> u64 {
+        self.liveness.freshness_checks()
     }
 
     fn start_run(&self, scheduled_for: DateTime<Utc>) -> InFlight {

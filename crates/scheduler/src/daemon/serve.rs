@@ -21,6 +21,7 @@ pub async fn serve_from_config(
         energy_orchestrator::wiring::pipeline(config.clone(), secrets, clock.clone()).await?;
     let options = DaemonOptions {
         misfire_grace_seconds: config.schedule.misfire_grace_seconds,
+        hourly_freshness_check: config.monitor.hourly_check,
         ..DaemonOptions::default()
     };
     let daemon = Daemon::new(pipeline, schedule, options, clock.clone());

@@ -413,3 +413,80 @@ async fn the_fire_time_of_a_panicking_run_is_recorded_failed() {
     );
     assert!(fire.run.is_some());
 }
+
+/// Waits until the daemon has finished `n` freshness checks.
+async fn wait_for_checks(daemon: &Daemon, n: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while daemon.freshness_checks() < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} freshness checks, not {n}",
+            daemon.freshness_checks()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Issue 15: the scheduler checks freshness at start, at every full hour and after each
+/// scheduled run; a series that went STALE is announced once, however many checks see it, and
+/// its recovery once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_announces_a_stale_series_once_and_its_recovery_after_a_run() {
+    use energy_core::{Freshness, RunMode};
+    use energy_orchestrator::{NoProgress, RunRequest};
+    let at = |d: u32, h: u32, m: u32| {
+        let (month, day) = if d > 30 { (12, d - 30) } else { (11, d) };
+        New_York
+            .with_ymd_and_hms(2026, month, day, h, m, 0)
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let clock = HandClock::at(at(16, 12, 0));
+    let s = setup_with_clock([Behaviour::Data; 3], 3, Duration::ZERO, clock.clock()).await;
+    // every series through Monday 16 November
+    s.pipeline
+        .run(
+            RunRequest::manual(RunMode::Incremental),
+            CancellationToken::new(),
+            Arc::new(NoProgress),
+        )
+        .await
+        .unwrap();
+    // Tuesday 1 December 09:00: every series is STALE
+    clock.set(at(31, 9, 0));
+    let schedule = Schedule::new("30 10 * * *", New_York).unwrap();
+    let daemon = Arc::new(Daemon::new(
+        s.pipeline.clone(),
+        schedule,
+        DaemonOptions::default(),
+        clock.clock(),
+    ));
+    let stop = CancellationToken::new();
+    let task = tokio::spawn({
+        let (daemon, stop) = (daemon.clone(), stop.clone());
+        async move { daemon.run(stop).await }
+    });
+    let alerts = || s.notifier.freshness.lock().unwrap().clone();
+    wait_for_checks(&daemon, 1).await; // at start
+    assert_eq!(alerts().len(), 1);
+    assert_eq!(alerts()[0].len(), 9, "{:#?}", alerts());
+    assert!(alerts()[0].iter().all(|c| c.state == Freshness::Stale));
+    // half past: no check due; ten o'clock: the hourly one, which has nothing new to say
+    turn_at(&clock, &daemon, at(31, 9, 30)).await;
+    assert_eq!(daemon.freshness_checks(), 1);
+    turn_at(&clock, &daemon, at(31, 10, 0)).await;
+    wait_for_checks(&daemon, 2).await;
+    assert_eq!(alerts().len(), 1, "announced once");
+    // 10:30: the scheduled run brings the data; the check after it announces the recoveries
+    turn_at(&clock, &daemon, at(31, 10, 30)).await;
+    wait_for_checks(&daemon, 3).await;
+    assert_eq!(alerts().len(), 2, "{:#?}", alerts());
+    assert_eq!(alerts()[1].len(), 9);
+    assert!(
+        alerts()[1].iter().all(|c| c.recovered()),
+        "{:#?}",
+        alerts()[1]
+    );
+    stop.cancel();
+    task.await.unwrap().unwrap();
+}

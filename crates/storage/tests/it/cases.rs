@@ -731,3 +731,43 @@ pub(crate) async fn scheduler_instances_heartbeat_and_take_stop_requests(db: &Te
         "nobody left to ask"
     );
 }
+
+/// Issue 15: a freshness change is announced by one claimer; claiming it again (or from a state
+/// the series is no longer in) fails; the ledger reads back what was last announced.
+pub(crate) async fn freshness_alert_changes_are_claimed_once(db: &TestDb) {
+    use energy_storage::Alerted;
+    let s = &db.store;
+    let t: chrono::DateTime<chrono::Utc> = "2026-11-25T16:00:00Z".parse().unwrap();
+    let (wti, eia) = (code("WTI"), src("eia"));
+    assert!(s.alerted().await.unwrap().is_empty());
+    let (a, b) = tokio::join!(
+        s.claim_alert(&wti, &eia, Alerted::Ok, Alerted::Stale, t),
+        s.claim_alert(&wti, &eia, Alerted::Ok, Alerted::Stale, t)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one claim wins");
+    assert!(
+        !s.claim_alert(&wti, &eia, Alerted::Ok, Alerted::Stale, t)
+            .await
+            .unwrap()
+    );
+    let alerted = s.alerted().await.unwrap();
+    assert_eq!(
+        alerted.get(&(wti.clone(), eia.clone())),
+        Some(&Alerted::Stale)
+    );
+    // recovery, once
+    assert!(
+        s.claim_alert(&wti, &eia, Alerted::Stale, Alerted::Ok, t)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.claim_alert(&wti, &eia, Alerted::Stale, Alerted::Ok, t)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.alerted().await.unwrap().get(&(wti, eia)),
+        Some(&Alerted::Ok)
+    );
+}

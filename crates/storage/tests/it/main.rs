@@ -46,6 +46,7 @@ macro_rules! on_every_backend {
 
 on_every_backend!(
     fire_ledger_claims_each_fire_time_once,
+    freshness_alert_changes_are_claimed_once,
     scheduler_instances_heartbeat_and_take_stop_requests,
     migrations_are_idempotent_and_every_down_reverses_its_up,
     writing_the_same_batch_twice_reports_the_second_as_unchanged,
