@@ -120,6 +120,10 @@ pub struct CommodityReport {
     /// Stored rows that a warn-level validation rule flagged.
     #[serde(default)]
     pub warnings: u64,
+    /// Trading days without a stored value before the window (older than the run re-fetched):
+    /// `energy-pipeline gaps` lists them, a backfill over them fetches them again.
+    #[serde(default)]
+    pub older_gaps: u64,
     /// Accepted over received, in [0, 1]; 1 when nothing was received.
     pub quality_score: f64,
     pub error: Option<BatchError>,

@@ -181,6 +181,36 @@ impl Store {
         Ok(out)
     }
 
+    /// The first stored date of a series and how many dates are stored strictly before
+    /// `before` (None when none are).
+    pub async fn stored_before(
+        &self,
+        commodity: &CommodityCode,
+        source: &SourceId,
+        before: NaiveDate,
+    ) -> Result<Option<(NaiveDate, u64)>, StoreError> {
+        let (cid, sid) = match (self.commodity_id(commodity), self.source_id(source)) {
+            (Ok(c), Ok(s)) => (c, s),
+            _ => return Ok(None),
+        };
+        use diesel::dsl::{count_star, min};
+        use observations::dsl as o;
+        let (first, n): (Option<NaiveDate>, i64) =
+            with_conn!(self, "counting stored dates", |conn| {
+                o::observations
+                    .filter(
+                        o::commodity_id
+                            .eq(cid)
+                            .and(o::source_id.eq(sid))
+                            .and(o::date.lt(before)),
+                    )
+                    .select((min(o::date), count_star()))
+                    .first(&mut conn)
+                    .await
+            })?;
+        Ok(first.map(|f| (f, u64::try_from(n).unwrap_or(0))))
+    }
+
     /// Up to `limit` most recent (date, value) pairs of a series strictly before `before` (or
     /// overall), newest first.
     pub async fn recent_values(

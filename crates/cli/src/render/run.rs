@@ -80,6 +80,31 @@ pub(crate) fn run_report(r: &RunReport) -> String {
             out.push_str(&format!("  - {p}\n"));
         }
     }
+    let older: Vec<String> = r
+        .sources
+        .iter()
+        .flat_map(|s| {
+            s.commodities
+                .iter()
+                .filter(|c| c.older_gaps > 0)
+                .map(move |c| {
+                    format!(
+                        "  - {}/{}: {} trading day{} without a value before {} (`energy-pipeline gaps --commodity {} --source {}`; a backfill over them fetches them again)\n",
+                        c.commodity,
+                        s.source,
+                        c.older_gaps,
+                        if c.older_gaps == 1 { "" } else { "s" },
+                        c.window.map_or(String::new(), |w| w.start().to_string()),
+                        c.commodity,
+                        s.source
+                    )
+                })
+        })
+        .collect();
+    if !older.is_empty() {
+        out.push_str("\ngaps older than this run's window:\n");
+        out.push_str(&older.concat());
+    }
     out.push_str(&cross_source(r, usize::MAX));
     if !r.notifications.is_empty() {
         out.push_str("\nnotifications:\n");
@@ -215,6 +240,7 @@ mod tests {
                     counts,
                     missing: 0,
                     warnings: 0,
+                    older_gaps: 0,
                     quality_score: 1.0,
                     error: None,
                     fetch_seconds: 0.1,

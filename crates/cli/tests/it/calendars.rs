@@ -193,3 +193,58 @@ async fn an_incremental_run_fills_a_recent_gap() {
     assert_eq!(report["stored"], 1, "{report}");
     assert_eq!(gaps().await, serde_json::json!([]));
 }
+
+/// Issue 15: a gap older than the window an incremental run fetches again is not fetched, but
+/// counted in the run's report (JSON and text) for somebody to backfill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incremental_run_reports_the_gaps_before_its_window() {
+    use energy_sources::replay::Replay;
+
+    use crate::{
+        pipeline::{Db, Env, batch},
+        support::stdout,
+    };
+    // the weekdays of 2 to 27 March 2026 (no NYMEX holiday), without Wednesday the 11th
+    let rows: Vec<(NaiveDate, String)> = Calendar::Nymex
+        .trading_days_after("2026-03-01".parse().unwrap(), "2026-03-27".parse().unwrap())
+        .into_iter()
+        .filter(|d| d.day() != 11)
+        .map(|d| (d, "61.5".to_owned()))
+        .collect();
+    let replay = Replay::new();
+    replay.series("eia", "petroleum/pri/spt:RWTC", rows);
+    let env = Env::new(replay, Db::Sqlite).await.unwrap();
+    let args = ["--source", "eia", "--commodity", "WTI"];
+    let backfill = [
+        &args[..],
+        &[
+            "--mode",
+            "backfill",
+            "--start-date",
+            "2026-03-02",
+            "--end-date",
+            "2026-03-27",
+        ],
+    ]
+    .concat();
+    let (code, report, err) = env.run_json(&backfill).await;
+    assert_eq!(code, Some(0), "{report}\n{err}");
+    // the hole is inside the backfill's window: nothing older
+    assert_eq!(batch(&report, "eia", "WTI")["older_gaps"], 0, "{report}");
+    // an incremental run reads from 7 days before the 27th: the 11th is older
+    let (code, report, err) = env.run_json(&args).await;
+    assert_eq!(code, Some(0), "{report}\n{err}");
+    assert_eq!(
+        batch(&report, "eia", "WTI")["window"]["start"],
+        "2026-03-20"
+    );
+    assert_eq!(batch(&report, "eia", "WTI")["older_gaps"], 1, "{report}");
+    let out = env
+        .run(&["run", "--source", "eia", "--commodity", "WTI"])
+        .await;
+    let text = stdout(&out);
+    assert!(
+        text.contains("WTI/eia: 1 trading day without a value before 2026-03-20"),
+        "{text}"
+    );
+}

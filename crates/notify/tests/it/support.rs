@@ -21,6 +21,7 @@ pub(crate) fn report(status: RunStatus) -> RunReport {
         counts: c,
         missing: 0,
         warnings: 0,
+        older_gaps: 0,
         quality_score: if status == SourceStatus::Failed {
             0.0
         } else {

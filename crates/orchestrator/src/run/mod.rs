@@ -19,6 +19,7 @@ use crate::Config;
 mod batch;
 mod crosscheck;
 mod host;
+mod older_gaps;
 mod plan;
 mod report;
 
@@ -358,6 +359,7 @@ impl Pipeline {
         };
         if !cancel.is_cancelled() {
             crosscheck::annotate(&self.config, &self.store, &mut report).await;
+            older_gaps::annotate(&self.config, &self.store, &mut report).await;
         }
         let recorded = self.record_outcome(run_id, &report).await;
         tracing::info!(run = %report.run_id, status = report.status.name(), stored = counts.stored, "run finished");
