@@ -61,4 +61,64 @@ async fn a_configured_series_with_no_data_is_listed_as_stale_with_no_data_yet() 
         ages.contains(&"energy_pipeline_series_age_days{commodity=\"BRENT\",source=\"fred\"} +Inf"),
         "{ages:#?}"
     );
+    // issue 15: the expected and latest dates and the state of every series
+    let lines = |prefix: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with(prefix))
+            .map(str::to_owned)
+            .collect()
+    };
+    // Wednesday 2026-11-25 06:00 New York: EIA's release of the 18th (through Monday 16th) is
+    // the latest due; Yahoo's Tuesday bar
+    let day = |d: &str| {
+        chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp()
+    };
+    let expected = lines("energy_pipeline_series_expected_date_timestamp_seconds{");
+    assert_eq!(expected.len(), 9, "{text}");
+    assert!(expected.contains(&format!(
+        "energy_pipeline_series_expected_date_timestamp_seconds{{commodity=\"WTI\",source=\"eia\"}} {}",
+        day("2026-11-16")
+    )), "{expected:#?}");
+    assert!(expected.contains(&format!(
+        "energy_pipeline_series_expected_date_timestamp_seconds{{commodity=\"WTI\",source=\"yahoo\"}} {}",
+        day("2026-11-24")
+    )), "{expected:#?}");
+    // only WTI has data
+    assert_eq!(
+        lines("energy_pipeline_series_latest_date_timestamp_seconds{").len(),
+        3,
+        "{text}"
+    );
+    let states = lines("energy_pipeline_series_state{");
+    assert_eq!(states.len(), 27, "{text}");
+    assert!(
+        states.contains(
+            &"energy_pipeline_series_state{commodity=\"WTI\",source=\"eia\",state=\"FRESH\"} 1"
+                .to_owned()
+        ),
+        "{states:#?}"
+    );
+    assert!(
+        states.contains(
+            &"energy_pipeline_series_state{commodity=\"BRENT\",source=\"eia\",state=\"STALE\"} 1"
+                .to_owned()
+        ),
+        "{states:#?}"
+    );
+    assert!(
+        states.contains(
+            &"energy_pipeline_series_state{commodity=\"BRENT\",source=\"eia\",state=\"FRESH\"} 0"
+                .to_owned()
+        ),
+        "{states:#?}"
+    );
+    assert_eq!(
+        lines("energy_pipeline_series_missing_trading_days{commodity=\"WTI\",source=\"eia\"}"),
+        ["energy_pipeline_series_missing_trading_days{commodity=\"WTI\",source=\"eia\"} 0"]
+    );
 }
