@@ -131,15 +131,23 @@ SELECT c.id AS commodity_id, s.id AS source_id,
  ORDER BY c.code, s.name";
 
 impl Store {
+    /// The catalog ids of a series; None when its commodity or source was never registered
+    /// (then nothing of it is stored).
+    fn series_ids(&self, commodity: &CommodityCode, source: &SourceId) -> Option<(i32, i32)> {
+        Some((
+            self.commodity_id(commodity).ok()?,
+            self.source_id(source).ok()?,
+        ))
+    }
+
     /// The latest stored market date of a series, if any.
     pub async fn latest_date(
         &self,
         commodity: &CommodityCode,
         source: &SourceId,
     ) -> Result<Option<NaiveDate>, StoreError> {
-        let (cid, sid) = match (self.commodity_id(commodity), self.source_id(source)) {
-            (Ok(c), Ok(s)) => (c, s),
-            _ => return Ok(None),
+        let Some((cid, sid)) = self.series_ids(commodity, source) else {
+            return Ok(None);
         };
         use observations::dsl as o;
         with_conn!(self, "reading the latest date", |conn| {
@@ -189,9 +197,8 @@ impl Store {
         source: &SourceId,
         before: NaiveDate,
     ) -> Result<Option<(NaiveDate, u64)>, StoreError> {
-        let (cid, sid) = match (self.commodity_id(commodity), self.source_id(source)) {
-            (Ok(c), Ok(s)) => (c, s),
-            _ => return Ok(None),
+        let Some((cid, sid)) = self.series_ids(commodity, source) else {
+            return Ok(None);
         };
         use diesel::dsl::{count_star, min};
         use observations::dsl as o;
@@ -220,9 +227,8 @@ impl Store {
         before: Option<NaiveDate>,
         limit: u32,
     ) -> Result<Vec<(NaiveDate, Price)>, StoreError> {
-        let (cid, sid) = match (self.commodity_id(commodity), self.source_id(source)) {
-            (Ok(c), Ok(s)) => (c, s),
-            _ => return Ok(Vec::new()),
+        let Some((cid, sid)) = self.series_ids(commodity, source) else {
+            return Ok(Vec::new());
         };
         let before = before.unwrap_or(LAST_DATE);
         use observations::dsl as o;
