@@ -70,12 +70,22 @@ pub(crate) enum Command {
     /// The scheduler: run it, stop it, see its state and its next fire times
     #[command(subcommand)]
     Schedule(ScheduleCommand),
+    /// Serve /healthz, /metrics and the JSON API (/api/status) without running the scheduler,
+    /// until SIGINT/SIGTERM
+    Serve(ServeArgs),
     /// Check the notification channels
     #[command(subcommand)]
     Notify(NotifyCommand),
     /// Check or print the configuration
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on [default: schedule.listen from the configuration]
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]

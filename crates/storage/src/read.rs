@@ -1,7 +1,7 @@
 //! Reading: latest dates and freshness (index lookups, never a table scan), recent values,
 //! revisions, quarantine and a streamed export.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
@@ -32,8 +32,6 @@ pub struct SeriesLatest {
     pub latest_value: Price,
     /// The first stored date.
     pub first_date: NaiveDate,
-    /// How many dates are stored.
-    pub stored: u64,
 }
 
 /// A replaced value.
@@ -75,8 +73,16 @@ struct LatestRow {
     latest_value: Option<String>,
     #[diesel(sql_type = Nullable<diesel::sql_types::Date>)]
     first_date: Option<NaiveDate>,
+}
+
+#[derive(diesel::QueryableByName)]
+struct SeriesCountRow {
+    #[diesel(sql_type = Integer)]
+    commodity_id: i32,
+    #[diesel(sql_type = Integer)]
+    source_id: i32,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
-    stored: i64,
+    n: i64,
 }
 
 /// A label and a count, from a `GROUP BY` (metrics).
@@ -124,9 +130,7 @@ SELECT c.id AS commodity_id, s.id AS source_id,
          ORDER BY o.date DESC LIMIT 1) AS latest_value,
        (SELECT o.date FROM observations o
          WHERE o.commodity_id = c.id AND o.source_id = s.id
-         ORDER BY o.date ASC LIMIT 1) AS first_date,
-       (SELECT COUNT(*) FROM observations o
-         WHERE o.commodity_id = c.id AND o.source_id = s.id) AS stored
+         ORDER BY o.date ASC LIMIT 1) AS first_date
   FROM commodities c CROSS JOIN sources s
  ORDER BY c.code, s.name";
 
@@ -159,8 +163,8 @@ impl Store {
         })
     }
 
-    /// Latest date and value, first date and number of stored dates of every series that has
-    /// data, ordered by commodity and source.
+    /// Latest date and value and first date of every series that has data, ordered by
+    /// commodity and source.
     pub async fn freshness(&self) -> Result<Vec<SeriesLatest>, StoreError> {
         let rows: Vec<LatestRow> = with_conn!(self, "reading freshness", |conn| {
             diesel::sql_query(FRESHNESS_SQL).load(&mut conn).await
@@ -183,10 +187,43 @@ impl Store {
                 latest_date: date,
                 latest_value: Price::parse(&value).map_err(|_| self.corrupt("price", &value))?,
                 first_date: r.first_date.unwrap_or(date),
-                stored: u64::try_from(r.stored).unwrap_or(0),
             });
         }
         Ok(out)
+    }
+
+    /// How many dates each series has stored from `since` on (series with none left out): a
+    /// primary-key range per series, so its cost follows the span asked, not the history.
+    pub async fn stored_since(
+        &self,
+        since: NaiveDate,
+    ) -> Result<BTreeMap<(CommodityCode, SourceId), u64>, StoreError> {
+        // the date is ours, formatted YYYY-MM-DD: a literal both backends compare as a date
+        let sql = format!(
+            "SELECT c.id AS commodity_id, s.id AS source_id,
+                    (SELECT COUNT(*) FROM observations o
+                      WHERE o.commodity_id = c.id AND o.source_id = s.id
+                        AND o.date >= '{}') AS n
+               FROM commodities c CROSS JOIN sources s",
+            since.format("%Y-%m-%d")
+        );
+        let rows: Vec<SeriesCountRow> = with_conn!(self, "counting recent dates", |conn| {
+            diesel::sql_query(&sql).load(&mut conn).await
+        })?;
+        let cat = self.inner.catalog.read().expect("catalog lock");
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.n > 0)
+            .filter_map(|r| {
+                Some((
+                    (
+                        cat.commodity_codes.get(&r.commodity_id)?.clone(),
+                        cat.source_names.get(&r.source_id)?.clone(),
+                    ),
+                    u64::try_from(r.n).ok()?,
+                ))
+            })
+            .collect())
     }
 
     /// The first stored date of a series and how many dates are stored strictly before

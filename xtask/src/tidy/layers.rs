@@ -1,8 +1,9 @@
 //! The layering rule: a workspace crate may depend only on workspace crates of a lower layer.
 //!
 //! ```text
-//! 4  cli                            binary: nothing depends on it
-//! 3  scheduler                      the scheduler library (and the energy-scheduler binary)
+//! 5  cli                            binary: nothing depends on it
+//! 4  scheduler                      the scheduler library (and the energy-scheduler binary)
+//! 3  energy-web                     the HTTP server both binaries start
 //! 2  energy-orchestrator
 //! 1  energy-sources, energy-storage, energy-notify   never on each other
 //! 0  energy-core                     depends on no workspace crate
@@ -18,8 +19,9 @@ pub(crate) fn layer(package: &str) -> Option<u8> {
         "energy-core" => 0,
         "energy-sources" | "energy-storage" | "energy-notify" => 1,
         "energy-orchestrator" => 2,
-        "scheduler" => 3,
-        "cli" => 4,
+        "energy-web" => 3,
+        "scheduler" => 4,
+        "cli" => 5,
         _ => return None,
     })
 }

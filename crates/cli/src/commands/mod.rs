@@ -7,6 +7,7 @@ mod notify;
 mod run;
 mod runs;
 mod schedule;
+mod serve;
 mod status;
 
 use std::process::ExitCode;
@@ -24,6 +25,7 @@ pub(crate) fn dispatch(cli: &Cli) -> Result<ExitCode, Failure> {
         Command::Export(args) => export::run(&cli.global, args),
         Command::Gaps(args) => gaps::run(&cli.global, args),
         Command::Schedule(cmd) => schedule::run(&cli.global, cmd),
+        Command::Serve(args) => serve::run(&cli.global, args),
         Command::Notify(NotifyCommand::Test) => notify::test(&cli.global),
         Command::Config(cmd) => config::run(&cli.global, cmd),
     }

@@ -186,12 +186,26 @@ async fn an_incremental_run_fills_a_recent_gap() {
     let (code, report, err) = env.run_json(&args).await;
     assert_eq!(code, Some(0), "{report}\n{err}");
     assert_eq!(gaps().await, serde_json::json!([hole.to_string()]));
+    // status counts it too
+    let counted = async || {
+        let out = env.run(&["status", "--json"]).await;
+        let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+        v["freshness"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["commodity"] == "WTI" && s["source"] == "eia")
+            .unwrap()["missing_trading_days"]
+            .clone()
+    };
+    assert_eq!(counted().await, 1);
     // the provider publishes the day late; the next incremental run picks it up
     replay.series("eia", "petroleum/pri/spt:RWTC", all);
     let (code, report, err) = env.run_json(&args).await;
     assert_eq!(code, Some(0), "{report}\n{err}");
     assert_eq!(report["stored"], 1, "{report}");
     assert_eq!(gaps().await, serde_json::json!([]));
+    assert_eq!(counted().await, 0);
 }
 
 /// Issue 15: a gap older than the window an incremental run fetches again is not fetched, but

@@ -408,3 +408,56 @@ async fn metrics_parse_as_prometheus_text_and_healthz_turns_503_without_the_data
 async fn metrics_and_healthz_on_timescaledb() {
     metrics_parse_and_healthz_turns_503_without_the_database_on(Db::Timescale).await;
 }
+
+/// Issue 16 (first step): `energy-pipeline serve` serves /healthz, /metrics and /api/status
+/// without a scheduler, read-only, until SIGTERM; a taken address is a clear error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_read_only_without_a_scheduler_and_stops_on_sigterm() {
+    let env = Env::new(recent_data(), Db::Sqlite).await.unwrap();
+    let (code, _, err) = env.run_json(&["--commodity", "WTI"]).await;
+    assert_eq!(code, Some(0), "{err}");
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let child = env
+        .scratch
+        .command(&["serve", "--listen", &listen])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("/healthz", Duration::from_secs(20), || {
+        get(port, "/healthz").is_some_and(|(s, _)| s == 200)
+    })
+    .await;
+    let (status, body) = get(port, "/api/status").unwrap();
+    assert_eq!(status, 200, "{body}");
+    let api: Value = serde_json::from_str(&body).unwrap();
+    let wti = api["freshness"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["commodity"] == "WTI" && s["source"] == "eia")
+        .unwrap();
+    assert!(wti["latest_date"].is_string(), "{wti}");
+    assert_eq!(api["scheduler"]["state"], "STOPPED");
+    let (status, body) = get(port, "/metrics").unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("energy_pipeline_series_age_days{commodity=\"WTI\",source=\"eia\"}"));
+    assert_eq!(request(port, "POST", "/api/status").unwrap().0, 405);
+    // the address is taken now
+    let out = env.run(&["serve", "--listen", &listen]).await;
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains(&format!("cannot listen on {listen}")),
+        "{}",
+        stderr(&out)
+    );
+    let sent = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let (code, err) = wait_exit(child, Duration::from_secs(10)).await;
+    assert_eq!(code, Some(0), "{err}");
+    env.cleanup().await;
+}

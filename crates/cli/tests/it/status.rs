@@ -71,6 +71,7 @@ async fn status_json_has_stable_keys_and_judges_freshness() {
                 "expected_date",
                 "latest_date",
                 "latest_value",
+                "missing_since",
                 "missing_trading_days",
                 "note",
                 "overdue_trading_days",

@@ -58,9 +58,12 @@ pub struct SeriesStatus {
     pub overdue_trading_days: u32,
     /// The publication rule judged against, as configured.
     pub publication: String,
-    /// Trading days between the first and the latest stored date without a value
-    /// (`energy-pipeline gaps` lists them).
+    /// Trading days without a value from `missing_since` to the latest stored date
+    /// (`energy-pipeline gaps` lists every gap of the whole history).
     pub missing_trading_days: Option<u64>,
+    /// Where that count starts: [`GAP_WINDOW_DAYS`] before now, or the first stored date when
+    /// later.
+    pub missing_since: Option<NaiveDate>,
     /// The calendar the ages and gaps count on.
     pub calendar: energy_core::calendar::Calendar,
     /// FRESH (the expected date is stored), LATE (a release is due for no more than
@@ -91,6 +94,32 @@ pub fn every_series(
         all.insert((s.commodity.clone(), s.source.clone()), Some(s));
     }
     all.into_iter().map(|((c, s), l)| (c, s, l)).collect()
+}
+
+/// How far back `status` and `/metrics` count a series' gaps: the count reads a year of dates
+/// per series, so that it costs the same on a 40-year history.
+pub const GAP_WINDOW_DAYS: u64 = 365;
+
+/// Where the gap count starts at `now`.
+pub fn gaps_since(now: DateTime<Utc>) -> NaiveDate {
+    now.date_naive() - chrono::Days::new(GAP_WINDOW_DAYS)
+}
+
+/// The gap count of a series with data: trading days of `calendar` from `since` (or its first
+/// date, when later) to its latest date without a value, given the dates stored from `since`
+/// on. Returns (count, where it starts).
+pub fn recent_gaps(
+    calendar: energy_core::calendar::Calendar,
+    latest: &SeriesLatest,
+    since: NaiveDate,
+    stored_since: &BTreeMap<(CommodityCode, SourceId), u64>,
+) -> (u64, NaiveDate) {
+    let from = latest.first_date.max(since);
+    let stored = stored_since
+        .get(&(latest.commodity.clone(), latest.source.clone()))
+        .copied()
+        .unwrap_or(0);
+    (calendar.missing(from, latest.latest_date, stored), from)
 }
 
 /// A series judged at `now` by its publication rule and calendar (what `status`, `/metrics`
@@ -280,6 +309,14 @@ pub async fn collect(
             return report;
         }
     };
+    let since = gaps_since(now);
+    let stored_since = match store.stored_since(since).await {
+        Ok(counts) => counts,
+        Err(e) => {
+            problem(&mut report, e);
+            return report;
+        }
+    };
     match store.freshness().await {
         Ok(series) => {
             for (commodity, source, latest) in every_series(config, series) {
@@ -294,6 +331,9 @@ pub async fn collect(
                     .collect();
                 let latest_date = latest.as_ref().map(|l| l.latest_date);
                 let (judged, rule, calendar) = judge(config, &commodity, &source, latest_date, now);
+                let gaps = latest
+                    .as_ref()
+                    .map(|l| recent_gaps(calendar, l, since, &stored_since));
                 report.freshness.push(SeriesStatus {
                     latest_value: latest.as_ref().map(|l| {
                         l.latest_value
@@ -308,9 +348,8 @@ pub async fn collect(
                     expected_date: judged.expected,
                     due_at: judged.due,
                     overdue_trading_days: judged.overdue_days,
-                    missing_trading_days: latest
-                        .as_ref()
-                        .map(|l| calendar.missing(l.first_date, l.latest_date, l.stored)),
+                    missing_trading_days: gaps.map(|g| g.0),
+                    missing_since: gaps.map(|g| g.1),
                     publication: rule.to_string(),
                     calendar,
                     state: judged.state,

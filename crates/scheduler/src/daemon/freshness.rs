@@ -8,7 +8,7 @@ use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use energy_orchestrator::Pipeline;
 use tokio::task::JoinHandle;
 
-use crate::liveness::Liveness;
+use energy_web::Liveness;
 
 pub(super) struct FreshnessChecks {
     /// When the next hourly check is due.

@@ -19,7 +19,8 @@ use energy_orchestrator::{
     status::{SchedulerState, scheduler_state},
 };
 
-use crate::{liveness::Liveness, schedule::Schedule};
+use crate::schedule::Schedule;
+use energy_web::Liveness;
 use freshness::FreshnessChecks;
 
 mod freshness;

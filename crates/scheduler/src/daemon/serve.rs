@@ -25,21 +25,22 @@ pub async fn serve_from_config(
         ..DaemonOptions::default()
     };
     let daemon = Daemon::new(pipeline, schedule, options, clock.clone());
-    let endpoints = crate::http::Endpoints {
+    let endpoints = energy_web::Endpoints {
         store: daemon.store().clone(),
-        liveness: daemon.liveness(),
+        liveness: Some(daemon.liveness()),
         clock,
         loop_timeout: Duration::from_secs(30),
         config: config.clone(),
+        secrets: Arc::new(secrets.clone()),
     };
     let http_stop = CancellationToken::new();
-    let (addr, http) = crate::http::serve(config.schedule.listen, endpoints, http_stop.clone())
+    let (addr, http) = energy_web::serve(config.schedule.listen, endpoints, http_stop.clone())
         .await
         .map_err(|source| DaemonError::Listen {
             addr: config.schedule.listen,
             source,
         })?;
-    tracing::info!(%addr, "serving /healthz and /metrics");
+    tracing::info!(%addr, "serving /healthz, /metrics and /api/status");
     let result = daemon.run(stop).await;
     http_stop.cancel();
     let _ = http.await;

@@ -8,11 +8,8 @@ use energy_orchestrator::{
     Config, NoProgress, RunRequest, Secrets, status,
     testing::{Behaviour, setup_with_clock},
 };
-use energy_scheduler::{
-    Liveness,
-    http::{Endpoints, metrics},
-};
 use energy_sources::Clock;
+use energy_web::{Endpoints, Liveness, metrics};
 use tokio_util::sync::CancellationToken;
 
 /// Issue 13, item 3: after `run --commodity WTI` on a fresh database, BRENT and NATGAS were
@@ -45,10 +42,11 @@ async fn a_configured_series_with_no_data_is_listed_as_stale_with_no_data_yet() 
 
     let text = metrics(&Endpoints {
         store: s.pipeline.store().clone(),
-        liveness: Arc::new(Liveness::default()),
+        liveness: Some(Arc::new(Liveness::default())),
         clock,
         loop_timeout: Duration::from_secs(60),
         config: Arc::new(config),
+        secrets: Arc::new(Secrets::default()),
     })
     .await
     .unwrap();

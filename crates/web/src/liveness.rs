@@ -1,4 +1,4 @@
-//! What the scheduler's loop shows the HTTP endpoints: when it last turned and its next fire
+//! What the scheduler's loop shows the HTTP endpoints: when it last turned, its next fire
 //! time. The loop writes it, `/healthz` and `/metrics` read it.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};

@@ -1,159 +1,12 @@
-//! The scheduler's HTTP endpoints on `schedule.listen`: `GET /healthz` (200 when the database
-//! answers and the loop is alive, 503 otherwise) and `GET /metrics` (Prometheus text format,
-//! read from the database at each scrape). A deliberately small HTTP/1.1 server: two GET routes,
-//! one response per connection.
+//! `GET /metrics`: the Prometheus text format, read from the database at each scrape; every
+//! series judged as `status` judges it.
 
-use std::{fmt::Write as _, net::SocketAddr, sync::Arc, time::Duration};
+use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 use energy_core::{CommodityCode, Freshness, RunStatus, SourceId};
-use energy_sources::Clock;
-use energy_storage::Store;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::{TcpListener, TcpStream},
-};
-use tokio_util::sync::CancellationToken;
 
-use crate::liveness::Liveness;
-
-/// What the endpoints need.
-#[derive(Clone)]
-pub struct Endpoints {
-    pub store: Store,
-    pub liveness: Arc<Liveness>,
-    pub clock: Clock,
-    /// The loop is dead when it has not turned for this long.
-    pub loop_timeout: Duration,
-    /// A series' age counts from today in its market's zone, as `status` does.
-    pub config: Arc<energy_orchestrator::Config>,
-}
-
-impl std::fmt::Debug for Endpoints {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Endpoints").finish_non_exhaustive()
-    }
-}
-
-/// Binds `addr` and serves until `stop` is cancelled. Returns the bound address (port 0 picks
-/// a free one) once listening.
-pub async fn serve(
-    addr: SocketAddr,
-    endpoints: Endpoints,
-    stop: CancellationToken,
-) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    let task = tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => {
-                    let Ok((stream, _)) = accepted else { continue };
-                    let endpoints = endpoints.clone();
-                    tokio::spawn(async move {
-                        let _ = tokio::time::timeout(Duration::from_secs(10), handle(stream, endpoints)).await;
-                    });
-                }
-                () = stop.cancelled() => break,
-            }
-        }
-    });
-    Ok((local, task))
-}
-
-async fn handle(mut stream: TcpStream, endpoints: Endpoints) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 1024];
-    while !buf.windows(4).any(|w| w == b"\r\n\r\n") && buf.len() < 16 * 1024 {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            break;
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-    let head = String::from_utf8_lossy(&buf);
-    let mut parts = head.lines().next().unwrap_or("").split_whitespace();
-    let (method, path) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let path = path.split('?').next().unwrap_or("");
-    // HEAD is GET without the body (monitors and load balancers probe with it)
-    let head_only = method == "HEAD";
-    let method = if head_only { "GET" } else { method };
-    let (status, content_type, body) = match (method, path) {
-        ("GET", "/healthz") => {
-            let (ok, text) = health(&endpoints).await;
-            (
-                if ok { 200 } else { 503 },
-                "text/plain; charset=utf-8",
-                text,
-            )
-        }
-        ("GET", "/metrics") => match metrics(&endpoints).await {
-            Ok(text) => (200, "text/plain; version=0.0.4; charset=utf-8", text),
-            Err(e) => (503, "text/plain; charset=utf-8", format!("{e}\n")),
-        },
-        ("GET", _) => (
-            404,
-            "text/plain; charset=utf-8",
-            "not found: try /healthz or /metrics\n".into(),
-        ),
-        _ => (
-            405,
-            "text/plain; charset=utf-8",
-            "only GET and HEAD\n".into(),
-        ),
-    };
-    let reason = match status {
-        200 => "OK",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        _ => "Service Unavailable",
-    };
-    let allow = if status == 405 {
-        "allow: GET, HEAD\r\n"
-    } else {
-        ""
-    };
-    let response = format!(
-        "HTTP/1.1 {status} {reason}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n{allow}connection: close\r\n\r\n{}",
-        body.len(),
-        if head_only { "" } else { body.as_str() }
-    );
-    stream.write_all(response.as_bytes()).await?;
-    stream.shutdown().await
-}
-
-/// Whether the database answers and the loop turns, with a line saying so.
-pub async fn health(e: &Endpoints) -> (bool, String) {
-    let now = (e.clock)();
-    let db = tokio::time::timeout(Duration::from_secs(3), e.store.health()).await;
-    let db_ok = matches!(&db, Ok(h) if h.healthy);
-    let loop_age = e.liveness.loop_age(now);
-    let loop_ok = loop_age.is_some_and(|age| age <= e.loop_timeout.as_secs_f64());
-    let mut text = String::new();
-    match db {
-        Ok(h) if h.healthy => {
-            let _ = writeln!(text, "database: ok ({})", h.backend);
-        }
-        Ok(h) => {
-            let _ = writeln!(text, "database: DOWN: {}", h.message);
-        }
-        Err(_) => {
-            let _ = writeln!(text, "database: DOWN: no answer within 3 s");
-        }
-    }
-    match loop_age {
-        Some(age) if loop_ok => {
-            let _ = writeln!(text, "scheduler loop: ok (turned {age:.1} s ago)");
-        }
-        Some(age) => {
-            let _ = writeln!(text, "scheduler loop: STUCK (last turned {age:.1} s ago)");
-        }
-        None => {
-            let _ = writeln!(text, "scheduler loop: not started");
-        }
-    }
-    (db_ok && loop_ok, text)
-}
+use crate::Endpoints;
 
 fn unix(t: DateTime<Utc>) -> f64 {
     t.timestamp_millis() as f64 / 1000.0
@@ -178,6 +31,8 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
     let by_status = e.store.run_counts_by_status().await?;
     let stored = e.store.observations_by_source().await?;
     let freshness = e.store.freshness().await?;
+    let since = energy_orchestrator::status::gaps_since(now);
+    let stored_since = e.store.stored_since(since).await?;
     let mut out = String::new();
     let mut family = |name: &str, kind: &str, help: &str, samples: Vec<(String, f64)>| {
         let _ = writeln!(out, "# HELP {name} {help}");
@@ -194,18 +49,17 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
     family(
         "energy_pipeline_scheduler_up",
         "gauge",
-        "1 while the scheduler loop turns.",
-        vec![(
-            String::new(),
-            if e.liveness
-                .loop_age(now)
-                .is_some_and(|a| a <= e.loop_timeout.as_secs_f64())
-            {
-                1.0
-            } else {
-                0.0
-            },
-        )],
+        "1 while the scheduler loop turns (absent where no scheduler runs: `energy-pipeline serve`).",
+        e.liveness
+            .as_ref()
+            .map(|l| {
+                let up = l
+                    .loop_age(now)
+                    .is_some_and(|a| a <= e.loop_timeout.as_secs_f64());
+                (String::new(), if up { 1.0 } else { 0.0 })
+            })
+            .into_iter()
+            .collect(),
     );
     let last = runs.iter().find(|r| r.status != RunStatus::Running);
     family(
@@ -339,15 +193,18 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
     family(
         "energy_pipeline_series_missing_trading_days",
         "gauge",
-        "Trading days without a value between the first and the latest stored date of each series.",
+        "Trading days without a value in the last 365 days of each series' history (as `status` counts them).",
         judged
             .iter()
             .filter_map(|(l, latest, _, calendar)| {
                 latest.as_ref().map(|s| {
-                    (
-                        format!("{{{l}}}"),
-                        calendar.missing(s.first_date, s.latest_date, s.stored) as f64,
-                    )
+                    let (gaps, _) = energy_orchestrator::status::recent_gaps(
+                        *calendar,
+                        s,
+                        since,
+                        &stored_since,
+                    );
+                    (format!("{{{l}}}"), gaps as f64)
                 })
             })
             .collect(),
@@ -357,7 +214,8 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
         "gauge",
         "The scheduler's next fire time (Unix time).",
         e.liveness
-            .next_fire()
+            .as_ref()
+            .and_then(|l| l.next_fire())
             .map(|t| (String::new(), unix(t)))
             .into_iter()
             .collect(),

@@ -1,0 +1,168 @@
+//! The HTTP server over real TCP on SQLite and PostgreSQL: every route, 404, 405 with `Allow`,
+//! HEAD without a body, a closed connection after each answer, and `/api/status` equal to what
+//! `status --json` collects.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{TimeZone, Utc};
+use energy_core::{CommodityCode, RunMode};
+use energy_orchestrator::{
+    Config, NoProgress, RunRequest, Secrets, status,
+    testing::{Behaviour, Setup, setup_on, setup_with_clock},
+};
+use energy_sources::Clock;
+use energy_web::{Endpoints, Liveness};
+use tokio_util::sync::CancellationToken;
+
+async fn serve(
+    s: &Setup,
+    clock: Clock,
+    liveness: Option<Arc<Liveness>>,
+) -> (String, CancellationToken) {
+    let stop = CancellationToken::new();
+    let endpoints = Endpoints {
+        store: s.pipeline.store().clone(),
+        liveness,
+        clock,
+        loop_timeout: Duration::from_secs(60),
+        config: Arc::new(Config::default()),
+        secrets: Arc::new(Secrets::default()),
+    };
+    let (addr, _task) = energy_web::serve("127.0.0.1:0".parse().unwrap(), endpoints, stop.clone())
+        .await
+        .unwrap();
+    (format!("http://{addr}"), stop)
+}
+
+async fn routes_on(s: Setup, clock: Clock) {
+    let now = clock();
+    let mut request = RunRequest::manual(RunMode::Incremental);
+    request.commodities = vec![CommodityCode::new("WTI").unwrap()];
+    s.pipeline
+        .run(request, CancellationToken::new(), Arc::new(NoProgress))
+        .await
+        .unwrap();
+    let (base, stop) = serve(&s, clock.clone(), None).await;
+    let http = reqwest::Client::new();
+
+    // /healthz without a scheduler in the process: the database decides
+    let r = http.get(format!("{base}/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.headers()["connection"], "close");
+    let text = r.text().await.unwrap();
+    assert!(text.starts_with("database: ok"), "{text}");
+    assert!(!text.contains("scheduler loop"), "{text}");
+
+    // /metrics: Prometheus text; no scheduler_up sample where no scheduler runs
+    let r = http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("energy_pipeline_series_age_days{commodity=\"WTI\",source=\"eia\"} 0"),
+        "{text}"
+    );
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.starts_with("energy_pipeline_scheduler_up ")),
+        "{text}"
+    );
+
+    // /api/status is the `status --json` document
+    let r = http.get(format!("{base}/api/status")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let api: serde_json::Value = r.json().await.unwrap();
+    let collected = status::collect(
+        &Config::default(),
+        &Secrets::default(),
+        s.pipeline.store(),
+        now,
+        5,
+    )
+    .await;
+    let mut expected = serde_json::to_value(&collected).unwrap();
+    // generated_at is the request's own now: the same clock, the same instant
+    expected["generated_at"] = api["generated_at"].clone();
+    assert_eq!(api, expected);
+    assert_eq!(api["freshness"].as_array().unwrap().len(), 9);
+
+    // 404, 405 with Allow, HEAD without a body
+    let r = http.get(format!("{base}/nope")).send().await.unwrap();
+    assert_eq!(r.status(), 404);
+    for method in [
+        reqwest::Method::POST,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
+        let r = http
+            .request(method.clone(), format!("{base}/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 405, "{method}");
+        assert_eq!(r.headers()["allow"], "GET, HEAD");
+    }
+    let r = http
+        .head(format!("{base}/api/status"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.bytes().await.unwrap().len(), 0);
+    stop.cancel();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_on_sqlite() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap();
+    let clock: Clock = Arc::new(move || now);
+    let s = setup_with_clock([Behaviour::Data; 3], 3, Duration::ZERO, clock.clone()).await;
+    routes_on(s, clock).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_on_postgres() {
+    use energy_storage::testing::{TestSchema, postgres_url};
+    let Some(base) = postgres_url() else { return };
+    let schema = TestSchema::create(&base, "web").await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap();
+    let clock: Clock = Arc::new(move || now);
+    let s = setup_on(&schema.url, [Behaviour::Data; 3], clock.clone()).await;
+    routes_on(s, clock).await;
+    schema.drop().await;
+}
+
+/// In the scheduler, /healthz also says whether its loop turns: 503 while it has not started.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_in_the_scheduler_needs_its_loop() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap();
+    let clock: Clock = Arc::new(move || now);
+    let s = setup_with_clock([Behaviour::Data; 3], 3, Duration::ZERO, clock.clone()).await;
+    let liveness = Arc::new(Liveness::default());
+    let (base, stop) = serve(&s, clock, Some(liveness.clone())).await;
+    let r = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("scheduler loop: not started")
+    );
+    liveness.loop_turned(now);
+    let r = reqwest::get(format!("{base}/healthz")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    let text = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("energy_pipeline_scheduler_up 1"), "{text}");
+    stop.cancel();
+}
