@@ -1,6 +1,7 @@
 //! After a run: where two sources' stored values of a commodity disagree on a date within the
-//! run's window (a copy of one instrument must be equal, spot and future within
-//! `monitor.basis_band`). Warnings for the report; nothing is changed or rejected.
+//! last [`SPAN_DAYS`] of the run's window (a copy of one instrument must be equal, spot and
+//! future within `monitor.basis_band`). Warnings for the report; nothing is changed or rejected.
+//! The span keeps a 40-year backfill from reading its whole history back.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,9 @@ use energy_core::{
 use energy_storage::{ExportFilter, Store, StoreError};
 
 use crate::Config;
+
+/// How many days, at the end of a run's window, are compared.
+const SPAN_DAYS: u64 = 366;
 
 /// Adds the disagreements within the run's windows to its report, and logs them. A database
 /// that cannot be read here loses nothing: the values are stored; the error is logged.
@@ -48,10 +52,11 @@ pub(super) async fn cross_check(
     }
     let (mut listed_out, mut total) = (Vec::new(), 0u64);
     for (commodity, window) in windows {
+        let span_start = window.end() - chrono::Days::new(SPAN_DAYS - 1);
         let filter = ExportFilter {
             commodities: vec![commodity.clone()],
             sources: Vec::new(),
-            start: Some(window.start()),
+            start: Some(window.start().max(span_start)),
             end: Some(window.end()),
         };
         let mut by_date: BTreeMap<NaiveDate, Vec<SourceValue>> = BTreeMap::new();
