@@ -104,6 +104,10 @@ impl TryFrom<BTreeMap<String, RawProviderOrNull>> for SourcesConfig {
         let mut providers = BTreeMap::new();
         for info in PROVIDERS {
             let given = raw.remove(info.name).and_then(|r| r.0).unwrap_or_default();
+            let series = match given.series {
+                Some(s) => s,
+                None => default_series(info.series)?,
+            };
             providers.insert(
                 SourceId::new(info.name).map_err(|e| e.to_string())?,
                 ProviderConfig {
@@ -112,10 +116,7 @@ impl TryFrom<BTreeMap<String, RawProviderOrNull>> for SourcesConfig {
                         Some(u) => u,
                         None => Url::parse(info.base_url).map_err(|e| e.to_string())?,
                     },
-                    series: match given.series {
-                        Some(s) => s,
-                        None => default_series(info.series)?,
-                    },
+                    series: series.clone(),
                     timeout_seconds: given.timeout_seconds.unwrap_or(30.0),
                     requests_per_second: given
                         .requests_per_second
@@ -125,11 +126,15 @@ impl TryFrom<BTreeMap<String, RawProviderOrNull>> for SourcesConfig {
                     max_response_mb: given.max_response_mb.unwrap_or(DEFAULT_MAX_RESPONSE_MB),
                     calendars: match given.calendars {
                         Some(c) => c,
+                        // a default calendar only for a series the provider has
                         None => info
                             .calendars
                             .iter()
                             .map(|(c, cal)| {
                                 Ok((CommodityCode::new(c).map_err(|e| e.to_string())?, *cal))
+                            })
+                            .filter(|r: &Result<(CommodityCode, Calendar), String>| {
+                                r.as_ref().map_or(true, |(c, _)| series.contains_key(c))
                             })
                             .collect::<Result<_, String>>()?,
                     },

@@ -429,3 +429,31 @@ fn a_series_takes_its_sources_publication_rule_else_its_own() {
         Ok(())
     });
 }
+
+/// A provider's `series` map given without one of its default series drops that series'
+/// default calendar too: `sources: { yahoo: { series: { WTI: "CL=F" } } }` was refused with
+/// "yahoo has no series for BRENT" about a calendar the user never wrote (it broke
+/// `cargo xtask bench run`).
+#[test]
+fn a_series_map_without_brent_drops_brents_default_calendar() {
+    use energy_core::{CommodityCode, SourceId, calendar::Calendar};
+    Jail::expect_with(|jail| {
+        jail.create_file(
+            "pipeline.yaml",
+            "sources:\n  yahoo:\n    series: { WTI: \"CL=F\" }\n",
+        )?;
+        let c = config::load_from(Some(Path::new("pipeline.yaml")))
+            .map_err(|e| e.to_string())?
+            .config;
+        let yahoo = c.sources.get("yahoo").unwrap();
+        assert!(yahoo.calendars.is_empty(), "{:?}", yahoo.calendars);
+        assert_eq!(
+            c.calendar(
+                &CommodityCode::new("WTI").unwrap(),
+                &SourceId::new("yahoo").unwrap()
+            ),
+            Calendar::Nymex
+        );
+        Ok(())
+    });
+}
