@@ -63,7 +63,7 @@ fn enum_from_name<T: serde::de::DeserializeOwned>(name: &str) -> Option<T> {
 }
 
 /// Which runs `load_runs` reads.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Which {
     /// Those still `running`, oldest first.
     Running,
@@ -71,6 +71,8 @@ enum Which {
     Newest,
     /// The one with this id.
     One(RunId),
+    /// The one with this UUID (the `run_id` of its report).
+    Uuid(String),
 }
 
 impl Store {
@@ -208,6 +210,15 @@ impl Store {
         Ok(self.load_runs(Which::One(run), 1).await?.into_iter().next())
     }
 
+    /// One run by its UUID, the `run_id` its report shows.
+    pub async fn run_by_uuid(&self, uuid: &str) -> Result<Option<RunRecord>, StoreError> {
+        Ok(self
+            .load_runs(Which::Uuid(uuid.to_owned()), 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
     async fn load_runs(&self, which: Which, limit: i64) -> Result<Vec<RunRecord>, StoreError> {
         use runs::dsl as r;
         let rows: Vec<RunRow> = with_conn!(self, "reading run history", |conn| {
@@ -236,6 +247,7 @@ impl Store {
                 Which::Newest => q.order(r::id.desc()),
                 // one row, by its primary key
                 Which::One(id) => q.filter(r::id.eq(id.0)),
+                Which::Uuid(ref uuid) => q.filter(r::run_uuid.eq(uuid.clone())),
             };
             q.load(&mut conn).await
         })?;

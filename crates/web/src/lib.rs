@@ -1,8 +1,9 @@
 //! The project's HTTP server, on axum: `/healthz`, `/metrics` and the read-only JSON API
-//! (`/api/status`, the `status --json` document). The scheduler serves it on
+//! (`api`: `/api/status`, `/api/runs`, `/api/runs/{id}`, `/api/series/{commodity}`). The scheduler serves it on
 //! `schedule.listen`; `energy-pipeline serve` serves it without a scheduler. Read-only: GET and
 //! HEAD, 405 for anything else; every response closes its connection.
 
+mod api;
 mod health;
 mod liveness;
 mod metrics;
@@ -10,7 +11,7 @@ mod metrics;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
-    Json, Router,
+    Router,
     extract::{Request, State},
     http::{HeaderValue, Method, StatusCode, header},
     middleware::{self, Next},
@@ -54,7 +55,10 @@ pub fn router(endpoints: Endpoints) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(prometheus))
-        .route("/api/status", get(api_status))
+        .route("/api/status", get(api::status_document))
+        .route("/api/runs", get(api::runs))
+        .route("/api/runs/{id}", get(api::run))
+        .route("/api/series/{commodity}", get(api::series))
         .fallback(not_found)
         .layer(middleware::from_fn(guard))
         .with_state(endpoints)
@@ -129,23 +133,10 @@ async fn prometheus(State(e): State<Endpoints>) -> Response {
     }
 }
 
-/// `status --json`, as of now.
-async fn api_status(State(e): State<Endpoints>) -> Response {
-    let now = (e.clock)();
-    let report =
-        energy_orchestrator::status::collect(&e.config, &e.secrets, &e.store, now, 5).await;
-    let status = if report.database.healthy {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (status, Json(report)).into_response()
-}
-
 async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
-        "not found: try /healthz, /metrics or /api/status\n",
+        "not found: try /healthz, /metrics, /api/status, /api/runs or /api/series/{commodity}\n",
     )
         .into_response()
 }

@@ -92,6 +92,107 @@ async fn routes_on(s: Setup, clock: Clock) {
     assert_eq!(api, expected);
     assert_eq!(api["freshness"].as_array().unwrap().len(), 9);
 
+    // /api/runs and /api/runs/{id}: the run just made
+    let runs: serde_json::Value = http
+        .get(format!("{base}/api/runs?limit=5"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let runs = runs.as_array().unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let id = runs[0]["run_id"].as_str().unwrap();
+    let one: serde_json::Value = http
+        .get(format!("{base}/api/runs/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one, runs[0]);
+    let r = http
+        .get(format!("{base}/api/runs/no-such-run"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_eq!(
+        http.get(format!("{base}/api/runs?limit=0"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    assert_eq!(
+        http.get(format!("{base}/api/runs?limit=x"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+
+    // /api/series/{commodity}: every source's values, in date order, within start..end
+    let doc: serde_json::Value = http
+        .get(format!(
+            "{base}/api/series/WTI?start=2026-11-02&end=2026-11-06"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["unit"], "USD/bbl");
+    let sources = doc["sources"].as_object().unwrap();
+    assert_eq!(sources.keys().collect::<Vec<_>>(), ["eia", "fred", "yahoo"]);
+    assert_eq!(
+        sources["eia"],
+        serde_json::json!([
+            ["2026-11-02", 60.0],
+            ["2026-11-03", 60.0],
+            ["2026-11-04", 60.0],
+            ["2026-11-05", 60.0],
+            ["2026-11-06", 60.0]
+        ])
+    );
+    // BRENT is configured but nothing is stored: an empty document, not an error
+    let doc: serde_json::Value = http
+        .get(format!("{base}/api/series/BRENT"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["sources"], serde_json::json!({}));
+    for bad in ["GOLD", "%3Cscript%3E"] {
+        let r = http
+            .get(format!("{base}/api/series/{bad}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 404, "{bad}");
+    }
+    let r = http
+        .get(format!(
+            "{base}/api/series/WTI?start=2026-11-06&end=2026-11-02"
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = http
+        .get(format!("{base}/api/series/WTI?start=yesterday"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+
     // 404, 405 with Allow, HEAD without a body
     let r = http.get(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);
