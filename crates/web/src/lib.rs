@@ -1,4 +1,5 @@
-//! The project's HTTP server, on axum: `/healthz`, `/metrics` and the read-only JSON API
+//! The project's HTTP server, on axum: the dashboard page (`pages`: `/`), `/healthz`, `/metrics`
+//! and the read-only JSON API
 //! (`api`: `/api/status`, `/api/runs`, `/api/runs/{id}`, `/api/series/{commodity}`). The scheduler serves it on
 //! `schedule.listen`; `energy-pipeline serve` serves it without a scheduler. Read-only: GET and
 //! HEAD, 405 for anything else; every response closes its connection.
@@ -7,6 +8,7 @@ mod api;
 mod health;
 mod liveness;
 mod metrics;
+mod pages;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -53,6 +55,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The routes.
 pub fn router(endpoints: Endpoints) -> Router {
     Router::new()
+        .route("/", get(pages::home))
         .route("/healthz", get(healthz))
         .route("/metrics", get(prometheus))
         .route("/api/status", get(api::status_document))

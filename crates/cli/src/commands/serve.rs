@@ -37,7 +37,7 @@ pub(super) fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode, Fai
                 ))
             })?;
         tracing::info!(addr = %bound, "serving /healthz, /metrics and /api/status");
-        eprintln!("serving http://{bound}/ (/healthz, /metrics, /api/status); Ctrl-C stops");
+        eprintln!("serving http://{bound}/ (the dashboard, /healthz, /metrics, /api/…); Ctrl-C stops");
         task.await
             .map_err(|e| Failure::Operational(anyhow!("the HTTP server failed: {e}")))?;
         Ok::<_, Failure>(())

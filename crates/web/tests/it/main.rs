@@ -19,13 +19,22 @@ async fn serve(
     clock: Clock,
     liveness: Option<Arc<Liveness>>,
 ) -> (String, CancellationToken) {
+    serve_with(s, clock, liveness, Config::default()).await
+}
+
+async fn serve_with(
+    s: &Setup,
+    clock: Clock,
+    liveness: Option<Arc<Liveness>>,
+    config: Config,
+) -> (String, CancellationToken) {
     let stop = CancellationToken::new();
     let endpoints = Endpoints {
         store: s.pipeline.store().clone(),
         liveness,
         clock,
         loop_timeout: Duration::from_secs(60),
-        config: Arc::new(Config::default()),
+        config: Arc::new(config),
         secrets: Arc::new(Secrets::default()),
     };
     let (addr, _task) = energy_web::serve("127.0.0.1:0".parse().unwrap(), endpoints, stop.clone())
@@ -193,6 +202,30 @@ async fn routes_on(s: Setup, clock: Clock) {
         .unwrap();
     assert_eq!(r.status(), 400);
 
+    // the dashboard page: every series with its state, a chart where there is data
+    let r = http.get(format!("{base}/")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let page = r.text().await.unwrap();
+    assert_eq!(page.matches("<tr data-series=").count(), 9, "{page}");
+    assert!(page.contains("<tr data-series=\"WTI/eia\">"), "{page}");
+    assert_eq!(page.matches("<svg class=\"spark\"").count(), 3, "{page}");
+    assert!(page.contains("<span class=\"badge STALE\">STALE</span>"));
+    assert!(page.contains("no data yet"));
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "nothing fetched from elsewhere"
+    );
+    assert_eq!(
+        http.post(format!("{base}/")).send().await.unwrap().status(),
+        405
+    );
+
     // 404, 405 with Allow, HEAD without a body
     let r = http.get(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);
@@ -265,5 +298,34 @@ async fn healthz_in_the_scheduler_needs_its_loop() {
         .await
         .unwrap();
     assert!(text.contains("energy_pipeline_scheduler_up 1"), "{text}");
+    stop.cancel();
+}
+
+/// A name from configuration is text on the page, never markup.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_commodity_named_like_a_script_renders_as_text() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap();
+    let clock: Clock = Arc::new(move || now);
+    let s = setup_with_clock([Behaviour::Data; 3], 3, Duration::ZERO, clock.clone()).await;
+    let mut config = Config::default();
+    let wti = config
+        .commodities
+        .get_mut(&CommodityCode::new("WTI").unwrap())
+        .unwrap();
+    wti.name = "<script>alert('x')</script>".into();
+    wti.unit = "<b>USD</b>".into();
+    let (base, stop) = serve_with(&s, clock, None, config).await;
+    let page = reqwest::get(format!("{base}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"),
+        "{page}"
+    );
+    assert!(!page.contains("<script"), "{page}");
+    assert!(!page.contains("<b>"), "{page}");
     stop.cancel();
 }
