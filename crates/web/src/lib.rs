@@ -56,6 +56,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 pub fn router(endpoints: Endpoints) -> Router {
     Router::new()
         .route("/", get(pages::home))
+        .route("/series/{commodity}", get(pages::series))
         .route("/healthz", get(healthz))
         .route("/metrics", get(prometheus))
         .route("/api/status", get(api::status_document))

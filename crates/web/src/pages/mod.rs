@@ -1,7 +1,12 @@
 //! The server-rendered pages (no JavaScript, nothing fetched from elsewhere). `/`: database
-//! health, the scheduler, every series' freshness with a small chart, the last runs.
+//! health, the scheduler, every series' freshness with a small chart, the last runs;
+//! `/series/{commodity}` (`series`).
 
+mod chart;
 mod html;
+mod series;
+
+pub(crate) use series::series;
 
 use axum::{
     extract::State,
@@ -62,9 +67,10 @@ fn home_body(e: &Endpoints, r: &StatusReport) -> String {
             .map_or(String::new(), |c| c.name.clone());
         let label = format!("{}/{}", s.commodity, s.source);
         out.push_str(&format!(
-            "<tr data-series=\"{}\"><td title=\"{}\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td><span class=\"badge {}\">{}</span></td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+            "<tr data-series=\"{}\"><td title=\"{}\"><a href=\"/series/{}\">{}</a></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td><span class=\"badge {}\">{}</span></td><td class=\"num\">{}</td><td>{}</td></tr>\n",
             escape(&label),
             escape(&name),
+            escape(s.commodity.as_str()),
             escape(&label),
             s.latest_date.map_or("-".to_owned(), |d| d.to_string()),
             s.expected_date,

@@ -226,6 +226,63 @@ async fn routes_on(s: Setup, clock: Clock) {
         405
     );
 
+    // the series page: one chart with a line per source, the range links, the latest values
+    let r = http.get(format!("{base}/series/WTI")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("<svg class=\"chart\""), "{page}");
+    for source in ["eia", "fred", "yahoo"] {
+        assert!(
+            page.contains(&format!("<path data-source=\"{source}\"")),
+            "{source}: {page}"
+        );
+    }
+    assert!(page.contains("<strong>1Y</strong>") && page.contains("href=\"/series/WTI?range=5Y\""));
+    assert!(page.contains("<table id=\"latest\">") && page.contains(">USD/bbl</text>"));
+    assert_eq!(
+        http.get(format!("{base}/series/GOLD"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        http.get(format!("{base}/series/WTI?range=2Y"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        400
+    );
+    // ten years of three sources stay under 300 KB
+    let mut request = RunRequest::manual(RunMode::Backfill(
+        energy_core::DateWindow::new(
+            chrono::NaiveDate::from_ymd_opt(2016, 11, 25).unwrap(),
+            chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap(),
+        )
+        .unwrap(),
+    ));
+    request.commodities = vec![CommodityCode::new("WTI").unwrap()];
+    s.pipeline
+        .run(request, CancellationToken::new(), Arc::new(NoProgress))
+        .await
+        .unwrap();
+    let page = http
+        .get(format!("{base}/series/WTI?range=all"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(">2016-11-25</text>"),
+        "the axis starts at the first date"
+    );
+    eprintln!("series page, 10 years of 3 sources: {} bytes", page.len());
+    assert!(page.len() < 300_000, "{} bytes", page.len());
+
     // 404, 405 with Allow, HEAD without a body
     let r = http.get(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);

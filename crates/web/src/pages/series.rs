@@ -1,0 +1,216 @@
+//! `/series/{commodity}`: every source of a commodity on one chart over a chosen range (1M, 6M,
+//! 1Y, 5Y, all; ending at its latest stored date), its latest values side by side, the revisions
+//! of past values and the quarantined rows with rule and reason.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
+use chrono::{Months, NaiveDate};
+use energy_core::{CommodityCode, Price, SourceId};
+use energy_storage::ExportFilter;
+use serde::Deserialize;
+
+use super::{
+    chart::{Line, lines},
+    html::{escape, page},
+};
+use crate::Endpoints;
+
+/// The ranges offered, as (query value, months back; None = all).
+const RANGES: [(&str, Option<u32>); 5] = [
+    ("1M", Some(1)),
+    ("6M", Some(6)),
+    ("1Y", Some(12)),
+    ("5Y", Some(60)),
+    ("all", None),
+];
+
+/// Rows of the latest-values table.
+const LATEST_ROWS: usize = 10;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct RangeQuery {
+    range: Option<String>,
+}
+
+pub(crate) async fn series(
+    State(e): State<Endpoints>,
+    Path(code): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> Response {
+    let unknown = || {
+        (
+            StatusCode::NOT_FOUND,
+            Html(page(
+                "Not found",
+                &format!(
+                    "<h1>No commodity {}</h1>\n<p><a href=\"/\">Dashboard</a></p>\n",
+                    escape(&code)
+                ),
+            )),
+        )
+            .into_response()
+    };
+    let Ok(commodity) = CommodityCode::new(&code) else {
+        return unknown();
+    };
+    let Some(spec) = e.config.commodities.get(&commodity) else {
+        return unknown();
+    };
+    let chosen = q.range.as_deref().unwrap_or("1Y");
+    let Some(months) = RANGES.iter().find(|(r, _)| *r == chosen).map(|(_, m)| *m) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "range is one of 1M, 6M, 1Y, 5Y, all\n",
+        )
+            .into_response();
+    };
+    let unavailable = |err: energy_storage::StoreError| {
+        (StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")).into_response()
+    };
+    let latest = match e.store.freshness().await {
+        Ok(f) => f
+            .into_iter()
+            .filter(|s| s.commodity == commodity)
+            .map(|s| s.latest_date)
+            .max(),
+        Err(err) => return unavailable(err),
+    };
+    let start = match (months, latest) {
+        (Some(m), Some(l)) => l.checked_sub_months(Months::new(m)),
+        _ => None,
+    };
+    let filter = ExportFilter {
+        commodities: vec![commodity.clone()],
+        sources: Vec::new(),
+        start,
+        end: None,
+    };
+    let mut by_source: BTreeMap<SourceId, Vec<(NaiveDate, Price)>> = BTreeMap::new();
+    match e
+        .store
+        .export(&filter, |o| {
+            by_source
+                .entry(o.source)
+                .or_default()
+                .push((o.date, o.value));
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .await
+    {
+        Ok(Ok(_)) => {}
+        Ok(Err(never)) => match never {},
+        Err(err) => return unavailable(err),
+    }
+    let quarantined = match e.store.quarantined(None).await {
+        Ok(q) => q
+            .into_iter()
+            .filter(|r| r.rejection.commodity == commodity)
+            .collect::<Vec<_>>(),
+        Err(err) => return unavailable(err),
+    };
+    let mut revisions = Vec::new();
+    for source in by_source.keys() {
+        // a source never registered has none
+        if let Ok(r) = e.store.revisions(&commodity, source).await {
+            revisions.extend(r.into_iter().map(|r| (source.clone(), r)));
+        }
+    }
+
+    let mut out = format!(
+        "<p><a href=\"/\">Dashboard</a></p>\n<h1>{} <span class=\"note\">{}</span></h1>\n<p>",
+        escape(commodity.as_str()),
+        escape(&spec.name)
+    );
+    for (r, _) in RANGES {
+        if r == chosen {
+            out.push_str(&format!("<strong>{r}</strong> "));
+        } else {
+            out.push_str(&format!(
+                "<a href=\"/series/{}?range={r}\">{r}</a> ",
+                escape(commodity.as_str())
+            ));
+        }
+    }
+    out.push_str("</p>\n");
+    let chart_lines: Vec<Line<'_>> = by_source
+        .iter()
+        .map(|(source, points)| Line {
+            name: source.as_str(),
+            points: points.iter().map(|(d, v)| (*d, v.to_f64())).collect(),
+        })
+        .collect();
+    out.push_str(&lines(
+        &chart_lines,
+        &spec.unit,
+        &format!("{} ({}), {chosen}", commodity, spec.unit),
+    ));
+
+    // the latest dates, each source side by side
+    let sources: Vec<&SourceId> = by_source.keys().collect();
+    let dates: BTreeSet<NaiveDate> = by_source.values().flatten().map(|(d, _)| *d).collect();
+    out.push_str("\n<h2>Latest values</h2>\n<table id=\"latest\"><thead><tr><th>Date</th>");
+    for s in &sources {
+        out.push_str(&format!("<th>{}</th>", escape(s.as_str())));
+    }
+    out.push_str("</tr></thead><tbody>\n");
+    for d in dates.iter().rev().take(LATEST_ROWS) {
+        out.push_str(&format!("<tr><td>{d}</td>"));
+        for s in &sources {
+            let v = by_source[*s]
+                .binary_search_by_key(d, |(date, _)| *date)
+                .ok()
+                .map(|i| by_source[*s][i].1.to_string());
+            out.push_str(&format!(
+                "<td class=\"num\">{}</td>",
+                v.unwrap_or_else(|| "-".into())
+            ));
+        }
+        out.push_str("</tr>\n");
+    }
+    out.push_str(&format!(
+        "</tbody></table>\n<p class=\"note\">{}</p>\n",
+        escape(&spec.unit)
+    ));
+
+    out.push_str("<h2>Revisions</h2>\n");
+    if revisions.is_empty() {
+        out.push_str("<p class=\"note\">no stored value was ever changed</p>\n");
+    } else {
+        out.push_str("<table id=\"revisions\"><thead><tr><th>Source</th><th>Date</th><th>Was</th><th>Now</th><th>Changed (UTC)</th></tr></thead><tbody>\n");
+        for (source, r) in &revisions {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+                escape(source.as_str()),
+                r.date,
+                r.old_value,
+                r.new_value,
+                r.replaced_at.format("%Y-%m-%d %H:%M")
+            ));
+        }
+        out.push_str("</tbody></table>\n");
+    }
+    out.push_str("<h2>Quarantined</h2>\n");
+    if quarantined.is_empty() {
+        out.push_str("<p class=\"note\">nothing quarantined</p>\n");
+    } else {
+        out.push_str("<table id=\"quarantine\"><thead><tr><th>Source</th><th>Date</th><th>Value received</th><th>Rule</th><th>Reason</th></tr></thead><tbody>\n");
+        for q in &quarantined {
+            let r = &q.rejection;
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+                escape(r.source.as_str()),
+                r.date,
+                escape(&r.raw_value),
+                escape(r.rule.name()),
+                escape(&r.reason)
+            ));
+        }
+        out.push_str("</tbody></table>\n");
+    }
+    Html(page(commodity.as_str(), &out)).into_response()
+}
