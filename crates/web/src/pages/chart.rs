@@ -25,14 +25,18 @@ pub(crate) struct Line<'a> {
     pub points: Vec<(NaiveDate, f64)>,
 }
 
+type Point = (NaiveDate, f64);
+/// A slice of time being thinned: its index, its lowest and its highest point.
+type Slice = (usize, Point, Point);
+
 /// The points kept of `points`: all of them when few, else each slice's lowest and highest.
 fn thinned(points: &[(NaiveDate, f64)], first: NaiveDate, days: f64) -> Vec<(NaiveDate, f64)> {
     if points.len() <= 2 * SLICES {
         return points.to_vec();
     }
     let mut out = Vec::with_capacity(2 * SLICES);
-    let mut slice: Option<(usize, (NaiveDate, f64), (NaiveDate, f64))> = None;
-    let flush = |s: (usize, (NaiveDate, f64), (NaiveDate, f64)), out: &mut Vec<_>| {
+    let mut slice: Option<Slice> = None;
+    let flush = |s: Slice, out: &mut Vec<Point>| {
         let (_, lo, hi) = s;
         if lo.0 <= hi.0 {
             out.push(lo);
