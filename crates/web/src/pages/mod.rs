@@ -1,11 +1,13 @@
 //! The server-rendered pages (no JavaScript, nothing fetched from elsewhere). `/`: database
 //! health, the scheduler, every series' freshness with a small chart, the last runs;
-//! `/series/{commodity}` (`series`).
+//! `/series/{commodity}` (`series`); `/runs`, `/runs/{id}` and `/quarantine` (`runs`).
 
 mod chart;
 mod html;
+mod runs;
 mod series;
 
+pub(crate) use runs::{quarantine, run, runs};
 pub(crate) use series::series;
 
 use axum::{
@@ -86,10 +88,11 @@ fn home_body(e: &Endpoints, r: &StatusReport) -> String {
             },
         ));
     }
-    out.push_str("</tbody></table>\n<h2>Last runs</h2>\n<table id=\"runs\"><thead><tr><th>Started (UTC)</th><th>Trigger</th><th>Mode</th><th>Status</th><th>Time</th><th>Fetched</th><th>Stored</th><th>Rejected</th></tr></thead><tbody>\n");
+    out.push_str("</tbody></table>\n<h2>Last runs <a class=\"note\" href=\"/runs\">all</a> <a class=\"note\" href=\"/quarantine\">quarantine</a></h2>\n<table id=\"runs\"><thead><tr><th>Started (UTC)</th><th>Trigger</th><th>Mode</th><th>Status</th><th>Time</th><th>Fetched</th><th>Stored</th><th>Rejected</th></tr></thead><tbody>\n");
     for run in &r.last_runs {
         out.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td><span class=\"badge {}\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+            "<tr><td><a href=\"/runs/{}\">{}</a></td><td>{}</td><td>{}</td><td><span class=\"badge {}\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+            escape(&run.run_id),
             run.started_at.format("%Y-%m-%d %H:%M"),
             run.trigger.name(),
             run.mode.name(),

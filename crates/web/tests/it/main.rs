@@ -283,6 +283,43 @@ async fn routes_on(s: Setup, clock: Clock) {
     eprintln!("series page, 10 years of 3 sources: {} bytes", page.len());
     assert!(page.len() < 300_000, "{} bytes", page.len());
 
+    // run pages and the quarantine
+    let page = http
+        .get(format!("{base}/runs"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("<a href=\"/runs/{id}\">")), "{page}");
+    let r = http.get(format!("{base}/runs/{id}")).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let page = r.text().await.unwrap();
+    assert_eq!(
+        page.matches("<tr><td>").count(),
+        3,
+        "one row per source for WTI: {page}"
+    );
+    assert!(page.contains("<span class=\"badge success\">success</span>"));
+    assert_eq!(
+        http.get(format!("{base}/runs/nope"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let page = http
+        .get(format!("{base}/quarantine?commodity=WTI"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<p>0 of 0 rejected rows</p>"), "{page}");
+
     // 404, 405 with Allow, HEAD without a body
     let r = http.get(format!("{base}/nope")).send().await.unwrap();
     assert_eq!(r.status(), 404);

@@ -1,0 +1,190 @@
+//! `/runs` (the run history) and `/runs/{id}` (one run's full report: per source and
+//! commodity, errors, notifications, cross-source warnings), and `/quarantine` (rejected rows
+//! with rule, reason and run, filterable by series).
+
+use axum::{
+    extract::{Path, Query, State},
+    http::StatusCode,
+    response::{Html, IntoResponse, Response},
+};
+use energy_core::{RunReport, display::short_duration};
+use energy_orchestrator::status::report_of;
+use serde::Deserialize;
+
+use super::html::{escape, page};
+use crate::Endpoints;
+
+/// Runs `/runs` lists.
+const RUNS_LISTED: u32 = 200;
+
+fn unavailable(err: energy_storage::StoreError) -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")).into_response()
+}
+
+fn badge(status: &str) -> String {
+    format!("<span class=\"badge {s}\">{s}</span>", s = escape(status))
+}
+
+pub(crate) async fn runs(State(e): State<Endpoints>) -> Response {
+    let records = match e.store.recent_runs(RUNS_LISTED).await {
+        Ok(r) => r,
+        Err(err) => return unavailable(err),
+    };
+    let mut out = String::from(
+        "<p><a href=\"/\">Dashboard</a></p>\n<h1>Runs</h1>\n<table id=\"runs\"><thead><tr><th>Started (UTC)</th><th>Trigger</th><th>Mode</th><th>Status</th><th>Time</th><th>Fetched</th><th>Stored</th><th>Rejected</th></tr></thead><tbody>\n",
+    );
+    for r in records.iter().map(report_of) {
+        out.push_str(&format!(
+            "<tr><td><a href=\"/runs/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
+            escape(&r.run_id),
+            r.started_at.format("%Y-%m-%d %H:%M:%S"),
+            r.trigger.name(),
+            r.mode.name(),
+            badge(r.status.name()),
+            short_duration(r.duration_seconds),
+            r.counts.fetched,
+            r.counts.stored,
+            r.counts.rejected
+        ));
+    }
+    out.push_str("</tbody></table>\n");
+    Html(page("Runs", &out)).into_response()
+}
+
+pub(crate) async fn run(State(e): State<Endpoints>, Path(id): Path<String>) -> Response {
+    match e.store.run_by_uuid(&id).await {
+        Ok(Some(r)) => Html(page("Run", &run_body(&report_of(&r)))).into_response(),
+        Ok(None) => (
+            StatusCode::NOT_FOUND,
+            Html(page(
+                "Not found",
+                &format!(
+                    "<h1>No run {}</h1>\n<p><a href=\"/runs\">Runs</a></p>\n",
+                    escape(&id)
+                ),
+            )),
+        )
+            .into_response(),
+        Err(err) => unavailable(err),
+    }
+}
+
+fn run_body(r: &RunReport) -> String {
+    let mut out = format!(
+        "<p><a href=\"/runs\">Runs</a></p>\n<h1>Run {} {}</h1>\n<p>{} · {} · started {} UTC · {}</p>\n",
+        escape(&r.run_id),
+        badge(r.status.name()),
+        r.trigger.name(),
+        r.mode.name(),
+        r.started_at.format("%Y-%m-%d %H:%M:%S"),
+        short_duration(r.duration_seconds)
+    );
+    if let Some(e) = &r.error {
+        out.push_str(&format!("<p class=\"bad\">{}</p>\n", escape(e)));
+    }
+    out.push_str("<table id=\"batches\"><thead><tr><th>Source</th><th>Commodity</th><th>Status</th><th>Window</th><th>Fetched</th><th>Stored</th><th>Unchanged</th><th>Rejected</th><th>Error</th></tr></thead><tbody>\n");
+    for s in &r.sources {
+        if s.commodities.is_empty() {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>-</td><td>{}</td><td></td><td></td><td></td><td></td><td></td><td>{}</td></tr>\n",
+                escape(s.source.as_str()),
+                badge(s.status.name()),
+                escape(s.error.as_ref().map_or("", |e| e.message.as_str()))
+            ));
+        }
+        for c in &s.commodities {
+            out.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td>{}</td></tr>\n",
+                escape(s.source.as_str()),
+                escape(c.commodity.as_str()),
+                badge(c.status.name()),
+                c.window.map_or(String::new(), |w| format!("{}..{}", w.start(), w.end())),
+                c.counts.fetched,
+                c.counts.stored,
+                c.counts.unchanged,
+                c.counts.rejected,
+                escape(c.error.as_ref().map_or("", |e| e.message.as_str()))
+            ));
+        }
+    }
+    out.push_str("</tbody></table>\n");
+    if !r.notifications.is_empty() {
+        out.push_str("<h2>Notifications</h2>\n<ul>\n");
+        for n in &r.notifications {
+            out.push_str(&format!(
+                "<li>{}: {}</li>\n",
+                escape(&n.channel),
+                if n.delivered {
+                    "delivered".to_owned()
+                } else {
+                    format!(
+                        "<span class=\"bad\">NOT delivered: {}</span>",
+                        escape(n.error.as_deref().unwrap_or("unknown error"))
+                    )
+                }
+            ));
+        }
+        out.push_str("</ul>\n");
+    }
+    if r.cross_source_warnings > 0 {
+        out.push_str(&format!(
+            "<h2>Sources disagree ({})</h2>\n<ul>\n",
+            r.cross_source_warnings
+        ));
+        for w in &r.cross_source {
+            out.push_str(&format!("<li>{}</li>\n", escape(&w.message)));
+        }
+        out.push_str("</ul>\n");
+    }
+    out
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct QuarantineQuery {
+    commodity: Option<String>,
+    source: Option<String>,
+}
+
+pub(crate) async fn quarantine(
+    State(e): State<Endpoints>,
+    Query(q): Query<QuarantineQuery>,
+) -> Response {
+    let rows = match e.store.quarantined(None).await {
+        Ok(r) => r,
+        Err(err) => return unavailable(err),
+    };
+    let shown: Vec<_> = rows
+        .iter()
+        .filter(|r| {
+            q.commodity
+                .as_deref()
+                .is_none_or(|c| r.rejection.commodity.as_str() == c)
+                && q.source
+                    .as_deref()
+                    .is_none_or(|s| r.rejection.source.as_str() == s)
+        })
+        .collect();
+    let mut out = format!(
+        "<p><a href=\"/\">Dashboard</a></p>\n<h1>Quarantine</h1>\n<form method=\"get\">Commodity <input name=\"commodity\" value=\"{}\"> Source <input name=\"source\" value=\"{}\"> <button>Filter</button></form>\n<p>{} of {} rejected rows</p>\n",
+        escape(q.commodity.as_deref().unwrap_or("")),
+        escape(q.source.as_deref().unwrap_or("")),
+        shown.len(),
+        rows.len()
+    );
+    out.push_str("<table id=\"quarantine\"><thead><tr><th>Series</th><th>Date</th><th>Value received</th><th>Rule</th><th>Reason</th><th>Run</th></tr></thead><tbody>\n");
+    for r in shown {
+        let j = &r.rejection;
+        out.push_str(&format!(
+            "<tr><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            escape(j.commodity.as_str()),
+            escape(j.source.as_str()),
+            j.date,
+            escape(&j.raw_value),
+            escape(j.rule.name()),
+            escape(&j.reason),
+            r.run.map_or("-".to_owned(), |id| id.0.to_string())
+        ));
+    }
+    out.push_str("</tbody></table>\n");
+    Html(page("Quarantine", &out)).into_response()
+}
