@@ -1,5 +1,6 @@
 //! End-to-end tests of the `energy-pipeline` binary: real process, real files, real exit codes.
 
+mod browser;
 mod calendars;
 mod config;
 mod crosscheck;

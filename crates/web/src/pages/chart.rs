@@ -69,7 +69,7 @@ fn thinned(points: &[(NaiveDate, f64)], first: NaiveDate, days: f64) -> Vec<(Nai
     out
 }
 
-/// Round tick values covering `lo..=hi`.
+/// Round tick values from at or below `lo` to at or above `hi`: the axis' domain.
 fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     let span = (hi - lo).max(1e-9);
     let raw = span / 5.0;
@@ -79,13 +79,14 @@ fn ticks(lo: f64, hi: f64) -> Vec<f64> {
         .map(|m| m * magnitude)
         .find(|s| *s >= raw)
         .unwrap_or(10.0 * magnitude);
-    let mut v = (lo / step).ceil() * step;
-    let mut out = Vec::new();
-    while v <= hi + step * 1e-9 && out.len() < 12 {
-        out.push(if v.abs() < step * 1e-9 { 0.0 } else { v });
-        v += step;
-    }
-    out
+    let first = (lo / step).floor();
+    let last = (hi / step).ceil();
+    (0..=((last - first) as usize).min(12))
+        .map(|i| {
+            let v = (first + i as f64) * step;
+            if v.abs() < step * 1e-9 { 0.0 } else { v }
+        })
+        .collect()
 }
 
 /// The chart, or a note when there is nothing to draw.
@@ -105,6 +106,11 @@ pub(crate) fn lines(lines: &[Line<'_>], unit: &str, title: &str) -> String {
     } else {
         (lo - 1.0, hi + 1.0)
     };
+    let axis = ticks(lo, hi);
+    let (lo, hi) = (
+        axis.first().copied().unwrap_or(lo).min(lo),
+        axis.last().copied().unwrap_or(hi).max(hi),
+    );
     let days = ((last - first).num_days() as f64).max(1.0);
     let x = |d: NaiveDate| LEFT + (d - first).num_days() as f64 / days * (WIDTH - LEFT - RIGHT);
     let y = |v: f64| TOP + (hi - v) / (hi - lo) * (HEIGHT - TOP - BOTTOM);
@@ -112,7 +118,7 @@ pub(crate) fn lines(lines: &[Line<'_>], unit: &str, title: &str) -> String {
         "<svg class=\"chart\" width=\"{WIDTH}\" height=\"{HEIGHT}\" viewBox=\"0 0 {WIDTH} {HEIGHT}\" role=\"img\" aria-label=\"{t}\"><title>{t}</title>\n",
         t = escape(title)
     );
-    for v in ticks(lo, hi) {
+    for v in axis {
         let yy = y(v);
         out.push_str(&format!(
             "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"{}\" stroke-width=\"1\"/><text x=\"{}\" y=\"{:.1}\" font-size=\"11\" text-anchor=\"end\">{}</text>\n",
@@ -132,9 +138,15 @@ pub(crate) fn lines(lines: &[Line<'_>], unit: &str, title: &str) -> String {
     for i in 0..=5 {
         let d = first + chrono::Days::new((days * f64::from(i) / 5.0) as u64);
         out.push_str(&format!(
-            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>\n",
+            "<text x=\"{:.1}\" y=\"{}\" font-size=\"11\" text-anchor=\"{}\">{}</text>\n",
             x(d),
             HEIGHT - 8.0,
+            // the first and last labels stay inside the picture
+            match i {
+                0 => "start",
+                5 => "end",
+                _ => "middle",
+            },
             d
         ));
     }
@@ -184,12 +196,11 @@ mod tests {
             ],
         };
         let svg = lines(&[line], "USD/bbl", "WTI");
-        // the axis has 0 and a negative tick; the path goes down to the bottom edge
-        assert!(
-            svg.contains(">0</text>") && svg.contains(">-20</text>"),
-            "{svg}"
-        );
-        assert!(svg.contains(&format!(",{:.1}", HEIGHT - BOTTOM)), "{svg}");
+        // the axis runs from -40 to 20 through 0; -36.98 is drawn between -40 and -20
+        for tick in ["-40", "-20", "0", "20"] {
+            assert!(svg.contains(&format!(">{tick}</text>")), "{tick}: {svg}");
+        }
+        assert!(svg.contains("L682.0,277.9L"), "{svg}");
         assert!(svg.contains(">USD/bbl</text>") && svg.contains(">2020-04-17</text>"));
     }
 
