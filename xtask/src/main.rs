@@ -32,7 +32,7 @@ tasks:
   lint                     cargo fmt --check and cargo clippy --all-targets -D warnings
   tidy                     check the crate layering, that no modules of a crate import each
                            other in a circle, and that only sources names provider key variables
-  bench [storage|run|status]  release-build benchmarks against throwaway PostgreSQL and
+  bench [storage|run|status|web]  release-build benchmarks against throwaway PostgreSQL and
                            TimescaleDB clusters (default durability) and SQLite; prints
                            Markdown tables
   pg                       start the throwaway clusters and wait (Ctrl-C stops them)";
@@ -110,7 +110,7 @@ fn test(extra: &[String]) -> Result<()> {
 }
 
 fn bench(which: &[String]) -> Result<()> {
-    const ALL: [&str; 3] = ["storage", "run", "status"];
+    const ALL: [&str; 4] = ["storage", "run", "status", "web"];
     let chosen: Vec<&str> = if which.is_empty() {
         ALL.to_vec()
     } else {
@@ -130,7 +130,7 @@ fn bench(which: &[String]) -> Result<()> {
     for b in chosen {
         let package = match b {
             "storage" => "energy-storage",
-            "run" | "status" => "cli",
+            "run" | "status" | "web" => "cli",
             _ => unreachable!("checked above"),
         };
         let mut cmd = cargo();

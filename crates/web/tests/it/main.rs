@@ -423,3 +423,63 @@ async fn a_commodity_named_like_a_script_renders_as_text() {
     assert!(!page.contains("<b>"), "{page}");
     stop.cancel();
 }
+
+/// The soft limit on open files, raised (up to the hard one) to at least `needed`: the server
+/// and 1,000 idle clients share this process. `prlimit` is util-linux's.
+fn raise_open_files(needed: u64) {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+    let soft: u64 = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if soft >= needed {
+        return;
+    }
+    let ok = std::process::Command::new("prlimit")
+        .args([
+            "--pid",
+            &std::process::id().to_string(),
+            &format!("--nofile={needed}:"),
+        ])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        ok,
+        "this test needs {needed} open files (the soft limit is {soft}) and prlimit could not raise it: `ulimit -n {needed}`"
+    );
+}
+
+/// The server keeps answering while 1,000 connections sit idle and a client drips a request a
+/// byte at a time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keeps_serving_with_a_thousand_idle_connections_and_a_slow_client() {
+    use tokio::io::AsyncWriteExt;
+    raise_open_files(2_400);
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap();
+    let clock: Clock = Arc::new(move || now);
+    let s = setup_with_clock([Behaviour::Data; 3], 3, Duration::ZERO, clock.clone()).await;
+    let (base, stop) = serve(&s, clock, None).await;
+    let addr = base.trim_start_matches("http://").to_owned();
+    let mut idle = Vec::new();
+    for _ in 0..1_000 {
+        idle.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /healthz HT").await.unwrap();
+    let http = reqwest::Client::new();
+    for path in ["/healthz", "/api/status", "/"] {
+        let r = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    // the slow client, once it finishes, is answered too
+    slow.write_all(b"TP/1.1\r\nHost: x\r\n\r\n").await.unwrap();
+    let mut answer = String::new();
+    tokio::io::AsyncReadExt::read_to_string(&mut slow, &mut answer)
+        .await
+        .unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert_eq!(idle.len(), 1_000);
+    stop.cancel();
+}
