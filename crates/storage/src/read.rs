@@ -255,6 +255,41 @@ impl Store {
         Ok(first.map(|f| (f, u64::try_from(n).unwrap_or(0))))
     }
 
+    /// Every stored (date, value) of `commodity` from `start` on (all with None), per source in
+    /// date order: one primary-key range read of three columns, for charts.
+    pub async fn commodity_values(
+        &self,
+        commodity: &CommodityCode,
+        start: Option<NaiveDate>,
+    ) -> Result<BTreeMap<SourceId, Vec<(NaiveDate, Price)>>, StoreError> {
+        let Ok(cid) = self.commodity_id(commodity) else {
+            return Ok(BTreeMap::new());
+        };
+        // no start: from year 1 (PostgreSQL's date range does not reach chrono's minimum)
+        let start = start.unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN));
+        use observations::dsl as o;
+        let rows: Vec<(i32, NaiveDate, DbPrice)> =
+            with_conn!(self, "reading a commodity's values", |conn| {
+                o::observations
+                    .filter(o::commodity_id.eq(cid).and(o::date.ge(start)))
+                    .order((o::source_id, o::date))
+                    .select((o::source_id, o::date, o::value))
+                    .load(&mut conn)
+                    .await
+            })?;
+        let cat = self.inner.catalog.read().expect("catalog lock");
+        let mut out: BTreeMap<SourceId, Vec<(NaiveDate, Price)>> = BTreeMap::new();
+        for (sid, date, value) in rows {
+            let source = cat
+                .source_names
+                .get(&sid)
+                .cloned()
+                .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?;
+            out.entry(source).or_default().push((date, value.0));
+        }
+        Ok(out)
+    }
+
     /// Up to `limit` most recent (date, value) pairs of a series strictly before `before` (or
     /// overall), newest first.
     pub async fn recent_values(

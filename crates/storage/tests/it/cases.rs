@@ -771,3 +771,61 @@ pub(crate) async fn freshness_alert_changes_are_claimed_once(db: &TestDb) {
         Some(&Alerted::Ok)
     );
 }
+
+/// The chart read: a commodity's values per source in date order, from a start or all, exact.
+pub(crate) async fn commodity_values_come_per_source_in_date_order(db: &TestDb) {
+    use crate::support::obs;
+    db.store
+        .upsert(
+            None,
+            &[
+                obs("WTI", "fred", "2020-04-21", "8.91"),
+                obs("WTI", "eia", "2020-04-20", "-36.98"),
+                obs("WTI", "eia", "2020-04-17", "18.27"),
+                obs("BRENT", "eia", "2020-04-20", "25.57"),
+            ],
+        )
+        .await
+        .unwrap();
+    let all = db.store.commodity_values(&code("WTI"), None).await.unwrap();
+    let shown: Vec<(String, Vec<(String, String)>)> = all
+        .iter()
+        .map(|(s, v)| {
+            (
+                s.to_string(),
+                v.iter()
+                    .map(|(d, p)| (d.to_string(), p.to_string()))
+                    .collect(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            (
+                "eia".to_owned(),
+                vec![
+                    ("2020-04-17".to_owned(), "18.27".to_owned()),
+                    ("2020-04-20".to_owned(), "-36.98".to_owned())
+                ]
+            ),
+            (
+                "fred".to_owned(),
+                vec![("2020-04-21".to_owned(), "8.91".to_owned())]
+            )
+        ]
+    );
+    let from = db
+        .store
+        .commodity_values(&code("WTI"), Some("2020-04-20".parse().unwrap()))
+        .await
+        .unwrap();
+    assert_eq!(from[&src("eia")].len(), 1);
+    assert!(
+        db.store
+            .commodity_values(&code("GOLD"), None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

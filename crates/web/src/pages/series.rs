@@ -2,7 +2,7 @@
 //! 1Y, 5Y, all; ending at its latest stored date), its latest values side by side, the revisions
 //! of past values and the quarantined rows with rule and reason.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use axum::{
     extract::{Path, Query, State},
@@ -10,8 +10,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
 };
 use chrono::{Months, NaiveDate};
-use energy_core::{CommodityCode, Price, SourceId};
-use energy_storage::ExportFilter;
+use energy_core::{CommodityCode, SourceId};
 use serde::Deserialize;
 
 use super::{
@@ -72,40 +71,22 @@ pub(crate) async fn series(
     let unavailable = |err: energy_storage::StoreError| {
         (StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")).into_response()
     };
-    let latest = match e.store.freshness().await {
-        Ok(f) => f
-            .into_iter()
-            .filter(|s| s.commodity == commodity)
-            .map(|s| s.latest_date)
-            .max(),
-        Err(err) => return unavailable(err),
-    };
+    // the range ends at the commodity's latest stored date (indexed lookups per source)
+    let mut latest: Option<NaiveDate> = None;
+    for (source, _) in e.config.sources.iter() {
+        match e.store.latest_date(&commodity, source).await {
+            Ok(d) => latest = latest.max(d),
+            Err(err) => return unavailable(err),
+        }
+    }
     let start = match (months, latest) {
         (Some(m), Some(l)) => l.checked_sub_months(Months::new(m)),
         _ => None,
     };
-    let filter = ExportFilter {
-        commodities: vec![commodity.clone()],
-        sources: Vec::new(),
-        start,
-        end: None,
-    };
-    let mut by_source: BTreeMap<SourceId, Vec<(NaiveDate, Price)>> = BTreeMap::new();
-    match e
-        .store
-        .export(&filter, |o| {
-            by_source
-                .entry(o.source)
-                .or_default()
-                .push((o.date, o.value));
-            Ok::<(), std::convert::Infallible>(())
-        })
-        .await
-    {
-        Ok(Ok(_)) => {}
-        Ok(Err(never)) => match never {},
+    let by_source = match e.store.commodity_values(&commodity, start).await {
+        Ok(v) => v,
         Err(err) => return unavailable(err),
-    }
+    };
     let quarantined = match e.store.quarantined(None).await {
         Ok(q) => q
             .into_iter()
