@@ -255,23 +255,31 @@ impl Store {
         Ok(first.map(|f| (f, u64::try_from(n).unwrap_or(0))))
     }
 
-    /// Every stored (date, value) of `commodity` from `start` on (all with None), per source in
-    /// date order: one primary-key range read of three columns, for charts.
+    /// Every stored (date, value) of `commodity` from `start` to `end` (both included; None:
+    /// unbounded), per source in date order: one primary-key range read of three columns, for
+    /// charts and the series API.
     pub async fn commodity_values(
         &self,
         commodity: &CommodityCode,
         start: Option<NaiveDate>,
+        end: Option<NaiveDate>,
     ) -> Result<BTreeMap<SourceId, Vec<(NaiveDate, Price)>>, StoreError> {
         let Ok(cid) = self.commodity_id(commodity) else {
             return Ok(BTreeMap::new());
         };
         // no start: from year 1 (PostgreSQL's date range does not reach chrono's minimum)
         let start = start.unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN));
+        let end = end.unwrap_or(LAST_DATE);
         use observations::dsl as o;
         let rows: Vec<(i32, NaiveDate, DbPrice)> =
             with_conn!(self, "reading a commodity's values", |conn| {
                 o::observations
-                    .filter(o::commodity_id.eq(cid).and(o::date.ge(start)))
+                    .filter(
+                        o::commodity_id
+                            .eq(cid)
+                            .and(o::date.ge(start))
+                            .and(o::date.le(end)),
+                    )
                     .order((o::source_id, o::date))
                     .select((o::source_id, o::date, o::value))
                     .load(&mut conn)

@@ -13,17 +13,12 @@ use axum::{
 use chrono::NaiveDate;
 use energy_core::{CommodityCode, Price, SourceId};
 use energy_orchestrator::status;
-use energy_storage::ExportFilter;
 use serde::{Deserialize, Serialize};
 
-use crate::Endpoints;
+use crate::{Endpoints, unavailable};
 
 /// Runs `/api/status` lists, as `status` does.
 const STATUS_RUNS: u32 = 5;
-
-fn unavailable(e: impl std::fmt::Display) -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, format!("{e}\n")).into_response()
-}
 
 fn not_found(what: String) -> Response {
     (StatusCode::NOT_FOUND, format!("{what}\n")).into_response()
@@ -103,22 +98,8 @@ pub(crate) async fn series(
     {
         return (StatusCode::BAD_REQUEST, "start is after end\n").into_response();
     }
-    let filter = ExportFilter {
-        commodities: vec![commodity.clone()],
-        sources: Vec::new(),
-        start: q.start,
-        end: q.end,
-    };
-    let mut sources: BTreeMap<SourceId, Vec<(NaiveDate, Price)>> = BTreeMap::new();
-    let read = e
-        .store
-        .export(&filter, |o| {
-            sources.entry(o.source).or_default().push((o.date, o.value));
-            Ok::<(), std::convert::Infallible>(())
-        })
-        .await;
-    match read {
-        Ok(Ok(_)) => Json(SeriesDocument {
+    match e.store.commodity_values(&commodity, q.start, q.end).await {
+        Ok(sources) => Json(SeriesDocument {
             unit: spec.unit.clone(),
             commodity,
             start: q.start,
@@ -126,7 +107,6 @@ pub(crate) async fn series(
             sources,
         })
         .into_response(),
-        Ok(Err(never)) => match never {},
         Err(err) => unavailable(err),
     }
 }

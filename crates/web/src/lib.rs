@@ -136,8 +136,13 @@ async fn prometheus(State(e): State<Endpoints>) -> Response {
             text,
         )
             .into_response(),
-        Err(err) => (StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")).into_response(),
+        Err(err) => unavailable(err),
     }
+}
+
+/// 503 with the store's error (never a secret: `StoreError` redacts the URL).
+pub(crate) fn unavailable(err: energy_storage::StoreError) -> Response {
+    (StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")).into_response()
 }
 
 async fn not_found() -> Response {

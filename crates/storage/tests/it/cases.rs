@@ -787,7 +787,11 @@ pub(crate) async fn commodity_values_come_per_source_in_date_order(db: &TestDb) 
         )
         .await
         .unwrap();
-    let all = db.store.commodity_values(&code("WTI"), None).await.unwrap();
+    let all = db
+        .store
+        .commodity_values(&code("WTI"), None, None)
+        .await
+        .unwrap();
     let shown: Vec<(String, Vec<(String, String)>)> = all
         .iter()
         .map(|(s, v)| {
@@ -817,13 +821,13 @@ pub(crate) async fn commodity_values_come_per_source_in_date_order(db: &TestDb) 
     );
     let from = db
         .store
-        .commodity_values(&code("WTI"), Some("2020-04-20".parse().unwrap()))
+        .commodity_values(&code("WTI"), Some("2020-04-20".parse().unwrap()), None)
         .await
         .unwrap();
     assert_eq!(from[&src("eia")].len(), 1);
     assert!(
         db.store
-            .commodity_values(&code("GOLD"), None)
+            .commodity_values(&code("GOLD"), None, None)
             .await
             .unwrap()
             .is_empty()

@@ -12,14 +12,10 @@ use energy_orchestrator::status::report_of;
 use serde::Deserialize;
 
 use super::html::{escape, page};
-use crate::Endpoints;
+use crate::{Endpoints, unavailable};
 
 /// Runs `/runs` lists.
 const RUNS_LISTED: u32 = 200;
-
-fn unavailable(err: energy_storage::StoreError) -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")).into_response()
-}
 
 fn badge(status: &str) -> String {
     format!("<span class=\"badge {s}\">{s}</span>", s = escape(status))

@@ -17,7 +17,7 @@ use super::{
     chart::{Line, lines},
     html::{escape, page},
 };
-use crate::Endpoints;
+use crate::{Endpoints, unavailable};
 
 /// The ranges offered, as (query value, months back; None = all).
 const RANGES: [(&str, Option<u32>); 5] = [
@@ -68,9 +68,6 @@ pub(crate) async fn series(
         )
             .into_response();
     };
-    let unavailable = |err: energy_storage::StoreError| {
-        (StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")).into_response()
-    };
     // the range ends at the commodity's latest stored date (indexed lookups per source)
     let mut latest: Option<NaiveDate> = None;
     for (source, _) in e.config.sources.iter() {
@@ -83,7 +80,7 @@ pub(crate) async fn series(
         (Some(m), Some(l)) => l.checked_sub_months(Months::new(m)),
         _ => None,
     };
-    let by_source = match e.store.commodity_values(&commodity, start).await {
+    let by_source = match e.store.commodity_values(&commodity, start, None).await {
         Ok(v) => v,
         Err(err) => return unavailable(err),
     };
