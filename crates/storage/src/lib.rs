@@ -25,7 +25,7 @@ mod write;
 pub use alerts::Alerted;
 pub use config::{Backend, DatabaseConfig, DatabaseUrl, DatabaseUrlError};
 pub use error::{DbCause, DbErrorKind, StoreError};
-pub use read::{ExportFilter, QuarantineRecord, RevisionRecord, SeriesLatest};
+pub use read::{ExportFilter, QuarantineFilter, QuarantineRecord, RevisionRecord, SeriesLatest};
 pub use runs::{RunRecord, RunStart};
 pub use schedule_ledger::{FireRecord, FireState, InstanceState, SchedulerRecord};
 pub use store::{Health, Store};

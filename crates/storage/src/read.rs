@@ -14,8 +14,8 @@ use energy_core::{CommodityCode, Observation, Price, Rejection, SourceId, valida
 use crate::{
     RunId, Store, StoreError,
     schema::{observations, quarantine, revisions},
-    store::with_conn,
-    types::{DbPrice, DbTime},
+    store::{load_rows, with_conn},
+    types::{DbDate, DbPrice, DbTime},
 };
 
 /// Bounds for open-ended date filters that sort correctly as text too (SQLite stores dates as
@@ -49,7 +49,19 @@ pub struct RevisionRecord {
 pub struct QuarantineRecord {
     /// The run that quarantined it, unless it was written outside a run.
     pub run: Option<RunId>,
+    /// That run's public id (`run_id` in reports), for links.
+    pub run_uuid: Option<String>,
     pub rejection: Rejection,
+}
+
+/// Which quarantined rows to read. `None` means any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QuarantineFilter {
+    pub run: Option<RunId>,
+    pub commodity: Option<CommodityCode>,
+    pub source: Option<SourceId>,
+    /// At most this many rows.
+    pub limit: Option<u32>,
 }
 
 /// Which observations to export. Empty lists mean "all".
@@ -267,24 +279,27 @@ impl Store {
         let Ok(cid) = self.commodity_id(commodity) else {
             return Ok(BTreeMap::new());
         };
-        // no start: from year 1 (PostgreSQL's date range does not reach chrono's minimum)
-        let start = start.unwrap_or(NaiveDate::from_ymd_opt(1, 1, 1).unwrap_or(NaiveDate::MIN));
-        let end = end.unwrap_or(LAST_DATE);
         use observations::dsl as o;
-        let rows: Vec<(i32, NaiveDate, DbPrice)> =
-            with_conn!(self, "reading a commodity's values", |conn| {
-                o::observations
-                    .filter(
-                        o::commodity_id
-                            .eq(cid)
-                            .and(o::date.ge(start))
-                            .and(o::date.le(end)),
-                    )
+        let rows = load_rows!(
+            self,
+            "reading a commodity's values",
+            (i32, DbDate, DbPrice),
+            {
+                let mut q = o::observations
+                    .filter(o::commodity_id.eq(cid))
                     .order((o::source_id, o::date))
                     .select((o::source_id, o::date, o::value))
-                    .load(&mut conn)
-                    .await
-            })?;
+                    .into_boxed();
+                // an open end is no condition (SQLite would convert the bound for every row)
+                if let Some(start) = start {
+                    q = q.filter(o::date.ge(start));
+                }
+                if let Some(end) = end {
+                    q = q.filter(o::date.le(end));
+                }
+                q
+            }
+        )?;
         let cat = self.inner.catalog.read().expect("catalog lock");
         let mut out: BTreeMap<SourceId, Vec<(NaiveDate, Price)>> = BTreeMap::new();
         for (sid, date, value) in rows {
@@ -293,7 +308,7 @@ impl Store {
                 .get(&sid)
                 .cloned()
                 .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?;
-            out.entry(source).or_default().push((date, value.0));
+            out.entry(source).or_default().push((date.0, value.0));
         }
         Ok(out)
     }
@@ -419,7 +434,76 @@ impl Store {
         &self,
         run: Option<RunId>,
     ) -> Result<Vec<QuarantineRecord>, StoreError> {
+        let filter = QuarantineFilter {
+            run,
+            ..QuarantineFilter::default()
+        };
+        self.quarantine_rows(&filter, false).await
+    }
+
+    /// The newest quarantined rows matching `filter` (at most `filter.limit`), newest first,
+    /// and how many match in all.
+    pub async fn quarantine_newest(
+        &self,
+        filter: &QuarantineFilter,
+    ) -> Result<(Vec<QuarantineRecord>, u64), StoreError> {
+        let rows = self.quarantine_rows(filter, true).await?;
+        let total = if filter
+            .limit
+            .is_some_and(|l| rows.len() as u64 >= u64::from(l))
+        {
+            self.quarantine_count(filter).await?
+        } else {
+            rows.len() as u64
+        };
+        Ok((rows, total))
+    }
+
+    /// The ids `filter` names, or None when it names something never stored (nothing matches).
+    fn quarantine_ids(&self, filter: &QuarantineFilter) -> Option<(Option<i32>, Option<i32>)> {
+        let cid = match &filter.commodity {
+            Some(c) => Some(self.commodity_id(c).ok()?),
+            None => None,
+        };
+        let sid = match &filter.source {
+            Some(s) => Some(self.source_id(s).ok()?),
+            None => None,
+        };
+        Some((cid, sid))
+    }
+
+    async fn quarantine_count(&self, filter: &QuarantineFilter) -> Result<u64, StoreError> {
         use quarantine::dsl as q;
+        let Some((cid, sid)) = self.quarantine_ids(filter) else {
+            return Ok(0);
+        };
+        let run = filter.run;
+        let n: i64 = with_conn!(self, "counting the quarantine", |conn| {
+            let mut query = q::quarantine.count().into_boxed();
+            if let Some(r) = run {
+                query = query.filter(q::run_id.eq(r.0));
+            }
+            if let Some(c) = cid {
+                query = query.filter(q::commodity_id.eq(c));
+            }
+            if let Some(s) = sid {
+                query = query.filter(q::source_id.eq(s));
+            }
+            query.get_result(&mut conn).await
+        })?;
+        Ok(n as u64)
+    }
+
+    async fn quarantine_rows(
+        &self,
+        filter: &QuarantineFilter,
+        newest_first: bool,
+    ) -> Result<Vec<QuarantineRecord>, StoreError> {
+        use quarantine::dsl as q;
+        let Some((cid, sid)) = self.quarantine_ids(filter) else {
+            return Ok(Vec::new());
+        };
+        let (run, limit) = (filter.run, filter.limit);
         type Row = (Option<i64>, i32, i32, NaiveDate, String, String, String);
         let rows: Vec<Row> = with_conn!(self, "reading the quarantine", |conn| {
             let mut query = q::quarantine
@@ -432,18 +516,49 @@ impl Store {
                     q::rule,
                     q::reason,
                 ))
-                .order(q::id)
                 .into_boxed();
+            query = if newest_first {
+                query.order(q::id.desc())
+            } else {
+                query.order(q::id)
+            };
             if let Some(r) = run {
                 query = query.filter(q::run_id.eq(r.0));
             }
+            if let Some(c) = cid {
+                query = query.filter(q::commodity_id.eq(c));
+            }
+            if let Some(s) = sid {
+                query = query.filter(q::source_id.eq(s));
+            }
+            if let Some(l) = limit {
+                query = query.limit(i64::from(l));
+            }
             query.load(&mut conn).await
         })?;
+        // the runs' public ids, one query for all
+        let mut run_ids: Vec<i64> = rows.iter().filter_map(|r| r.0).collect();
+        run_ids.sort_unstable();
+        run_ids.dedup();
+        let uuids: HashMap<i64, String> = if run_ids.is_empty() {
+            HashMap::new()
+        } else {
+            use crate::schema::runs::dsl as r;
+            let pairs: Vec<(i64, String)> = with_conn!(self, "reading run ids", |conn| {
+                r::runs
+                    .filter(r::id.eq_any(run_ids))
+                    .select((r::id, r::run_uuid))
+                    .load(&mut conn)
+                    .await
+            })?;
+            pairs.into_iter().collect()
+        };
         let cat = self.inner.catalog.read().expect("catalog lock");
         rows.into_iter()
             .map(|(run, cid, sid, date, raw_value, rule, reason)| {
                 Ok(QuarantineRecord {
                     run: run.map(RunId),
+                    run_uuid: run.and_then(|r| uuids.get(&r).cloned()),
                     rejection: Rejection {
                         commodity: cat
                             .commodity_codes

@@ -5,13 +5,13 @@
 use std::str::FromStr;
 
 use bigdecimal::BigDecimal;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use diesel::{
     deserialize::{self, FromSql, FromSqlRow},
     expression::AsExpression,
     pg::{Pg, PgValue},
     serialize::{self, IsNull, Output, ToSql},
-    sql_types::{Numeric, Text, Timestamptz},
+    sql_types::{Date, Numeric, Text, Timestamptz},
     sqlite::{Sqlite, SqliteValue},
 };
 use energy_core::Price;
@@ -51,8 +51,12 @@ impl ToSql<ExactDecimal, Pg> for DbPrice {
 
 impl FromSql<ExactDecimal, Pg> for DbPrice {
     fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
-        let big = <BigDecimal as FromSql<Numeric, Pg>>::from_sql(bytes)?;
-        Ok(DbPrice(Price::parse(&big.to_plain_string())?))
+        // rust_decimal decodes PostgreSQL's binary NUMERIC directly (no text round trip)
+        let d = <rust_decimal::Decimal as tokio_postgres::types::FromSql<'_>>::from_sql(
+            &tokio_postgres::types::Type::NUMERIC,
+            bytes.as_bytes(),
+        )?;
+        Ok(DbPrice(Price::from_decimal(d)))
     }
 }
 
@@ -64,10 +68,44 @@ impl ToSql<ExactDecimal, Sqlite> for DbPrice {
 }
 
 impl FromSql<ExactDecimal, Sqlite> for DbPrice {
-    fn from_sql(value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
-        let text = <String as FromSql<Text, Sqlite>>::from_sql(value)?;
-        Ok(DbPrice(Price::parse(&text)?))
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        // read in place: no copy of the text per row
+        Ok(DbPrice(Price::parse(value.read_text())?))
     }
+}
+
+/// A stored date, read without chrono's format parser (SQLite keeps `YYYY-MM-DD` text; a
+/// long read spends most of its time there otherwise).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromSqlRow)]
+pub(crate) struct DbDate(pub NaiveDate);
+
+impl FromSql<Date, Sqlite> for DbDate {
+    fn from_sql(mut value: SqliteValue<'_, '_, '_>) -> deserialize::Result<Self> {
+        let text = value.read_text();
+        match iso_date(text.as_bytes()) {
+            Some(d) => Ok(DbDate(d)),
+            None => Ok(DbDate(NaiveDate::parse_from_str(text, "%F")?)),
+        }
+    }
+}
+
+impl FromSql<Date, Pg> for DbDate {
+    fn from_sql(bytes: PgValue<'_>) -> deserialize::Result<Self> {
+        Ok(DbDate(<NaiveDate as FromSql<Date, Pg>>::from_sql(bytes)?))
+    }
+}
+
+/// `YYYY-MM-DD` exactly, or None.
+fn iso_date(b: &[u8]) -> Option<NaiveDate> {
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        b.get(r)?.iter().try_fold(0u32, |n, c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)
 }
 
 impl ToSql<UtcTime, Pg> for DbTime {
@@ -110,4 +148,27 @@ impl FromSql<UtcTime, Sqlite> for DbTime {
 pub(crate) struct TextRow {
     #[diesel(sql_type = diesel::sql_types::Text)]
     pub text: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_dates_are_read_exactly_and_anything_else_is_left_to_chrono() {
+        assert_eq!(
+            iso_date(b"2020-04-20"),
+            NaiveDate::from_ymd_opt(2020, 4, 20)
+        );
+        assert_eq!(iso_date(b"0001-01-01"), NaiveDate::from_ymd_opt(1, 1, 1));
+        for other in [
+            &b"2020-4-20"[..],
+            b"2020-02-30",
+            b"2020/04/20",
+            b"2020-04-2x",
+            b"",
+        ] {
+            assert_eq!(iso_date(other), None, "{other:?}");
+        }
+    }
 }

@@ -77,6 +77,37 @@ macro_rules! with_conn {
 }
 pub(crate) use with_conn;
 
+/// Loads the rows of `$query` (a diesel query, built per backend) as `$row`s. On SQLite the
+/// rows are read in place on the blocking pool: diesel-async's own load first copies every value
+/// of every row, which is most of a long read's time.
+macro_rules! load_rows {
+    ($store:expr, $op:expr, $row:ty, $query:expr) => {{
+        let store: &$crate::Store = $store;
+        match &store.inner.db {
+            $crate::store::Db::Pg(pool) => {
+                let mut conn = store.checkout(pool).await?;
+                ::diesel_async::RunQueryDsl::load::<$row>($query, &mut conn)
+                    .await
+                    .map_err(|e| store.query_error($op, e))
+            }
+            $crate::store::Db::Sqlite(pool) => {
+                let mut conn = store.checkout(pool).await?;
+                let query = $query;
+                conn.spawn_blocking(move |c| {
+                    ::diesel::RunQueryDsl::load_iter::<
+                        $row,
+                        ::diesel::connection::DefaultLoadingMode,
+                    >(query, c)?
+                    .collect::<::diesel::QueryResult<Vec<$row>>>()
+                })
+                .await
+                .map_err(|e| store.query_error($op, e))
+            }
+        }
+    }};
+}
+pub(crate) use load_rows;
+
 pub(crate) struct Inner {
     pub db: Db,
     pub url: DatabaseUrl,

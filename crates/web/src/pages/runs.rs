@@ -7,8 +7,9 @@ use axum::{
     http::StatusCode,
     response::{Html, IntoResponse, Response},
 };
-use energy_core::{RunReport, display::short_duration};
+use energy_core::{CommodityCode, RunReport, SourceId, display::short_duration};
 use energy_orchestrator::status::report_of;
+use energy_storage::{QuarantineFilter, QuarantineRecord};
 use serde::Deserialize;
 
 use super::html::{escape, page};
@@ -141,46 +142,69 @@ pub(crate) struct QuarantineQuery {
     source: Option<String>,
 }
 
+/// Rows the quarantine page shows at most (the newest).
+const QUARANTINE_PAGE_ROWS: u32 = 1000;
+
 pub(crate) async fn quarantine(
     State(e): State<Endpoints>,
     Query(q): Query<QuarantineQuery>,
 ) -> Response {
-    let rows = match e.store.quarantined(None).await {
-        Ok(r) => r,
-        Err(err) => return unavailable(err),
+    fn wanted(text: &Option<String>) -> Option<&str> {
+        text.as_deref().filter(|t| !t.is_empty())
+    }
+    // a filter naming something that is no code matches nothing
+    let commodity = wanted(&q.commodity).map(CommodityCode::new);
+    let source = wanted(&q.source).map(SourceId::new);
+    let (rows, total) = match (commodity, source) {
+        (Some(Err(_)), _) | (_, Some(Err(_))) => (Vec::new(), 0),
+        (commodity, source) => {
+            let filter = QuarantineFilter {
+                commodity: commodity.and_then(Result::ok),
+                source: source.and_then(Result::ok),
+                limit: Some(QUARANTINE_PAGE_ROWS),
+                run: None,
+            };
+            match e.store.quarantine_newest(&filter).await {
+                Ok(r) => r,
+                Err(err) => return unavailable(err),
+            }
+        }
     };
-    let shown: Vec<_> = rows
-        .iter()
-        .filter(|r| {
-            q.commodity
-                .as_deref()
-                .is_none_or(|c| r.rejection.commodity.as_str() == c)
-                && q.source
-                    .as_deref()
-                    .is_none_or(|s| r.rejection.source.as_str() == s)
-        })
-        .collect();
     let mut out = format!(
-        "<p><a href=\"/\">Dashboard</a></p>\n<h1>Quarantine</h1>\n<form method=\"get\">Commodity <input name=\"commodity\" value=\"{}\"> Source <input name=\"source\" value=\"{}\"> <button>Filter</button></form>\n<p>{} of {} rejected rows</p>\n",
+        "<p><a href=\"/\">Dashboard</a></p>\n<h1>Quarantine</h1>\n<form method=\"get\">Commodity <input name=\"commodity\" value=\"{}\"> Source <input name=\"source\" value=\"{}\"> <button>Filter</button></form>\n<p>{total} rejected rows match{}</p>\n",
         escape(q.commodity.as_deref().unwrap_or("")),
         escape(q.source.as_deref().unwrap_or("")),
-        shown.len(),
-        rows.len()
+        if (rows.len() as u64) < total {
+            format!("; the newest {} are shown", rows.len())
+        } else {
+            String::new()
+        }
     );
-    out.push_str("<table id=\"quarantine\"><thead><tr><th>Series</th><th>Date</th><th>Value received</th><th>Rule</th><th>Reason</th><th>Run</th></tr></thead><tbody>\n");
-    for r in shown {
+    out.push_str(&quarantine_table(&rows));
+    Html(page("Quarantine", &out)).into_response()
+}
+
+/// Quarantined rows as a table (id `quarantine`), each linked to its run.
+pub(crate) fn quarantine_table(rows: &[QuarantineRecord]) -> String {
+    let mut out = String::from(
+        "<table id=\"quarantine\"><thead><tr><th>Series</th><th>Date</th><th>Value received</th><th>Rule</th><th>Reason</th><th>Run</th></tr></thead><tbody>\n",
+    );
+    for r in rows {
         let j = &r.rejection;
+        let run = match &r.run_uuid {
+            Some(uuid) => format!("<a href=\"/runs/{0}\">{0}</a>", escape(uuid)),
+            None => "-".to_owned(),
+        };
         out.push_str(&format!(
-            "<tr><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}/{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{run}</td></tr>\n",
             escape(j.commodity.as_str()),
             escape(j.source.as_str()),
             j.date,
             escape(&j.raw_value),
             escape(j.rule.name()),
             escape(&j.reason),
-            r.run.map_or("-".to_owned(), |id| id.0.to_string())
         ));
     }
     out.push_str("</tbody></table>\n");
-    Html(page("Quarantine", &out)).into_response()
+    out
 }

@@ -11,11 +11,13 @@ use axum::{
 };
 use chrono::{Months, NaiveDate};
 use energy_core::{CommodityCode, SourceId};
+use energy_storage::QuarantineFilter;
 use serde::Deserialize;
 
 use super::{
     chart::{Line, lines},
     html::{escape, page},
+    runs::quarantine_table,
 };
 use crate::{Endpoints, unavailable};
 
@@ -30,6 +32,8 @@ const RANGES: [(&str, Option<u32>); 5] = [
 
 /// Rows of the latest-values table.
 const LATEST_ROWS: usize = 10;
+/// Quarantined rows shown (the newest).
+const QUARANTINE_ROWS: u32 = 50;
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct RangeQuery {
@@ -84,11 +88,13 @@ pub(crate) async fn series(
         Ok(v) => v,
         Err(err) => return unavailable(err),
     };
-    let quarantined = match e.store.quarantined(None).await {
-        Ok(q) => q
-            .into_iter()
-            .filter(|r| r.rejection.commodity == commodity)
-            .collect::<Vec<_>>(),
+    let filter = QuarantineFilter {
+        commodity: Some(commodity.clone()),
+        limit: Some(QUARANTINE_ROWS),
+        ..QuarantineFilter::default()
+    };
+    let (quarantined, quarantined_total) = match e.store.quarantine_newest(&filter).await {
+        Ok(q) => q,
         Err(err) => return unavailable(err),
     };
     let mut revisions = Vec::new();
@@ -130,7 +136,11 @@ pub(crate) async fn series(
 
     // the latest dates, each source side by side
     let sources: Vec<&SourceId> = by_source.keys().collect();
-    let dates: BTreeSet<NaiveDate> = by_source.values().flatten().map(|(d, _)| *d).collect();
+    // the newest dates of any source are among each source's newest few
+    let dates: BTreeSet<NaiveDate> = by_source
+        .values()
+        .flat_map(|points| points.iter().rev().take(LATEST_ROWS).map(|(d, _)| *d))
+        .collect();
     out.push_str("\n<h2>Latest values</h2>\n<table id=\"latest\"><thead><tr><th>Date</th>");
     for s in &sources {
         out.push_str(&format!("<th>{}</th>", escape(s.as_str())));
@@ -176,19 +186,12 @@ pub(crate) async fn series(
     if quarantined.is_empty() {
         out.push_str("<p class=\"note\">nothing quarantined</p>\n");
     } else {
-        out.push_str("<table id=\"quarantine\"><thead><tr><th>Source</th><th>Date</th><th>Value received</th><th>Rule</th><th>Reason</th></tr></thead><tbody>\n");
-        for q in &quarantined {
-            let r = &q.rejection;
-            out.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
-                escape(r.source.as_str()),
-                r.date,
-                escape(&r.raw_value),
-                escape(r.rule.name()),
-                escape(&r.reason)
-            ));
-        }
-        out.push_str("</tbody></table>\n");
+        out.push_str(&format!(
+            "<p class=\"note\">the newest {} of {quarantined_total}: <a href=\"/quarantine?commodity={}\">all</a></p>\n",
+            quarantined.len(),
+            escape(commodity.as_str())
+        ));
+        out.push_str(&quarantine_table(&quarantined));
     }
     Html(page(commodity.as_str(), &out)).into_response()
 }

@@ -318,7 +318,67 @@ async fn routes_on(s: Setup, clock: Clock) {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("<p>0 of 0 rejected rows</p>"), "{page}");
+    assert!(page.contains("<p>0 rejected rows match</p>"), "{page}");
+    // quarantined rows of the run: the page links the run; filters by commodity and source
+    let record = s.pipeline.store().run_by_uuid(id).await.unwrap().unwrap();
+    let rejected = |commodity: &str, source: &str, raw: &str| energy_core::Rejection {
+        commodity: CommodityCode::new(commodity).unwrap(),
+        source: energy_core::SourceId::new(source).unwrap(),
+        date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+        raw_value: raw.into(),
+        rule: energy_core::validation::RuleId::PlausibleRange,
+        reason: "outside the range".into(),
+    };
+    s.pipeline
+        .store()
+        .write_batch(
+            Some(record.id),
+            &[],
+            &[
+                rejected("WTI", "eia", "9999"),
+                rejected("WTI", "fred", "<b>x</b>"),
+                rejected("BRENT", "eia", "-1"),
+            ],
+        )
+        .await
+        .unwrap();
+    let page = http
+        .get(format!("{base}/quarantine?commodity=WTI"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<p>2 rejected rows match</p>"), "{page}");
+    assert_eq!(
+        page.matches(&format!("<a href=\"/runs/{id}\">")).count(),
+        2,
+        "{page}"
+    );
+    assert!(page.contains("&lt;b&gt;x&lt;/b&gt;") && !page.contains("BRENT/eia"));
+    let page = http
+        .get(format!("{base}/quarantine?commodity=WTI&source=fred"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("<p>1 rejected rows match</p>"), "{page}");
+    let page = http
+        .get(format!("{base}/series/WTI"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("the newest 2 of 2"), "{page}");
+    assert!(
+        page.contains("<td>WTI/eia</td><td>2026-11-20</td><td>9999</td><td>plausible_range</td>"),
+        "{page}"
+    );
 
     // 404, 405 with Allow, HEAD without a body
     let r = http.get(format!("{base}/nope")).send().await.unwrap();
