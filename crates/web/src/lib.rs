@@ -71,25 +71,95 @@ pub fn router(endpoints: Endpoints) -> Router {
         .with_state(endpoints)
 }
 
-/// Binds `addr` and serves until `stop` is cancelled. Returns the bound address (port 0 picks
-/// a free one) once listening.
+/// How long a client may take, and how much it may send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// From the first byte of a request to the end of its head; a client that drips its head
+    /// slower is disconnected.
+    pub header_read: Duration,
+    /// The largest request head, in bytes.
+    pub max_head_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            header_read: Duration::from_secs(10),
+            max_head_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// Binds `addr` and serves until `stop` is cancelled, with the default [`Limits`]. Returns the
+/// bound address (port 0 picks a free one) once listening.
 pub async fn serve(
     addr: SocketAddr,
     endpoints: Endpoints,
+    stop: CancellationToken,
+) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
+    serve_with(addr, endpoints, Limits::default(), stop).await
+}
+
+/// [`serve`] with the given limits. Each connection is its own task, so an idle or slow client
+/// holds only itself; on `stop` requests in flight are answered and idle connections closed.
+pub async fn serve_with(
+    addr: SocketAddr,
+    endpoints: Endpoints,
+    limits: Limits,
     stop: CancellationToken,
 ) -> std::io::Result<(SocketAddr, tokio::task::JoinHandle<()>)> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let app = router(endpoints);
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move { stop.cancelled().await })
-            .await;
-        if let Err(e) = served {
-            tracing::error!(error = %e, "the HTTP server stopped");
+        let mut connections = tokio::task::JoinSet::new();
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, _)) => {
+                        connections.spawn(connection(stream, app.clone(), limits, stop.clone()));
+                    }
+                    Err(e) => {
+                        // out of file descriptors, say: the listener stays; try again shortly
+                        tracing::warn!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
         }
+        drop(listener);
+        while connections.join_next().await.is_some() {}
     });
     Ok((local, task))
+}
+
+/// One HTTP/1.1 connection: one request (every answer closes), its head within the limits.
+async fn connection(
+    stream: tokio::net::TcpStream,
+    app: Router,
+    limits: Limits,
+    stop: CancellationToken,
+) {
+    let service = hyper_util::service::TowerToHyperService::new(app);
+    let conn = hyper::server::conn::http1::Builder::new()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(limits.header_read)
+        .max_buf_size(limits.max_head_bytes.max(8192))
+        .keep_alive(false)
+        .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+    let mut conn = std::pin::pin!(conn);
+    let finished = tokio::select! {
+        r = conn.as_mut() => r,
+        () = stop.cancelled() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = finished {
+        tracing::debug!(error = %e, "a connection ended with an error");
+    }
 }
 
 /// Read-only and bounded: GET and HEAD only (405 with `Allow` otherwise), a time limit per
@@ -126,16 +196,21 @@ async fn healthz(State(e): State<Endpoints>) -> Response {
     (status, text).into_response()
 }
 
-async fn prometheus(State(e): State<Endpoints>) -> Response {
+/// The metrics, labelled OpenMetrics for a scraper that asks for it (Prometheus does) and the
+/// classic text format otherwise; the classic parser reads the same text.
+async fn prometheus(State(e): State<Endpoints>, headers: axum::http::HeaderMap) -> Response {
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    let content_type = if openmetrics {
+        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    } else {
+        "text/plain; version=0.0.4; charset=utf-8"
+    };
     match metrics(&e).await {
-        Ok(text) => (
-            [(
-                header::CONTENT_TYPE,
-                "text/plain; version=0.0.4; charset=utf-8",
-            )],
-            text,
-        )
-            .into_response(),
+        Ok(text) => ([(header::CONTENT_TYPE, content_type)], text).into_response(),
         Err(err) => unavailable(err),
     }
 }

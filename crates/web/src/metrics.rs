@@ -1,27 +1,119 @@
-//! `GET /metrics`: the Prometheus text format, read from the database at each scrape; every
-//! series judged as `status` judges it.
-
-use std::fmt::Write as _;
+//! `GET /metrics`: every metric read from the database at each scrape, every series judged as
+//! `status` judges it, and encoded by `prometheus-client` (the OpenMetrics text, which
+//! Prometheus' classic text parser reads too).
 
 use chrono::{DateTime, Utc};
 use energy_core::{CommodityCode, Freshness, RunStatus, SourceId};
+use prometheus_client::{
+    collector::Collector,
+    encoding::{DescriptorEncoder, EncodeGaugeValue, GaugeValueEncoder, MetricEncoder, NoLabelSet},
+    metrics::MetricType,
+    registry::Registry,
+};
 
 use crate::Endpoints;
 
-fn unix(t: DateTime<Utc>) -> f64 {
-    t.timestamp_millis() as f64 / 1000.0
-}
-
-fn label(value: &str) -> String {
-    value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+fn unix(t: DateTime<Utc>) -> Value {
+    Value::Float(t.timestamp_millis() as f64 / 1000.0)
 }
 
 /// A market date as the Unix time of its midnight UTC.
-fn day_seconds(day: chrono::NaiveDate) -> f64 {
-    day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp() as f64
+fn day_seconds(day: chrono::NaiveDate) -> Value {
+    Value::Int(day.and_time(chrono::NaiveTime::MIN).and_utc().timestamp())
+}
+
+/// A sample's value: counts and whole seconds print as integers, the rest as floats.
+#[derive(Debug, Clone, Copy)]
+enum Value {
+    Int(i64),
+    Float(f64),
+}
+
+impl EncodeGaugeValue for Value {
+    fn encode(&self, encoder: &mut GaugeValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        match self {
+            Value::Int(v) => v.encode(encoder),
+            Value::Float(v) => v.encode(encoder),
+        }
+    }
+}
+
+type Labels = Vec<(&'static str, String)>;
+
+/// One metric family of a scrape.
+#[derive(Debug)]
+struct Family {
+    name: &'static str,
+    help: &'static str,
+    kind: MetricType,
+    samples: Vec<(Labels, Value)>,
+}
+
+/// Everything one scrape reports, encoded by prometheus-client.
+#[derive(Debug, Default)]
+struct Scrape(Vec<Family>);
+
+impl Scrape {
+    fn gauge(&mut self, name: &'static str, help: &'static str, samples: Vec<(Labels, Value)>) {
+        self.0.push(Family {
+            name,
+            help,
+            kind: MetricType::Gauge,
+            samples,
+        });
+    }
+}
+
+impl Collector for Scrape {
+    fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
+        for family in self.0.iter().filter(|f| !f.samples.is_empty()) {
+            // the encoder ends the help with its own full stop
+            let help = family.help.trim_end_matches('.');
+            let mut metric = encoder.encode_descriptor(family.name, help, None, family.kind)?;
+            for (labels, value) in &family.samples {
+                let write = |m: &mut MetricEncoder<'_>| match (family.kind, value) {
+                    (MetricType::Counter, Value::Int(n)) => {
+                        m.encode_counter::<NoLabelSet, _, u64>(&n.unsigned_abs(), None)
+                    }
+                    (_, v) => m.encode_gauge(v),
+                };
+                if labels.is_empty() {
+                    write(&mut metric)?;
+                } else {
+                    write(&mut metric.encode_family(labels)?)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn series_labels(commodity: &CommodityCode, source: &SourceId) -> Labels {
+    vec![
+        ("commodity", commodity.as_str().to_owned()),
+        ("source", source.as_str().to_owned()),
+    ]
+}
+
+/// The scrape's text. prometheus-client spells infinity `inf` (dtoa); OpenMetrics and
+/// Prometheus' own exposition spell it `+Inf`, as README does.
+fn encode(scrape: Scrape) -> String {
+    let mut registry = Registry::default();
+    registry.register_collector(Box::new(scrape));
+    let mut text = String::new();
+    // writing to a String cannot fail; a failure of our own encoding would be a bug
+    if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &registry) {
+        tracing::error!(error = %e, "encoding the metrics failed");
+    }
+    text.lines()
+        .map(|l| match l.strip_suffix(" inf") {
+            Some(sample) => format!("{sample} +Inf\n"),
+            None => match l.strip_suffix(" -inf") {
+                Some(sample) => format!("{sample} -Inf\n"),
+                None => format!("{l}\n"),
+            },
+        })
+        .collect()
 }
 
 /// The metrics, in Prometheus text format.
@@ -33,22 +125,9 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
     let freshness = e.store.freshness().await?;
     let since = energy_orchestrator::status::gaps_since(now);
     let stored_since = e.store.stored_since(since).await?;
-    let mut out = String::new();
-    let mut family = |name: &str, kind: &str, help: &str, samples: Vec<(String, f64)>| {
-        let _ = writeln!(out, "# HELP {name} {help}");
-        let _ = writeln!(out, "# TYPE {name} {kind}");
-        for (labels, value) in samples {
-            // Prometheus' text format spells infinity +Inf
-            if value == f64::INFINITY {
-                let _ = writeln!(out, "{name}{labels} +Inf");
-            } else {
-                let _ = writeln!(out, "{name}{labels} {value}");
-            }
-        }
-    };
-    family(
+    let mut scrape = Scrape::default();
+    scrape.gauge(
         "energy_pipeline_scheduler_up",
-        "gauge",
         "1 while the scheduler loop turns (absent where no scheduler runs: `energy-pipeline serve`).",
         e.liveness
             .as_ref()
@@ -56,49 +135,47 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
                 let up = l
                     .loop_age(now)
                     .is_some_and(|a| a <= e.loop_timeout.as_secs_f64());
-                (String::new(), if up { 1.0 } else { 0.0 })
+                (Vec::new(), Value::Int(i64::from(up)))
             })
             .into_iter()
             .collect(),
     );
     let last = runs.iter().find(|r| r.status != RunStatus::Running);
-    family(
+    scrape.gauge(
         "energy_pipeline_last_run_timestamp_seconds",
-        "gauge",
         "When the last finished run started (Unix time).",
-        last.map(|r| (String::new(), unix(r.started_at)))
+        last.map(|r| (Vec::new(), unix(r.started_at)))
             .into_iter()
             .collect(),
     );
     let last_success = runs.iter().find(|r| r.status == RunStatus::Success);
-    family(
+    scrape.gauge(
         "energy_pipeline_last_success_timestamp_seconds",
-        "gauge",
         "When the last successful run started (Unix time).",
         last_success
-            .map(|r| (String::new(), unix(r.started_at)))
+            .map(|r| (Vec::new(), unix(r.started_at)))
             .into_iter()
             .collect(),
     );
-    family(
-        "energy_pipeline_runs_total",
-        "counter",
-        "Runs recorded, by status.",
-        by_status
+    // a counter family is named without `_total`; its samples carry it
+    scrape.0.push(Family {
+        name: "energy_pipeline_runs",
+        help: "Runs recorded, by status.",
+        kind: MetricType::Counter,
+        samples: by_status
             .iter()
-            .map(|(s, n)| (format!("{{status=\"{}\"}}", label(s)), *n as f64))
+            .map(|(s, n)| (vec![("status", s.clone())], Value::Int(*n as i64)))
             .collect(),
-    );
-    family(
+    });
+    scrape.gauge(
         "energy_pipeline_observations_stored",
-        "gauge",
         "Observations in the store, by source.",
         stored
             .iter()
-            .map(|(s, n)| (format!("{{source=\"{}\"}}", label(s)), *n as f64))
+            .map(|(s, n)| (vec![("source", s.clone())], Value::Int(*n as i64)))
             .collect(),
     );
-    let fetch: Vec<(String, f64)> = last
+    let fetch: Vec<(Labels, Value)> = last
         .and_then(|r| r.report.as_ref())
         .map(|report| {
             report
@@ -106,38 +183,31 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
                 .iter()
                 .map(|s| {
                     (
-                        format!("{{source=\"{}\"}}", label(s.source.as_str())),
-                        s.fetch_seconds,
+                        vec![("source", s.source.as_str().to_owned())],
+                        Value::Float(s.fetch_seconds),
                     )
                 })
                 .collect()
         })
         .unwrap_or_default();
-    family(
+    scrape.gauge(
         "energy_pipeline_fetch_duration_seconds",
-        "gauge",
         "Time spent fetching from each source in the last finished run.",
         fetch,
     );
     let series = energy_orchestrator::status::every_series(&e.config, freshness);
-    let series_label = |commodity: &CommodityCode, source: &SourceId| {
-        format!(
-            "commodity=\"{}\",source=\"{}\"",
-            label(commodity.as_str()),
-            label(source.as_str())
-        )
-    };
-    family(
+    scrape.gauge(
         "energy_pipeline_series_age_days",
-        "gauge",
         "Days since the latest stored observation of each series (+Inf: no data yet).",
         series
             .iter()
             .map(|(commodity, source, latest)| {
                 (
-                    format!("{{{}}}", series_label(commodity, source)),
-                    latest.as_ref().map_or(f64::INFINITY, |l| {
-                        (e.config.market_today(commodity, now) - l.latest_date).num_days() as f64
+                    series_labels(commodity, source),
+                    latest.as_ref().map_or(Value::Float(f64::INFINITY), |l| {
+                        Value::Int(
+                            (e.config.market_today(commodity, now) - l.latest_date).num_days(),
+                        )
                     }),
                 )
             })
@@ -149,50 +219,50 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
             let latest_date = latest.as_ref().map(|l| l.latest_date);
             let (judgement, _, calendar) =
                 energy_orchestrator::status::judge(&e.config, commodity, source, latest_date, now);
-            (series_label(commodity, source), latest, judgement, calendar)
+            (
+                series_labels(commodity, source),
+                latest,
+                judgement,
+                calendar,
+            )
         })
         .collect();
-    family(
+    scrape.gauge(
         "energy_pipeline_series_latest_date_timestamp_seconds",
-        "gauge",
         "The latest stored market date of each series (Unix time of its midnight UTC).",
         judged
             .iter()
             .filter_map(|(l, latest, _, _)| {
                 latest
                     .as_ref()
-                    .map(|s| (format!("{{{l}}}"), day_seconds(s.latest_date)))
+                    .map(|s| (l.clone(), day_seconds(s.latest_date)))
             })
             .collect(),
     );
-    family(
+    scrape.gauge(
         "energy_pipeline_series_expected_date_timestamp_seconds",
-        "gauge",
         "The latest market date each series' source should have published by now (Unix time of its midnight UTC).",
         judged
             .iter()
-            .map(|(l, _, j, _)| (format!("{{{l}}}"), day_seconds(j.expected)))
+            .map(|(l, _, j, _)| (l.clone(), day_seconds(j.expected)))
             .collect(),
     );
-    family(
+    scrape.gauge(
         "energy_pipeline_series_state",
-        "gauge",
         "1 for each series' freshness state (FRESH, LATE or STALE), 0 for the others.",
         judged
             .iter()
             .flat_map(|(l, _, j, _)| {
                 [Freshness::Fresh, Freshness::Late, Freshness::Stale].map(|state| {
-                    (
-                        format!("{{{l},state=\"{}\"}}", state.name()),
-                        f64::from(u8::from(j.state == state)),
-                    )
+                    let mut labels = l.clone();
+                    labels.push(("state", state.name().to_owned()));
+                    (labels, Value::Int(i64::from(j.state == state)))
                 })
             })
             .collect(),
     );
-    family(
+    scrape.gauge(
         "energy_pipeline_series_missing_trading_days",
-        "gauge",
         "Trading days without a value in the last 365 days of each series' history (as `status` counts them).",
         judged
             .iter()
@@ -204,21 +274,20 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
                         since,
                         &stored_since,
                     );
-                    (format!("{{{l}}}"), gaps as f64)
+                    (l.clone(), Value::Int(gaps as i64))
                 })
             })
             .collect(),
     );
-    family(
+    scrape.gauge(
         "energy_pipeline_next_fire_timestamp_seconds",
-        "gauge",
         "The scheduler's next fire time (Unix time).",
         e.liveness
             .as_ref()
             .and_then(|l| l.next_fire())
-            .map(|t| (String::new(), unix(t)))
+            .map(|t| (Vec::new(), unix(t)))
             .into_iter()
             .collect(),
     );
-    Ok(out)
+    Ok(encode(scrape))
 }

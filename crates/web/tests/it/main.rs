@@ -83,6 +83,38 @@ async fn routes_on(s: Setup, clock: Clock) {
         "{text}"
     );
 
+    // prometheus-client's encoding: the counter's samples carry `_total`, integers print as
+    // integers; a scraper asking for OpenMetrics gets it labelled so
+    let r = http
+        .get(format!("{base}/metrics"))
+        .header(
+            "accept",
+            "application/openmetrics-text;version=1.0.0;q=0.5,text/plain;version=0.0.4;q=0.1",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/openmetrics-text; version=1.0.0")
+    );
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("# TYPE energy_pipeline_runs counter\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nenergy_pipeline_runs_total{status=\"success\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nenergy_pipeline_observations_stored{source=\"eia\"} "),
+        "{text}"
+    );
+    assert!(text.ends_with("# EOF\n"), "{text}");
+
     // /api/status is the `status --json` document
     let r = http.get(format!("{base}/api/status")).send().await.unwrap();
     assert_eq!(r.status(), 200);
@@ -541,5 +573,70 @@ async fn keeps_serving_with_a_thousand_idle_connections_and_a_slow_client() {
         .unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert_eq!(idle.len(), 1_000);
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn a_client_slower_than_the_head_limit_is_cut_off_and_an_oversized_head_refused() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap();
+    let clock: Clock = Arc::new(move || now);
+    let s = setup_with_clock([Behaviour::Data; 3], 3, Duration::ZERO, clock.clone()).await;
+    let stop = CancellationToken::new();
+    let endpoints = Endpoints {
+        store: s.pipeline.store().clone(),
+        liveness: None,
+        clock,
+        loop_timeout: Duration::from_secs(60),
+        config: Arc::new(Config::default()),
+        secrets: Arc::new(Secrets::default()),
+    };
+    let limits = energy_web::Limits {
+        header_read: Duration::from_millis(300),
+        ..energy_web::Limits::default()
+    };
+    let (addr, _task) = energy_web::serve_with(
+        "127.0.0.1:0".parse().unwrap(),
+        endpoints,
+        limits,
+        stop.clone(),
+    )
+    .await
+    .unwrap();
+    // a head that never ends: the server closes the connection once the limit has passed
+    let mut slow = tokio::net::TcpStream::connect(addr).await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Drip: ")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(30), slow.read_to_end(&mut answer))
+        .await
+        .expect("the server cut the slow client off");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        closed.is_err() || !answer.contains("200 OK"),
+        "the unfinished request was not answered: {answer}"
+    );
+    // a head over the size limit is refused, not read on
+    let mut big = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+        "a".repeat(200 * 1024)
+    );
+    let _ = big.write_all(head.as_bytes()).await;
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(30), big.read_to_end(&mut answer))
+        .await
+        .expect("the server answered or closed");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(
+        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+        "{answer}"
+    );
+    // and the server still serves
+    let r = reqwest::get(format!("http://{addr}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     stop.cancel();
 }
