@@ -37,6 +37,7 @@ pub async fn find(
         sources: sources.to_vec(),
         start: None,
         end: None,
+        as_of: None,
     };
     let mut series: Vec<(CommodityCode, SourceId, Vec<NaiveDate>)> = Vec::new();
     let read = store

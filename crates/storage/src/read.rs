@@ -9,7 +9,7 @@ use diesel::{
     sql_types::{Integer, Nullable, Text},
 };
 use diesel_async::RunQueryDsl;
-use energy_core::{CommodityCode, Observation, Price, Rejection, SourceId, validation::RuleId};
+use energy_core::{CommodityCode, Price, Rejection, SourceId, validation::RuleId};
 
 use crate::{
     RunId, Store, StoreError,
@@ -20,8 +20,8 @@ use crate::{
 
 /// Bounds for open-ended date filters that sort correctly as text too (SQLite stores dates as
 /// `YYYY-MM-DD` text, where chrono's extreme dates would not compare).
-const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date");
-const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
+pub(crate) const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date");
+pub(crate) const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
 
 /// The newest observation of one (commodity, source) series.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -62,15 +62,6 @@ pub struct QuarantineFilter {
     pub source: Option<SourceId>,
     /// At most this many rows.
     pub limit: Option<u32>,
-}
-
-/// Which observations to export. Empty lists mean "all".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ExportFilter {
-    pub commodities: Vec<CommodityCode>,
-    pub sources: Vec<SourceId>,
-    pub start: Option<NaiveDate>,
-    pub end: Option<NaiveDate>,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -578,101 +569,6 @@ impl Store {
                 })
             })
             .collect()
-    }
-
-    /// Streams the observations matching `filter` to `sink` in key order (commodity, source,
-    /// date), fetching `page` rows at a time by key, so memory stays flat whatever the size.
-    /// Returns the number of rows. `sink` may stop the export by returning an error.
-    pub async fn export<E>(
-        &self,
-        filter: &ExportFilter,
-        mut sink: impl FnMut(Observation) -> Result<(), E>,
-    ) -> Result<Result<u64, E>, StoreError> {
-        const PAGE: i64 = 10_000;
-        let ids = |list: &[i32]| list.to_vec();
-        let commodity_ids: Vec<i32> = filter
-            .commodities
-            .iter()
-            .filter_map(|c| self.commodity_id(c).ok())
-            .collect();
-        let source_ids: Vec<i32> = filter
-            .sources
-            .iter()
-            .filter_map(|s| self.source_id(s).ok())
-            .collect();
-        // A filter naming only unknown codes matches nothing.
-        if (!filter.commodities.is_empty() && commodity_ids.is_empty())
-            || (!filter.sources.is_empty() && source_ids.is_empty())
-        {
-            return Ok(Ok(0));
-        }
-        let start = filter.start.unwrap_or(FIRST_DATE);
-        let end = filter.end.unwrap_or(LAST_DATE);
-        let mut after: Option<(i32, i32, NaiveDate)> = None;
-        let mut count = 0u64;
-        loop {
-            use observations::dsl as o;
-            let (cids, sids) = (ids(&commodity_ids), ids(&source_ids));
-            type Row = (i32, i32, NaiveDate, DbPrice, String);
-            let rows: Vec<Row> = with_conn!(self, "exporting observations", |conn| {
-                let mut q = o::observations
-                    .select((o::commodity_id, o::source_id, o::date, o::value, o::unit))
-                    .filter(o::date.ge(start).and(o::date.le(end)))
-                    .order((o::commodity_id, o::source_id, o::date))
-                    .limit(PAGE)
-                    .into_boxed();
-                if !cids.is_empty() {
-                    q = q.filter(o::commodity_id.eq_any(cids.clone()));
-                }
-                if !sids.is_empty() {
-                    q = q.filter(o::source_id.eq_any(sids.clone()));
-                }
-                if let Some((c, s, d)) = after {
-                    q = q.filter(
-                        o::commodity_id.gt(c).or(o::commodity_id
-                            .eq(c)
-                            .and(o::source_id.gt(s).or(o::source_id.eq(s).and(o::date.gt(d))))),
-                    );
-                }
-                q.load(&mut conn).await
-            })?;
-            let full = rows.len() as i64 == PAGE;
-            after = rows.last().map(|r| (r.0, r.1, r.2));
-            {
-                let cat = self.inner.catalog.read().expect("catalog lock");
-                for (cid, sid, date, value, unit) in rows {
-                    let commodity = cat
-                        .commodity_codes
-                        .get(&cid)
-                        .cloned()
-                        .ok_or_else(|| self.corrupt("commodity id", &cid.to_string()))?;
-                    let source = cat
-                        .source_names
-                        .get(&sid)
-                        .cloned()
-                        .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?;
-                    if let Err(e) = sink(Observation {
-                        commodity,
-                        source,
-                        date,
-                        value: value.0,
-                        unit,
-                    }) {
-                        return Ok(Err(e));
-                    }
-                    count += 1;
-                }
-            }
-            if !full {
-                return Ok(Ok(count));
-            }
-        }
-    }
-
-    /// Number of stored observations matching `filter`.
-    pub async fn count_observations(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
-        let n = self.export(filter, |_| Ok::<(), ()>(())).await?;
-        Ok(n.unwrap_or(0))
     }
 
     /// How many observations are stored per source, for metrics.

@@ -34,6 +34,7 @@ pub(super) fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, Fa
         sources: args.sources.clone(),
         start: args.start_date,
         end: args.end_date,
+        as_of: None,
     };
     let runtime = super::runtime()?;
     let stdout = io::stdout();

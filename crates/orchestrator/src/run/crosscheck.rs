@@ -58,6 +58,7 @@ pub(super) async fn cross_check(
             sources: Vec::new(),
             start: Some(window.start().max(span_start)),
             end: Some(window.end()),
+            as_of: None,
         };
         let mut by_date: BTreeMap<NaiveDate, Vec<SourceValue>> = BTreeMap::new();
         let read = store

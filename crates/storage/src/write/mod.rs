@@ -88,7 +88,19 @@ impl Store {
         rows: &[Observation],
         rejected: &[Rejection],
     ) -> Result<WriteCounts, StoreError> {
-        let now = Utc::now();
+        self.write_batch_at(run, rows, rejected, Utc::now()).await
+    }
+
+    /// [`Store::write_batch`] recorded as fetched at `now`: the instant point-in-time reads
+    /// ([`ExportFilter::as_of`](crate::ExportFilter)) see the values from. For imports of
+    /// history and for tests; a run writes at the current time.
+    pub async fn write_batch_at(
+        &self,
+        run: Option<RunId>,
+        rows: &[Observation],
+        rejected: &[Rejection],
+        now: chrono::DateTime<Utc>,
+    ) -> Result<WriteCounts, StoreError> {
         let run_id = run.map(|r| r.0);
         let new_rows = self.prepare_observations(rows, now, run_id)?;
         let repeats = (rows.len() - new_rows.len()) as u64;

@@ -482,6 +482,7 @@ pub(crate) async fn export_streams_every_matching_row_in_key_order(db: &TestDb) 
         sources: vec![src("fred")],
         start: Some("1990-02-01".parse().unwrap()),
         end: Some("1990-02-28".parse().unwrap()),
+        as_of: None,
     };
     assert_eq!(db.store.count_observations(&filter).await.unwrap(), 28);
     let none = ExportFilter {
@@ -831,5 +832,147 @@ pub(crate) async fn commodity_values_come_per_source_in_date_order(db: &TestDb) 
             .await
             .unwrap()
             .is_empty()
+    );
+}
+
+/// Issue 17: reading the store as it was at an instant: a value first fetched on day 2 is absent
+/// as of day 1; a value revised on day 3 shows the old value as of day 2 and the new one as of
+/// day 4; the export, `series` and `panel` agree.
+pub(crate) async fn as_of_reads_show_what_the_store_knew_then(db: &TestDb) {
+    use energy_storage::SeriesQuery;
+    let day = |d: u32| Utc.with_ymd_and_hms(2026, 11, d, 15, 0, 0).unwrap();
+    let write = |rows: Vec<energy_core::Observation>, at| {
+        let store = db.store.clone();
+        async move { store.write_batch_at(None, &rows, &[], at).await.unwrap() }
+    };
+    // day 1: two dates of WTI/eia; day 2: a third date and Brent; day 3: WTI's first date
+    // revised; day 5: revised again
+    write(
+        vec![
+            obs("WTI", "eia", "2026-11-02", "60.10"),
+            obs("WTI", "eia", "2026-11-03", "60.20"),
+        ],
+        day(1),
+    )
+    .await;
+    write(
+        vec![
+            obs("WTI", "eia", "2026-11-04", "60.30"),
+            obs("BRENT", "eia", "2026-11-03", "64.00"),
+        ],
+        day(2),
+    )
+    .await;
+    let revised = write(vec![obs("WTI", "eia", "2026-11-02", "-36.98")], day(3)).await;
+    assert_eq!(revised.changed, 1);
+    write(vec![obs("WTI", "eia", "2026-11-02", "61.00")], day(5)).await;
+
+    let export = |as_of: Option<chrono::DateTime<Utc>>| {
+        let store = db.store.clone();
+        async move {
+            let mut rows = Vec::new();
+            store
+                .export(
+                    &ExportFilter {
+                        as_of,
+                        ..Default::default()
+                    },
+                    |o| {
+                        rows.push(format!(
+                            "{}/{} {} {}",
+                            o.commodity, o.source, o.date, o.value
+                        ));
+                        Ok::<(), ()>(())
+                    },
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            rows
+        }
+    };
+    assert_eq!(
+        export(Some(day(1))).await,
+        ["WTI/eia 2026-11-02 60.1", "WTI/eia 2026-11-03 60.2"],
+        "fetched on day 2: absent as of day 1"
+    );
+    assert_eq!(
+        export(Some(day(2))).await,
+        [
+            "WTI/eia 2026-11-02 60.1",
+            "WTI/eia 2026-11-03 60.2",
+            "WTI/eia 2026-11-04 60.3",
+            "BRENT/eia 2026-11-03 64"
+        ],
+        "revised on day 3: the old value as of day 2 (key order: WTI was stored first)"
+    );
+    assert_eq!(export(Some(day(4))).await[0], "WTI/eia 2026-11-02 -36.98");
+    assert_eq!(export(Some(day(6))).await, export(None).await);
+    assert_eq!(export(None).await[0], "WTI/eia 2026-11-02 61");
+    // the instant a value was fetched belongs to it
+    assert_eq!(export(Some(day(3))).await[0], "WTI/eia 2026-11-02 -36.98");
+    assert!(
+        export(Some(Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap()))
+            .await
+            .is_empty()
+    );
+
+    // one series, typed
+    let wti = SeriesQuery::new(code("WTI"), src("eia"));
+    let values = |q: SeriesQuery| {
+        let store = db.store.clone();
+        async move {
+            store
+                .series(&q)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|o| (o.date.to_string(), o.value.to_string()))
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        values(wti.clone().as_of(day(2))).await,
+        [
+            ("2026-11-02".to_owned(), "60.1".to_owned()),
+            ("2026-11-03".to_owned(), "60.2".to_owned()),
+            ("2026-11-04".to_owned(), "60.3".to_owned())
+        ]
+    );
+    assert_eq!(
+        values(
+            wti.clone()
+                .between(
+                    Some("2026-11-02".parse().unwrap()),
+                    Some("2026-11-02".parse().unwrap())
+                )
+                .as_of(day(4))
+        )
+        .await,
+        [("2026-11-02".to_owned(), "-36.98".to_owned())]
+    );
+    // the wide panel as of day 2: Brent has no value on the 2nd or the 4th
+    let panel = db
+        .store
+        .panel(&ExportFilter {
+            as_of: Some(day(2)),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(panel.shape(), (3, 2));
+    let names: Vec<String> = panel.columns.iter().map(|c| c.name()).collect();
+    assert_eq!(names, ["BRENT/eia", "WTI/eia"]);
+    assert_eq!(
+        panel.columns[0]
+            .values
+            .iter()
+            .map(|v| v.map(|p| p.to_string()))
+            .collect::<Vec<_>>(),
+        [None, Some("64".to_owned()), None]
+    );
+    assert_eq!(
+        panel.row("2026-11-02".parse().unwrap()).unwrap()[1].map(|p| p.to_string()),
+        Some("60.1".to_owned())
     );
 }

@@ -62,6 +62,7 @@ on_every_backend!(
     recent_values_of_every_series_match_the_per_series_lookup,
     export_streams_every_matching_row_in_key_order,
     commodity_values_come_per_source_in_date_order,
+    as_of_reads_show_what_the_store_knew_then,
     run_ledger_records_start_finish_and_interruption,
     health_names_backend_and_version,
 );

@@ -1,0 +1,490 @@
+//! Observations as data for models: a streamed export in key order, one series as a typed list,
+//! and a wide panel (one row per date, one column per series), each either as stored now or
+//! **as of** an instant: what the store knew then, before later fetches and revisions (no
+//! look-ahead in a backtest).
+//!
+//! A value's version is known from its `fetched_at` (the current value) or from its revision
+//! (`old_fetched_at` until `replaced_at`), so an as-of read is the current rows fetched by then
+//! merged with the old versions that were current then.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl};
+use energy_core::{CommodityCode, Observation, Price, SourceId};
+
+use crate::{
+    Store, StoreError,
+    read::{FIRST_DATE, LAST_DATE},
+    schema::{observations, revisions},
+    store::load_rows,
+    types::{DbDate, DbPrice, DbTime},
+};
+
+/// Which observations to read. Empty lists mean "all"; `as_of` reads the store as it was at
+/// that instant.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExportFilter {
+    pub commodities: Vec<CommodityCode>,
+    pub sources: Vec<SourceId>,
+    pub start: Option<NaiveDate>,
+    pub end: Option<NaiveDate>,
+    /// Read the values as the store knew them at this instant: rows first fetched later are
+    /// absent, rows revised later show the value they had then. `None`: as stored now.
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+/// One series over a window, optionally as of an instant: what [`Store::series`] reads.
+///
+/// ```
+/// use energy_core::{CommodityCode, SourceId};
+/// use energy_storage::SeriesQuery;
+///
+/// let query = SeriesQuery::new(
+///     CommodityCode::new("WTI").unwrap(),
+///     SourceId::new("eia").unwrap(),
+/// )
+/// .between("2020-04-01".parse().ok(), "2020-04-30".parse().ok())
+/// .as_of("2020-05-01T00:00:00Z".parse().unwrap());
+/// assert_eq!(query.commodity.as_str(), "WTI");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeriesQuery {
+    pub commodity: CommodityCode,
+    pub source: SourceId,
+    /// First market date (inclusive); `None`: from the first stored.
+    pub start: Option<NaiveDate>,
+    /// Last market date (inclusive); `None`: to the last stored.
+    pub end: Option<NaiveDate>,
+    /// Read as the store knew it at this instant; `None`: as stored now.
+    pub as_of: Option<DateTime<Utc>>,
+}
+
+impl SeriesQuery {
+    /// The whole series as stored now.
+    pub fn new(commodity: CommodityCode, source: SourceId) -> Self {
+        Self {
+            commodity,
+            source,
+            start: None,
+            end: None,
+            as_of: None,
+        }
+    }
+
+    /// Only market dates from `start` to `end` (each inclusive; `None` leaves that end open).
+    pub fn between(mut self, start: Option<NaiveDate>, end: Option<NaiveDate>) -> Self {
+        self.start = start;
+        self.end = end;
+        self
+    }
+
+    /// As the store knew it at `instant`.
+    pub fn as_of(mut self, instant: DateTime<Utc>) -> Self {
+        self.as_of = Some(instant);
+        self
+    }
+
+    fn filter(&self) -> ExportFilter {
+        ExportFilter {
+            commodities: vec![self.commodity.clone()],
+            sources: vec![self.source.clone()],
+            start: self.start,
+            end: self.end,
+            as_of: self.as_of,
+        }
+    }
+}
+
+/// One column of a [`Panel`]: a series and its value on each of the panel's dates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PanelColumn {
+    pub commodity: CommodityCode,
+    pub source: SourceId,
+    /// The unit of its latest value in the panel.
+    pub unit: String,
+    /// One entry per [`Panel::dates`]: `None` where the series has no value that day.
+    pub values: Vec<Option<Price>>,
+}
+
+impl PanelColumn {
+    /// `COMMODITY/source`, the column's name in wide exports.
+    pub fn name(&self) -> String {
+        format!("{}/{}", self.commodity, self.source)
+    }
+}
+
+/// A wide frame: one row per date, one column per (commodity, source) series, in key order.
+/// Built by [`Store::panel`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Panel {
+    /// The rows' dates, ascending: every date on which any column has a value (or, after
+    /// [`Panel::on_days`], exactly the chosen days).
+    pub dates: Vec<NaiveDate>,
+    pub columns: Vec<PanelColumn>,
+}
+
+impl Panel {
+    /// (rows, columns).
+    pub fn shape(&self) -> (usize, usize) {
+        (self.dates.len(), self.columns.len())
+    }
+
+    /// The row of `date`: each column's value, or None for a date not in the panel.
+    pub fn row(&self, date: NaiveDate) -> Option<Vec<Option<Price>>> {
+        let i = self.dates.binary_search(&date).ok()?;
+        Some(self.columns.iter().map(|c| c.values[i]).collect())
+    }
+
+    /// The panel on exactly the days from its first to its last date for which `keep` holds
+    /// (a market's trading days, say): such a day without values becomes an empty row, and
+    /// values on other days are left out. Returns the panel and how many values were left out.
+    pub fn on_days(self, keep: impl Fn(NaiveDate) -> bool) -> (Panel, usize) {
+        let (Some(&first), Some(&last)) = (self.dates.first(), self.dates.last()) else {
+            return (self, 0);
+        };
+        let days: Vec<NaiveDate> = first
+            .iter_days()
+            .take_while(|d| *d <= last)
+            .filter(|d| keep(*d))
+            .collect();
+        let mut dropped = 0;
+        let columns = self
+            .columns
+            .into_iter()
+            .map(|c| {
+                let mut values = vec![None; days.len()];
+                for (date, value) in self.dates.iter().zip(c.values) {
+                    match days.binary_search(date) {
+                        Ok(i) => values[i] = value,
+                        Err(_) => dropped += usize::from(value.is_some()),
+                    }
+                }
+                PanelColumn { values, ..c }
+            })
+            .collect();
+        (
+            Panel {
+                dates: days,
+                columns,
+            },
+            dropped,
+        )
+    }
+}
+
+/// A stored row as read for an export: (commodity id, source id, date, value, unit).
+type KeyRow = (i32, i32, NaiveDate, Price, String);
+
+impl Store {
+    /// Streams the observations matching `filter` to `sink` in key order (commodity, source,
+    /// date), fetching `page` rows at a time by key, so memory stays flat whatever the size.
+    /// With `filter.as_of`, each value is the one the store held at that instant. Returns the
+    /// number of rows. `sink` may stop the export by returning an error.
+    pub async fn export<E>(
+        &self,
+        filter: &ExportFilter,
+        mut sink: impl FnMut(Observation) -> Result<(), E>,
+    ) -> Result<Result<u64, E>, StoreError> {
+        const PAGE: i64 = 20_000;
+        let Some((commodity_ids, source_ids)) = self.filter_ids(filter) else {
+            return Ok(Ok(0));
+        };
+        let start = filter.start.unwrap_or(FIRST_DATE);
+        let end = filter.end.unwrap_or(LAST_DATE);
+        let open_window = filter.start.is_none() && filter.end.is_none();
+        // as of an instant: the old versions that were current then, in key order, merged in
+        let mut earlier = match filter.as_of {
+            Some(t) => self
+                .versions_at(&commodity_ids, &source_ids, start, end, t)
+                .await?
+                .into_iter()
+                .peekable(),
+            None => Vec::new().into_iter().peekable(),
+        };
+        let as_of = filter.as_of.map(DbTime);
+        let mut after: Option<(i32, i32, NaiveDate)> = None;
+        let mut count = 0u64;
+        let mut emit = |row: KeyRow, count: &mut u64| -> Result<Result<(), E>, StoreError> {
+            let observation = self.observation(row)?;
+            if let Err(e) = sink(observation) {
+                return Ok(Err(e));
+            }
+            *count += 1;
+            Ok(Ok(()))
+        };
+        loop {
+            use observations::dsl as o;
+            let (cids, sids) = (commodity_ids.clone(), source_ids.clone());
+            let rows = load_rows!(
+                self,
+                "exporting observations",
+                (i32, i32, DbDate, DbPrice, String),
+                {
+                    let mut q = o::observations
+                        .select((o::commodity_id, o::source_id, o::date, o::value, o::unit))
+                        .order((o::commodity_id, o::source_id, o::date))
+                        .limit(PAGE)
+                        .into_boxed();
+                    // an open window is no condition (SQLite would convert the bound per row)
+                    if !open_window {
+                        q = q.filter(o::date.ge(start).and(o::date.le(end)));
+                    }
+                    if !cids.is_empty() {
+                        q = q.filter(o::commodity_id.eq_any(cids.clone()));
+                    }
+                    if !sids.is_empty() {
+                        q = q.filter(o::source_id.eq_any(sids.clone()));
+                    }
+                    if let Some(t) = as_of {
+                        q = q.filter(o::fetched_at.le(t));
+                    }
+                    if let Some((c, s, d)) = after {
+                        q =
+                            q.filter(o::commodity_id.gt(c).or(o::commodity_id.eq(c).and(
+                                o::source_id.gt(s).or(o::source_id.eq(s).and(o::date.gt(d))),
+                            )));
+                    }
+                    q
+                }
+            )?;
+            let full = rows.len() as i64 == PAGE;
+            after = rows.last().map(|r| (r.0, r.1, r.2.0));
+            for (cid, sid, date, value, unit) in rows {
+                let key = (cid, sid, date.0);
+                while let Some(e) = earlier.next_if(|e| (e.0, e.1, e.2) < key) {
+                    if let Err(err) = emit(e, &mut count)? {
+                        return Ok(Err(err));
+                    }
+                }
+                if let Err(err) = emit((cid, sid, date.0, value.0, unit), &mut count)? {
+                    return Ok(Err(err));
+                }
+            }
+            if !full {
+                for e in earlier {
+                    if let Err(err) = emit(e, &mut count)? {
+                        return Ok(Err(err));
+                    }
+                }
+                return Ok(Ok(count));
+            }
+        }
+    }
+
+    /// Number of stored observations matching `filter`.
+    pub async fn count_observations(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
+        let n = self.export(filter, |_| Ok::<(), ()>(())).await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// One series' observations in date order, as stored now or as of `query.as_of`.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use chrono::{TimeZone, Utc};
+    /// use energy_core::{CommodityCode, CommoditySpec, Observation, Price, SourceId};
+    /// use energy_storage::{DatabaseUrl, SeriesQuery, Store};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let url = format!("sqlite://{}/prices.db", dir.path().display());
+    /// let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+    /// let (wti, eia) = (CommodityCode::new("WTI").unwrap(), SourceId::new("eia").unwrap());
+    /// store.register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
+    /// store.register_source(&eia, "EIA").await.unwrap();
+    /// let price = |v: &str| Observation::new(
+    ///     wti.clone(), eia.clone(), "2020-04-20".parse().unwrap(), Price::parse(v).unwrap(), "USD/bbl");
+    /// // first published on the 21st, revised on the 22nd
+    /// let day = |d: u32| Utc.with_ymd_and_hms(2020, 4, d, 12, 0, 0).unwrap();
+    /// store.write_batch_at(None, &[price("-37.63")], &[], day(21)).await.unwrap();
+    /// store.write_batch_at(None, &[price("-36.98")], &[], day(22)).await.unwrap();
+    ///
+    /// let now = store.series(&SeriesQuery::new(wti.clone(), eia.clone())).await.unwrap();
+    /// assert_eq!(now[0].value.to_string(), "-36.98");
+    /// let then = SeriesQuery::new(wti.clone(), eia.clone()).as_of(day(21));
+    /// assert_eq!(store.series(&then).await.unwrap()[0].value.to_string(), "-37.63");
+    /// let before = SeriesQuery::new(wti, eia).as_of(day(20));
+    /// assert!(store.series(&before).await.unwrap().is_empty());
+    /// # });
+    /// ```
+    pub async fn series(&self, query: &SeriesQuery) -> Result<Vec<Observation>, StoreError> {
+        let mut out = Vec::new();
+        self.export(&query.filter(), |o| {
+            out.push(o);
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .await?
+        .map_err(|e| match e {})?;
+        Ok(out)
+    }
+
+    /// The observations matching `filter` as a wide [`Panel`]: one row per date on which any
+    /// series has a value, one column per (commodity, source) with data, in key order.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use energy_core::{CommodityCode, CommoditySpec, Observation, Price, SourceId};
+    /// use energy_storage::{DatabaseUrl, ExportFilter, Store};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let url = format!("sqlite://{}/prices.db", dir.path().display());
+    /// let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+    /// let wti = CommodityCode::new("WTI").unwrap();
+    /// store.register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
+    /// let mut rows = Vec::new();
+    /// for (source, date, value) in [("eia", "2020-04-17", "18.27"), ("eia", "2020-04-20", "-36.98"),
+    ///                               ("yahoo", "2020-04-20", "-37.63")] {
+    ///     let source = SourceId::new(source).unwrap();
+    ///     store.register_source(&source, source.as_str()).await.unwrap();
+    ///     rows.push(Observation::new(wti.clone(), source, date.parse().unwrap(),
+    ///                                Price::parse(value).unwrap(), "USD/bbl"));
+    /// }
+    /// store.upsert(None, &rows).await.unwrap();
+    ///
+    /// let panel = store.panel(&ExportFilter::default()).await.unwrap();
+    /// assert_eq!(panel.shape(), (2, 2));
+    /// assert_eq!(panel.columns[1].name(), "WTI/yahoo");
+    /// // Yahoo has no value on the 17th
+    /// assert_eq!(panel.row("2020-04-17".parse().unwrap()).unwrap()[1], None);
+    /// # });
+    /// ```
+    pub async fn panel(&self, filter: &ExportFilter) -> Result<Panel, StoreError> {
+        // (commodity, source) -> (unit, date -> value), in key order
+        let mut series: BTreeMap<(CommodityCode, SourceId), (String, Vec<(NaiveDate, Price)>)> =
+            BTreeMap::new();
+        let mut dates = Vec::new();
+        self.export(filter, |o| {
+            dates.push(o.date);
+            let entry = series
+                .entry((o.commodity, o.source))
+                .or_insert_with(|| (String::new(), Vec::new()));
+            entry.0 = o.unit;
+            entry.1.push((o.date, o.value));
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .await?
+        .map_err(|e| match e {})?;
+        dates.sort_unstable();
+        dates.dedup();
+        let columns = series
+            .into_iter()
+            .map(|((commodity, source), (unit, points))| {
+                let mut values = vec![None; dates.len()];
+                // both in date order: one pass
+                let mut i = 0;
+                for (date, value) in points {
+                    while dates[i] < date {
+                        i += 1;
+                    }
+                    values[i] = Some(value);
+                }
+                PanelColumn {
+                    commodity,
+                    source,
+                    unit,
+                    values,
+                }
+            })
+            .collect();
+        Ok(Panel { dates, columns })
+    }
+
+    /// The ids a filter names, or None when it names only codes never stored (nothing
+    /// matches).
+    fn filter_ids(&self, filter: &ExportFilter) -> Option<(Vec<i32>, Vec<i32>)> {
+        let commodity_ids: Vec<i32> = filter
+            .commodities
+            .iter()
+            .filter_map(|c| self.commodity_id(c).ok())
+            .collect();
+        let source_ids: Vec<i32> = filter
+            .sources
+            .iter()
+            .filter_map(|s| self.source_id(s).ok())
+            .collect();
+        if (!filter.commodities.is_empty() && commodity_ids.is_empty())
+            || (!filter.sources.is_empty() && source_ids.is_empty())
+        {
+            return None;
+        }
+        Some((commodity_ids, source_ids))
+    }
+
+    /// The old versions current at `t` (fetched by then, replaced after), in key order: for
+    /// each key at most one, and only for keys whose current value came after `t`.
+    async fn versions_at(
+        &self,
+        commodity_ids: &[i32],
+        source_ids: &[i32],
+        start: NaiveDate,
+        end: NaiveDate,
+        t: DateTime<Utc>,
+    ) -> Result<Vec<KeyRow>, StoreError> {
+        use revisions::dsl as r;
+        let (cids, sids, t) = (commodity_ids.to_vec(), source_ids.to_vec(), DbTime(t));
+        let rows = load_rows!(
+            self,
+            "reading revisions as of an instant",
+            (i32, i32, DbDate, DbPrice, String),
+            {
+                let mut q = r::revisions
+                    .select((
+                        r::commodity_id,
+                        r::source_id,
+                        r::date,
+                        r::old_value,
+                        r::old_unit,
+                    ))
+                    .filter(r::old_fetched_at.le(t).and(r::replaced_at.gt(t)))
+                    .filter(r::date.ge(start).and(r::date.le(end)))
+                    .order((r::commodity_id, r::source_id, r::date, r::id))
+                    .into_boxed();
+                if !cids.is_empty() {
+                    q = q.filter(r::commodity_id.eq_any(cids.clone()));
+                }
+                if !sids.is_empty() {
+                    q = q.filter(r::source_id.eq_any(sids.clone()));
+                }
+                q
+            }
+        )?;
+        let mut out: Vec<KeyRow> = rows
+            .into_iter()
+            .map(|(c, s, d, v, u)| (c, s, d.0, v.0, u))
+            .collect();
+        // versions of one key do not overlap in time; should two ever claim the instant, the
+        // later recorded wins
+        out.dedup_by(|later, earlier| {
+            let same = (later.0, later.1, later.2) == (earlier.0, earlier.1, earlier.2);
+            if same {
+                std::mem::swap(later, earlier);
+            }
+            same
+        });
+        Ok(out)
+    }
+
+    fn observation(
+        &self,
+        (cid, sid, date, value, unit): KeyRow,
+    ) -> Result<Observation, StoreError> {
+        let cat = self.inner.catalog.read().expect("catalog lock");
+        let commodity = cat
+            .commodity_codes
+            .get(&cid)
+            .cloned()
+            .ok_or_else(|| self.corrupt("commodity id", &cid.to_string()))?;
+        let source = cat
+            .source_names
+            .get(&sid)
+            .cloned()
+            .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?;
+        Ok(Observation {
+            commodity,
+            source,
+            date,
+            value,
+            unit,
+        })
+    }
+}
