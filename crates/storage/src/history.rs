@@ -173,6 +173,9 @@ impl Panel {
     }
 }
 
+/// One series' (date, value) pairs in date order.
+type Points = Vec<(NaiveDate, Price)>;
+
 /// A stored row as read for an export: (commodity id, source id, date, value, unit).
 type KeyRow = (i32, i32, NaiveDate, Price, String);
 
@@ -349,9 +352,8 @@ impl Store {
     /// # });
     /// ```
     pub async fn panel(&self, filter: &ExportFilter) -> Result<Panel, StoreError> {
-        // (commodity, source) -> (unit, date -> value), in key order
-        let mut series: BTreeMap<(CommodityCode, SourceId), (String, Vec<(NaiveDate, Price)>)> =
-            BTreeMap::new();
+        // (commodity, source) -> (unit, its values in date order), in key order
+        let mut series: BTreeMap<(CommodityCode, SourceId), (String, Points)> = BTreeMap::new();
         let mut dates = Vec::new();
         self.export(filter, |o| {
             dates.push(o.date);
