@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use energy_core::{CommodityCode, SourceId};
 
@@ -177,10 +177,23 @@ pub(crate) struct RunsArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ExportFormat {
-    /// `commodity,source,date,value` with a header line
+    /// `commodity,source,date,value` with a header line (wide: `date,COMMODITY/source,…`)
     Csv,
-    /// One JSON object per line: commodity, source, date, value (a string, exact), unit
+    /// One JSON object per line: commodity, source, date, value (an exact JSON number), unit
+    /// (wide: date and one member per COMMODITY/source, null where empty)
     Jsonl,
+    /// Apache Parquet: date as Date32, value as Decimal128 with the scale the data needs
+    /// (exact), commodity, source and unit as strings (wide: date and one decimal column per
+    /// COMMODITY/source)
+    Parquet,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ExportLayout {
+    /// One row per observation
+    Long,
+    /// One row per date, one column per COMMODITY/source, empty where a series has no value
+    Wide,
 }
 
 #[derive(Debug, Args)]
@@ -200,6 +213,30 @@ pub(crate) struct ExportArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "csv")]
     pub format: ExportFormat,
+    /// Rows per observation (long) or per date (wide)
+    #[arg(long, value_enum, default_value = "long")]
+    pub layout: ExportLayout,
+    /// Read the store as it was at this instant (RFC 3339, e.g. 2024-03-01T15:00:00Z): values
+    /// first fetched later are absent, values revised later show the value they had then
+    #[arg(long, value_name = "TIMESTAMP", value_parser = instant)]
+    pub as_of: Option<DateTime<Utc>>,
+    /// With --layout wide: one row for each trading day of the series' markets from the first
+    /// to the last date (empty where no value), none on other days
+    #[arg(long)]
+    pub calendar_fill: bool,
+    /// Write to FILE (replaced only once the export is complete) instead of stdout
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+fn instant(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| {
+            format!(
+                "{s:?} is not an instant: expected RFC 3339 with a zone, e.g. 2024-03-01T15:00:00Z"
+            )
+        })
 }
 
 #[derive(Debug, clap::Args)]

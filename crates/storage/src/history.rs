@@ -17,7 +17,7 @@ use crate::{
     Store, StoreError,
     read::{FIRST_DATE, LAST_DATE},
     schema::{observations, revisions},
-    store::load_rows,
+    store::{load_rows, with_conn},
     types::{DbDate, DbPrice, DbTime},
 };
 
@@ -389,6 +389,53 @@ impl Store {
             })
             .collect();
         Ok(Panel { dates, columns })
+    }
+
+    /// The largest number of decimal places among the stored values (and kept old values) of
+    /// the series `filter` names (its dates and instant aside): the scale an exact decimal
+    /// column needs for them.
+    pub async fn value_scale(&self, filter: &ExportFilter) -> Result<u32, StoreError> {
+        let Some((cids, sids)) = self.filter_ids(filter) else {
+            return Ok(0);
+        };
+        let list = |ids: &[i32]| ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",");
+        let mut wheres = Vec::new();
+        if !cids.is_empty() {
+            wheres.push(format!("commodity_id IN ({})", list(&cids)));
+        }
+        if !sids.is_empty() {
+            wheres.push(format!("source_id IN ({})", list(&sids)));
+        }
+        let condition = if wheres.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", wheres.join(" AND "))
+        };
+        let scale = |column: &str| match &self.inner.db {
+            crate::store::Db::Pg(_) => format!("COALESCE(MAX(scale({column})), 0)"),
+            // canonical text: the digits after the point
+            crate::store::Db::Sqlite(_) => format!(
+                "COALESCE(MAX(CASE WHEN instr({column}, '.') > 0 \
+                 THEN length({column}) - instr({column}, '.') ELSE 0 END), 0)"
+            ),
+        };
+        let sql = format!(
+            "SELECT CAST(GREATEST_OF AS INTEGER) AS n FROM (SELECT {} AS a FROM observations{condition}) o, \
+             (SELECT {} AS b FROM revisions{condition}) r",
+            scale("value"),
+            scale("old_value"),
+        )
+        .replace(
+            "GREATEST_OF",
+            match &self.inner.db {
+                crate::store::Db::Pg(_) => "GREATEST(a, b)",
+                crate::store::Db::Sqlite(_) => "MAX(a, b)",
+            },
+        );
+        let row: crate::types::IntRow = with_conn!(self, "reading the values' scale", |conn| {
+            diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql.clone()), &mut conn).await
+        })?;
+        Ok(u32::try_from(row.n).unwrap_or(0))
     }
 
     /// The ids a filter names, or None when it names only codes never stored (nothing

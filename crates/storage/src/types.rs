@@ -172,3 +172,10 @@ mod tests {
         }
     }
 }
+
+/// One integer column, for raw SQL that returns a single number.
+#[derive(diesel::QueryableByName)]
+pub(crate) struct IntRow {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    pub n: i32,
+}

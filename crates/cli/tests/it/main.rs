@@ -4,6 +4,7 @@ mod browser;
 mod calendars;
 mod config;
 mod crosscheck;
+mod export;
 mod hygiene;
 mod pipeline;
 mod redaction;
