@@ -43,14 +43,14 @@ pub(crate) fn finish() -> Option<io::Error> {
     FAILED.lock().unwrap_or_else(|p| p.into_inner()).take()
 }
 
-/// `print!` to [`write`].
+/// `print!` to [`write()`].
 macro_rules! out {
     ($($arg:tt)*) => {
         $crate::output::write(format_args!($($arg)*))
     };
 }
 
-/// `println!` to [`write`].
+/// `println!` to [`write()`].
 macro_rules! outln {
     () => {
         $crate::output::write(format_args!("\n"))

@@ -3,6 +3,18 @@
 //!
 //! This crate does no IO and needs no async runtime, so every other crate (and the machine-learning
 //! work that reuses the store) can depend on it freely.
+//!
+//! ```
+//! use energy_core::{Price, calendar::Calendar};
+//!
+//! // a price is the decimal as published, negative ones included
+//! let settle = Price::parse("-36.98").unwrap();
+//! assert!(settle.is_negative());
+//! assert_eq!(settle.to_string(), "-36.98");
+//! assert_eq!(Price::parse("25.780").unwrap(), Price::parse("25.78").unwrap());
+//! // Good Friday 2020: NYMEX did not trade
+//! assert!(!Calendar::Nymex.is_trading_day("2020-04-10".parse().unwrap()));
+//! ```
 
 pub mod bounds;
 pub mod calendar;

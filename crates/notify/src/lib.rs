@@ -1,6 +1,16 @@
 //! Notifications after each run, and when a series goes STALE or recovers: email over SMTP and
 //! Slack webhooks, each with its own triggers. A channel that fails is reported, never fatal: it cannot change a run's
 //! outcome. No secret (SMTP credentials, the webhook URL) appears in a message, an error or a log.
+//!
+//! ```
+//! use energy_core::{RunStatus, SourceId};
+//!
+//! // what a run's email says in its subject line
+//! let now = "2026-11-25T11:00:00Z".parse().unwrap();
+//! let mut report = energy_notify::sample_report(now, &[SourceId::new("eia").unwrap()]);
+//! report.status = RunStatus::Partial;
+//! assert!(energy_notify::render::subject(&report, false).contains("PARTIAL"));
+//! ```
 
 pub mod alert;
 mod config;

@@ -1,5 +1,16 @@
 //! What both binaries share: the configuration (loaded once, then passed in), the pipeline run
 //! over injected sources, store and notifiers, and the wiring of the real ones.
+//!
+//! ```
+//! use energy_core::{CommodityCode, SourceId, calendar::Calendar};
+//! use energy_orchestrator::Config;
+//!
+//! // the built-in configuration: three commodities, three sources, their markets' calendars
+//! let config = Config::default();
+//! let wti = CommodityCode::new("WTI").unwrap();
+//! assert!(config.commodities.contains_key(&wti));
+//! assert_eq!(config.calendar(&wti, &SourceId::new("eia").unwrap()), Calendar::Nymex);
+//! ```
 
 pub mod alerts;
 pub mod config;

@@ -4,6 +4,12 @@
 //!
 //! Sources are built from configuration with [`build_sources`] and handed to the orchestrator
 //! as `Arc<dyn Source>`; tests point `base_url` at a local server.
+//!
+//! ```
+//! // what each provider is, and the key it needs (read from the environment, never the config)
+//! let eia = energy_sources::provider_info("eia").unwrap();
+//! assert!(eia.title.contains("Energy Information Administration"));
+//! ```
 
 mod bounded;
 mod config;

@@ -139,6 +139,30 @@ impl Panel {
     /// The panel on exactly the days from its first to its last date for which `keep` holds
     /// (a market's trading days, say): such a day without values becomes an empty row, and
     /// values on other days are left out. Returns the panel and how many values were left out.
+    ///
+    /// ```
+    /// use chrono::{Datelike, NaiveDate, Weekday};
+    /// use energy_core::{CommodityCode, Price, SourceId};
+    /// use energy_storage::{Panel, PanelColumn};
+    ///
+    /// let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+    /// let panel = Panel {
+    ///     // Friday, Saturday, Tuesday
+    ///     dates: vec![d("2020-04-17"), d("2020-04-18"), d("2020-04-21")],
+    ///     columns: vec![PanelColumn {
+    ///         commodity: CommodityCode::new("WTI").unwrap(),
+    ///         source: SourceId::new("eia").unwrap(),
+    ///         unit: "USD/bbl".into(),
+    ///         values: ["18.27", "18.30", "8.91"].map(|v| Price::parse(v).ok()).to_vec(),
+    ///     }],
+    /// };
+    /// let weekdays = |d: NaiveDate| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun);
+    /// let (panel, left_out) = panel.on_days(weekdays);
+    /// // Friday, Monday (empty), Tuesday; Saturday's value left out
+    /// assert_eq!(panel.dates, [d("2020-04-17"), d("2020-04-20"), d("2020-04-21")]);
+    /// assert_eq!(panel.columns[0].values[1], None);
+    /// assert_eq!(left_out, 1);
+    /// ```
     pub fn on_days(self, keep: impl Fn(NaiveDate) -> bool) -> (Panel, usize) {
         let (Some(&first), Some(&last)) = (self.dates.first(), self.dates.last()) else {
             return (self, 0);

@@ -4,6 +4,25 @@
 //! (`postgres://…`, with TimescaleDB when the server has it). Migrations are embedded and applied
 //! on open. Writes are atomic per batch and count inserted, changed and unchanged rows; a changed
 //! value keeps its predecessor in `revisions`.
+//!
+//! ```
+//! # tokio::runtime::Runtime::new().unwrap().block_on(async {
+//! use energy_core::{CommodityCode, CommoditySpec, Observation, Price, SourceId};
+//! use energy_storage::{DatabaseUrl, SeriesQuery, Store};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let url = DatabaseUrl::parse(&format!("sqlite://{}/prices.db", dir.path().display())).unwrap();
+//! let store = Store::open(&url).await.unwrap();
+//! let (wti, eia) = (CommodityCode::new("WTI").unwrap(), SourceId::new("eia").unwrap());
+//! store.register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
+//! store.register_source(&eia, "EIA").await.unwrap();
+//! let settle = Observation::new(wti.clone(), eia.clone(), "2020-04-20".parse().unwrap(),
+//!                               Price::parse("-36.98").unwrap(), "USD/bbl");
+//! let counts = store.upsert(None, &[settle.clone()]).await.unwrap();
+//! assert_eq!(counts.inserted, 1);
+//! assert_eq!(store.series(&SeriesQuery::new(wti, eia)).await.unwrap(), [settle]);
+//! # });
+//! ```
 
 mod alerts;
 mod config;

@@ -385,7 +385,30 @@ impl Store {
         Ok(out)
     }
 
-    /// The revisions of one series, oldest first.
+    /// The revisions of one series, oldest first: each replaced value, its replacement and
+    /// when. A series never stored is an error ([`StoreError`]), one never revised is empty.
+    ///
+    /// ```
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// use energy_core::{CommodityCode, CommoditySpec, Observation, Price, SourceId};
+    /// use energy_storage::{DatabaseUrl, Store};
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// let url = format!("sqlite://{}/prices.db", dir.path().display());
+    /// let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
+    /// let (wti, eia) = (CommodityCode::new("WTI").unwrap(), SourceId::new("eia").unwrap());
+    /// store.register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
+    /// store.register_source(&eia, "EIA").await.unwrap();
+    /// let settle = |v: &str| Observation::new(
+    ///     wti.clone(), eia.clone(), "2020-04-20".parse().unwrap(), Price::parse(v).unwrap(), "USD/bbl");
+    /// store.upsert(None, &[settle("-37.63")]).await.unwrap();
+    /// store.upsert(None, &[settle("-36.98")]).await.unwrap();
+    /// let revisions = store.revisions(&wti, &eia).await.unwrap();
+    /// assert_eq!(revisions.len(), 1);
+    /// assert_eq!(revisions[0].old_value.to_string(), "-37.63");
+    /// assert_eq!(revisions[0].new_value.to_string(), "-36.98");
+    /// # });
+    /// ```
     pub async fn revisions(
         &self,
         commodity: &CommodityCode,

@@ -3,6 +3,16 @@
 //! (`api`: `/api/status`, `/api/runs`, `/api/runs/{id}`, `/api/series/{commodity}`). The scheduler serves it on
 //! `schedule.listen`; `energy-pipeline serve` serves it without a scheduler. Read-only: GET and
 //! HEAD, 405 for anything else; every response closes its connection.
+//!
+//! ```no_run
+//! # async fn serve(endpoints: energy_web::Endpoints) -> std::io::Result<()> {
+//! // serve until the token is cancelled (SIGTERM, say)
+//! let stop = tokio_util::sync::CancellationToken::new();
+//! let (addr, task) = energy_web::serve("127.0.0.1:9464".parse().unwrap(), endpoints, stop).await?;
+//! println!("dashboard on http://{addr}/");
+//! let _ = task.await;
+//! # Ok(()) }
+//! ```
 
 mod api;
 mod health;
