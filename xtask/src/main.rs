@@ -151,7 +151,11 @@ fn lint() -> Result<()> {
         "-D",
         "warnings",
     ]))?;
-    println!("lint: fmt and clippy clean");
+    // the crates' documentation: every link resolves, every example compiles (they run in test)
+    run(cargo()
+        .args(["doc", "--workspace", "--no-deps", "--quiet"])
+        .env("RUSTDOCFLAGS", "-D warnings"))?;
+    println!("lint: fmt, clippy and doc clean");
     Ok(())
 }
 
