@@ -110,7 +110,7 @@ fn test(extra: &[String]) -> Result<()> {
 }
 
 fn bench(which: &[String]) -> Result<()> {
-    const ALL: [&str; 4] = ["storage", "run", "status", "web"];
+    const ALL: [&str; 5] = ["storage", "run", "status", "web", "export"];
     let chosen: Vec<&str> = if which.is_empty() {
         ALL.to_vec()
     } else {
@@ -130,7 +130,7 @@ fn bench(which: &[String]) -> Result<()> {
     for b in chosen {
         let package = match b {
             "storage" => "energy-storage",
-            "run" | "status" | "web" => "cli",
+            "run" | "status" | "web" | "export" => "cli",
             _ => unreachable!("checked above"),
         };
         let mut cmd = cargo();
