@@ -10,7 +10,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{BoolExpressionMethods, ExpressionMethods, QueryDsl};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, QueryDsl,
+    dsl::sql,
+    sql_types::{Bool, Date, Integer},
+};
 use energy_core::{CommodityCode, Observation, Price, SourceId};
 
 use crate::{
@@ -203,6 +207,107 @@ type Points = Vec<(NaiveDate, Price)>;
 /// A stored row as read for an export: (commodity id, source id, date, value, unit).
 type KeyRow = (i32, i32, NaiveDate, Price, String);
 
+/// Rows of an export page.
+const PAGE: usize = 20_000;
+
+/// What an export reads, page by page in key order.
+#[derive(Debug, Clone)]
+struct Page {
+    commodity_ids: Vec<i32>,
+    source_ids: Vec<i32>,
+    /// First and last date, when the window is not open.
+    window: Option<(NaiveDate, NaiveDate)>,
+    /// Only rows fetched by then.
+    as_of: Option<DbTime>,
+}
+
+type PageRow = (i32, i32, DbDate, DbPrice, String);
+
+impl Page {
+    /// The next [`PAGE`] rows after the key `after`.
+    async fn read(
+        &self,
+        store: &Store,
+        after: Option<(i32, i32, NaiveDate)>,
+    ) -> Result<Vec<PageRow>, StoreError> {
+        use observations::dsl as o;
+        let (cids, sids, window, as_of) = (
+            self.commodity_ids.clone(),
+            self.source_ids.clone(),
+            self.window,
+            self.as_of,
+        );
+        load_rows!(store, "exporting observations", PageRow, {
+            let mut q = o::observations
+                .select((o::commodity_id, o::source_id, o::date, o::value, o::unit))
+                .order((o::commodity_id, o::source_id, o::date))
+                .limit(PAGE as i64)
+                .into_boxed();
+            // an open window is no condition (SQLite would convert the bound per row)
+            if let Some((start, end)) = window {
+                q = q.filter(o::date.ge(start).and(o::date.le(end)));
+            }
+            if !cids.is_empty() {
+                q = q.filter(o::commodity_id.eq_any(cids.clone()));
+            }
+            if !sids.is_empty() {
+                q = q.filter(o::source_id.eq_any(sids.clone()));
+            }
+            if let Some(t) = as_of {
+                q = q.filter(o::fetched_at.le(t));
+            }
+            if let Some((c, s, d)) = after {
+                // a row-value comparison: both databases seek the primary key to it (the
+                // equivalent OR of ANDs makes each page scan from the start)
+                q = q.filter(
+                    sql::<Bool>("(commodity_id, source_id, date) > (")
+                        .bind::<Integer, _>(c)
+                        .sql(", ")
+                        .bind::<Integer, _>(s)
+                        .sql(", ")
+                        .bind::<Date, _>(d)
+                        .sql(")"),
+                );
+            }
+            q
+        })
+    }
+}
+
+/// The codes of the ids last seen: rows come in key order, so one lookup serves a series.
+#[derive(Default)]
+struct Names {
+    last: Option<(i32, i32, CommodityCode, SourceId)>,
+}
+
+impl Names {
+    fn of(
+        &mut self,
+        store: &Store,
+        cid: i32,
+        sid: i32,
+    ) -> Result<(CommodityCode, SourceId), StoreError> {
+        if let Some((c, s, commodity, source)) = &self.last
+            && (*c, *s) == (cid, sid)
+        {
+            return Ok((commodity.clone(), source.clone()));
+        }
+        let cat = store.inner.catalog.read().expect("catalog lock");
+        let commodity = cat
+            .commodity_codes
+            .get(&cid)
+            .cloned()
+            .ok_or_else(|| store.corrupt("commodity id", &cid.to_string()))?;
+        let source = cat
+            .source_names
+            .get(&sid)
+            .cloned()
+            .ok_or_else(|| store.corrupt("source id", &sid.to_string()))?;
+        self.last = Some((cid, sid, commodity.clone(), source.clone()));
+        Ok((commodity, source))
+    }
+}
+
 impl Store {
     /// Streams the observations matching `filter` to `sink` in key order (commodity, source,
     /// date), fetching `page` rows at a time by key, so memory stays flat whatever the size.
@@ -213,70 +318,51 @@ impl Store {
         filter: &ExportFilter,
         mut sink: impl FnMut(Observation) -> Result<(), E>,
     ) -> Result<Result<u64, E>, StoreError> {
-        const PAGE: i64 = 20_000;
         let Some((commodity_ids, source_ids)) = self.filter_ids(filter) else {
             return Ok(Ok(0));
         };
-        let start = filter.start.unwrap_or(FIRST_DATE);
-        let end = filter.end.unwrap_or(LAST_DATE);
-        let open_window = filter.start.is_none() && filter.end.is_none();
+        let page = Page {
+            commodity_ids,
+            source_ids,
+            window: (filter.start.is_some() || filter.end.is_some()).then(|| {
+                (
+                    filter.start.unwrap_or(FIRST_DATE),
+                    filter.end.unwrap_or(LAST_DATE),
+                )
+            }),
+            as_of: filter.as_of.map(DbTime),
+        };
         // as of an instant: the old versions that were current then, in key order, merged in
         let mut earlier = match filter.as_of {
-            Some(t) => self
-                .versions_at(&commodity_ids, &source_ids, start, end, t)
-                .await?
-                .into_iter()
-                .peekable(),
+            Some(t) => self.versions_at(&page, t).await?.into_iter().peekable(),
             None => Vec::new().into_iter().peekable(),
         };
-        let as_of = filter.as_of.map(DbTime);
-        let mut after: Option<(i32, i32, NaiveDate)> = None;
+        let mut names = Names::default();
         let mut count = 0u64;
         let mut emit = |row: KeyRow, count: &mut u64| -> Result<Result<(), E>, StoreError> {
-            let observation = self.observation(row)?;
+            let (commodity, source) = names.of(self, row.0, row.1)?;
+            let observation = Observation {
+                commodity,
+                source,
+                date: row.2,
+                value: row.3,
+                unit: row.4,
+            };
             if let Err(e) = sink(observation) {
                 return Ok(Err(e));
             }
             *count += 1;
             Ok(Ok(()))
         };
+        let mut rows = page.read(self, None).await?;
         loop {
-            use observations::dsl as o;
-            let (cids, sids) = (commodity_ids.clone(), source_ids.clone());
-            let rows = load_rows!(
-                self,
-                "exporting observations",
-                (i32, i32, DbDate, DbPrice, String),
-                {
-                    let mut q = o::observations
-                        .select((o::commodity_id, o::source_id, o::date, o::value, o::unit))
-                        .order((o::commodity_id, o::source_id, o::date))
-                        .limit(PAGE)
-                        .into_boxed();
-                    // an open window is no condition (SQLite would convert the bound per row)
-                    if !open_window {
-                        q = q.filter(o::date.ge(start).and(o::date.le(end)));
-                    }
-                    if !cids.is_empty() {
-                        q = q.filter(o::commodity_id.eq_any(cids.clone()));
-                    }
-                    if !sids.is_empty() {
-                        q = q.filter(o::source_id.eq_any(sids.clone()));
-                    }
-                    if let Some(t) = as_of {
-                        q = q.filter(o::fetched_at.le(t));
-                    }
-                    if let Some((c, s, d)) = after {
-                        q =
-                            q.filter(o::commodity_id.gt(c).or(o::commodity_id.eq(c).and(
-                                o::source_id.gt(s).or(o::source_id.eq(s).and(o::date.gt(d))),
-                            )));
-                    }
-                    q
-                }
-            )?;
-            let full = rows.len() as i64 == PAGE;
-            after = rows.last().map(|r| (r.0, r.1, r.2.0));
+            let full = rows.len() == PAGE;
+            // the next page is read (on the blocking pool, or by the server) while this one
+            // goes to the sink
+            let next = rows.last().filter(|_| full).map(|r| {
+                let (store, page, after) = (self.clone(), page.clone(), (r.0, r.1, r.2.0));
+                tokio::spawn(async move { page.read(&store, Some(after)).await })
+            });
             for (cid, sid, date, value, unit) in rows {
                 let key = (cid, sid, date.0);
                 while let Some(e) = earlier.next_if(|e| (e.0, e.1, e.2) < key) {
@@ -288,13 +374,23 @@ impl Store {
                     return Ok(Err(err));
                 }
             }
-            if !full {
-                for e in earlier {
-                    if let Err(err) = emit(e, &mut count)? {
-                        return Ok(Err(err));
-                    }
+            match next {
+                Some(next) => {
+                    rows = next.await.map_err(|e| StoreError::Query {
+                        db: self.inner.url.redacted(),
+                        operation: "exporting observations",
+                        reason: format!("the page reader stopped: {e}"),
+                        cause: None,
+                    })??;
                 }
-                return Ok(Ok(count));
+                None => {
+                    for e in earlier {
+                        if let Err(err) = emit(e, &mut count)? {
+                            return Ok(Err(err));
+                        }
+                    }
+                    return Ok(Ok(count));
+                }
             }
         }
     }
@@ -485,16 +581,14 @@ impl Store {
 
     /// The old versions current at `t` (fetched by then, replaced after), in key order: for
     /// each key at most one, and only for keys whose current value came after `t`.
-    async fn versions_at(
-        &self,
-        commodity_ids: &[i32],
-        source_ids: &[i32],
-        start: NaiveDate,
-        end: NaiveDate,
-        t: DateTime<Utc>,
-    ) -> Result<Vec<KeyRow>, StoreError> {
+    async fn versions_at(&self, page: &Page, t: DateTime<Utc>) -> Result<Vec<KeyRow>, StoreError> {
         use revisions::dsl as r;
-        let (cids, sids, t) = (commodity_ids.to_vec(), source_ids.to_vec(), DbTime(t));
+        let (cids, sids, t) = (
+            page.commodity_ids.clone(),
+            page.source_ids.clone(),
+            DbTime(t),
+        );
+        let window = page.window;
         let rows = load_rows!(
             self,
             "reading revisions as of an instant",
@@ -509,9 +603,11 @@ impl Store {
                         r::old_unit,
                     ))
                     .filter(r::old_fetched_at.le(t).and(r::replaced_at.gt(t)))
-                    .filter(r::date.ge(start).and(r::date.le(end)))
                     .order((r::commodity_id, r::source_id, r::date, r::id))
                     .into_boxed();
+                if let Some((start, end)) = window {
+                    q = q.filter(r::date.ge(start).and(r::date.le(end)));
+                }
                 if !cids.is_empty() {
                     q = q.filter(r::commodity_id.eq_any(cids.clone()));
                 }
@@ -535,29 +631,5 @@ impl Store {
             same
         });
         Ok(out)
-    }
-
-    fn observation(
-        &self,
-        (cid, sid, date, value, unit): KeyRow,
-    ) -> Result<Observation, StoreError> {
-        let cat = self.inner.catalog.read().expect("catalog lock");
-        let commodity = cat
-            .commodity_codes
-            .get(&cid)
-            .cloned()
-            .ok_or_else(|| self.corrupt("commodity id", &cid.to_string()))?;
-        let source = cat
-            .source_names
-            .get(&sid)
-            .cloned()
-            .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?;
-        Ok(Observation {
-            commodity,
-            source,
-            date,
-            value,
-            unit,
-        })
     }
 }

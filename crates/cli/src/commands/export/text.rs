@@ -33,8 +33,35 @@ pub(super) fn long_row(
             o.value,
             json_string(&o.unit)
         ),
-        _ => writeln!(out, "{},{},{},{}", o.commodity, o.source, o.date, o.value),
+        // the hot path of a long export: bytes, not the formatting machinery, but for the value
+        _ => {
+            out.write_all(o.commodity.as_str().as_bytes())?;
+            out.write_all(b",")?;
+            out.write_all(o.source.as_str().as_bytes())?;
+            out.write_all(b",")?;
+            out.write_all(&iso_date(o.date))?;
+            writeln!(out, ",{}", o.value)
+        }
     }
+}
+
+/// `YYYY-MM-DD` (years 0 to 9999, as stored), as chrono prints it.
+fn iso_date(d: chrono::NaiveDate) -> [u8; 10] {
+    use chrono::Datelike;
+    let (y, m, day) = (d.year().clamp(0, 9999) as u32, d.month(), d.day());
+    let digit = |n: u32| b'0' + (n % 10) as u8;
+    [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        b'-',
+        digit(m / 10),
+        digit(m),
+        b'-',
+        digit(day / 10),
+        digit(day),
+    ]
 }
 
 /// A panel: a header (CSV) and one line per date, empty (CSV) or null (JSON) where a series
@@ -75,4 +102,15 @@ pub(super) fn wide(out: &mut impl Write, format: ExportFormat, panel: &Panel) ->
 
 fn json_string(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "null".into())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_print_as_chrono_prints_them() {
+        for d in ["1986-01-02", "2020-04-20", "0999-12-31", "9999-01-01"] {
+            let date: chrono::NaiveDate = d.parse().unwrap();
+            assert_eq!(super::iso_date(date), d.as_bytes(), "{d}");
+        }
+    }
 }
