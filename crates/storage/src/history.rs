@@ -7,7 +7,7 @@
 //! (`old_fetched_at` until `replaced_at`), so an as-of read is the current rows fetched by then
 //! merged with the old versions that were current then.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{
@@ -474,9 +474,10 @@ impl Store {
     pub async fn panel(&self, filter: &ExportFilter) -> Result<Panel, StoreError> {
         // (commodity, source) -> (unit, its values in date order), in key order
         let mut series: BTreeMap<(CommodityCode, SourceId), (String, Points)> = BTreeMap::new();
-        let mut dates = Vec::new();
+        // the distinct dates (a series' dates come in order: most repeat the last one seen)
+        let mut dates = BTreeSet::new();
         self.export(filter, |o| {
-            dates.push(o.date);
+            dates.insert(o.date);
             let entry = series
                 .entry((o.commodity, o.source))
                 .or_insert_with(|| (String::new(), Vec::new()));
@@ -486,8 +487,7 @@ impl Store {
         })
         .await?
         .map_err(|e| match e {})?;
-        dates.sort_unstable();
-        dates.dedup();
+        let dates: Vec<NaiveDate> = dates.into_iter().collect();
         let columns = series
             .into_iter()
             .map(|((commodity, source), (unit, points))| {

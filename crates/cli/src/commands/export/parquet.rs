@@ -15,6 +15,8 @@ use parquet::{arrow::ArrowWriter, basic::Compression, file::properties::WriterPr
 const PRECISION: u8 = 38;
 /// Rows per record batch handed to the writer.
 const BATCH: usize = 65_536;
+/// Dates per record batch of the wide layout (each row holds a value of every series).
+const WIDE_BATCH: usize = 4_096;
 /// Rows per row group: bounds what the writer holds before it writes.
 const ROW_GROUP: usize = 262_144;
 
@@ -146,8 +148,8 @@ pub(super) fn write_wide<W: Write + Send>(
 ) -> Result<W, anyhow::Error> {
     let schema = Arc::new(wide_schema(panel, scale));
     let mut writer = writer(out, schema.clone())?;
-    for start in (0..panel.dates.len()).step_by(BATCH) {
-        let end = (start + BATCH).min(panel.dates.len());
+    for start in (0..panel.dates.len()).step_by(WIDE_BATCH) {
+        let end = (start + WIDE_BATCH).min(panel.dates.len());
         let mut columns: Vec<ArrayRef> = vec![Arc::new(Date32Array::from(
             panel.dates[start..end]
                 .iter()
