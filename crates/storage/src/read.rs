@@ -137,6 +137,25 @@ SELECT c.id AS commodity_id, s.id AS source_id,
   FROM commodities c CROSS JOIN sources s
  ORDER BY c.code, s.name";
 
+/// `$query` (boxed, over `quarantine`) narrowed to a filter's run, commodity id and source id
+/// (each `Option`): for the rows and their count alike.
+macro_rules! quarantine_where {
+    ($query:expr, $run:expr, $cid:expr, $sid:expr) => {{
+        use quarantine::dsl as q;
+        let mut query = $query;
+        if let Some(r) = $run {
+            query = query.filter(q::run_id.eq(r.0));
+        }
+        if let Some(c) = $cid {
+            query = query.filter(q::commodity_id.eq(c));
+        }
+        if let Some(s) = $sid {
+            query = query.filter(q::source_id.eq(s));
+        }
+        query
+    }};
+}
+
 impl Store {
     /// The catalog ids of a series; None when its commodity or source was never registered
     /// (then nothing of it is stored).
@@ -487,23 +506,14 @@ impl Store {
     }
 
     async fn quarantine_count(&self, filter: &QuarantineFilter) -> Result<u64, StoreError> {
-        use quarantine::dsl as q;
         let Some((cid, sid)) = self.quarantine_ids(filter) else {
             return Ok(0);
         };
         let run = filter.run;
         let n: i64 = with_conn!(self, "counting the quarantine", |conn| {
-            let mut query = q::quarantine.count().into_boxed();
-            if let Some(r) = run {
-                query = query.filter(q::run_id.eq(r.0));
-            }
-            if let Some(c) = cid {
-                query = query.filter(q::commodity_id.eq(c));
-            }
-            if let Some(s) = sid {
-                query = query.filter(q::source_id.eq(s));
-            }
-            query.get_result(&mut conn).await
+            quarantine_where!(quarantine::table.count().into_boxed(), run, cid, sid)
+                .get_result(&mut conn)
+                .await
         })?;
         Ok(n as u64)
     }
@@ -536,15 +546,7 @@ impl Store {
             } else {
                 query.order(q::id)
             };
-            if let Some(r) = run {
-                query = query.filter(q::run_id.eq(r.0));
-            }
-            if let Some(c) = cid {
-                query = query.filter(q::commodity_id.eq(c));
-            }
-            if let Some(s) = sid {
-                query = query.filter(q::source_id.eq(s));
-            }
+            query = quarantine_where!(query, run, cid, sid);
             if let Some(l) = limit {
                 query = query.limit(i64::from(l));
             }

@@ -332,7 +332,63 @@ pub(crate) async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
     );
     assert_eq!(q[0].rejection.reason, "plausible_range: 9999");
     assert_eq!(q[0].run, Some(run));
+    assert_eq!(q[0].run_uuid.as_deref(), Some("r-q"));
     assert_eq!(q[0].rejection.date.to_string(), "2026-01-06");
+    // the newest first, at most `limit`, with how many match in all; filtered in the database
+    db.store
+        .write_batch(
+            None,
+            &[],
+            &[
+                rejection("WTI", "eia", "2026-01-07", "-1", RuleId::PlausibleRange),
+                rejection("WTI", "yahoo", "2026-01-08", "x", RuleId::NotANumber),
+            ],
+        )
+        .await
+        .unwrap();
+    let newest = |filter: energy_storage::QuarantineFilter| {
+        let store = db.store.clone();
+        async move {
+            let (rows, total) = store.quarantine_newest(&filter).await.unwrap();
+            let dates: Vec<String> = rows.iter().map(|r| r.rejection.date.to_string()).collect();
+            (dates, total)
+        }
+    };
+    assert_eq!(
+        newest(energy_storage::QuarantineFilter {
+            limit: Some(2),
+            ..Default::default()
+        })
+        .await,
+        (vec!["2026-01-08".to_owned(), "2026-01-07".to_owned()], 3)
+    );
+    assert_eq!(
+        newest(energy_storage::QuarantineFilter {
+            source: Some(src("yahoo")),
+            limit: Some(1),
+            ..Default::default()
+        })
+        .await,
+        (vec!["2026-01-08".to_owned()], 2)
+    );
+    assert_eq!(
+        newest(energy_storage::QuarantineFilter {
+            run: Some(run),
+            commodity: Some(code("WTI")),
+            ..Default::default()
+        })
+        .await,
+        (vec!["2026-01-06".to_owned()], 1)
+    );
+    assert_eq!(
+        newest(energy_storage::QuarantineFilter {
+            commodity: Some(code("COAL")),
+            ..Default::default()
+        })
+        .await,
+        (vec![], 0),
+        "a commodity never stored matches nothing"
+    );
 }
 
 pub(crate) async fn unregistered_commodity_fails_the_whole_batch(db: &TestDb) {
