@@ -20,18 +20,17 @@ use energy_storage::{
 
 #[path = "common/fill.rs"]
 mod common;
+#[path = "common/config.rs"]
+mod config;
+#[path = "common/memory.rs"]
+mod memory;
 use common::fill;
+use config::reading_config;
+use memory::vm_hwm_mb;
 
 const REPEATS: usize = 5;
 /// Every this many rows one is revised (1%).
 const REVISE_EVERY: usize = 100;
-
-fn vm_hwm_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
 
 /// One export: (seconds, peak MB, bytes written).
 fn export_once(dir: &Path, config: &Path, args: &[&str]) -> (f64, f64, u64) {
@@ -104,15 +103,7 @@ async fn revise(store: &Store, at: DateTime<Utc>) -> usize {
 
 /// (case, median s, peak MB, bytes) for one backend.
 fn cases(dir: &Path, url: &str, as_of: DateTime<Utc>) -> Vec<(String, f64, f64, u64)> {
-    let config = dir.join("pipeline.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "database: {{ url: \"{url}\" }}\nlogging: {{ dir: \"{}\" }}\n",
-            dir.join("logs").display()
-        ),
-    )
-    .unwrap();
+    let config = reading_config(dir, url);
     let as_of = as_of.to_rfc3339();
     let mut out = Vec::new();
     for (name, args) in [

@@ -13,8 +13,11 @@ use std::{
     time::{Duration, Instant},
 };
 
+#[path = "common/memory.rs"]
+mod memory;
 use energy_sources::replay::{Behaviour, Replay, ReplayServer};
 use energy_storage::testing::TestSchema;
+use memory::vm_hwm_mb;
 use serde_json::Value;
 
 const REPEATS: usize = 5;
@@ -30,13 +33,6 @@ struct Measured {
 
 fn data_dir() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data"))
-}
-
-fn vm_hwm_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 /// The default 9 series, or (`wide`) the 90 series of [`serve_wide`]; provider rate limits off

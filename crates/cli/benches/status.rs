@@ -16,20 +16,15 @@ use energy_storage::{
 
 #[path = "common/fill.rs"]
 mod common;
+#[path = "common/config.rs"]
+mod config;
 use common::fill;
+use config::reading_config;
 
 const REPEATS: usize = 15;
 
 fn time_status(dir: &Path, url: &str) -> (f64, f64, usize) {
-    let config = dir.join("pipeline.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "database: {{ url: \"{url}\" }}\nlogging: {{ dir: \"{}\" }}\n",
-            dir.join("logs").display()
-        ),
-    )
-    .unwrap();
+    let config = reading_config(dir, url);
     let mut times = Vec::new();
     let mut series = 0;
     for _ in 0..REPEATS {

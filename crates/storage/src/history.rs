@@ -531,26 +531,25 @@ impl Store {
         } else {
             format!(" WHERE {}", wheres.join(" AND "))
         };
-        let scale = |column: &str| match &self.inner.db {
-            crate::store::Db::Pg(_) => format!("COALESCE(MAX(scale({column})), 0)"),
-            // canonical text: the digits after the point
-            crate::store::Db::Sqlite(_) => format!(
-                "COALESCE(MAX(CASE WHEN instr({column}, '.') > 0 \
-                 THEN length({column}) - instr({column}, '.') ELSE 0 END), 0)"
-            ),
+        let pg = matches!(self.inner.db, crate::store::Db::Pg(_));
+        let scale = |column: &str| {
+            if pg {
+                format!("COALESCE(MAX(scale({column})), 0)")
+            } else {
+                // canonical text: the digits after the point
+                format!(
+                    "COALESCE(MAX(CASE WHEN instr({column}, '.') > 0 \
+                     THEN length({column}) - instr({column}, '.') ELSE 0 END), 0)"
+                )
+            }
         };
+        let greatest = if pg { "GREATEST" } else { "MAX" };
         let sql = format!(
-            "SELECT CAST(GREATEST_OF AS INTEGER) AS n FROM (SELECT {} AS a FROM observations{condition}) o, \
-             (SELECT {} AS b FROM revisions{condition}) r",
+            "SELECT CAST({greatest}(a, b) AS INTEGER) AS n \
+             FROM (SELECT {} AS a FROM observations{condition}) o, \
+                  (SELECT {} AS b FROM revisions{condition}) r",
             scale("value"),
             scale("old_value"),
-        )
-        .replace(
-            "GREATEST_OF",
-            match &self.inner.db {
-                crate::store::Db::Pg(_) => "GREATEST(a, b)",
-                crate::store::Db::Sqlite(_) => "MAX(a, b)",
-            },
         );
         let row: crate::types::IntRow = with_conn!(self, "reading the values' scale", |conn| {
             diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql.clone()), &mut conn).await

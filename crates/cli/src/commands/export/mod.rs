@@ -112,10 +112,7 @@ async fn wide(
     let rows = panel.dates.len() as u64;
     let out = output.writer();
     let written = match args.format {
-        ExportFormat::Parquet => {
-            let scale = store.value_scale(filter).await?;
-            parquet::write_wide(out, &panel, scale).map(|_| ())
-        }
+        ExportFormat::Parquet => parquet::write_wide(out, &panel).map(|_| ()),
         format => text::wide(out, format, &panel).map_err(anyhow::Error::from),
     };
     Ok(written.map(|()| rows))
@@ -132,10 +129,6 @@ fn on_trading_days(panel: Panel, config: &Config) -> Panel {
     calendars.dedup();
     let (panel, dropped) = panel.on_days(|d| calendars.iter().any(|c| c.is_trading_day(d)));
     if dropped > 0 {
-        tracing::warn!(
-            values = dropped,
-            "--calendar-fill left out values dated on days no market of the export trades"
-        );
         eprintln!(
             "note: --calendar-fill left out {dropped} values dated on days no market of the export trades"
         );

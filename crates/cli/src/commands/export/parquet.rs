@@ -140,12 +140,15 @@ fn wide_schema(panel: &Panel, scale: u32) -> Schema {
     Schema::new(fields)
 }
 
-/// A panel to a Parquet file in the wide layout.
-pub(super) fn write_wide<W: Write + Send>(
-    out: W,
-    panel: &Panel,
-    scale: u32,
-) -> Result<W, anyhow::Error> {
+/// A panel to a Parquet file in the wide layout, its decimals at the scale its values need.
+pub(super) fn write_wide<W: Write + Send>(out: W, panel: &Panel) -> Result<W, anyhow::Error> {
+    let scale = panel
+        .columns
+        .iter()
+        .flat_map(|c| c.values.iter().flatten())
+        .map(|p| p.as_decimal().scale())
+        .max()
+        .unwrap_or(0);
     let schema = Arc::new(wide_schema(panel, scale));
     let mut writer = writer(out, schema.clone())?;
     for start in (0..panel.dates.len()).step_by(WIDE_BATCH) {
