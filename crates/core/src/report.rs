@@ -196,6 +196,39 @@ pub struct RunReport {
     pub error: Option<String>,
 }
 
+impl RunReport {
+    /// Why the run did not fully succeed, in one line: the run's own error, else the first
+    /// failed batch as `source COMMODITY: message` and how many others failed. `None` when no
+    /// error was recorded.
+    pub fn failure_summary(&self) -> Option<String> {
+        if let Some(e) = &self.error {
+            return Some(e.clone());
+        }
+        let mut failed = self.sources.iter().flat_map(|s| {
+            let own = s
+                .error
+                .as_ref()
+                .filter(|_| s.commodities.iter().all(|c| c.error.is_none()))
+                .map(|e| format!("{}: {}", s.source, e.message));
+            own.into_iter()
+                .chain(s.commodities.iter().filter_map(move |c| {
+                    Some(format!(
+                        "{} {}: {}",
+                        s.source,
+                        c.commodity,
+                        c.error.as_ref()?.message
+                    ))
+                }))
+        });
+        let first = failed.next()?;
+        let more = failed.count();
+        Some(match more {
+            0 => first,
+            n => format!("{first} (and {n} more)"),
+        })
+    }
+}
+
 /// Quality score of a batch: accepted over received, 1 when nothing was received.
 pub fn quality_score(received: u64, rejected: u64) -> f64 {
     if received == 0 {

@@ -13,7 +13,7 @@ pub fn host_name() -> String {
 
 /// Whether a process with this id exists on this machine (Linux: /proc). Elsewhere we cannot
 /// tell and say yes, leaving the heartbeat to decide.
-pub(super) fn process_alive(pid: u32) -> bool {
+pub fn process_alive(pid: u32) -> bool {
     if std::path::Path::new("/proc/self").exists() {
         std::path::Path::new(&format!("/proc/{pid}")).exists()
     } else {

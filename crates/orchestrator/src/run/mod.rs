@@ -24,8 +24,7 @@ mod plan;
 mod report;
 
 use batch::panic_text;
-pub use host::host_name;
-use host::process_alive;
+pub use host::{host_name, process_alive};
 use report::{empty_source_report, finish_source};
 
 /// A run marked `running` whose heartbeat is older than this has lost its process.

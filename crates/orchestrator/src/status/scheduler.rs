@@ -32,10 +32,12 @@ impl SchedulerState {
 }
 
 /// Whether a registered scheduler is alive: running, with a heartbeat younger than
-/// [`STALE_AFTER`].
+/// [`STALE_AFTER`], and — when it registered from this host — its process still there (a
+/// crashed scheduler's fresh heartbeat does not keep it alive for 30 s).
 pub fn alive(s: &SchedulerRecord, now: DateTime<Utc>) -> bool {
     s.state == InstanceState::Running
         && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
+        && !(s.host == crate::run::host_name() && !crate::run::process_alive(s.pid))
 }
 
 /// The next fire time to show: only while a scheduler runs (a stopped or dead one fires

@@ -10,6 +10,17 @@ use energy_orchestrator::{RunError, status::scheduler::alive};
 
 use super::{Daemon, InFlight};
 
+/// Characters of a failed run's reason kept in its fire time's note (the run's record has all).
+const NOTE_REASON_CHARS: usize = 300;
+
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn cut(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_owned(),
+    }
+}
+
 /// How a fire time ended, kept until it is written.
 #[derive(Debug, Clone)]
 pub(super) struct FireOutcome {
@@ -175,11 +186,14 @@ impl Daemon {
                 } else {
                     FireState::Done
                 };
-                (
-                    state,
-                    Some(run),
-                    format!("run {} {}", report.run_id, report.status.name()),
-                )
+                let mut note = format!("run {} {}", report.run_id, report.status.name());
+                if report.status != RunStatus::Success
+                    && let Some(why) = report.failure_summary()
+                {
+                    note.push_str(": ");
+                    note.push_str(&cut(&why, NOTE_REASON_CHARS));
+                }
+                (state, Some(run), note)
             }
             Err(RunError::NotRecorded { run, report, .. }) => {
                 let note = format!(

@@ -157,8 +157,9 @@ impl Daemon {
         &self.instance_id
     }
 
-    /// Registers this process; on SQLite, refuses when another live scheduler is registered.
-    async fn register(&self, now: DateTime<Utc>) -> Result<(), DaemonError> {
+    /// On SQLite, refuses when another live scheduler is registered (one whose process on
+    /// this host is gone is not live, whatever its heartbeat says).
+    pub(super) async fn refuse_a_second(&self, now: DateTime<Utc>) -> Result<(), DaemonError> {
         let store = self.store();
         if store.backend() == Backend::Sqlite {
             let schedulers = store.schedulers().await?;
@@ -170,6 +171,13 @@ impl Daemon {
                 });
             }
         }
+        Ok(())
+    }
+
+    /// Registers this process; on SQLite, refuses when another live scheduler is registered.
+    async fn register(&self, now: DateTime<Utc>) -> Result<(), DaemonError> {
+        self.refuse_a_second(now).await?;
+        let store = self.store();
         store
             .register_scheduler(&SchedulerRecord {
                 instance_id: self.instance_id.clone(),

@@ -25,6 +25,8 @@ pub async fn serve_from_config(
         ..DaemonOptions::default()
     };
     let daemon = Daemon::new(pipeline, schedule, options, clock.clone());
+    // refused before anything is served or said
+    daemon.refuse_a_second(clock()).await?;
     let endpoints = energy_web::Endpoints {
         store: daemon.store().clone(),
         liveness: Some(daemon.liveness()),
