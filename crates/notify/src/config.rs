@@ -17,6 +17,19 @@ pub enum SmtpTls {
     None,
 }
 
+/// Whether `host` names this machine: `localhost` or a loopback address.
+fn is_this_host(host: &str) -> bool {
+    let host = host.trim();
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// When a channel sends, by run outcome.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Triggers {
@@ -115,6 +128,15 @@ impl EmailConfig {
         }
         if let Some(m) = energy_core::bounds::outside(self.timeout_seconds, 1..=3600, "seconds") {
             out.push(("timeout_seconds".to_owned(), m));
+        }
+        if self.tls == SmtpTls::None && !is_this_host(&self.smtp_server) {
+            out.push((
+                "tls".to_owned(),
+                format!(
+                    "`none` sends the SMTP password and every message unencrypted; it is for a relay on this host only (localhost, 127.0.0.1, ::1), not {:?}: use `starttls` (port 587) or `tls` (port 465)",
+                    self.smtp_server.trim()
+                ),
+            ));
         }
         if self.smtp_port == 0 {
             out.push((

@@ -10,6 +10,9 @@ use chrono_tz::Tz;
 
 use energy_orchestrator::config::{ScheduleConfig, parse_cron};
 
+/// Fire times are computed up to the start of this year (croner's limit).
+pub const LAST_YEAR: i32 = croner::YEAR_UPPER_LIMIT;
+
 /// A schedule: a cron pattern in a time zone.
 #[derive(Debug, Clone)]
 pub struct Schedule {

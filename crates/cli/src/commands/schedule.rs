@@ -205,7 +205,17 @@ fn next(
     let after = after
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(Utc::now);
-    for t in schedule.upcoming(after, count) {
+    let times = schedule.upcoming(after, count);
+    if times.is_empty() {
+        // the configuration check refuses a schedule that never fires: this is the end of
+        // the calendar that fire times are computed over
+        return Err(Failure::Usage(format!(
+            "no fire time after {}: fire times are computed up to the year {} (give an earlier --after)",
+            after.to_rfc3339(),
+            energy_scheduler::schedule::LAST_YEAR
+        )));
+    }
+    for t in times {
         outln!("{}", t.to_rfc3339());
     }
     Ok(ExitCode::SUCCESS)

@@ -5,6 +5,7 @@ mod calendars;
 mod config;
 mod crosscheck;
 mod export;
+mod hostile;
 mod hygiene;
 mod pipeline;
 mod redaction;

@@ -333,6 +333,17 @@ impl Config {
                 "sources".into(),
                 "every source is disabled: there is nothing to fetch; set sources.<name>.enabled: true for at least one".into(),
             ));
+        } else if !self.commodities.is_empty()
+            && self
+                .sources
+                .iter()
+                .filter(|(_, p)| p.enabled)
+                .all(|(_, p)| p.series.keys().all(|c| !self.commodities.contains_key(c)))
+        {
+            out.push((
+                "sources".into(),
+                "no enabled source has a series of a configured commodity: there is nothing to fetch; add one under sources.<name>.series (see pipeline.example.yaml)".into(),
+            ));
         }
         for (code, spec) in &self.commodities {
             for (key, bound) in [("min_value", spec.min_value), ("max_value", spec.max_value)] {
@@ -376,7 +387,7 @@ pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
             "invalid cron expression {expr:?}: expected 5 fields (min hour dom month dow) or 6 (sec min hour dom month dow), found {fields}"
         ));
     }
-    croner::parser::CronParser::builder()
+    let cron = croner::parser::CronParser::builder()
         .seconds(if fields == 6 {
             croner::parser::Seconds::Required
         } else {
@@ -384,7 +395,18 @@ pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
         })
         .build()
         .parse(expr)
-        .map_err(|e| format!("invalid cron expression {expr:?}: {e}"))
+        .map_err(|e| format!("invalid cron expression {expr:?}: {e}"))?;
+    // A pattern that fires once fires again within the Gregorian calendar's 400-year cycle, so
+    // one search from a fixed instant tells a pattern that never fires (February 30th), on
+    // whatever day the check runs.
+    let since = chrono::DateTime::<chrono::Utc>::from_timestamp(946_684_800, 0)
+        .expect("2000-01-01T00:00:00Z");
+    if cron.find_next_occurrence(&since, false).is_err() {
+        return Err(format!(
+            "cron expression {expr:?} never fires (no such day in any year, e.g. February 30th); fix its day of month or month"
+        ));
+    }
+    Ok(cron)
 }
 
 #[cfg(test)]
