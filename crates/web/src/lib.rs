@@ -87,7 +87,8 @@ pub struct Limits {
     /// From the first byte of a request to the end of its head; a client that drips its head
     /// slower is disconnected.
     pub header_read: Duration,
-    /// The largest request head, in bytes.
+    /// The largest request head (request line and headers), in bytes; a larger one is
+    /// answered 431 and its connection closed.
     pub max_head_bytes: usize,
 }
 
@@ -156,6 +157,10 @@ async fn connection(
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(limits.header_read)
+        // the head's own limit, counted by the parser: the read buffer's size alone let a head
+        // larger than it through when one read brought the rest of the head (a 100,000-byte
+        // header was answered 200)
+        .max_header_size(limits.max_head_bytes)
         .max_buf_size(limits.max_head_bytes.max(8192))
         .keep_alive(false)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
