@@ -230,9 +230,14 @@ async fn prometheus(State(e): State<Endpoints>, headers: axum::http::HeaderMap) 
     }
 }
 
-/// 503 with the store's error (never a secret: `StoreError` redacts the URL).
+/// 503 with the store's error (never a secret: `StoreError` redacts the URL), its control
+/// characters escaped (the server's message is upstream text).
 pub(crate) fn unavailable(err: energy_storage::StoreError) -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")).into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("{}\n", energy_core::text::printable(&err.to_string())),
+    )
+        .into_response()
 }
 
 async fn not_found() -> Response {

@@ -654,3 +654,127 @@ async fn a_client_slower_than_the_head_limit_is_cut_off_and_an_oversized_head_re
     assert_eq!(r.status(), 200);
     stop.cancel();
 }
+
+/// Issue 30, item 8: control characters from data or configuration (a quarantined value with
+/// terminal escapes, ESC, BEL and NUL in a commodity's name) reach no page raw, so `curl` to a
+/// terminal shows them instead of obeying them; the JSON API escapes them as JSON does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_reach_no_page_raw() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap();
+    let clock: Clock = Arc::new(move || now);
+    let s = setup_with_clock([Behaviour::Data; 3], 3, Duration::ZERO, clock.clone()).await;
+    let mut request = RunRequest::manual(RunMode::Incremental);
+    request.commodities = vec![CommodityCode::new("WTI").unwrap()];
+    s.pipeline
+        .run(request, CancellationToken::new(), Arc::new(NoProgress))
+        .await
+        .unwrap();
+    let run = s.pipeline.store().recent_runs(1).await.unwrap().remove(0);
+    let hostile = "\x1b[31mRED\x1b]0;T\x07 \u{7f}\u{9b}2J";
+    s.pipeline
+        .store()
+        .write_batch(
+            Some(run.id),
+            &[],
+            &[energy_core::Rejection {
+                commodity: CommodityCode::new("WTI").unwrap(),
+                source: energy_core::SourceId::new("eia").unwrap(),
+                date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+                raw_value: hostile.into(),
+                rule: energy_core::validation::RuleId::PlausibleRange,
+                reason: format!("not a number: {hostile}"),
+            }],
+        )
+        .await
+        .unwrap();
+    let mut config = Config::default();
+    let wti = config
+        .commodities
+        .get_mut(&CommodityCode::new("WTI").unwrap())
+        .unwrap();
+    wti.name = "West\x1b[2J Texas\x07\0 Intermediate".into();
+    wti.unit = "USD\x1b[5m/bbl\u{7f}\u{9b}".into();
+    let (base, stop) = serve_with(&s, clock, None, config).await;
+    let pages = [
+        "/".to_owned(),
+        "/series/WTI".to_owned(),
+        "/quarantine".to_owned(),
+        "/quarantine?commodity=%1B%5B31m&source=%07".to_owned(),
+        "/runs".to_owned(),
+        format!("/runs/{}", run.uuid),
+        "/runs/%1B%5B2J".to_owned(),
+    ];
+    for path in &pages {
+        let body = reqwest::get(format!("{base}{path}"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let raw: Vec<char> = body
+            .chars()
+            .filter(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+            .collect();
+        assert!(raw.is_empty(), "{path}: raw {raw:?} in\n{body}");
+    }
+    // the value and the name are shown, their control characters written out
+    let quarantine = reqwest::get(format!("{base}/quarantine"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        quarantine.contains("<td>\\u{1b}[31mRED\\u{1b}]0;T\\u{7} \\u{7f}\\u{9b}2J</td>"),
+        "{quarantine}"
+    );
+    let home = reqwest::get(format!("{base}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("title=\"West\\u{1b}[2J Texas\\u{7}\\u{0} Intermediate\""),
+        "{home}"
+    );
+    let series = reqwest::get(format!("{base}/series/WTI"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        series.contains(">USD\\u{1b}[5m/bbl\\u{7f}\\u{9b}</text>"),
+        "{series}"
+    );
+    // the JSON API: the same text, every control character a JSON escape, nothing raw
+    for path in [
+        "/api/status".to_owned(),
+        "/api/runs".to_owned(),
+        format!("/api/runs/{}", run.uuid),
+        "/api/runs/%1B%5B2J".to_owned(),
+        "/api/series/WTI".to_owned(),
+    ] {
+        let body = reqwest::get(format!("{base}{path}"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let raw: Vec<char> = body
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert!(raw.is_empty(), "{path}: raw {raw:?} in\n{body}");
+    }
+    // and parsed, the text is what was configured
+    let doc: serde_json::Value = reqwest::get(format!("{base}/api/series/WTI"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["unit"], "USD\x1b[5m/bbl\u{7f}\u{9b}");
+    stop.cancel();
+}
