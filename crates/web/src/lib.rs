@@ -62,6 +62,10 @@ impl std::fmt::Debug for Endpoints {
 /// How long a request may take, reading the database included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long `/metrics` waits for the store before it answers without it: within
+/// [`REQUEST_TIMEOUT`] and Prometheus' default scrape timeout (10 s).
+const METRICS_STORE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The routes.
 pub fn router(endpoints: Endpoints) -> Router {
     Router::new()
@@ -224,10 +228,20 @@ async fn prometheus(State(e): State<Endpoints>, headers: axum::http::HeaderMap) 
     } else {
         "text/plain; version=0.0.4; charset=utf-8"
     };
-    match metrics(&e).await {
-        Ok(text) => ([(header::CONTENT_TYPE, content_type)], text).into_response(),
-        Err(err) => unavailable(err),
-    }
+    // the database away is something to report, not a failed scrape: a 503 would make
+    // Prometheus drop every series of the target, `scheduler_up` with them
+    let text = match tokio::time::timeout(METRICS_STORE_TIMEOUT, metrics(&e)).await {
+        Ok(Ok(text)) => text,
+        Ok(Err(err)) => {
+            tracing::debug!(error = %err, "/metrics could not read the store");
+            metrics::without_store(&e)
+        }
+        Err(_) => {
+            tracing::debug!("/metrics had no answer from the store within 5 s");
+            metrics::without_store(&e)
+        }
+    };
+    ([(header::CONTENT_TYPE, content_type)], text).into_response()
 }
 
 /// 503 with the store's error (never a secret: `StoreError` redacts the URL), its control
