@@ -19,7 +19,8 @@ pub fn printable(s: &str) -> String {
     out
 }
 
-fn needs_escape(c: char) -> bool {
+/// Whether [`printable`] escapes `c`: a control character or an invisible direction override.
+pub fn needs_escape(c: char) -> bool {
     c.is_control()
         || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }

@@ -5,9 +5,8 @@
 use std::collections::BTreeMap;
 
 use axum::{
-    Json,
     extract::{Path, Query, State},
-    http::StatusCode,
+    http::{StatusCode, header},
     response::{IntoResponse, Response},
 };
 use chrono::NaiveDate;
@@ -19,6 +18,47 @@ use crate::{Endpoints, unavailable};
 
 /// Runs `/api/status` lists, as `status` does.
 const STATUS_RUNS: u32 = 5;
+
+/// A JSON answer. serde_json writes the C0 controls in strings as `\u` escapes but DEL, the
+/// C1 controls and the direction overrides as they are; these are escaped too, so a body
+/// printed raw to a terminal (`curl`) carries nothing it obeys, and parses to the same text.
+struct Json<T>(T);
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        let mut body = Vec::with_capacity(4096);
+        let mut writer = serde_json::Serializer::with_formatter(&mut body, Escaping);
+        match self.0.serialize(&mut writer) {
+            Ok(()) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+            Err(e) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("encoding the answer failed: {e}\n"),
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// serde_json's compact format, escaping what `energy_core::text::printable` escapes.
+struct Escaping;
+
+impl serde_json::ser::Formatter for Escaping {
+    fn write_string_fragment<W: ?Sized + std::io::Write>(
+        &mut self,
+        writer: &mut W,
+        fragment: &str,
+    ) -> std::io::Result<()> {
+        let mut from = 0;
+        for (at, c) in fragment.char_indices() {
+            if energy_core::text::needs_escape(c) {
+                writer.write_all(&fragment.as_bytes()[from..at])?;
+                write!(writer, "\\u{:04x}", u32::from(c))?;
+                from = at + c.len_utf8();
+            }
+        }
+        writer.write_all(&fragment.as_bytes()[from..])
+    }
+}
 
 fn not_found(what: String) -> Response {
     (StatusCode::NOT_FOUND, format!("{what}\n")).into_response()

@@ -22,7 +22,11 @@ pub async fn health(e: &Endpoints) -> (bool, String) {
             let _ = writeln!(text, "database: ok ({})", h.backend);
         }
         Ok(h) => {
-            let _ = writeln!(text, "database: DOWN: {}", h.message);
+            let _ = writeln!(
+                text,
+                "database: DOWN: {}",
+                energy_core::text::printable(&h.message)
+            );
         }
         Err(_) => {
             let _ = writeln!(text, "database: DOWN: no answer within 3 s");

@@ -62,6 +62,10 @@ impl std::fmt::Debug for Endpoints {
 /// How long a request may take, reading the database included.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long `/metrics` waits for the store before it answers without it: within
+/// [`REQUEST_TIMEOUT`] and Prometheus' default scrape timeout (10 s).
+const METRICS_STORE_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// The routes.
 pub fn router(endpoints: Endpoints) -> Router {
     Router::new()
@@ -87,7 +91,8 @@ pub struct Limits {
     /// From the first byte of a request to the end of its head; a client that drips its head
     /// slower is disconnected.
     pub header_read: Duration,
-    /// The largest request head, in bytes.
+    /// The largest request head (request line and headers), in bytes; a larger one is
+    /// answered 431 and its connection closed.
     pub max_head_bytes: usize,
 }
 
@@ -156,6 +161,10 @@ async fn connection(
     let conn = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
         .header_read_timeout(limits.header_read)
+        // the head's own limit, counted by the parser: the read buffer's size alone let a head
+        // larger than it through when one read brought the rest of the head (a 100,000-byte
+        // header was answered 200)
+        .max_header_size(limits.max_head_bytes)
         .max_buf_size(limits.max_head_bytes.max(8192))
         .keep_alive(false)
         .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
@@ -219,15 +228,30 @@ async fn prometheus(State(e): State<Endpoints>, headers: axum::http::HeaderMap) 
     } else {
         "text/plain; version=0.0.4; charset=utf-8"
     };
-    match metrics(&e).await {
-        Ok(text) => ([(header::CONTENT_TYPE, content_type)], text).into_response(),
-        Err(err) => unavailable(err),
-    }
+    // the database away is something to report, not a failed scrape: a 503 would make
+    // Prometheus drop every series of the target, `scheduler_up` with them
+    let text = match tokio::time::timeout(METRICS_STORE_TIMEOUT, metrics(&e)).await {
+        Ok(Ok(text)) => text,
+        Ok(Err(err)) => {
+            tracing::debug!(error = %err, "/metrics could not read the store");
+            metrics::without_store(&e)
+        }
+        Err(_) => {
+            tracing::debug!("/metrics had no answer from the store within 5 s");
+            metrics::without_store(&e)
+        }
+    };
+    ([(header::CONTENT_TYPE, content_type)], text).into_response()
 }
 
-/// 503 with the store's error (never a secret: `StoreError` redacts the URL).
+/// 503 with the store's error (never a secret: `StoreError` redacts the URL), its control
+/// characters escaped (the server's message is upstream text).
 pub(crate) fn unavailable(err: energy_storage::StoreError) -> Response {
-    (StatusCode::SERVICE_UNAVAILABLE, format!("{err}\n")).into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        format!("{}\n", energy_core::text::printable(&err.to_string())),
+    )
+        .into_response()
 }
 
 async fn not_found() -> Response {

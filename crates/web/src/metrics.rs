@@ -116,7 +116,64 @@ fn encode(scrape: Scrape) -> String {
         .collect()
 }
 
-/// The metrics, in Prometheus text format.
+/// The scheduler's liveness (read in this process, not from the store): `scheduler_up` and
+/// the next fire time, absent where no scheduler runs.
+fn liveness(e: &Endpoints, now: DateTime<Utc>) -> [Family; 2] {
+    let up = e.liveness.as_ref().map(|l| {
+        let up = l
+            .loop_age(now)
+            .is_some_and(|a| a <= e.loop_timeout.as_secs_f64());
+        (Vec::new(), Value::Int(i64::from(up)))
+    });
+    let next = e
+        .liveness
+        .as_ref()
+        .and_then(|l| l.next_fire())
+        .map(|t| (Vec::new(), unix(t)));
+    [
+        Family {
+            name: "energy_pipeline_scheduler_up",
+            help: "1 while the scheduler loop turns (absent where no scheduler runs: `energy-pipeline serve`).",
+            kind: MetricType::Gauge,
+            samples: up.into_iter().collect(),
+        },
+        Family {
+            name: "energy_pipeline_next_fire_timestamp_seconds",
+            help: "The scheduler's next fire time (Unix time).",
+            kind: MetricType::Gauge,
+            samples: next.into_iter().collect(),
+        },
+    ]
+}
+
+fn database_up(up: bool) -> Family {
+    Family {
+        name: "energy_pipeline_database_up",
+        help: "1 when this scrape read the database, 0 when it could not (then only the scheduler's own metrics are reported).",
+        kind: MetricType::Gauge,
+        samples: vec![(Vec::new(), Value::Int(i64::from(up)))],
+    }
+}
+
+/// The statuses of a finished run, each a counter that only grows.
+const FINISHED: [RunStatus; 4] = [
+    RunStatus::Success,
+    RunStatus::Partial,
+    RunStatus::Failed,
+    RunStatus::Interrupted,
+];
+
+/// What `/metrics` answers while the store cannot be read: the scheduler's liveness and
+/// `database_up 0`, so those series go on (a 503 would drop every sample) and nothing read
+/// from the store is made up.
+pub(crate) fn without_store(e: &Endpoints) -> String {
+    let now = (e.clock)();
+    let [up, next] = liveness(e, now);
+    encode(Scrape(vec![up, database_up(false), next]))
+}
+
+/// The metrics, in Prometheus text format; an error when the store could not be read (then
+/// `/metrics` answers [`without_store`]'s).
 pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError> {
     let now = (e.clock)();
     let runs = e.store.recent_runs(200).await?;
@@ -126,20 +183,9 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
     let since = energy_orchestrator::status::gaps_since(now);
     let stored_since = e.store.stored_since(since).await?;
     let mut scrape = Scrape::default();
-    scrape.gauge(
-        "energy_pipeline_scheduler_up",
-        "1 while the scheduler loop turns (absent where no scheduler runs: `energy-pipeline serve`).",
-        e.liveness
-            .as_ref()
-            .map(|l| {
-                let up = l
-                    .loop_age(now)
-                    .is_some_and(|a| a <= e.loop_timeout.as_secs_f64());
-                (Vec::new(), Value::Int(i64::from(up)))
-            })
-            .into_iter()
-            .collect(),
-    );
+    let [up, next] = liveness(e, now);
+    scrape.0.push(up);
+    scrape.0.push(database_up(true));
     let last = runs.iter().find(|r| r.status != RunStatus::Running);
     scrape.gauge(
         "energy_pipeline_last_run_timestamp_seconds",
@@ -157,14 +203,32 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
             .into_iter()
             .collect(),
     );
-    // a counter family is named without `_total`; its samples carry it
+    // runs going now come and go: a gauge; finished runs only add up: a counter per status
+    // (0 until the first, so that `increase()` sees the first), named without the `_total`
+    // its samples carry
+    let count = |status: &str| {
+        by_status
+            .iter()
+            .find(|(s, _)| s == status)
+            .map_or(0, |(_, n)| *n as i64)
+    };
+    scrape.gauge(
+        "energy_pipeline_runs_running",
+        "Runs recorded as running now.",
+        vec![(Vec::new(), Value::Int(count(RunStatus::Running.name())))],
+    );
     scrape.0.push(Family {
         name: "energy_pipeline_runs",
-        help: "Runs recorded, by status.",
+        help: "Finished runs recorded, by status.",
         kind: MetricType::Counter,
-        samples: by_status
+        samples: FINISHED
             .iter()
-            .map(|(s, n)| (vec![("status", s.clone())], Value::Int(*n as i64)))
+            .map(|s| {
+                (
+                    vec![("status", s.name().to_owned())],
+                    Value::Int(count(s.name())),
+                )
+            })
             .collect(),
     });
     scrape.gauge(
@@ -279,15 +343,6 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
             })
             .collect(),
     );
-    scrape.gauge(
-        "energy_pipeline_next_fire_timestamp_seconds",
-        "The scheduler's next fire time (Unix time).",
-        e.liveness
-            .as_ref()
-            .and_then(|l| l.next_fire())
-            .map(|t| (Vec::new(), unix(t)))
-            .into_iter()
-            .collect(),
-    );
+    scrape.0.push(next);
     Ok(encode(scrape))
 }

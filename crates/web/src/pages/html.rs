@@ -1,8 +1,12 @@
 //! HTML building blocks: escaping (every name from configuration or data goes through it), the
 //! page layout with its inline style (nothing is fetched from elsewhere), and small SVG charts.
 
-/// `text` safe inside an element or a quoted attribute.
+/// `text` safe inside an element or a quoted attribute, and on a terminal: the markup
+/// characters as entities, and control characters (ESC, BEL, NUL, CR, LF, DEL, C1) and direction
+/// overrides written out as `energy_core::text::printable` writes them everywhere else (`\u{1b}`),
+/// so that `curl` to a terminal shows a hostile value instead of obeying it.
 pub(crate) fn escape(text: &str) -> String {
+    let text = energy_core::text::printable(text);
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -71,6 +75,14 @@ mod tests {
         assert_eq!(
             escape("<script>alert('x') & \"y\"</script>"),
             "&lt;script&gt;alert(&#39;x&#39;) &amp; &quot;y&quot;&lt;/script&gt;"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_written_out() {
+        assert_eq!(
+            escape("\u{1b}[31m<b>\u{7}\0\r\u{7f}\u{9b}\u{202e}"),
+            "\\u{1b}[31m&lt;b&gt;\\u{7}\\u{0}\\r\\u{7f}\\u{9b}\\u{202e}"
         );
     }
 

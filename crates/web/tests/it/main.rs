@@ -617,26 +617,240 @@ async fn a_client_slower_than_the_head_limit_is_cut_off_and_an_oversized_head_re
         closed.is_err() || !answer.contains("200 OK"),
         "the unfinished request was not answered: {answer}"
     );
-    // a head over the size limit is refused, not read on
-    let mut big = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
-        "a".repeat(200 * 1024)
-    );
-    let _ = big.write_all(head.as_bytes()).await;
+    // a head over the size limit (64 KiB by default) is refused, not read on: one header of
+    // 100,000 bytes (which hyper's read buffer alone let through) as well as one of 200 KiB;
+    // a head just under the limit is answered
+    let head = |header_bytes: usize| {
+        format!(
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n",
+            "a".repeat(header_bytes)
+        )
+    };
+    for header_bytes in [100_000, 200 * 1024, 64 * 1024] {
+        let mut big = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let _ = big.write_all(head(header_bytes).as_bytes()).await;
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(30), big.read_to_end(&mut answer))
+            .await
+            .expect("the server answered or closed");
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
+            "{header_bytes}: {answer}"
+        );
+    }
+    let under = head(64 * 1024 - 100);
+    assert!(under.len() <= 64 * 1024);
+    let mut fits = tokio::net::TcpStream::connect(addr).await.unwrap();
+    fits.write_all(under.as_bytes()).await.unwrap();
     let mut answer = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(30), big.read_to_end(&mut answer))
-        .await
-        .expect("the server answered or closed");
+    fits.read_to_end(&mut answer).await.unwrap();
     let answer = String::from_utf8_lossy(&answer);
-    assert!(
-        answer.is_empty() || answer.starts_with("HTTP/1.1 431"),
-        "{answer}"
-    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     // and the server still serves
     let r = reqwest::get(format!("http://{addr}/healthz"))
         .await
         .unwrap();
     assert_eq!(r.status(), 200);
     stop.cancel();
+}
+
+/// Issue 30, item 8: control characters from data or configuration (a quarantined value with
+/// terminal escapes, ESC, BEL and NUL in a commodity's name) reach no page raw, so `curl` to a
+/// terminal shows them instead of obeying them; the JSON API escapes them as JSON does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_reach_no_page_raw() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap();
+    let clock: Clock = Arc::new(move || now);
+    let s = setup_with_clock([Behaviour::Data; 3], 3, Duration::ZERO, clock.clone()).await;
+    let mut request = RunRequest::manual(RunMode::Incremental);
+    request.commodities = vec![CommodityCode::new("WTI").unwrap()];
+    s.pipeline
+        .run(request, CancellationToken::new(), Arc::new(NoProgress))
+        .await
+        .unwrap();
+    let run = s.pipeline.store().recent_runs(1).await.unwrap().remove(0);
+    let hostile = "\x1b[31mRED\x1b]0;T\x07 \u{7f}\u{9b}2J";
+    s.pipeline
+        .store()
+        .write_batch(
+            Some(run.id),
+            &[],
+            &[energy_core::Rejection {
+                commodity: CommodityCode::new("WTI").unwrap(),
+                source: energy_core::SourceId::new("eia").unwrap(),
+                date: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap(),
+                raw_value: hostile.into(),
+                rule: energy_core::validation::RuleId::PlausibleRange,
+                reason: format!("not a number: {hostile}"),
+            }],
+        )
+        .await
+        .unwrap();
+    let mut config = Config::default();
+    let wti = config
+        .commodities
+        .get_mut(&CommodityCode::new("WTI").unwrap())
+        .unwrap();
+    wti.name = "West\x1b[2J Texas\x07\0 Intermediate".into();
+    wti.unit = "USD\x1b[5m/bbl\u{7f}\u{9b}".into();
+    let (base, stop) = serve_with(&s, clock, None, config).await;
+    let pages = [
+        "/".to_owned(),
+        "/series/WTI".to_owned(),
+        "/quarantine".to_owned(),
+        "/quarantine?commodity=%1B%5B31m&source=%07".to_owned(),
+        "/runs".to_owned(),
+        format!("/runs/{}", run.uuid),
+        "/runs/%1B%5B2J".to_owned(),
+    ];
+    for path in &pages {
+        let body = reqwest::get(format!("{base}{path}"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let raw: Vec<char> = body
+            .chars()
+            .filter(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+            .collect();
+        assert!(raw.is_empty(), "{path}: raw {raw:?} in\n{body}");
+    }
+    // the value and the name are shown, their control characters written out
+    let quarantine = reqwest::get(format!("{base}/quarantine"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        quarantine.contains("<td>\\u{1b}[31mRED\\u{1b}]0;T\\u{7} \\u{7f}\\u{9b}2J</td>"),
+        "{quarantine}"
+    );
+    let home = reqwest::get(format!("{base}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("title=\"West\\u{1b}[2J Texas\\u{7}\\u{0} Intermediate\""),
+        "{home}"
+    );
+    let series = reqwest::get(format!("{base}/series/WTI"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        series.contains(">USD\\u{1b}[5m/bbl\\u{7f}\\u{9b}</text>"),
+        "{series}"
+    );
+    // the JSON API: the same text, every control character a JSON escape, nothing raw
+    for path in [
+        "/api/status".to_owned(),
+        "/api/runs".to_owned(),
+        format!("/api/runs/{}", run.uuid),
+        "/api/runs/%1B%5B2J".to_owned(),
+        "/api/series/WTI".to_owned(),
+    ] {
+        let body = reqwest::get(format!("{base}{path}"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let raw: Vec<char> = body
+            .chars()
+            .filter(|c| c.is_control() && *c != '\n')
+            .collect();
+        assert!(raw.is_empty(), "{path}: raw {raw:?} in\n{body}");
+    }
+    // and parsed, the text is what was configured
+    let doc: serde_json::Value = reqwest::get(format!("{base}/api/series/WTI"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(doc["unit"], "USD\x1b[5m/bbl\u{7f}\u{9b}");
+    stop.cancel();
+}
+
+/// Issue 30, item 9: with the database away `/metrics` still answers 200 with what needs no
+/// database (the scheduler's liveness, `database_up 0`), so `scheduler_up` keeps its series;
+/// runs in progress are a gauge, and `runs_total` counts finished runs only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_without_the_database_still_report_the_scheduler() {
+    use energy_storage::testing::{Relay, TestSchema, postgres_url};
+    let Some(base) = postgres_url() else { return };
+    let schema = TestSchema::create(&base, "webmetrics").await;
+    let (relay, via) = Relay::in_front_of(&schema.url).await;
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap();
+    let clock: Clock = Arc::new(move || now);
+    let s = setup_on(via.as_str(), [Behaviour::Data; 3], clock.clone()).await;
+    let mut request = RunRequest::manual(RunMode::Incremental);
+    request.commodities = vec![CommodityCode::new("WTI").unwrap()];
+    s.pipeline
+        .run(request, CancellationToken::new(), Arc::new(NoProgress))
+        .await
+        .unwrap();
+    s.pipeline
+        .store()
+        .start_run(&energy_storage::RunStart {
+            uuid: "still-going".into(),
+            trigger: energy_core::Trigger::Schedule,
+            mode: energy_core::ModeKind::Incremental,
+            scheduled_for: None,
+            started_at: now,
+            host: "test-host".into(),
+            pid: 4242,
+        })
+        .await
+        .unwrap();
+    let liveness = Arc::new(Liveness::default());
+    liveness.loop_turned(now);
+    let (base_url, stop) = serve(&s, clock, Some(liveness)).await;
+    let scrape = || async {
+        let r = reqwest::get(format!("{base_url}/metrics")).await.unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    let (status, text) = scrape().await;
+    assert_eq!(status, 200, "{text}");
+    for line in [
+        "energy_pipeline_scheduler_up 1",
+        "energy_pipeline_database_up 1",
+        "energy_pipeline_runs_running 1",
+        "energy_pipeline_runs_total{status=\"success\"} 1",
+        "energy_pipeline_runs_total{status=\"failed\"} 0",
+        "# TYPE energy_pipeline_runs_running gauge",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing from\n{text}"
+        );
+    }
+    assert!(!text.contains("status=\"running\""), "{text}");
+
+    relay.cut();
+    relay.closed().await;
+    let (status, text) = scrape().await;
+    assert_eq!(status, 200, "{text}");
+    for line in [
+        "energy_pipeline_scheduler_up 1",
+        "energy_pipeline_database_up 0",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing from\n{text}"
+        );
+    }
+    // nothing read from the database is made up: no runs, no series
+    assert!(!text.contains("energy_pipeline_runs"), "{text}");
+    assert!(!text.contains("energy_pipeline_series_"), "{text}");
+    stop.cancel();
+    relay.restore();
+    schema.drop().await;
 }
