@@ -9,6 +9,7 @@ use crate::{
     args::{GapsArgs, GlobalArgs},
     exit::Failure,
     output::outln,
+    render::fit,
 };
 
 /// Dates per line in the text view (11 characters each: fits 80 columns).
@@ -38,9 +39,10 @@ pub(super) fn run(global: &GlobalArgs, args: &GapsArgs) -> Result<ExitCode, Fail
         outln!("nothing stored yet");
     }
     for s in &found {
+        // 13 + 1 + 18 + 1 + 22 + 1 + 13 + 1 + 9 = 79 columns
         outln!(
-            "{:<14} {:<18} {}..{}  {:>6} stored  {:>4} {}",
-            format!("{}/{}", s.commodity, s.source),
+            "{:<13} {:<18} {}..{} {:>6} stored {:>4} {}",
+            fit(&format!("{}/{}", s.commodity, s.source), 13),
             s.calendar.name(),
             s.first,
             s.last,

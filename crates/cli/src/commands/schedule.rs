@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use energy_orchestrator::{
     config, logs, signals,
     status::scheduler::{
-        SchedulerState, alive, running_schedulers, scheduler_state, shown_next_fire,
+        SchedulerState, alive, last_replicas, running_schedulers, scheduler_state, shown_next_fire,
     },
     wiring,
 };
@@ -162,12 +162,22 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
             s.pid,
             (now - s.heartbeat_at).num_seconds()
         ),
-        (_, Some(s)) => outln!(
-            "scheduler   STOPPED (last on {}, pid {}, at {})",
-            s.host,
-            s.pid,
-            s.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC")
-        ),
+        (_, Some(_)) => {
+            // every replica of the last session, not only the one that stopped last
+            for (i, s) in last_replicas(&schedulers).into_iter().enumerate() {
+                outln!(
+                    "{} (last on {}, pid {}, at {})",
+                    if i == 0 {
+                        "scheduler   STOPPED"
+                    } else {
+                        "                   "
+                    },
+                    s.host,
+                    s.pid,
+                    s.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC")
+                );
+            }
+        }
         _ => outln!("scheduler   STOPPED (never started on this database)"),
     }
     outln!(

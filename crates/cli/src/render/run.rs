@@ -2,7 +2,9 @@
 
 use energy_core::RunReport;
 
-use super::{Align, Table, duration, score, short_duration};
+use energy_core::text::printable;
+
+use super::{Align, Table, WIDTH, duration, fit, score, short_duration};
 
 /// The summary of one run, as `run` prints it.
 pub(crate) fn run_report(r: &RunReport) -> String {
@@ -148,7 +150,8 @@ pub(crate) fn cross_source(r: &RunReport, shown: usize) -> String {
     out
 }
 
-/// Run history as a table (`runs`, and `status`'s last runs); fits 80 columns.
+/// Run history as a table (`runs`, and `status`'s last runs); fits 80 columns. Each run that
+/// did not succeed is followed by a line with its id and why, cut to the width.
 pub(crate) fn runs_table(runs: &[RunReport]) -> String {
     let mut t = Table::new(&[
         ("STARTED (UTC)", Align::Left),
@@ -158,10 +161,11 @@ pub(crate) fn runs_table(runs: &[RunReport]) -> String {
         ("FETCHED", Align::Right),
         ("STORED", Align::Right),
         ("REJECTED", Align::Right),
-    ]);
+    ])
+    .gives_way(1);
     for run in runs {
         t.row(vec![
-            run.started_at.format("%Y-%m-%d %H:%M").to_string(),
+            run.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
             format!(
                 "{}{}",
                 run.mode.name(),
@@ -182,7 +186,29 @@ pub(crate) fn runs_table(runs: &[RunReport]) -> String {
             run.counts.rejected.to_string(),
         ]);
     }
-    let mut out = t.render();
+    let table = t.render();
+    let mut lines = table.lines();
+    let mut out = String::new();
+    if let Some(head) = lines.next() {
+        out.push_str(head);
+        out.push('\n');
+    }
+    for (line, run) in lines.zip(runs) {
+        out.push_str(line);
+        out.push('\n');
+        if run.status != energy_core::RunStatus::Success
+            && run.status != energy_core::RunStatus::Running
+        {
+            let why = run
+                .failure_summary()
+                .unwrap_or_else(|| "no error recorded".to_owned());
+            out.push_str(&fit(
+                &format!("  └ {}: {}", run.run_id, printable(&why)),
+                WIDTH,
+            ));
+            out.push('\n');
+        }
+    }
     if runs
         .iter()
         .any(|r| r.trigger == energy_core::Trigger::Schedule)
@@ -195,7 +221,6 @@ pub(crate) fn runs_table(runs: &[RunReport]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::render::WIDTH;
 
     /// Issue 13, item 14: with a long commodity code the run table went past 80 columns.
     #[test]
@@ -258,6 +283,6 @@ mod tests {
                 line.chars().count()
             );
         }
-        assert!(text.contains("WEST_T…"), "{text}");
+        assert!(text.contains("WEST_TEXAS_INT…"), "{text}");
     }
 }

@@ -122,8 +122,21 @@ pub(crate) fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint
             spark_min,
             energy_orchestrator::status::SPARK_VALUES as usize,
         );
+        // the header counts the values a sparkline below actually draws (`LAST 22` over
+        // five values said more than there was)
+        let drawn = r
+            .freshness
+            .iter()
+            .filter(|s| s.note.is_none())
+            .map(|s| s.recent.len().min(spark))
+            .max()
+            .unwrap_or(0);
+        let last = match drawn {
+            0 => "LAST".to_owned(),
+            n => format!("LAST {n}"),
+        };
         out.push_str(&format!(
-            "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {:<w4$}  {:>w5$}  LAST {spark}\n",
+            "{:<w0$}  {:<w1$}  {:<w2$}  {:>w3$}  {:<w4$}  {:>w5$}  {last}\n",
             head[0],
             head[1],
             head[2],
@@ -361,6 +374,43 @@ mod status_tests {
             );
         }
         insta::assert_snapshot!(text);
+    }
+
+    /// Issue 30, item 12: the header said `LAST 22` over a sparkline of five values.
+    #[test]
+    fn the_sparkline_header_counts_the_values_drawn() {
+        let mut r = report();
+        for s in &mut r.freshness {
+            s.recent.truncate(5);
+        }
+        let text = status(&r, Paint(false));
+        let head = text.lines().find(|l| l.starts_with("SERIES")).unwrap();
+        assert!(head.ends_with("LAST 5"), "{head}");
+    }
+
+    /// Issue 30, item 12: `runs` said nothing of why a run failed and which run it was, and
+    /// showed its start only to the minute.
+    #[test]
+    fn a_run_that_did_not_succeed_says_which_and_why_under_its_row() {
+        let mut failed = run(false, RunStatus::Failed, 3.0);
+        failed.run_id = "0193a1e2-7c4d-7e3a-9f10-3b2c1d0e9a8f".into();
+        failed.started_at += chrono::Duration::seconds(7);
+        failed.error = Some("cannot reach the database".into());
+        let ok = run(false, RunStatus::Success, 1.0);
+        let text = runs_table(&[failed, ok]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].starts_with("2026-11-23 11:00:07"), "{text}");
+        assert_eq!(
+            lines[2],
+            "  └ 0193a1e2-7c4d-7e3a-9f10-3b2c1d0e9a8f: cannot reach the database"
+        );
+        assert!(lines[3].contains("success"), "{text}");
+        assert_eq!(
+            lines.len(),
+            4,
+            "a successful run has no second line: {text}"
+        );
+        assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
     }
 
     #[test]

@@ -19,8 +19,9 @@ pub(crate) fn fit(text: &str, width: usize) -> String {
     format!("{kept}…")
 }
 
-/// A text table: a header row and data rows, every column as wide as its widest cell; when
-/// that is wider than [`WIDTH`], the column marked to give way is cut (`…`).
+/// A text table: a header row and data rows, every column as wide as its widest cell, two
+/// spaces apart; when that is wider than [`WIDTH`], one space apart, and when still wider,
+/// the column marked to give way is cut (`…`).
 #[derive(Debug)]
 pub(crate) struct Table {
     columns: Vec<(&'static str, Align)>,
@@ -63,7 +64,11 @@ impl Table {
                     .unwrap_or(0)
             })
             .collect();
-        let total = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
+        // too wide with two spaces between columns: one, then the give-way column is cut
+        let sum = widths.iter().sum::<usize>();
+        let gaps = widths.len().saturating_sub(1);
+        let gap = if sum + 2 * gaps > WIDTH { 1 } else { 2 };
+        let total = sum + gap * gaps;
         if let Some(i) = self.gives_way
             && total > WIDTH
         {
@@ -78,7 +83,7 @@ impl Table {
                 let cell = fit(cells.get(i).map(String::as_str).unwrap_or(""), *width);
                 let cell = cell.as_str();
                 if i > 0 {
-                    line.push_str("  ");
+                    line.push_str(&" ".repeat(gap));
                 }
                 match align {
                     Align::Left => line.push_str(&format!("{cell:<width$}")),

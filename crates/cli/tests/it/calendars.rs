@@ -143,6 +143,11 @@ async fn gaps_lists_a_missing_trading_day_and_not_a_holiday() {
     assert_eq!(wti["gaps"], serde_json::json!(["2025-11-25"]));
     let text = stdout(&env.run(&["gaps", "--commodity", "WTI"]).await);
     assert!(text.contains("WTI/eia") && text.contains("1 gap"), "{text}");
+    // issue 30, item 12: the series line was 82 columns (81 with "gap") and wrapped
+    assert!(
+        text.lines().all(|l| l.chars().count() <= 80),
+        "a line over 80 columns:\n{text}"
+    );
     assert!(
         text.contains("2025-11-25") && !text.contains("2025-11-27"),
         "{text}"

@@ -199,3 +199,102 @@ fn schedule_next_past_the_last_computable_year_says_so() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out).lines().count(), 2, "{}", stdout(&out));
 }
+
+/// Item 12: `schedule status` after both replicas stopped showed only one of them. Each
+/// replica of the last session is named; an older, earlier session's is not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schedule_status_names_every_replica_that_stopped() {
+    use energy_storage::{DatabaseUrl, InstanceState, SchedulerRecord, Store};
+    let s = Scratch::new().env("DATABASE_URL", "sqlite://p.db");
+    let url = DatabaseUrl::parse(&format!("sqlite://{}/p.db", s.path().display())).unwrap();
+    let store = Store::open(&url).await.unwrap();
+    let t =
+        |h: u32| chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2026, 11, 25, h, 0, 0).unwrap();
+    for (host, pid, from, to) in [
+        ("desk-old", 99, 1, 2),
+        ("desk-a", 101, 5, 9),
+        ("desk-b", 202, 6, 8),
+    ] {
+        store
+            .register_scheduler(&SchedulerRecord {
+                instance_id: format!("{host}:{pid}"),
+                host: host.into(),
+                pid,
+                started_at: t(from),
+                heartbeat_at: t(to),
+                next_fire_at: None,
+                state: InstanceState::Running,
+                stop_requested: false,
+            })
+            .await
+            .unwrap();
+        store
+            .scheduler_stopped(&format!("{host}:{pid}"), t(to))
+            .await
+            .unwrap();
+    }
+    let out = s.run(&["schedule", "status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("STOPPED (last on desk-a, pid 101, at 2026-11-25 09:00:00 UTC)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(last on desk-b, pid 202, at 2026-11-25 08:00:00 UTC)"),
+        "{text}"
+    );
+    assert!(!text.contains("desk-old"), "{text}");
+}
+
+/// Item 12: `runs` showed an interrupted run's TIME as the time until another process
+/// noticed it (here a minute), not how long it was seen working (until its last heartbeat,
+/// 3 s), started only to the minute, with no run id nor reason. Now: to the second, the time
+/// it worked, and a line with its id and why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_shows_an_interrupted_run_by_the_time_it_worked_with_its_id_and_why() {
+    use energy_storage::{DatabaseUrl, RunStart, Store};
+    let s = Scratch::new().env("DATABASE_URL", "sqlite://p.db");
+    let url = DatabaseUrl::parse(&format!("sqlite://{}/p.db", s.path().display())).unwrap();
+    let store = Store::open(&url).await.unwrap();
+    let started: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:07Z".parse().unwrap();
+    let uuid = "0193a1e2-7c4d-7e3a-9f10-3b2c1d0e9a8f";
+    let run = store
+        .start_run(&RunStart {
+            uuid: uuid.into(),
+            trigger: energy_core::Trigger::Manual,
+            mode: energy_core::ModeKind::Incremental,
+            scheduled_for: None,
+            started_at: started,
+            host: "elsewhere".into(),
+            pid: 1,
+        })
+        .await
+        .unwrap();
+    store
+        .heartbeat_run(run, started + chrono::Duration::seconds(3))
+        .await
+        .unwrap();
+    assert!(
+        store
+            .mark_run_interrupted(run, started + chrono::Duration::seconds(60))
+            .await
+            .unwrap()
+    );
+    let out = s.run(&["runs"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    let row = text
+        .lines()
+        .find(|l| l.starts_with("2026-11-25 11:00:07"))
+        .unwrap_or_else(|| panic!("no row started to the second: {text}"));
+    assert!(
+        row.contains("interrupted") && row.contains("3.00s"),
+        "{row}"
+    );
+    assert!(
+        text.contains(&format!("  └ {uuid}: the run was interrupted")),
+        "{text}"
+    );
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
+}

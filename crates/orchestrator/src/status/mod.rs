@@ -249,8 +249,15 @@ pub fn report_of(r: &RunRecord) -> RunReport {
         status: r.status,
         started_at: r.started_at,
         finished_at: r.finished_at,
+        // An interrupted run without a report was found stopped by another process: its
+        // time is until its last heartbeat, when it was last seen working, not until somebody
+        // noticed.
         duration_seconds: r
             .finished_at
+            .map(|f| match r.status {
+                energy_core::RunStatus::Interrupted => f.min(r.heartbeat_at.max(r.started_at)),
+                _ => f,
+            })
             .map(|f| (f - r.started_at).num_milliseconds().max(0) as f64 / 1000.0)
             .unwrap_or(0.0),
         window: None,
@@ -258,9 +265,13 @@ pub fn report_of(r: &RunRecord) -> RunReport {
         counts: r.counts,
         notifications: Vec::new(),
         error: match r.status {
-            energy_core::RunStatus::Interrupted => {
-                Some("the run was interrupted before it finished".to_owned())
-            }
+            energy_core::RunStatus::Interrupted => Some(format!(
+                "the run was interrupted before it finished: last seen working at {}{}",
+                r.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                r.finished_at
+                    .map(|f| format!(", found stopped at {}", f.format("%Y-%m-%d %H:%M:%S UTC")))
+                    .unwrap_or_default()
+            )),
             energy_core::RunStatus::Failed => Some(
                 "the run's full outcome could not be recorded; its report is in the log of the \
                  process that ran it"

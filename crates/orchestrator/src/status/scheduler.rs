@@ -75,6 +75,20 @@ pub fn scheduler_state(
     }
 }
 
+/// The schedulers that ran alongside the most recently seen one (itself included), newest
+/// first: the replicas of the last session, to name when all of them have stopped.
+pub fn last_replicas(records: &[SchedulerRecord]) -> Vec<&SchedulerRecord> {
+    let Some(last) = records.iter().max_by_key(|s| s.heartbeat_at) else {
+        return Vec::new();
+    };
+    let mut out: Vec<&SchedulerRecord> = records
+        .iter()
+        .filter(|s| s.heartbeat_at >= last.started_at && s.started_at <= last.heartbeat_at)
+        .collect();
+    out.sort_by(|a, b| b.heartbeat_at.cmp(&a.heartbeat_at));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

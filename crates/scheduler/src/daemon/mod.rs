@@ -240,25 +240,39 @@ impl Daemon {
                 let before = t - chrono::Duration::seconds(1);
                 retry_from = Some(retry_from.map_or(before, |r: DateTime<Utc>| r.min(before)));
             };
-            // each fire time is recorded; the log says it once per kind
-            if let (Some(first), Some(last)) = (due.missed.first(), due.missed.last()) {
-                tracing::warn!(
-                    count = due.missed.len(),
-                    first = %first.to_rfc3339(),
-                    last = %last.to_rfc3339(),
-                    grace_seconds = self.options.misfire_grace_seconds,
-                    "fire times missed beyond misfire_grace_seconds: recorded as missed, not run"
-                );
-            }
+            // each fire time is recorded; the log says it once per kind, after the records
+            // are written, with what was written
+            let mut recorded = Vec::new();
+            let mut unrecorded = 0usize;
             for t in &due.missed {
                 let note = format!(
                     "missed by {} s, beyond misfire_grace_seconds ({})",
                     (now - *t).num_seconds(),
                     self.options.misfire_grace_seconds
                 );
-                if self.claim(&key, *t, FireState::Missed, Some(&note)).await == Claim::Failed {
-                    failed(*t);
+                match self.claim(&key, *t, FireState::Missed, Some(&note)).await {
+                    Claim::Claimed => recorded.push(*t),
+                    Claim::Taken => {}
+                    Claim::Failed => {
+                        unrecorded += 1;
+                        failed(*t);
+                    }
                 }
+            }
+            if let (Some(first), Some(last)) = (recorded.first(), recorded.last()) {
+                tracing::warn!(
+                    count = recorded.len(),
+                    first = %first.to_rfc3339(),
+                    last = %last.to_rfc3339(),
+                    grace_seconds = self.options.misfire_grace_seconds,
+                    "fire times missed beyond misfire_grace_seconds: recorded as missed, not run"
+                );
+            }
+            if unrecorded > 0 {
+                tracing::warn!(
+                    count = unrecorded,
+                    "fire times missed beyond misfire_grace_seconds could not be recorded yet (the database is away): tried again at the next turn"
+                );
             }
             if let Some(t) = due.run {
                 if let (Some(first), Some(last)) = (due.coalesced.first(), due.coalesced.last()) {
