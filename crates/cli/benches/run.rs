@@ -296,9 +296,8 @@ fn default_settings(replay: &Replay, server: &ReplayServer, rows: &mut Vec<[Stri
     }
 }
 
-/// A FRED stand-in that answers every request with the same body: `rows` observations.
-fn serve_hostile(rt: &tokio::runtime::Runtime, rows: usize) -> (u16, usize) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+/// A FRED answer of `rows` observations.
+fn fred_rows(rows: usize) -> String {
     let mut body = String::with_capacity(rows * 40 + 64);
     body.push_str("{\"count\":");
     body.push_str(&rows.to_string());
@@ -310,6 +309,25 @@ fn serve_hostile(rt: &tokio::runtime::Runtime, rows: usize) -> (u16, usize) {
         body.push_str("{\"date\":\"2026-01-02\",\"value\":\"61.2\"}");
     }
     body.push_str("]}");
+    body
+}
+
+/// An EIA answer of five rows whose `total` claims 2^64 - 1 (issue 30): about 1 KB.
+fn eia_absurd_total() -> String {
+    let rows: Vec<String> = (5..10)
+        .map(|d| {
+            format!("{{\"period\":\"2026-01-0{d}\",\"series\":\"RWTC\",\"value\":\"6{d}.25\",\"units\":\"$/BBL\"}}")
+        })
+        .collect();
+    format!(
+        "{{\"response\":{{\"total\":\"18446744073709551615\",\"frequency\":\"daily\",\"data\":[{}]}},\"apiVersion\":\"2.1.13\"}}",
+        rows.join(",")
+    )
+}
+
+/// A stand-in that answers every request with the same body.
+fn serve_hostile(rt: &tokio::runtime::Runtime, body: String) -> (u16, usize) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let len = body.len();
     let response: std::sync::Arc<Vec<u8>> = std::sync::Arc::new(
         format!(
@@ -340,36 +358,68 @@ fn serve_hostile(rt: &tokio::runtime::Runtime, rows: usize) -> (u16, usize) {
     (port, len)
 }
 
-/// Issue 13, item 8: three FRED series answered at once with bodies of many rows (the
-/// issue's 1.2 M rows within a 64 MB cap, and a body just under the default 16 MB cap): the
-/// run refuses them (more rows than a FRED page holds) and its peak memory stays small.
+/// Hostile upstreams, each answering every request with one body:
+/// - issue 13, item 8: three FRED series answered at once with bodies of many rows (the
+///   issue's 1.2 M rows within a 64 MB cap, and a body just under the default 16 MB cap): the
+///   run refuses them (more rows than a FRED page holds);
+/// - issue 30: an EIA answer of five rows claiming 2^64 - 1 in `total` (it once sized an
+///   allocation): the run refuses it as malformed at once.
+///
+/// In each the run fails and its peak memory stays small.
 fn hostile_upstream(rt: &tokio::runtime::Runtime, rows: &mut Vec<[String; 3]>) {
-    for (label, count, cap) in [
-        (
-            "1.2 M rows per body, max_response_mb: 64",
-            1_200_000,
-            Some(64),
-        ),
-        (
-            "430 k rows per body, default max_response_mb (16)",
-            430_000,
-            None,
-        ),
-    ] {
-        let (port, len) = serve_hostile(rt, count);
+    struct Case {
+        label: &'static str,
+        provider: &'static str,
+        body: String,
+        cap: Option<u32>,
+        target: &'static str,
+    }
+    let cases = [
+        Case {
+            label: "3 FRED series at once, 1.2 M rows per body, max_response_mb: 64",
+            provider: "fred",
+            body: fred_rows(1_200_000),
+            cap: Some(64),
+            target: "< 200 MB",
+        },
+        Case {
+            label: "3 FRED series at once, 430 k rows per body, default max_response_mb (16)",
+            provider: "fred",
+            body: fred_rows(430_000),
+            cap: None,
+            target: "< 200 MB",
+        },
+        Case {
+            label: "EIA: 5 rows claiming a total of 18446744073709551615",
+            provider: "eia",
+            body: eia_absurd_total(),
+            cap: None,
+            target: "< 100 MB, failed in < 1 s",
+        },
+    ];
+    for case in cases {
+        let (port, len) = serve_hostile(rt, case.body);
         let dir = tempfile::tempdir().expect("temp dir");
-        let cap = cap
+        let cap = case
+            .cap
             .map(|mb| format!(", max_response_mb: {mb}"))
             .unwrap_or_default();
+        let others: Vec<&str> = ["eia", "fred", "yahoo"]
+            .into_iter()
+            .filter(|p| *p != case.provider)
+            .collect();
         let config = dir.path().join("pipeline.yaml");
         std::fs::write(
             &config,
             format!(
                 "database: {{ url: \"sqlite://{}/bench.db\" }}\n\
-                 sources:\n  eia: {{ enabled: false }}\n  yahoo: {{ enabled: false }}\n\
-                 \x20 fred: {{ base_url: \"http://127.0.0.1:{port}\"{cap} }}\n\
+                 sources:\n  {}: {{ enabled: false }}\n  {}: {{ enabled: false }}\n\
+                 \x20 {}: {{ base_url: \"http://127.0.0.1:{port}\"{cap} }}\n\
                  logging: {{ dir: \"{}/logs\" }}\n",
                 dir.path().display(),
+                others[0],
+                others[1],
+                case.provider,
                 dir.path().display()
             ),
         )
@@ -388,6 +438,7 @@ fn hostile_upstream(rt: &tokio::runtime::Runtime, rows: &mut Vec<[String; 3]>) {
                 "--json",
             ])
             .env("FRED_API_KEY", "bench-key-fred")
+            .env("EIA_API_KEY", "bench-key-eia")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -406,16 +457,17 @@ fn hostile_upstream(rt: &tokio::runtime::Runtime, rows: &mut Vec<[String; 3]>) {
         let status = report["status"].as_str().unwrap_or("?").to_owned();
         let error = report["sources"][0]["commodities"][0]["error"]
             .as_str()
-            .unwrap_or("")
-            .to_owned();
-        eprintln!("bench: hostile upstream ({label}): {error}");
+            .map(str::to_owned)
+            .unwrap_or_else(|| report["sources"][0]["commodities"][0]["error"].to_string());
+        eprintln!("bench: hostile upstream ({}): {error}", case.label);
         rows.push([
             format!(
-                "hostile upstream: 3 FRED series at once, {label}, {:.1} MB each; run {status} in {seconds:.2} s",
+                "hostile upstream: {}, {:.3} MB each; run {status} in {seconds:.2} s",
+                case.label,
                 len as f64 / 1_048_576.0
             ),
             format!("{peak:.1} MB peak (VmHWM)"),
-            "< 200 MB".to_owned(),
+            case.target.to_owned(),
         ]);
     }
 }
