@@ -44,7 +44,8 @@ impl From<energy_storage::StoreError> for Failure {
     fn from(e: energy_storage::StoreError) -> Self {
         match e {
             // pointed at nothing: a usage error, like an unknown commodity
-            e @ energy_storage::StoreError::NoSuchDatabase { .. } => Failure::Usage(e.to_string()),
+            e @ (energy_storage::StoreError::NoSuchDatabase { .. }
+            | energy_storage::StoreError::NoSuchDirectory { .. }) => Failure::Usage(e.to_string()),
             e => Failure::Operational(e.into()),
         }
     }

@@ -49,5 +49,5 @@ pub use report::{
     CROSS_SOURCE_LISTED, CommodityReport, Counts, NotificationReport, RunReport, RunStatus,
     SourceReport, SourceStatus, quality_score,
 };
-pub use secret::{Secret, redact};
+pub use secret::{Secret, redact, redact_url_credentials};
 pub use source::SourceId;

@@ -17,11 +17,16 @@ const DEFAULT_MAX_RESPONSE_MB: f64 = 16.0;
 const TIMEOUT_SECONDS: std::ops::RangeInclusive<f64> = 0.1..=3600.0;
 
 /// Settings of one provider (`sources.<name>`). Keys left out take the provider's defaults.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// `Debug` and `Serialize` (`config show`) show `base_url` with its password as `***`.
+#[derive(Clone, PartialEq, Serialize)]
 pub struct ProviderConfig {
     /// Whether runs fetch from this provider.
     pub enabled: bool,
-    /// API root, e.g. `https://api.eia.gov`; tests point it at a local server.
+    /// API root, e.g. `https://api.eia.gov`; tests point it at a local server. A user and
+    /// password in it (a mirror behind basic authentication) are sent as such, and the
+    /// password is never shown.
+    #[serde(serialize_with = "shown_url")]
     pub base_url: Url,
     /// The provider's series id for each commodity code it should fetch.
     pub series: BTreeMap<CommodityCode, String>,
@@ -49,6 +54,58 @@ pub struct ProviderConfig {
     pub publications: BTreeMap<CommodityCode, Publication>,
 }
 
+fn shown_url<S: serde::Serializer>(url: &Url, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&energy_core::redact_url_credentials(url.as_str()))
+}
+
+/// A URL, refused without repeating it (the `url` crate's own error holds the whole text,
+/// password and all).
+fn url_or_none<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Url>, D::Error> {
+    let Some(text) = Option::<String>::deserialize(d)? else {
+        return Ok(None);
+    };
+    Url::parse(&text).map(Some).map_err(|e| {
+        serde::de::Error::custom(format!(
+            "`{}` is not a URL: {e}",
+            energy_core::redact_url_credentials(&text)
+        ))
+    })
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            enabled,
+            base_url,
+            series,
+            timeout_seconds,
+            requests_per_second,
+            burst,
+            max_concurrent_requests,
+            max_response_mb,
+            calendars,
+            publication,
+            publications,
+        } = self;
+        f.debug_struct("ProviderConfig")
+            .field("enabled", enabled)
+            .field(
+                "base_url",
+                &energy_core::redact_url_credentials(base_url.as_str()),
+            )
+            .field("series", series)
+            .field("timeout_seconds", timeout_seconds)
+            .field("requests_per_second", requests_per_second)
+            .field("burst", burst)
+            .field("max_concurrent_requests", max_concurrent_requests)
+            .field("max_response_mb", max_response_mb)
+            .field("calendars", calendars)
+            .field("publication", publication)
+            .field("publications", publications)
+            .finish()
+    }
+}
+
 impl ProviderConfig {
     /// When the series of `commodity` is published.
     pub fn publication_of(&self, commodity: &CommodityCode) -> Publication {
@@ -63,6 +120,7 @@ impl ProviderConfig {
 #[serde(deny_unknown_fields)]
 struct RawProvider {
     enabled: Option<bool>,
+    #[serde(default, deserialize_with = "url_or_none")]
     base_url: Option<Url>,
     series: Option<BTreeMap<CommodityCode, String>>,
     timeout_seconds: Option<f64>,
@@ -285,6 +343,30 @@ mod tests {
         assert_eq!(fred.series.len(), 3);
         assert!(cfg.get("eia").unwrap().enabled);
         assert!(cfg.get("yahoo").unwrap().enabled);
+    }
+
+    #[test]
+    fn a_base_url_password_is_used_but_never_shown() {
+        let cfg: SourcesConfig =
+            serde_yaml::from_str("eia: { base_url: \"http://user:BASEPASS@127.0.0.1:18600\" }")
+                .unwrap();
+        assert_eq!(
+            cfg.get("eia").unwrap().base_url.password(),
+            Some("BASEPASS")
+        );
+        let shown = format!("{} {cfg:?}", serde_yaml::to_string(&cfg).unwrap());
+        assert!(!shown.contains("BASEPASS"), "{shown}");
+        assert!(
+            shown.contains("http://user:***@127.0.0.1:18600/"),
+            "{shown}"
+        );
+        let err = serde_yaml::from_str::<SourcesConfig>(
+            "eia: { base_url: \"http://user:BASEPASS@[::1\" }",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!err.contains("BASEPASS"), "{err}");
+        assert!(err.contains("http://user:***@"), "{err}");
     }
 
     #[test]

@@ -112,13 +112,14 @@ pub(crate) fn shorten(url: String) -> String {
 /// Query parameters whose values are credentials.
 const SECRET_PARAMS: [&str; 5] = ["api_key", "apikey", "key", "token", "access_token"];
 
-/// `url` with the values of credential parameters replaced by `***`.
+/// `url` with the values of credential parameters and the password of its user (a
+/// `base_url` may carry one for a mirror behind basic authentication) replaced by `***`.
 pub fn redact_url(url: &Url) -> String {
     if !url
         .query_pairs()
         .any(|(k, _)| SECRET_PARAMS.contains(&k.as_ref()))
     {
-        return url.to_string();
+        return energy_core::redact_url_credentials(url.as_str());
     }
     let mut shown = url.clone();
     let pairs: Vec<(String, String)> = url
@@ -133,7 +134,7 @@ pub fn redact_url(url: &Url) -> String {
         })
         .collect();
     shown.query_pairs_mut().clear().extend_pairs(pairs);
-    shown.to_string().replace("%2A%2A%2A", "***")
+    energy_core::redact_url_credentials(&shown.to_string().replace("%2A%2A%2A", "***"))
 }
 
 impl Http {
@@ -165,6 +166,12 @@ impl Http {
                 },
             )
         })?;
+        // the base URL's password, as written and decoded, wherever an answer repeats it
+        let mut secrets = secrets;
+        if let Some(password) = base.password() {
+            secrets.push(Secret::new(password));
+            secrets.push(Secret::new(energy_core::text::percent_decode(password)));
+        }
         Ok(Self {
             source,
             client,
@@ -409,6 +416,12 @@ mod tests {
             Url::parse("https://query1.finance.yahoo.com/v8/finance/chart/CL=F?interval=1d")
                 .unwrap();
         assert_eq!(redact_url(&plain), plain.to_string());
+        let with_user =
+            Url::parse("http://user:BASE%40PASS@127.0.0.1:18600/v2/x?api_key=K").unwrap();
+        assert_eq!(
+            redact_url(&with_user),
+            "http://user:***@127.0.0.1:18600/v2/x?api_key=***"
+        );
     }
 
     #[test]

@@ -46,6 +46,12 @@ pub enum StoreError {
         "no SQLite database at {path}: nothing has been stored there yet (run `energy-pipeline run` first, or check database.url or DATABASE_URL)"
     )]
     NoSuchDatabase { path: String },
+    /// The SQLite file's directory is missing, and so is the one above it: only the file's own
+    /// directory is created (a typo in a path makes nothing).
+    #[error(
+        "database {db}: the directory {path} does not exist, so the SQLite file cannot be created there (only the file's own directory is made): create it, or check database.url or DATABASE_URL"
+    )]
+    NoSuchDirectory { db: String, path: String },
     #[error("cannot create the directory {path} for the SQLite database {db}: {reason}")]
     CreateDir {
         db: String,

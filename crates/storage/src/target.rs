@@ -95,40 +95,71 @@ pub(crate) struct PgTarget {
 impl PgTarget {
     /// Parses the URL: `sslmode` and `sslrootcert` are ours, every other parameter is
     /// tokio-postgres's (which knows libpq's names).
-    pub(crate) fn parse(url: &str) -> Result<Self, String> {
-        let (base, query) = match url.split_once('?') {
-            Some((b, q)) => (b, q),
-            None => (url, ""),
-        };
+    ///
+    /// The URL is read once, by the `url` crate, which is also what the URL shown in messages
+    /// follows ([`energy_core::redact_url_credentials`]: the authority ends at the first `/`, and
+    /// the user ends at its last `@`); tokio-postgres gets its parts as a keyword string, since
+    /// its own URL reader splits at the first `@` anywhere and would connect elsewhere.
+    pub(crate) fn parse(text: &str) -> Result<Self, String> {
+        use energy_core::text::percent_decode;
+        let url = url::Url::parse(text).map_err(|e| e.to_string())?;
         let mut ssl = SslMode::default();
         let mut roots = RootCerts::Default;
-        let mut rest = Vec::new();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let mut params: Vec<(String, String)> = Vec::new();
+        if !url.username().is_empty() {
+            params.push(("user".into(), percent_decode(url.username())));
+        }
+        if let Some(password) = url.password() {
+            params.push(("password".into(), percent_decode(password)));
+        }
+        match url.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => {
+                params.push(("host".into(), percent_decode(d)))
+            }
+            Some(url::Host::Ipv4(a)) => params.push(("host".into(), a.to_string())),
+            Some(url::Host::Ipv6(a)) => params.push(("host".into(), a.to_string())),
+            _ => {}
+        }
+        if let Some(port) = url.port() {
+            params.push(("port".into(), port.to_string()));
+        }
+        let dbname = percent_decode(url.path().trim_start_matches('/'));
+        if !dbname.is_empty() {
+            params.push(("dbname".into(), dbname));
+        }
+        // percent-decoded only, as libpq reads a URL's parameters (`+` stays `+`)
+        for pair in url
+            .query()
+            .unwrap_or("")
+            .split('&')
+            .filter(|p| !p.is_empty())
+        {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let decoded = || {
-                url::form_urlencoded::parse(format!("v={value}").as_bytes())
-                    .next()
-                    .map(|(_, v)| v.into_owned())
-                    .unwrap_or_default()
-            };
-            match key {
-                "sslmode" => ssl = SslMode::parse(&decoded())?,
+            let (key, value) = (percent_decode(key), percent_decode(value));
+            match key.as_str() {
+                "sslmode" => ssl = SslMode::parse(&value)?,
                 "sslrootcert" => {
-                    roots = match decoded().as_str() {
+                    roots = match value.as_str() {
                         "" => return Err("sslrootcert is empty: give the path of a PEM file of CA certificates, or `system`".to_owned()),
                         "system" => RootCerts::System,
                         path => RootCerts::File(PathBuf::from(path)),
                     }
                 }
-                _ => rest.push(pair),
+                // not echoed: text after a raw `?` in a password would be read as a name
+                _ if key.is_empty()
+                    || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+                {
+                    return Err("a parameter name is no connection parameter (letters, digits and `_`); percent-encode `?`, `&` and `#` in a password".to_owned());
+                }
+                _ => params.push((key, value)),
             }
         }
-        let plain = if rest.is_empty() {
-            base.to_owned()
-        } else {
-            format!("{base}?{}", rest.join("&"))
-        };
-        let mut config = tokio_postgres::Config::from_str(&plain).map_err(|e| describe_pg(&e))?;
+        let keywords: Vec<String> = params
+            .iter()
+            .map(|(k, v)| format!("{k}='{}'", v.replace('\\', "\\\\").replace('\'', "\\'")))
+            .collect();
+        let mut config =
+            tokio_postgres::Config::from_str(&keywords.join(" ")).map_err(|e| describe_pg(&e))?;
         config.ssl_mode(match ssl {
             SslMode::Disable => tokio_postgres::config::SslMode::Disable,
             SslMode::Prefer => tokio_postgres::config::SslMode::Prefer,

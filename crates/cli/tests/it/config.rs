@@ -176,3 +176,44 @@ fn database_tls_parameters_are_checked_up_front() {
         "{shown}"
     );
 }
+
+#[test]
+fn sqlite_urls_with_parameters_or_under_a_missing_directory_are_usage_errors() {
+    let s = Scratch::new().env("DATABASE_URL", "sqlite://data/p.db?mode=ro");
+    let out = s.run(&["config", "check"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("path only"), "{}", stderr(&out));
+
+    let s = Scratch::new();
+    let missing = s.path().join("nonexistent");
+    let s = s.env(
+        "DATABASE_URL",
+        &format!("sqlite://{}/dir/x.db", missing.display()),
+    );
+    let out = s.run(&["run"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!("{} does not exist", missing.display())),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!missing.exists());
+}
+
+#[test]
+fn an_ambiguous_database_password_is_a_configuration_error_saying_to_percent_encode_it() {
+    let s = Scratch::new().env(
+        "DATABASE_URL",
+        "postgres://u:SEC@RETPW20@127.0.0.1:55499/db",
+    );
+    for args in [&["config", "check"][..], &["status"]] {
+        let out = s.run(args);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("the password holds a raw `@`") && err.contains("%40"),
+            "{err}"
+        );
+        assert!(!err.contains("SEC@") && !err.contains("RETPW20"), "{err}");
+    }
+}

@@ -3,7 +3,10 @@
 //! request (API key and all), the Slack stand-in answers with one that repeats the webhook's
 //! path, the database URL carries a password. Then no secret may appear on stdout or stderr of
 //! any command, in the log files (text and JSON), in the database, in the email or the Slack
-//! payload sent, or on the scheduler's `/metrics` and `/healthz`.
+//! payload sent, or on the scheduler's `/metrics` and `/healthz`. Issue 30 adds a password in
+//! every provider's `base_url` (EIA then answers 500), and database URLs that are no
+//! `postgres://` URL (a libpq keyword string, typos of the scheme) or are ambiguous (a raw `@`
+//! in the password), given as `DATABASE_URL`, `PIPELINE_DATABASE__URL` and `database.url`.
 
 use std::{path::Path, process::Stdio, time::Duration};
 
@@ -20,6 +23,11 @@ const SMTP_USER: &str = "smtpUSERsecret31";
 const SMTP_PASSWORD: &str = "smtpPASSsecret77";
 const HOOK_TOKEN: &str = "hookTOKENsecret99";
 const DB_PASSWORD: &str = "dbPASSsecret42";
+const BASE_PASSWORD: &str = "basePASSsecret18";
+const KEYWORD_PASSWORD: &str = "SECRETPW23";
+const TYPO_PASSWORD: &str = "typoPASSsecret24";
+/// The two halves of a password with a raw `@`.
+const AMBIGUOUS_HALVES: [&str; 2] = ["ambiSEC", "RETPW20"];
 
 /// Every file under `dir`, as text (lossy).
 fn files_under(dir: &Path, out: &mut Vec<(String, String)>) {
@@ -85,8 +93,21 @@ async fn no_secret_reaches_any_output() {
     // PostgreSQL when there is one (always under CI=true), so the URL can carry a password
     let (env, on_postgres) = match Env::new(replay.clone(), Db::Postgres).await {
         Some(env) => (env, true),
-        None => (Env::new(replay, Db::Sqlite).await.unwrap(), false),
+        None => (Env::new(replay.clone(), Db::Sqlite).await.unwrap(), false),
     };
+    // every provider behind basic authentication
+    let with_user = |provider: &str| {
+        format!(
+            "\"{}\"",
+            env.server.base_url(provider).replacen(
+                "http://",
+                &format!("http://user:{BASE_PASSWORD}@"),
+                1
+            )
+        )
+    };
+    let (eia_base, fred_base, yahoo_base) =
+        (with_user("eia"), with_user("fred"), with_user("yahoo"));
     let db_url = if on_postgres {
         // trust authentication takes any password: it is only there to be hidden
         env.db_url().replacen(
@@ -124,6 +145,9 @@ async fn no_secret_reaches_any_output() {
         ("SMTP_USER", SMTP_USER),
         ("SMTP_PASSWORD", SMTP_PASSWORD),
         ("SLACK_WEBHOOK_URL", &hook),
+        ("PIPELINE_SOURCES__EIA__BASE_URL", &eia_base),
+        ("PIPELINE_SOURCES__FRED__BASE_URL", &fred_base),
+        ("PIPELINE_SOURCES__YAHOO__BASE_URL", &yahoo_base),
     ];
     // what each output path showed: (where, text)
     let seen: std::cell::RefCell<Vec<(String, String)>> = Default::default();
@@ -144,6 +168,8 @@ async fn no_secret_reaches_any_output() {
         report.contains("cannot serve"),
         "the echo reached the report: {report}"
     );
+    // any HTTP 500: the error names the URL it asked
+    replay.behave("eia", echo(500));
     let out = command(&["--log-format", "json", "-v", "run"]).await;
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     for args in [
@@ -195,6 +221,51 @@ async fn no_secret_reaches_any_output() {
     seen.push(("status on a dead database: stdout".into(), stdout(&out)));
     seen.push(("status on a dead database: stderr".into(), stderr(&out)));
 
+    // database URLs that are no URL, or an ambiguous one, in each of the three places
+    let keyword = format!("host=127.0.0.1 user=u password={KEYWORD_PASSWORD} dbname=db");
+    let typos = ["postgres:/", "postgres//", "postgres:"]
+        .map(|start| format!("{start}u:{TYPO_PASSWORD}@127.0.0.1/db"));
+    let ambiguous = format!(
+        "postgres://u:{}@{}@127.0.0.1:{}/db",
+        AMBIGUOUS_HALVES[0],
+        AMBIGUOUS_HALVES[1],
+        free_port()
+    );
+    for url in [&keyword, &ambiguous].into_iter().chain(&typos) {
+        env.scratch
+            .write("bad-db.yaml", &format!("database: {{ url: '{url}' }}\n"));
+        for (how, vars) in [
+            ("DATABASE_URL", vec![("DATABASE_URL", url.as_str())]),
+            (
+                "PIPELINE_DATABASE__URL",
+                vec![("PIPELINE_DATABASE__URL", url.as_str())],
+            ),
+            ("database.url", vec![("PIPELINE_CONFIG", "bad-db.yaml")]),
+        ] {
+            for args in [
+                &["config", "check"][..],
+                &["config", "show"],
+                &["status"],
+                &["run"],
+            ] {
+                let out = env.run_with(args, &vars).await;
+                let what = format!("{} with a bad {how}", args.join(" "));
+                assert_eq!(out.status.code(), Some(2), "{what}: {}", stderr(&out));
+                if std::ptr::eq(url, &ambiguous) {
+                    let err = stderr(&out);
+                    assert!(
+                        err.contains("raw `@`") && err.contains("%40"),
+                        "{what}: {err}"
+                    );
+                }
+                seen.push((format!("{what}: stdout"), stdout(&out)));
+                seen.push((format!("{what}: stderr"), stderr(&out)));
+            }
+        }
+    }
+    // the input itself is no output
+    std::fs::remove_file(env.scratch.path().join("bad-db.yaml")).unwrap();
+
     // what was sent
     let mails = smtp.messages();
     assert!(!mails.is_empty(), "no email was sent");
@@ -220,7 +291,18 @@ async fn no_secret_reaches_any_output() {
         .count();
     assert!(logs >= 2, "text and JSON log files: {logs}");
 
-    let mut secrets = vec![EIA_KEY, FRED_KEY, SMTP_USER, SMTP_PASSWORD, HOOK_TOKEN];
+    let mut secrets = vec![
+        EIA_KEY,
+        FRED_KEY,
+        SMTP_USER,
+        SMTP_PASSWORD,
+        HOOK_TOKEN,
+        BASE_PASSWORD,
+        KEYWORD_PASSWORD,
+        TYPO_PASSWORD,
+        AMBIGUOUS_HALVES[0],
+        AMBIGUOUS_HALVES[1],
+    ];
     if on_postgres {
         secrets.push(DB_PASSWORD);
     }

@@ -11,7 +11,7 @@ use wiremock::{
     matchers::{method, path_regex},
 };
 
-use crate::support::{KEY, Logs, build, eia_page, fixture, request, wti_rows};
+use crate::support::{KEY, Logs, build, build_at, eia_page, fixture, request, wti_rows};
 
 /// An error answer: (status, body, content type, what the error must be).
 pub(crate) type ErrorCase = (u16, String, &'static str, fn(&SourceError) -> bool);
@@ -567,4 +567,53 @@ async fn messages_say_what_is_wrong_and_put_the_cause_first() {
         "{} chars: {url}",
         url.chars().count()
     );
+}
+
+/// Issue 30: a `base_url` with a user and password (a mirror behind basic authentication)
+/// keeps working, and its password is in no error, log line or Debug output, whatever the
+/// answer: a 500, a 403 that repeats the request, a redirect that names the URL.
+#[tokio::test]
+async fn a_password_in_base_url_is_sent_and_never_shown() {
+    const PASS: &str = "BASEPASSsecret55";
+    for (name, request) in [
+        (
+            "eia",
+            request("WTI", "petroleum/pri/spt:RWTC", "2020-04-01", "2020-04-30"),
+        ),
+        (
+            "fred",
+            request("WTI", "DCOILWTICO", "2020-04-01", "2020-04-30"),
+        ),
+        ("yahoo", request("WTI", "CL=F", "2020-04-01", "2020-04-30")),
+    ] {
+        let (logs, _guard) = Logs::capture();
+        for template in [
+            ResponseTemplate::new(500),
+            ResponseTemplate::new(403).set_body_string(format!("forbidden: user:{PASS}")),
+        ] {
+            let server = MockServer::start().await;
+            Mock::given(method("GET"))
+                .respond_with(template)
+                .mount(&server)
+                .await;
+            let base = server
+                .uri()
+                .replacen("http://", &format!("http://user:{PASS}@"), 1);
+            let source = build_at(name, &base, |_, _| {});
+            let err = source.fetch(&request).await.unwrap_err();
+            let shown = format!("{err} {err:?} {}", err.message());
+            assert!(!shown.contains(PASS), "{name}: {shown}");
+            let received = server.received_requests().await.unwrap();
+            let auth = received[0]
+                .headers
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned());
+            assert!(
+                auth.is_some_and(|a| a.starts_with("Basic ")),
+                "{name}: the credentials were not sent"
+            );
+        }
+        let logged = logs.text();
+        assert!(!logged.contains(PASS), "{name}: {logged}");
+    }
 }

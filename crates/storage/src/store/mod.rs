@@ -186,12 +186,35 @@ impl Store {
             }
             Backend::Sqlite => {
                 let path = url.sqlite_path().expect("sqlite URL has a path");
-                if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(parent).map_err(|e| StoreError::CreateDir {
-                        db: url.redacted(),
-                        path: parent.display().to_string(),
-                        reason: e.to_string(),
-                    })?;
+                if let Some(parent) = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+                {
+                    // the file's own directory only (`data/` of the default URL): a typo
+                    // higher up the path makes nothing
+                    if let Some(above) = parent
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty() && !p.exists())
+                    {
+                        return Err(StoreError::NoSuchDirectory {
+                            db: url.redacted(),
+                            path: above.display().to_string(),
+                        });
+                    }
+                    match std::fs::create_dir(parent) {
+                        // another process opening the same new file made it first
+                        Err(e)
+                            if e.kind() == std::io::ErrorKind::AlreadyExists && parent.is_dir() => {
+                        }
+                        Err(e) => {
+                            return Err(StoreError::CreateDir {
+                                db: url.redacted(),
+                                path: parent.display().to_string(),
+                                reason: e.to_string(),
+                            });
+                        }
+                        Ok(()) => {}
+                    }
                 }
                 let mut config = ManagerConfig::<SqliteConn>::default();
                 config.custom_setup = Box::new(|target| {

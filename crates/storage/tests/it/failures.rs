@@ -42,6 +42,29 @@ async fn sqlite_file_that_cannot_be_created_is_a_clear_error() {
     assert!(err.to_string().contains("not-a-dir"), "{err}");
 }
 
+/// Issue 30: `sqlite:///nonexistent/dir/x.db` made `/nonexistent/dir/`. The file's own
+/// directory is made (`data/` of the default `sqlite://data/pipeline.db` on a fresh checkout),
+/// nothing above it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_under_a_directory_that_does_not_exist_is_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nonexistent");
+    let url = DatabaseUrl::parse(&format!("sqlite://{}/dir/x.db", missing.display())).unwrap();
+    let err = Store::open(&url).await.unwrap_err();
+    assert!(matches!(err, StoreError::NoSuchDirectory { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!("{} does not exist", missing.display())),
+        "{text}"
+    );
+    assert!(!missing.exists(), "{} was created", missing.display());
+
+    // the file's own directory is made when the one above it exists
+    let url = DatabaseUrl::parse(&format!("sqlite://{}/data/x.db", dir.path().display())).unwrap();
+    Store::open(&url).await.unwrap();
+    assert!(dir.path().join("data/x.db").is_file());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_file_that_is_not_a_database_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();

@@ -25,11 +25,8 @@ pub(crate) struct TestDb {
 impl TestDb {
     pub(crate) async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = DatabaseUrl::parse(&format!(
-            "sqlite://{}/nested/dir/test.db",
-            dir.path().display()
-        ))
-        .unwrap();
+        let url =
+            DatabaseUrl::parse(&format!("sqlite://{}/dir/test.db", dir.path().display())).unwrap();
         let store = Store::open(&url).await.expect("open sqlite store");
         register_defaults(&store).await;
         Self {
