@@ -8,6 +8,7 @@ use std::{path::PathBuf, process::ExitCode, sync::Arc};
 use clap::Parser;
 use energy_orchestrator::{config, config::LogFormat, logs, signals};
 use energy_scheduler::{DaemonError, serve_from_config};
+use energy_storage::StoreError;
 use tokio_util::sync::CancellationToken;
 
 /// Runs the energy price pipeline on the configured schedule (see `schedule` in pipeline.yaml);
@@ -71,6 +72,13 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(DaemonError::Schedule(m)) => {
             eprintln!("error: {m}");
+            ExitCode::from(2)
+        }
+        // a database URL pointed at nothing is a configuration error, as for the CLI
+        Err(DaemonError::Store(
+            e @ (StoreError::NoSuchDatabase { .. } | StoreError::NoSuchDirectory { .. }),
+        )) => {
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
         Err(e) => {

@@ -284,3 +284,22 @@ fn a_sqlite_scheduler_restarted_after_a_crash_starts_at_once_and_a_live_one_is_r
     assert!(err.contains("another scheduler is running"), "{err}");
     assert!(!err.contains("serving"), "it served before refusing: {err}");
 }
+
+/// Issue 30, item 11: a SQLite file under a directory whose parent does not exist is a
+/// configuration error (exit 2) for the scheduler as for the CLI, and nothing is created.
+#[test]
+fn a_sqlite_file_under_a_missing_directory_exits_2_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no").join("such");
+    let out = scheduler(dir.path(), &[])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", missing.join("x.db").display()),
+        )
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(!dir.path().join("no").exists(), "it created a directory");
+}
