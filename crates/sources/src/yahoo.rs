@@ -85,6 +85,10 @@ struct ChartResult {
     indicators: Indicators,
 }
 
+/// Decimals of a quote at most: no instrument is quoted to more places (FX has 4 or 5, crypto
+/// tokens 8 to 10), and a price keeps at most this many.
+const MAX_PRICE_HINT: u64 = 12;
+
 /// Daily bars in one answer at most: the longest window a run asks for is 36,525 days.
 const MAX_BARS: usize = 40_000;
 
@@ -92,7 +96,9 @@ const MAX_BARS: usize = 40_000;
 #[serde(rename_all = "camelCase")]
 struct Meta {
     exchange_timezone_name: Option<String>,
-    price_hint: Option<u32>,
+    /// Decimals the quote has: any JSON value, so that one that is no such number is refused
+    /// by name.
+    price_hint: Option<Value>,
     symbol: Option<String>,
     currency: Option<String>,
 }
@@ -268,7 +274,18 @@ impl Source for Yahoo {
         let zone: Tz = zone_name.parse().map_err(|_| {
             self.malformed(&reply, format!("unknown exchange time zone {zone_name:?}"))
         })?;
-        let decimals = result.meta.price_hint.unwrap_or(2);
+        let decimals = match &result.meta.price_hint {
+            None | Some(Value::Null) => 2,
+            Some(hint) => hint
+                .as_u64()
+                .filter(|d| *d <= MAX_PRICE_HINT)
+                .ok_or_else(|| {
+                    self.malformed(
+                        &reply,
+                        format!("meta.priceHint is {hint}, not a number of decimals (0 to {MAX_PRICE_HINT})"),
+                    )
+                })? as u32,
+        };
         let closes = result
             .indicators
             .quote

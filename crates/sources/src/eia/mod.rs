@@ -179,14 +179,30 @@ impl Eia {
             take(row, &first.url)?;
         }
         drop(page);
-        let offsets: Vec<u64> = (1..).map(|i| i * step).take_while(|o| *o < total).collect();
-        if offsets.len() as u32 >= MAX_PAGES {
+        // `total` is checked against what the window can hold before it sizes anything: one
+        // row a day per series at most, and at most MAX_PAGES pages
+        let days = (window.1 - window.0).num_days().unsigned_abs() + 1;
+        let most = days.saturating_mul(series.len() as u64);
+        if total > most {
             return Err(self.malformed(
                 &first,
-                format!("{total} rows would take more than {MAX_PAGES} pages"),
+                format!(
+                    "`total` is {total}, more rows than {} daily series hold in {days} days ({most})",
+                    series.len()
+                ),
             ));
         }
-        let requests = 1 + offsets.len() as u32;
+        let pages = total.div_ceil(step).max(1);
+        if pages > u64::from(MAX_PAGES) {
+            return Err(self.malformed(
+                &first,
+                format!(
+                    "`total` {total} at {step} rows a page would take {pages} pages, more than {MAX_PAGES}"
+                ),
+            ));
+        }
+        let requests = pages as u32;
+        let offsets = (1..pages).map(|i| i * step);
         let mut pages = stream::iter(offsets)
             .map(|offset| async move {
                 let reply = self

@@ -370,3 +370,92 @@ async fn series_of_one_route_share_requests_and_get_exactly_their_own_rows() {
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
     assert_eq!(eia.http_requests(), 2);
 }
+
+/// Issue 30, item 1: `response.total` sized an allocation before anything checked it (an
+/// answer of 5 rows with `"total":"4000000000"` took 6.3 GB, with u64::MAX the process
+/// aborted). A total the window cannot hold, or that is no count at all, is a malformed answer,
+/// refused after the first request.
+#[tokio::test]
+async fn an_absurd_total_is_malformed_before_it_sizes_anything() {
+    let rows: Vec<(String, String)> = (3..=7)
+        .map(|d| (format!("2026-08-{d:02}"), "63.1".to_owned()))
+        .collect();
+    for total in [
+        serde_json::json!("4000000000"),
+        serde_json::json!("18446744073709551615"),
+        serde_json::json!(18446744073709551615u64),
+        serde_json::json!("-1"),
+        serde_json::json!(-1),
+        serde_json::json!("many"),
+        serde_json::json!(1.5),
+        // more rows than one series has days in the 31-day window
+        serde_json::json!("32"),
+    ] {
+        let mut body: serde_json::Value = serde_json::from_str(&eia_page(&rows, 5)).unwrap();
+        body["response"]["total"] = total.clone();
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(json(body.to_string()))
+            .mount(&server)
+            .await;
+        let err = build("eia", &server, |_, _| {})
+            .fetch(&request(
+                "WTI",
+                "petroleum/pri/spt:RWTC",
+                "2026-08-01",
+                "2026-08-31",
+            ))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SourceError {
+                    kind: SourceErrorKind::Malformed { .. },
+                    ..
+                }
+            ),
+            "total {total}: {err:?}"
+        );
+        assert!(err.to_string().contains("total"), "total {total}: {err}");
+        assert_eq!(
+            server.received_requests().await.unwrap().len(),
+            1,
+            "total {total}: refused after the first page"
+        );
+    }
+}
+
+/// A total the window allows but that takes more pages than any daily history: refused from
+/// the page count (total / page size, computed, not listed), before a second request.
+#[tokio::test]
+async fn a_total_of_more_pages_than_allowed_is_refused_from_its_page_count() {
+    // one row a page, as a server that pages by one would send
+    let rows = vec![("1990-01-02".to_owned(), "21.1".to_owned())];
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(eia_page(&rows, 9000)))
+        .mount(&server)
+        .await;
+    let err = build("eia", &server, |_, _| {})
+        .fetch(&request(
+            "WTI",
+            "petroleum/pri/spt:RWTC",
+            "1986-01-01",
+            "2026-08-31",
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::Malformed { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("pages"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}

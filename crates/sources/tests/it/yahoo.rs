@@ -235,3 +235,47 @@ async fn two_bars_for_a_date_another_symbol_or_another_currency_are_not_stored_q
     let text = err.to_string();
     assert!(text.contains("GBp") && text.contains("USD/bbl"), "{text}");
 }
+
+/// Issue 30, item 1: `meta.priceHint` says how many decimals to round to; a hint beyond what a
+/// quote has (no instrument is quoted to more than 12 places), negative or no number is a
+/// malformed answer, not a number of decimals to format with.
+#[tokio::test]
+async fn an_absurd_price_hint_is_malformed() {
+    for hint in [
+        serde_json::json!(4000000000u64),
+        serde_json::json!(18446744073709551615u64),
+        serde_json::json!(13),
+        serde_json::json!(-1),
+        serde_json::json!("two"),
+        serde_json::json!(1.5),
+    ] {
+        let err = fetch_gold(gold(|r| r["meta"]["priceHint"] = hint.clone()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SourceError {
+                    kind: SourceErrorKind::Malformed { .. },
+                    ..
+                }
+            ),
+            "priceHint {hint}: {err:?}"
+        );
+        assert!(
+            err.to_string().contains("priceHint"),
+            "priceHint {hint}: {err}"
+        );
+    }
+    // the hints real quotes carry still work
+    for hint in [2, 4, 8, 12] {
+        let data = fetch_gold(gold(|r| r["meta"]["priceHint"] = hint.into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            data.observations[0].value.to_string(),
+            "1524.5",
+            "priceHint {hint}"
+        );
+    }
+}
