@@ -20,6 +20,7 @@ pub enum Severity {
 pub enum RuleId {
     NotANumber,
     FutureDate,
+    OutsideWindow,
     ConflictingDuplicate,
     PlausibleRange,
     Jump,
@@ -32,6 +33,7 @@ impl RuleId {
         match self {
             RuleId::NotANumber => "not_a_number",
             RuleId::FutureDate => "future_date",
+            RuleId::OutsideWindow => "outside_window",
             RuleId::ConflictingDuplicate => "conflicting_duplicate",
             RuleId::PlausibleRange => "plausible_range",
             RuleId::Jump => "jump",
@@ -70,6 +72,11 @@ pub const FUTURE_DATE: Rule = Rule {
     severity: Severity::Reject,
     description: "the market date is after today in the market's time zone",
 };
+pub const OUTSIDE_WINDOW: Rule = Rule {
+    id: RuleId::OutsideWindow,
+    severity: Severity::Reject,
+    description: "the provider sent a date outside the window asked of it",
+};
 pub const CONFLICTING_DUPLICATE: Rule = Rule {
     id: RuleId::ConflictingDuplicate,
     severity: Severity::Reject,
@@ -97,9 +104,10 @@ pub const QUALITY_GATE: Rule = Rule {
 };
 
 /// Every rule, for documentation and `--help`.
-pub const RULES: [Rule; 7] = [
+pub const RULES: [Rule; 8] = [
     NOT_A_NUMBER,
     FUTURE_DATE,
+    OUTSIDE_WINDOW,
     CONFLICTING_DUPLICATE,
     PLAUSIBLE_RANGE,
     JUMP,

@@ -241,15 +241,16 @@ impl Source for Fred {
                 let date = NaiveDate::parse_from_str(&row.date, "%Y-%m-%d").map_err(|_| {
                     self.malformed(&reply, format!("date {:?} is not YYYY-MM-DD", row.date))
                 })?;
-                if !req.window.contains(date) {
-                    continue;
-                }
                 let raw = match row.value {
                     Value::String(s) => s,
                     Value::Number(n) => n.to_string(),
                     Value::Null => ".".to_owned(),
                     other => other.to_string(),
                 };
+                if !req.window.contains(date) {
+                    out.push_outside(date, raw, (req.window.start(), req.window.end()));
+                    continue;
+                }
                 if raw.trim() == "." || raw.trim().is_empty() {
                     out.missing.push(date);
                     continue;

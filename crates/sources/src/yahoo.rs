@@ -304,12 +304,31 @@ impl Source for Yahoo {
         let today = (self.clock)().with_timezone(&zone).date_naive();
         // A second bar for one day goes to validation like the first: equal values merge, and
         // different ones are quarantined as a conflicting duplicate, as for EIA and FRED.
+        // Bars of the padding around the window are expected and left out; a bar beyond the
+        // padded range asked for, or after today, is the provider's error and quarantined.
+        let (from, to) = req.window.padded_unix_range();
+        let asked = (
+            DateTime::<Utc>::from_timestamp(from, 0).map_or(req.window.start(), |t| t.date_naive()),
+            DateTime::<Utc>::from_timestamp(to, 0).map_or(req.window.end(), |t| t.date_naive()),
+        );
         for (stamp, close) in stamps.into_iter().zip(closes) {
             let Some(utc) = DateTime::<Utc>::from_timestamp(stamp, 0) else {
                 return Err(self.malformed(&reply, format!("timestamp {stamp} out of range")));
             };
             let date = utc.with_timezone(&zone).date_naive();
-            if !req.window.contains(date) || date >= today {
+            // (Yahoo may add the live bar whatever the range)
+            if date == today {
+                continue;
+            }
+            if stamp < from || stamp > to || date > today {
+                let raw = match &close {
+                    None | Some(Value::Null) => "null".to_owned(),
+                    Some(v) => v.to_string(),
+                };
+                out.push_outside(date, raw, asked);
+                continue;
+            }
+            if !req.window.contains(date) {
                 continue;
             }
             match close {

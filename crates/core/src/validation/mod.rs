@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::{CommodityCode, CommoditySpec, Observation, Price, Rejection, SourceId, quality_score};
 
 pub use crate::rule::{
-    CONFLICTING_DUPLICATE, FUTURE_DATE, JUMP, NOT_A_NUMBER, PLAUSIBLE_RANGE, QUALITY_GATE,
-    REPEATED_VALUE, RULES, Rule, RuleId, Severity,
+    CONFLICTING_DUPLICATE, FUTURE_DATE, JUMP, NOT_A_NUMBER, OUTSIDE_WINDOW, PLAUSIBLE_RANGE,
+    QUALITY_GATE, REPEATED_VALUE, RULES, Rule, RuleId, Severity,
 };
 
 #[cfg(test)]
@@ -48,8 +48,9 @@ pub struct Warning {
     pub reason: String,
 }
 
-/// A value a provider sent that is no usable price: as received, with why (the source layer
-/// reports it so, validation quarantines it).
+/// A row a provider sent that cannot be stored: a value that is no usable price, or a row
+/// dated outside the window asked of it; as received, with why (the source layer reports it
+/// so, validation quarantines it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawInvalid {
     pub date: NaiveDate,
@@ -65,6 +66,10 @@ pub struct Batch<'a> {
     pub spec: &'a CommoditySpec,
     pub observations: Vec<Observation>,
     pub invalid: Vec<RawInvalid>,
+    /// Rows dated outside the window the provider was asked for (beyond what its request is
+    /// expected to return), as sent: quarantined under `future_date` when after `today`, else
+    /// `outside_window`; never stored.
+    pub outside: Vec<RawInvalid>,
     /// Stored values just before the batch, newest first (for the warn-level rules).
     pub history: &'a [(NaiveDate, Price)],
     /// Today in the market's time zone.
@@ -142,7 +147,22 @@ pub fn validate(batch: Batch<'_>, settings: &ValidationSettings) -> Validated {
         }
     }
     let conflicting = rejected.len() - batch.invalid.len();
-    let received = (distinct.len() + conflicting + batch.invalid.len()) as u64;
+    for out in &batch.outside {
+        let (rule, reason) = if out.date > batch.today {
+            (
+                FUTURE_DATE,
+                format!(
+                    "{} is after today ({}) in {}; {}",
+                    out.date, batch.today, batch.spec.timezone, out.reason
+                ),
+            )
+        } else {
+            (OUTSIDE_WINDOW, out.reason.clone())
+        };
+        rejected.push(reject(&batch, out.date, out.raw.clone(), rule, reason));
+    }
+    let received =
+        (distinct.len() + conflicting + batch.invalid.len() + batch.outside.len()) as u64;
 
     let mut accepted = Vec::with_capacity(distinct.len());
     for o in distinct {

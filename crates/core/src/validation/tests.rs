@@ -37,6 +37,15 @@ fn run(
     invalid: Vec<RawInvalid>,
     history: &[(NaiveDate, Price)],
 ) -> Validated {
+    run_on(obs, invalid, Vec::new(), history)
+}
+
+fn run_on(
+    obs: Vec<Observation>,
+    invalid: Vec<RawInvalid>,
+    outside: Vec<RawInvalid>,
+    history: &[(NaiveDate, Price)],
+) -> Validated {
     let (c, s, sp) = (
         CommodityCode::new("WTI").unwrap(),
         SourceId::new("eia").unwrap(),
@@ -49,6 +58,7 @@ fn run(
             spec: &sp,
             observations: obs,
             invalid,
+            outside,
             history,
             today: d("2026-11-25"),
         },
@@ -196,4 +206,69 @@ fn empty_batch_passes_with_score_one() {
     let v = run(vec![], vec![], &[]);
     assert_eq!(v.quality_score(), 1.0);
     assert!(matches!(gate(v, 0.95), Gate::Passed(_)));
+}
+
+fn raw(date: &str, value: &str, reason: &str) -> RawInvalid {
+    RawInvalid {
+        date: d(date),
+        raw: value.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Issue 30, item 5: rows a provider sent outside the window asked of it were dropped without
+/// a count. They are quarantined: `future_date` after today, else `outside_window`, and count
+/// as received and rejected.
+#[test]
+fn rows_outside_the_window_are_quarantined_and_counted() {
+    let outside = vec![
+        raw(
+            "2099-01-01",
+            "61",
+            "outside the window 2026-08-01..2026-08-31 asked for",
+        ),
+        raw(
+            "2026-11-26",
+            "61",
+            "outside the window 2026-08-01..2026-08-31 asked for",
+        ),
+        raw(
+            "1800-01-01",
+            "61",
+            "outside the window 2026-08-01..2026-08-31 asked for",
+        ),
+        raw(
+            "1990-01-02",
+            "61",
+            "outside the window 2026-08-01..2026-08-31 asked for",
+        ),
+    ];
+    let v = run_on(vec![o("2026-08-03", "60")], vec![], outside, &[]);
+    let rules: Vec<_> = v
+        .rejected
+        .iter()
+        .map(|r| format!("{} {} {}", r.date, r.raw_value, r.rule))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "2099-01-01 61 future_date",
+            "2026-11-26 61 future_date",
+            "1800-01-01 61 outside_window",
+            "1990-01-02 61 outside_window"
+        ]
+    );
+    assert!(
+        v.rejected[0].reason.contains("after today (2026-11-25)"),
+        "{:?}",
+        v.rejected[0]
+    );
+    assert!(
+        v.rejected[0].reason.contains("asked for"),
+        "{:?}",
+        v.rejected[0]
+    );
+    assert_eq!(v.accepted.len(), 1);
+    assert_eq!(v.received, 5);
+    assert_eq!(v.quality_score(), 0.2);
 }

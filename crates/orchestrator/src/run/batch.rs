@@ -180,6 +180,7 @@ impl Pipeline {
                 spec: &job.spec,
                 observations: data.observations,
                 invalid: data.invalid,
+                outside: data.outside,
                 history: &history,
                 today: self.today(&job.spec),
             },

@@ -203,3 +203,42 @@ async fn an_absurd_count_is_malformed() {
         assert!(!err.to_string().contains(KEY), "{err}");
     }
 }
+
+/// Issue 30, item 5: observations dated outside the window asked for come back as `outside`
+/// (quarantined by validation), not dropped.
+#[tokio::test]
+async fn observations_outside_the_window_are_set_aside_not_dropped() {
+    let body = serde_json::json!({"count": 5, "offset": 0, "limit": 100000, "observations": [
+        {"date": "1800-01-01", "value": "1.5"},
+        {"date": "1990-01-02", "value": "21.1"},
+        {"date": "2026-08-03", "value": "63.1"},
+        {"date": "2026-11-26", "value": "64"},
+        {"date": "2099-01-01", "value": "."},
+    ]});
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(body.to_string().into_bytes(), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let data = build("fred", &server, |_, _| {})
+        .fetch(&request("WTI", "DCOILWTICO", "2026-08-01", "2026-08-31"))
+        .await
+        .unwrap();
+    assert_eq!(data.observations.len(), 1);
+    assert!(data.missing.is_empty());
+    assert_eq!(
+        data.outside
+            .iter()
+            .map(|r| format!("{} {}", r.date, r.raw))
+            .collect::<Vec<_>>(),
+        [
+            "1800-01-01 1.5",
+            "1990-01-02 21.1",
+            "2026-11-26 64",
+            "2099-01-01 ."
+        ]
+    );
+}

@@ -279,3 +279,51 @@ async fn an_absurd_price_hint_is_malformed() {
         );
     }
 }
+
+/// Issue 30, item 5: bars beyond the padded range asked for, or after today, come back as
+/// `outside` (quarantined by validation). Bars in the padding around the window, and the bar of
+/// the day still trading, are expected and left out quietly.
+#[tokio::test]
+async fn bars_outside_the_range_asked_for_are_set_aside_but_the_padding_is_not() {
+    let ny = |y, m, d| {
+        chrono_tz::America::New_York
+            .with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .unwrap()
+            .timestamp()
+    };
+    let stamps = [
+        ny(1990, 1, 2),
+        ny(2026, 7, 31),  // the padding before the window
+        ny(2026, 8, 3),   // the window's one bar
+        ny(2026, 11, 25), // today, still trading
+        ny(2026, 11, 26), // tomorrow
+        ny(2099, 1, 1),
+    ];
+    let body = gold(|r| {
+        r["timestamp"] = serde_json::json!(stamps);
+        r["indicators"]["quote"][0]["close"] = serde_json::json!([21.1, 62.5, 63.1, 64, 65, 99]);
+    });
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(body))
+        .mount(&server)
+        .await;
+    let data = build("yahoo", &server, |_, _| {})
+        .fetch(&request("WTI", "GC=F", "2026-08-01", "2026-08-31"))
+        .await
+        .unwrap();
+    assert_eq!(
+        data.observations
+            .iter()
+            .map(|o| format!("{} {}", o.date, o.value))
+            .collect::<Vec<_>>(),
+        ["2026-08-03 63.1"]
+    );
+    assert_eq!(
+        data.outside
+            .iter()
+            .map(|r| format!("{} {}", r.date, r.raw))
+            .collect::<Vec<_>>(),
+        ["1990-01-02 21.1", "2026-11-26 65", "2099-01-01 99"]
+    );
+}
