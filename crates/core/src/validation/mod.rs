@@ -5,14 +5,17 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::{CommodityCode, CommoditySpec, Observation, Price, Rejection, SourceId, quality_score};
+use crate::{
+    CommodityCode, CommoditySpec, Observation, Price, Rejection, SourceId, calendar::Calendar,
+    quality_score,
+};
 
 pub use crate::rule::{
-    CONFLICTING_DUPLICATE, FUTURE_DATE, JUMP, NOT_A_NUMBER, OUTSIDE_WINDOW, PLAUSIBLE_RANGE,
-    QUALITY_GATE, REPEATED_VALUE, RULES, Rule, RuleId, Severity,
+    CONFLICTING_DUPLICATE, FUTURE_DATE, HOLIDAY_DATE, JUMP, NOT_A_NUMBER, OUTSIDE_WINDOW,
+    PLAUSIBLE_RANGE, QUALITY_GATE, REPEATED_VALUE, RULES, Rule, RuleId, Severity, WEEKEND_DATE,
 };
 
 #[cfg(test)]
@@ -70,6 +73,8 @@ pub struct Batch<'a> {
     /// expected to return), as sent: quarantined under `future_date` when after `today`, else
     /// `outside_window`; never stored.
     pub outside: Vec<RawInvalid>,
+    /// The series' trading calendar (the source's for this commodity, else the commodity's).
+    pub calendar: Calendar,
     /// Stored values just before the batch, newest first (for the warn-level rules).
     pub history: &'a [(NaiveDate, Price)],
     /// Today in the market's time zone.
@@ -180,6 +185,22 @@ pub fn validate(batch: Batch<'_>, settings: &ValidationSettings) -> Validated {
             ));
             continue;
         }
+        if o.date.weekday().number_from_monday() > 5 {
+            let reason = format!(
+                "{} is a {}: no market of the {} calendar trades then",
+                o.date,
+                o.date.format("%A"),
+                batch.calendar
+            );
+            rejected.push(reject(
+                &batch,
+                o.date,
+                o.value.to_string(),
+                WEEKEND_DATE,
+                reason,
+            ));
+            continue;
+        }
         let below = batch.spec.min_value.is_some_and(|min| o.value < min);
         let above = batch.spec.max_value.is_some_and(|max| o.value > max);
         if below || above {
@@ -212,7 +233,25 @@ pub fn validate(batch: Batch<'_>, settings: &ValidationSettings) -> Validated {
         accepted.push(o);
     }
 
-    let warnings = warn_level(&accepted, batch.history, settings);
+    let mut warnings = warn_level(&accepted, batch.history, settings);
+    // an assessment can be published on a holiday of its calendar (EIA priced Brent on three
+    // UK substitute days): stored, but said
+    for o in &accepted {
+        if !batch.calendar.is_trading_day(o.date) {
+            let name = batch
+                .calendar
+                .holidays(o.date.year())
+                .into_iter()
+                .find(|(d, _)| *d == o.date)
+                .map_or("a holiday", |(_, name)| name);
+            warnings.push(Warning {
+                date: o.date,
+                rule: HOLIDAY_DATE.id,
+                reason: format!("{} is {name} on the {} calendar", o.date, batch.calendar),
+            });
+        }
+    }
+    warnings.sort_by_key(|w| w.date);
     Validated {
         accepted,
         rejected,

@@ -1,6 +1,7 @@
 //! The rules and the gate, case by case.
 
 use super::*;
+use crate::calendar::Calendar;
 
 #[test]
 fn each_rule_has_one_spelling() {
@@ -37,13 +38,14 @@ fn run(
     invalid: Vec<RawInvalid>,
     history: &[(NaiveDate, Price)],
 ) -> Validated {
-    run_on(obs, invalid, Vec::new(), history)
+    run_on(obs, invalid, Vec::new(), Calendar::Weekdays, history)
 }
 
 fn run_on(
     obs: Vec<Observation>,
     invalid: Vec<RawInvalid>,
     outside: Vec<RawInvalid>,
+    calendar: Calendar,
     history: &[(NaiveDate, Price)],
 ) -> Validated {
     let (c, s, sp) = (
@@ -59,6 +61,7 @@ fn run_on(
             observations: obs,
             invalid,
             outside,
+            calendar,
             history,
             today: d("2026-11-25"),
         },
@@ -156,13 +159,12 @@ fn duplicate_dates_merge_when_equal_and_are_rejected_when_not() {
 
 #[test]
 fn a_long_run_of_one_value_is_warned_not_rejected() {
-    let obs: Vec<_> = (0..12)
-        .map(|i| {
-            o(
-                &(d("2026-01-01") + chrono::Days::new(i)).to_string(),
-                "61.2",
-            )
-        })
+    // twelve weekdays (a weekend date would be rejected)
+    let obs: Vec<_> = (0..16)
+        .map(|i| d("2026-01-01") + chrono::Days::new(i))
+        .filter(|d| Calendar::Weekdays.is_trading_day(*d))
+        .take(12)
+        .map(|d| o(&d.to_string(), "61.2"))
         .collect();
     let v = run(obs, vec![], &[]);
     assert_eq!(v.accepted.len(), 12);
@@ -243,7 +245,13 @@ fn rows_outside_the_window_are_quarantined_and_counted() {
             "outside the window 2026-08-01..2026-08-31 asked for",
         ),
     ];
-    let v = run_on(vec![o("2026-08-03", "60")], vec![], outside, &[]);
+    let v = run_on(
+        vec![o("2026-08-03", "60")],
+        vec![],
+        outside,
+        Calendar::Nymex,
+        &[],
+    );
     let rules: Vec<_> = v
         .rejected
         .iter()
@@ -271,4 +279,60 @@ fn rows_outside_the_window_are_quarantined_and_counted() {
     assert_eq!(v.accepted.len(), 1);
     assert_eq!(v.received, 5);
     assert_eq!(v.quality_score(), 0.2);
+}
+
+/// Issue 30, item 6: a value dated on a weekend (a Yahoo bar stamped 00:00 UTC is 20:00 in New
+/// York the evening before: a Sunday) was stored on that Sunday. No calendar trades on a
+/// weekend: it is quarantined. A holiday of the series' calendar is stored with a warning
+/// (EIA priced Brent on UK substitute bank holidays).
+#[test]
+fn weekend_dates_are_rejected_and_holidays_warned() {
+    let v = run_on(
+        vec![
+            o("2026-08-07", "60"), // Friday
+            o("2026-08-09", "61"), // Sunday
+            o("2026-08-10", "62"), // Monday
+            o("2026-09-07", "63"), // Labor Day
+        ],
+        vec![],
+        vec![],
+        Calendar::Nymex,
+        &[],
+    );
+    let rejected: Vec<_> = v
+        .rejected
+        .iter()
+        .map(|r| format!("{} {}", r.date, r.rule))
+        .collect();
+    assert_eq!(rejected, ["2026-08-09 weekend_date"]);
+    assert!(
+        v.rejected[0].reason.contains("Sunday"),
+        "{:?}",
+        v.rejected[0]
+    );
+    assert_eq!(
+        v.accepted
+            .iter()
+            .map(|o| o.date.to_string())
+            .collect::<Vec<_>>(),
+        ["2026-08-07", "2026-08-10", "2026-09-07"]
+    );
+    let warned: Vec<_> = v
+        .warnings
+        .iter()
+        .map(|w| format!("{} {} {}", w.date, w.rule, w.reason))
+        .collect();
+    assert_eq!(
+        warned,
+        ["2026-09-07 holiday_date 2026-09-07 is Labor Day on the nymex calendar"]
+    );
+    // the same Monday is no holiday of a calendar that trades on it
+    let v = run_on(
+        vec![o("2026-09-07", "63")],
+        vec![],
+        vec![],
+        Calendar::IceFuturesEurope,
+        &[],
+    );
+    assert!(v.warnings.is_empty(), "{:?}", v.warnings);
 }

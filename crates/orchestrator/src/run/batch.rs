@@ -181,6 +181,7 @@ impl Pipeline {
                 observations: data.observations,
                 invalid: data.invalid,
                 outside: data.outside,
+                calendar: self.config.calendar(&job.commodity, &source),
                 history: &history,
                 today: self.today(&job.spec),
             },

@@ -1,6 +1,6 @@
 //! Whole runs over the real providers' code against a local server that answers what a
-//! misbehaving upstream might (issue 30): what is sent outside the window asked for is
-//! quarantined with its rule and counted, never stored quietly.
+//! misbehaving upstream might (issue 30): what is sent outside the window asked for, or dated
+//! on a day no market trades, is quarantined with its rule and counted, never stored quietly.
 
 use std::sync::Arc;
 
@@ -149,4 +149,35 @@ async fn an_absurd_total_fails_the_batch_at_once() {
     assert_eq!(batch.status, SourceStatus::Failed, "{batch:?}");
     assert_eq!(batch.error.unwrap().kind, ErrorKind::Malformed);
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+/// Issue 30, item 6: a Yahoo bar stamped 00:00 UTC (20:00 in New York the evening before) was
+/// stored on Sunday 2026-08-09, no NYMEX day, without a word. A weekend date is quarantined.
+#[tokio::test]
+async fn a_bar_dated_on_a_sunday_is_quarantined_not_stored() {
+    let ny = |d: u32| {
+        chrono_tz::America::New_York
+            .with_ymd_and_hms(2026, 8, d, 0, 0, 0)
+            .unwrap()
+            .timestamp()
+    };
+    let sunday_evening = Utc
+        .with_ymd_and_hms(2026, 8, 10, 0, 0, 0)
+        .unwrap()
+        .timestamp();
+    let body = serde_json::json!({"chart": {"result": [{
+        "meta": {"currency": "USD", "symbol": "CL=F", "exchangeTimezoneName": "America/New_York",
+                 "priceHint": 2},
+        "timestamp": [ny(7), sunday_evening, ny(11)],
+        "indicators": {"quote": [{"close": [63.1, 64.0, 64.5]}]}
+    }], "error": null}});
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(body))
+        .mount(&server)
+        .await;
+    let (batch, quarantined) = run_august("yahoo", &server).await;
+    assert_eq!(batch.counts.stored, 2, "{batch:?}");
+    assert_eq!(batch.counts.rejected, 1, "{batch:?}");
+    assert_eq!(quarantined, ["2026-08-09 64 weekend_date"]);
 }
