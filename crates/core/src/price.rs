@@ -7,10 +7,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::DomainError;
 
-/// A price held as an exact decimal in canonical form (trailing zeros dropped: `26.00` is `26`).
+/// A price held as an exact decimal with the scale it was published with (`4.0` stays `4.0`,
+/// `26.00` stays `26.00`: values are kept and shown exactly as published).
 ///
-/// Two prices are equal when they are numerically equal, so "unchanged" means the same number
-/// whatever the provider's formatting. Negative prices are valid (WTI settled at -36.98 on
+/// Two prices are equal when they are numerically equal (`4.0 == 4`, and they hash alike), so
+/// "unchanged" means the same number whatever the provider's formatting. Negative prices are valid (WTI settled at -36.98 on
 /// 2020-04-20); whether a value is plausible is decided by validation, not here.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Price(Decimal);
@@ -46,10 +47,13 @@ impl Price {
         }
     }
 
-    /// Wraps a decimal, normalising it.
-    pub fn from_decimal(d: Decimal) -> Self {
-        // normalize() also turns -0 into 0, so zero has one spelling
-        Self(d.normalize())
+    /// Wraps a decimal, keeping its scale.
+    pub fn from_decimal(mut d: Decimal) -> Self {
+        // zero has no sign: `-0.00` is `0.00`
+        if d.is_zero() {
+            d.set_sign_positive(true);
+        }
+        Self(d)
     }
 
     /// Converts a binary float that stands for a decimal with `decimals` places (Yahoo's float32
@@ -62,8 +66,9 @@ impl Price {
         // Formatting rounds the exact binary value half-to-even at the given precision, which is
         // what a human reading the quote with that many places would see.
         let text = format!("{value:.decimals$}");
+        // a float has no published scale: the rounded number, without trailing zeros
         Decimal::from_str_exact(&text)
-            .map(Self::from_decimal)
+            .map(|d| Self::from_decimal(d.normalize()))
             .map_err(|_| DomainError::UnrepresentablePrice(text))
     }
 
@@ -147,12 +152,18 @@ mod tests {
         }
     }
 
+    /// Issue 30, item 7: `4.0` was stored and exported as `4`.
     #[test]
-    fn trailing_zeros_are_canonicalised_and_equal() {
+    fn the_published_scale_is_kept_and_equal_numbers_are_equal() {
+        use std::hash::{BuildHasher, RandomState};
         let a = Price::parse("26.00").unwrap();
         let b = Price::parse("26").unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.to_string(), "26");
+        let h = RandomState::new();
+        assert_eq!(h.hash_one(a), h.hash_one(b));
+        assert_eq!(a.to_string(), "26.00");
+        assert_eq!(Price::parse("4.0").unwrap().to_string(), "4.0");
+        assert_eq!(Price::parse("-0.50").unwrap().to_string(), "-0.50");
     }
 
     #[test]
@@ -176,7 +187,8 @@ mod tests {
 
     #[test]
     fn negative_zero_is_zero() {
-        assert_eq!(Price::parse("-0.00").unwrap().to_string(), "0");
+        assert_eq!(Price::parse("-0.00").unwrap().to_string(), "0.00");
+        assert_eq!(Price::parse("-0.00").unwrap(), Price::parse("0").unwrap());
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub enum Severity {
 pub enum RuleId {
     NotANumber,
     FutureDate,
+    OutsideWindow,
+    WeekendDate,
+    HolidayDate,
     ConflictingDuplicate,
     PlausibleRange,
     Jump,
@@ -32,6 +35,9 @@ impl RuleId {
         match self {
             RuleId::NotANumber => "not_a_number",
             RuleId::FutureDate => "future_date",
+            RuleId::OutsideWindow => "outside_window",
+            RuleId::WeekendDate => "weekend_date",
+            RuleId::HolidayDate => "holiday_date",
             RuleId::ConflictingDuplicate => "conflicting_duplicate",
             RuleId::PlausibleRange => "plausible_range",
             RuleId::Jump => "jump",
@@ -70,6 +76,21 @@ pub const FUTURE_DATE: Rule = Rule {
     severity: Severity::Reject,
     description: "the market date is after today in the market's time zone",
 };
+pub const OUTSIDE_WINDOW: Rule = Rule {
+    id: RuleId::OutsideWindow,
+    severity: Severity::Reject,
+    description: "the provider sent a date outside the window asked of it",
+};
+pub const WEEKEND_DATE: Rule = Rule {
+    id: RuleId::WeekendDate,
+    severity: Severity::Reject,
+    description: "the market date is a Saturday or Sunday, when none of the calendars trades",
+};
+pub const HOLIDAY_DATE: Rule = Rule {
+    id: RuleId::HolidayDate,
+    severity: Severity::Warn,
+    description: "the market date is a holiday of the series' calendar",
+};
 pub const CONFLICTING_DUPLICATE: Rule = Rule {
     id: RuleId::ConflictingDuplicate,
     severity: Severity::Reject,
@@ -97,9 +118,12 @@ pub const QUALITY_GATE: Rule = Rule {
 };
 
 /// Every rule, for documentation and `--help`.
-pub const RULES: [Rule; 7] = [
+pub const RULES: [Rule; 10] = [
     NOT_A_NUMBER,
     FUTURE_DATE,
+    OUTSIDE_WINDOW,
+    WEEKEND_DATE,
+    HOLIDAY_DATE,
     CONFLICTING_DUPLICATE,
     PLAUSIBLE_RANGE,
     JUMP,

@@ -59,7 +59,9 @@ struct Fred {
 /// times its size): observations, or FRED's `error_message`.
 #[derive(Deserialize)]
 struct Body {
-    count: Option<u64>,
+    /// How many observations match, whatever the page: read as any JSON value, so that one
+    /// that is no count is refused by name.
+    count: Option<Value>,
     observations: Option<Bounded<Row, { PAGE_SIZE as usize }>>,
     error_message: Option<String>,
 }
@@ -166,6 +168,36 @@ impl Fred {
         }
         Ok(body)
     }
+
+    /// The answer's `count`, checked before it is used: a whole number no larger than the
+    /// window's days (a daily series has one observation a day at most).
+    fn count(
+        &self,
+        reply: &Reply,
+        count: Option<&Value>,
+        req: &SeriesRequest,
+    ) -> Result<Option<u64>, SourceError> {
+        let Some(count) = count else {
+            return Ok(None);
+        };
+        let n = count.as_u64().ok_or_else(|| {
+            self.malformed(
+                reply,
+                format!("`count` is {count}, not a number of observations"),
+            )
+        })?;
+        let days = (req.window.end() - req.window.start())
+            .num_days()
+            .unsigned_abs()
+            + 1;
+        if n > days {
+            return Err(self.malformed(
+                reply,
+                format!("`count` is {n}, more observations than the {days} days asked for"),
+            ));
+        }
+        Ok(Some(n))
+    }
 }
 
 /// The message of FRED's JSON error body (`error_message`) or its XML one (`message="…"`).
@@ -202,21 +234,23 @@ impl Source for Fred {
                 .await?;
             out.requests += 1;
             let body = self.body(&reply, &req.series)?;
+            let count = self.count(&reply, body.count.as_ref(), req)?;
             let rows = body.observations.map(|o| o.0).unwrap_or_default();
             let received = rows.len() as u64;
             for row in rows {
                 let date = NaiveDate::parse_from_str(&row.date, "%Y-%m-%d").map_err(|_| {
                     self.malformed(&reply, format!("date {:?} is not YYYY-MM-DD", row.date))
                 })?;
-                if !req.window.contains(date) {
-                    continue;
-                }
                 let raw = match row.value {
                     Value::String(s) => s,
                     Value::Number(n) => n.to_string(),
                     Value::Null => ".".to_owned(),
                     other => other.to_string(),
                 };
+                if !req.window.contains(date) {
+                    out.push_outside(date, raw, (req.window.start(), req.window.end()));
+                    continue;
+                }
                 if raw.trim() == "." || raw.trim().is_empty() {
                     out.missing.push(date);
                     continue;
@@ -224,7 +258,7 @@ impl Source for Fred {
                 out.push_published(req, &self.id, date, &raw);
             }
             offset += received;
-            let count = body.count.unwrap_or(offset);
+            let count = count.unwrap_or(offset);
             // a page shorter than asked for is the last one
             if received < PAGE_SIZE || offset >= count {
                 if offset < count {

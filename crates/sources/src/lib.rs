@@ -59,6 +59,11 @@ pub struct SeriesData {
     pub missing: Vec<NaiveDate>,
     /// Values that are not numbers, to be quarantined.
     pub invalid: Vec<RawInvalid>,
+    /// Rows dated outside what the request asked for (its window; Yahoo's padded range), as
+    /// sent: never observations, quarantined by validation (`future_date` or
+    /// `outside_window`). Rows a request is expected to bring beside the window (Yahoo's
+    /// padding, another member's dates in an EIA group) are neither.
+    pub outside: Vec<RawInvalid>,
     /// HTTP requests it took (pages).
     pub requests: u32,
 }
@@ -94,6 +99,24 @@ impl SeriesData {
             price,
             req.unit.clone(),
         ));
+    }
+
+    /// A row for `date` that the provider sent although it is outside `asked`, the dates the
+    /// request asked for: `raw` is its value as sent.
+    pub(crate) fn push_outside(
+        &mut self,
+        date: NaiveDate,
+        raw: String,
+        asked: (NaiveDate, NaiveDate),
+    ) {
+        self.outside.push(RawInvalid {
+            date,
+            raw,
+            reason: format!(
+                "the provider sent {date}, outside the dates {}..{} asked of it",
+                asked.0, asked.1
+            ),
+        });
     }
 
     /// A value for `date` that is no price, with why.

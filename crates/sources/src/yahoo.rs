@@ -85,6 +85,10 @@ struct ChartResult {
     indicators: Indicators,
 }
 
+/// Decimals of a quote at most: no instrument is quoted to more places (FX has 4 or 5, crypto
+/// tokens 8 to 10), and a price keeps at most this many.
+const MAX_PRICE_HINT: u64 = 12;
+
 /// Daily bars in one answer at most: the longest window a run asks for is 36,525 days.
 const MAX_BARS: usize = 40_000;
 
@@ -92,7 +96,9 @@ const MAX_BARS: usize = 40_000;
 #[serde(rename_all = "camelCase")]
 struct Meta {
     exchange_timezone_name: Option<String>,
-    price_hint: Option<u32>,
+    /// Decimals the quote has: any JSON value, so that one that is no such number is refused
+    /// by name.
+    price_hint: Option<Value>,
     symbol: Option<String>,
     currency: Option<String>,
 }
@@ -268,7 +274,18 @@ impl Source for Yahoo {
         let zone: Tz = zone_name.parse().map_err(|_| {
             self.malformed(&reply, format!("unknown exchange time zone {zone_name:?}"))
         })?;
-        let decimals = result.meta.price_hint.unwrap_or(2);
+        let decimals = match &result.meta.price_hint {
+            None | Some(Value::Null) => 2,
+            Some(hint) => hint
+                .as_u64()
+                .filter(|d| *d <= MAX_PRICE_HINT)
+                .ok_or_else(|| {
+                    self.malformed(
+                        &reply,
+                        format!("meta.priceHint is {hint}, not a number of decimals (0 to {MAX_PRICE_HINT})"),
+                    )
+                })? as u32,
+        };
         let closes = result
             .indicators
             .quote
@@ -287,12 +304,31 @@ impl Source for Yahoo {
         let today = (self.clock)().with_timezone(&zone).date_naive();
         // A second bar for one day goes to validation like the first: equal values merge, and
         // different ones are quarantined as a conflicting duplicate, as for EIA and FRED.
+        // Bars of the padding around the window are expected and left out; a bar beyond the
+        // padded range asked for, or after today, is the provider's error and quarantined.
+        let (from, to) = req.window.padded_unix_range();
+        let asked = (
+            DateTime::<Utc>::from_timestamp(from, 0).map_or(req.window.start(), |t| t.date_naive()),
+            DateTime::<Utc>::from_timestamp(to, 0).map_or(req.window.end(), |t| t.date_naive()),
+        );
         for (stamp, close) in stamps.into_iter().zip(closes) {
             let Some(utc) = DateTime::<Utc>::from_timestamp(stamp, 0) else {
                 return Err(self.malformed(&reply, format!("timestamp {stamp} out of range")));
             };
             let date = utc.with_timezone(&zone).date_naive();
-            if !req.window.contains(date) || date >= today {
+            // (Yahoo may add the live bar whatever the range)
+            if date == today {
+                continue;
+            }
+            if stamp < from || stamp > to || date > today {
+                let raw = match &close {
+                    None | Some(Value::Null) => "null".to_owned(),
+                    Some(v) => v.to_string(),
+                };
+                out.push_outside(date, raw, asked);
+                continue;
+            }
+            if !req.window.contains(date) {
                 continue;
             }
             match close {

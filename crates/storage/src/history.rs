@@ -536,7 +536,7 @@ impl Store {
             if pg {
                 format!("COALESCE(MAX(scale({column})), 0)")
             } else {
-                // canonical text: the digits after the point
+                // decimal text: the digits after the point
                 format!(
                     "COALESCE(MAX(CASE WHEN instr({column}, '.') > 0 \
                      THEN length({column}) - instr({column}, '.') ELSE 0 END), 0)"

@@ -1,5 +1,5 @@
 //! SQL types whose column type differs between the backends, so that one `table!` serves both:
-//! exact decimals (NUMERIC on PostgreSQL, canonical TEXT on SQLite) and UTC instants
+//! exact decimals (NUMERIC on PostgreSQL, decimal TEXT with the published scale on SQLite) and UTC instants
 //! (TIMESTAMPTZ on PostgreSQL, RFC 3339 TEXT on SQLite).
 
 use std::str::FromStr;
@@ -56,6 +56,15 @@ impl FromSql<ExactDecimal, Pg> for DbPrice {
             &tokio_postgres::types::Type::NUMERIC,
             bytes.as_bytes(),
         )?;
+        // rust_decimal reads a zero as plain 0: the scale is the header's dscale (ndigits,
+        // weight, sign, dscale: four big-endian 16-bit words)
+        let mut d = d;
+        if let Some(&[hi, lo]) = bytes.as_bytes().get(6..8) {
+            let dscale = u32::from(u16::from_be_bytes([hi, lo]));
+            if d.scale() < dscale && dscale <= 28 {
+                d.rescale(dscale);
+            }
+        }
         Ok(DbPrice(Price::from_decimal(d)))
     }
 }

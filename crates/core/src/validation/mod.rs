@@ -5,14 +5,17 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
-use crate::{CommodityCode, CommoditySpec, Observation, Price, Rejection, SourceId, quality_score};
+use crate::{
+    CommodityCode, CommoditySpec, Observation, Price, Rejection, SourceId, calendar::Calendar,
+    quality_score,
+};
 
 pub use crate::rule::{
-    CONFLICTING_DUPLICATE, FUTURE_DATE, JUMP, NOT_A_NUMBER, PLAUSIBLE_RANGE, QUALITY_GATE,
-    REPEATED_VALUE, RULES, Rule, RuleId, Severity,
+    CONFLICTING_DUPLICATE, FUTURE_DATE, HOLIDAY_DATE, JUMP, NOT_A_NUMBER, OUTSIDE_WINDOW,
+    PLAUSIBLE_RANGE, QUALITY_GATE, REPEATED_VALUE, RULES, Rule, RuleId, Severity, WEEKEND_DATE,
 };
 
 #[cfg(test)]
@@ -48,8 +51,9 @@ pub struct Warning {
     pub reason: String,
 }
 
-/// A value a provider sent that is no usable price: as received, with why (the source layer
-/// reports it so, validation quarantines it).
+/// A row a provider sent that cannot be stored: a value that is no usable price, or a row
+/// dated outside the window asked of it; as received, with why (the source layer reports it
+/// so, validation quarantines it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawInvalid {
     pub date: NaiveDate,
@@ -65,6 +69,12 @@ pub struct Batch<'a> {
     pub spec: &'a CommoditySpec,
     pub observations: Vec<Observation>,
     pub invalid: Vec<RawInvalid>,
+    /// Rows dated outside the window the provider was asked for (beyond what its request is
+    /// expected to return), as sent: quarantined under `future_date` when after `today`, else
+    /// `outside_window`; never stored.
+    pub outside: Vec<RawInvalid>,
+    /// The series' trading calendar (the source's for this commodity, else the commodity's).
+    pub calendar: Calendar,
     /// Stored values just before the batch, newest first (for the warn-level rules).
     pub history: &'a [(NaiveDate, Price)],
     /// Today in the market's time zone.
@@ -142,7 +152,22 @@ pub fn validate(batch: Batch<'_>, settings: &ValidationSettings) -> Validated {
         }
     }
     let conflicting = rejected.len() - batch.invalid.len();
-    let received = (distinct.len() + conflicting + batch.invalid.len()) as u64;
+    for out in &batch.outside {
+        let (rule, reason) = if out.date > batch.today {
+            (
+                FUTURE_DATE,
+                format!(
+                    "{} is after today ({}) in {}; {}",
+                    out.date, batch.today, batch.spec.timezone, out.reason
+                ),
+            )
+        } else {
+            (OUTSIDE_WINDOW, out.reason.clone())
+        };
+        rejected.push(reject(&batch, out.date, out.raw.clone(), rule, reason));
+    }
+    let received =
+        (distinct.len() + conflicting + batch.invalid.len() + batch.outside.len()) as u64;
 
     let mut accepted = Vec::with_capacity(distinct.len());
     for o in distinct {
@@ -156,6 +181,22 @@ pub fn validate(batch: Batch<'_>, settings: &ValidationSettings) -> Validated {
                 o.date,
                 o.value.to_string(),
                 FUTURE_DATE,
+                reason,
+            ));
+            continue;
+        }
+        if o.date.weekday().number_from_monday() > 5 {
+            let reason = format!(
+                "{} is a {}: no market of the {} calendar trades then",
+                o.date,
+                o.date.format("%A"),
+                batch.calendar
+            );
+            rejected.push(reject(
+                &batch,
+                o.date,
+                o.value.to_string(),
+                WEEKEND_DATE,
                 reason,
             ));
             continue;
@@ -192,7 +233,25 @@ pub fn validate(batch: Batch<'_>, settings: &ValidationSettings) -> Validated {
         accepted.push(o);
     }
 
-    let warnings = warn_level(&accepted, batch.history, settings);
+    let mut warnings = warn_level(&accepted, batch.history, settings);
+    // an assessment can be published on a holiday of its calendar (EIA priced Brent on three
+    // UK substitute days): stored, but said
+    for o in &accepted {
+        if !batch.calendar.is_trading_day(o.date) {
+            let name = batch
+                .calendar
+                .holidays(o.date.year())
+                .into_iter()
+                .find(|(d, _)| *d == o.date)
+                .map_or("a holiday", |(_, name)| name);
+            warnings.push(Warning {
+                date: o.date,
+                rule: HOLIDAY_DATE.id,
+                reason: format!("{} is {name} on the {} calendar", o.date, batch.calendar),
+            });
+        }
+    }
+    warnings.sort_by_key(|w| w.date);
     Validated {
         accepted,
         rejected,

@@ -1,6 +1,7 @@
 //! The rules and the gate, case by case.
 
 use super::*;
+use crate::calendar::Calendar;
 
 #[test]
 fn each_rule_has_one_spelling() {
@@ -37,6 +38,16 @@ fn run(
     invalid: Vec<RawInvalid>,
     history: &[(NaiveDate, Price)],
 ) -> Validated {
+    run_on(obs, invalid, Vec::new(), Calendar::Weekdays, history)
+}
+
+fn run_on(
+    obs: Vec<Observation>,
+    invalid: Vec<RawInvalid>,
+    outside: Vec<RawInvalid>,
+    calendar: Calendar,
+    history: &[(NaiveDate, Price)],
+) -> Validated {
     let (c, s, sp) = (
         CommodityCode::new("WTI").unwrap(),
         SourceId::new("eia").unwrap(),
@@ -49,6 +60,8 @@ fn run(
             spec: &sp,
             observations: obs,
             invalid,
+            outside,
+            calendar,
             history,
             today: d("2026-11-25"),
         },
@@ -146,13 +159,12 @@ fn duplicate_dates_merge_when_equal_and_are_rejected_when_not() {
 
 #[test]
 fn a_long_run_of_one_value_is_warned_not_rejected() {
-    let obs: Vec<_> = (0..12)
-        .map(|i| {
-            o(
-                &(d("2026-01-01") + chrono::Days::new(i)).to_string(),
-                "61.2",
-            )
-        })
+    // twelve weekdays (a weekend date would be rejected)
+    let obs: Vec<_> = (0..16)
+        .map(|i| d("2026-01-01") + chrono::Days::new(i))
+        .filter(|d| Calendar::Weekdays.is_trading_day(*d))
+        .take(12)
+        .map(|d| o(&d.to_string(), "61.2"))
         .collect();
     let v = run(obs, vec![], &[]);
     assert_eq!(v.accepted.len(), 12);
@@ -196,4 +208,131 @@ fn empty_batch_passes_with_score_one() {
     let v = run(vec![], vec![], &[]);
     assert_eq!(v.quality_score(), 1.0);
     assert!(matches!(gate(v, 0.95), Gate::Passed(_)));
+}
+
+fn raw(date: &str, value: &str, reason: &str) -> RawInvalid {
+    RawInvalid {
+        date: d(date),
+        raw: value.into(),
+        reason: reason.into(),
+    }
+}
+
+/// Issue 30, item 5: rows a provider sent outside the window asked of it were dropped without
+/// a count. They are quarantined: `future_date` after today, else `outside_window`, and count
+/// as received and rejected.
+#[test]
+fn rows_outside_the_window_are_quarantined_and_counted() {
+    let outside = vec![
+        raw(
+            "2099-01-01",
+            "61",
+            "outside the window 2026-08-01..2026-08-31 asked for",
+        ),
+        raw(
+            "2026-11-26",
+            "61",
+            "outside the window 2026-08-01..2026-08-31 asked for",
+        ),
+        raw(
+            "1800-01-01",
+            "61",
+            "outside the window 2026-08-01..2026-08-31 asked for",
+        ),
+        raw(
+            "1990-01-02",
+            "61",
+            "outside the window 2026-08-01..2026-08-31 asked for",
+        ),
+    ];
+    let v = run_on(
+        vec![o("2026-08-03", "60")],
+        vec![],
+        outside,
+        Calendar::Nymex,
+        &[],
+    );
+    let rules: Vec<_> = v
+        .rejected
+        .iter()
+        .map(|r| format!("{} {} {}", r.date, r.raw_value, r.rule))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            "2099-01-01 61 future_date",
+            "2026-11-26 61 future_date",
+            "1800-01-01 61 outside_window",
+            "1990-01-02 61 outside_window"
+        ]
+    );
+    assert!(
+        v.rejected[0].reason.contains("after today (2026-11-25)"),
+        "{:?}",
+        v.rejected[0]
+    );
+    assert!(
+        v.rejected[0].reason.contains("asked for"),
+        "{:?}",
+        v.rejected[0]
+    );
+    assert_eq!(v.accepted.len(), 1);
+    assert_eq!(v.received, 5);
+    assert_eq!(v.quality_score(), 0.2);
+}
+
+/// Issue 30, item 6: a value dated on a weekend (a Yahoo bar stamped 00:00 UTC is 20:00 in New
+/// York the evening before: a Sunday) was stored on that Sunday. No calendar trades on a
+/// weekend: it is quarantined. A holiday of the series' calendar is stored with a warning
+/// (EIA priced Brent on UK substitute bank holidays).
+#[test]
+fn weekend_dates_are_rejected_and_holidays_warned() {
+    let v = run_on(
+        vec![
+            o("2026-08-07", "60"), // Friday
+            o("2026-08-09", "61"), // Sunday
+            o("2026-08-10", "62"), // Monday
+            o("2026-09-07", "63"), // Labor Day
+        ],
+        vec![],
+        vec![],
+        Calendar::Nymex,
+        &[],
+    );
+    let rejected: Vec<_> = v
+        .rejected
+        .iter()
+        .map(|r| format!("{} {}", r.date, r.rule))
+        .collect();
+    assert_eq!(rejected, ["2026-08-09 weekend_date"]);
+    assert!(
+        v.rejected[0].reason.contains("Sunday"),
+        "{:?}",
+        v.rejected[0]
+    );
+    assert_eq!(
+        v.accepted
+            .iter()
+            .map(|o| o.date.to_string())
+            .collect::<Vec<_>>(),
+        ["2026-08-07", "2026-08-10", "2026-09-07"]
+    );
+    let warned: Vec<_> = v
+        .warnings
+        .iter()
+        .map(|w| format!("{} {} {}", w.date, w.rule, w.reason))
+        .collect();
+    assert_eq!(
+        warned,
+        ["2026-09-07 holiday_date 2026-09-07 is Labor Day on the nymex calendar"]
+    );
+    // the same Monday is no holiday of a calendar that trades on it
+    let v = run_on(
+        vec![o("2026-09-07", "63")],
+        vec![],
+        vec![],
+        Calendar::IceFuturesEurope,
+        &[],
+    );
+    assert!(v.warnings.is_empty(), "{:?}", v.warnings);
 }

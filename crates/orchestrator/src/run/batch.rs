@@ -180,6 +180,8 @@ impl Pipeline {
                 spec: &job.spec,
                 observations: data.observations,
                 invalid: data.invalid,
+                outside: data.outside,
+                calendar: self.config.calendar(&job.commodity, &source),
                 history: &history,
                 today: self.today(&job.spec),
             },

@@ -4,3 +4,4 @@ mod alerts;
 mod config;
 mod freshness;
 mod run;
+mod upstream;

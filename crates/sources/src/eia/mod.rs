@@ -179,14 +179,30 @@ impl Eia {
             take(row, &first.url)?;
         }
         drop(page);
-        let offsets: Vec<u64> = (1..).map(|i| i * step).take_while(|o| *o < total).collect();
-        if offsets.len() as u32 >= MAX_PAGES {
+        // `total` is checked against what the window can hold before it sizes anything: one
+        // row a day per series at most, and at most MAX_PAGES pages
+        let days = (window.1 - window.0).num_days().unsigned_abs() + 1;
+        let most = days.saturating_mul(series.len() as u64);
+        if total > most {
             return Err(self.malformed(
                 &first,
-                format!("{total} rows would take more than {MAX_PAGES} pages"),
+                format!(
+                    "`total` is {total}, more rows than {} daily series hold in {days} days ({most})",
+                    series.len()
+                ),
             ));
         }
-        let requests = 1 + offsets.len() as u32;
+        let pages = total.div_ceil(step).max(1);
+        if pages > u64::from(MAX_PAGES) {
+            return Err(self.malformed(
+                &first,
+                format!(
+                    "`total` {total} at {step} rows a page would take {pages} pages, more than {MAX_PAGES}"
+                ),
+            ));
+        }
+        let requests = pages as u32;
+        let offsets = (1..pages).map(|i| i * step);
         let mut pages = stream::iter(offsets)
             .map(|offset| async move {
                 let reply = self
@@ -233,7 +249,11 @@ impl Eia {
         mut out: SeriesData,
     ) -> Result<SeriesData, SourceError> {
         let (route, series) = split(&self.id, &req.series)?;
-        if out.observations.is_empty() && out.missing.is_empty() && out.invalid.is_empty() {
+        if out.observations.is_empty()
+            && out.missing.is_empty()
+            && out.invalid.is_empty()
+            && out.outside.is_empty()
+        {
             out.requests += 1;
             if !self.exists(route, series, &req.series).await? {
                 return Err(SourceError::new(
@@ -279,7 +299,14 @@ impl Eia {
                         ),
                     ));
                 };
-                self.take_row(row, facets[i], &group.members[i], &mut outs[i], url)
+                self.take_row(
+                    row,
+                    facets[i],
+                    &group.members[i],
+                    (start, end),
+                    &mut outs[i],
+                    url,
+                )
             })
             .await?;
         let mut data = HashMap::new();
@@ -354,7 +381,10 @@ impl Source for Eia {
                 &[series],
                 (req.window.start(), req.window.end()),
                 &req.series,
-                |row, url| self.take_row(row, series, req, &mut out, url),
+                |row, url| {
+                    let asked = (req.window.start(), req.window.end());
+                    self.take_row(row, series, req, asked, &mut out, url)
+                },
             )
             .await?;
         self.finish(req, out).await
@@ -374,20 +404,39 @@ fn split<'a>(provider: &SourceId, series: &'a str) -> Result<(&'a str, &'a str),
 }
 
 impl Eia {
+    /// One row of `series` (asked for over `asked`, which may be wider than `req`'s own window
+    /// when a group shares the request) into `out`.
     fn take_row(
         &self,
         row: &Row,
         series: &str,
         req: &SeriesRequest,
+        asked: (NaiveDate, NaiveDate),
         out: &mut SeriesData,
         url: &str,
     ) -> Result<(), SourceError> {
-        if row.series.as_deref().is_some_and(|s| s != series) {
-            return Ok(()); // another series of the same route
+        if let Some(other) = row.series.as_deref().filter(|s| *s != series) {
+            return Err(self.malformed_at(
+                url,
+                format!(
+                    "a row of {:?} is of series {other:?}, not the {series:?} asked for",
+                    row.period
+                ),
+            ));
         }
         let date = NaiveDate::parse_from_str(&row.period, "%Y-%m-%d").map_err(|_| {
             self.malformed_at(url, format!("period {:?} is not a daily date", row.period))
         })?;
+        if date < asked.0 || date > asked.1 {
+            let raw = match &row.value {
+                None | Some(Value::Null) => "null".to_owned(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            };
+            out.push_outside(date, raw, asked);
+            return Ok(());
+        }
+        // the rest of a group's window: another member's dates
         if !req.window.contains(date) {
             return Ok(());
         }

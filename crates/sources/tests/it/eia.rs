@@ -90,6 +90,9 @@ async fn window_is_sent_and_rows_outside_it_are_dropped() {
         .unwrap();
     assert_eq!(data.observations.len(), 1);
     assert_eq!(data.observations[0].date.to_string(), "2026-01-05");
+    // the row before the window is not stored, but set aside for quarantine (issue 30)
+    assert_eq!(data.outside.len(), 1);
+    assert_eq!(data.outside[0].date.to_string(), "2026-01-02");
 }
 
 #[tokio::test]
@@ -369,4 +372,230 @@ async fn series_of_one_route_share_requests_and_get_exactly_their_own_rows() {
     assert!(err.to_string().contains("RXXX"), "{err}");
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
     assert_eq!(eia.http_requests(), 2);
+}
+
+/// Issue 30, item 1: `response.total` sized an allocation before anything checked it (an
+/// answer of 5 rows with `"total":"4000000000"` took 6.3 GB, with u64::MAX the process
+/// aborted). A total the window cannot hold, or that is no count at all, is a malformed answer,
+/// refused after the first request.
+#[tokio::test]
+async fn an_absurd_total_is_malformed_before_it_sizes_anything() {
+    let rows: Vec<(String, String)> = (3..=7)
+        .map(|d| (format!("2026-08-{d:02}"), "63.1".to_owned()))
+        .collect();
+    for total in [
+        serde_json::json!("4000000000"),
+        serde_json::json!("18446744073709551615"),
+        serde_json::json!(18446744073709551615u64),
+        serde_json::json!("-1"),
+        serde_json::json!(-1),
+        serde_json::json!("many"),
+        serde_json::json!(1.5),
+        // more rows than one series has days in the 31-day window
+        serde_json::json!("32"),
+    ] {
+        let mut body: serde_json::Value = serde_json::from_str(&eia_page(&rows, 5)).unwrap();
+        body["response"]["total"] = total.clone();
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(json(body.to_string()))
+            .mount(&server)
+            .await;
+        let err = build("eia", &server, |_, _| {})
+            .fetch(&request(
+                "WTI",
+                "petroleum/pri/spt:RWTC",
+                "2026-08-01",
+                "2026-08-31",
+            ))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SourceError {
+                    kind: SourceErrorKind::Malformed { .. },
+                    ..
+                }
+            ),
+            "total {total}: {err:?}"
+        );
+        assert!(err.to_string().contains("total"), "total {total}: {err}");
+        assert_eq!(
+            server.received_requests().await.unwrap().len(),
+            1,
+            "total {total}: refused after the first page"
+        );
+    }
+}
+
+/// A total the window allows but that takes more pages than any daily history: refused from
+/// the page count (total / page size, computed, not listed), before a second request.
+#[tokio::test]
+async fn a_total_of_more_pages_than_allowed_is_refused_from_its_page_count() {
+    // one row a page, as a server that pages by one would send
+    let rows = vec![("1990-01-02".to_owned(), "21.1".to_owned())];
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(eia_page(&rows, 9000)))
+        .mount(&server)
+        .await;
+    let err = build("eia", &server, |_, _| {})
+        .fetch(&request(
+            "WTI",
+            "petroleum/pri/spt:RWTC",
+            "1986-01-01",
+            "2026-08-31",
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::Malformed { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("pages"), "{err}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
+}
+
+/// Issue 30, item 5: rows an upstream sends outside the requested window were dropped with no
+/// count. They come back as `outside` (validation quarantines them), never as observations.
+#[tokio::test]
+async fn rows_outside_the_window_asked_for_are_set_aside_not_dropped() {
+    let rows: Vec<(String, String)> = [
+        ("1800-01-01", "1.5"),
+        ("1990-01-02", "21.1"),
+        ("2026-08-03", "63.1"),
+        ("2026-11-26", "64"), // tomorrow, by the tests' clock
+        ("2099-01-01", "99"),
+    ]
+    .iter()
+    .map(|(d, v)| ((*d).to_owned(), (*v).to_owned()))
+    .collect();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(eia_page(&rows, rows.len())))
+        .mount(&server)
+        .await;
+    let data = build("eia", &server, |_, _| {})
+        .fetch(&request(
+            "WTI",
+            "petroleum/pri/spt:RWTC",
+            "2026-08-01",
+            "2026-08-31",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        data.observations
+            .iter()
+            .map(|o| format!("{} {}", o.date, o.value))
+            .collect::<Vec<_>>(),
+        ["2026-08-03 63.1"]
+    );
+    assert_eq!(
+        data.outside
+            .iter()
+            .map(|r| format!("{} {}", r.date, r.raw))
+            .collect::<Vec<_>>(),
+        [
+            "1800-01-01 1.5",
+            "1990-01-02 21.1",
+            "2026-11-26 64",
+            "2099-01-01 99"
+        ]
+    );
+    assert!(
+        data.outside[0]
+            .reason
+            .contains("outside the dates 2026-08-01..2026-08-31 asked of it"),
+        "{:?}",
+        data.outside[0]
+    );
+}
+
+/// Issue 30, item 5: an answer holding only rows of a series not asked for (`EVIL`) was a
+/// success with 0 rows. It is a malformed answer, as it already was for a group's request.
+#[tokio::test]
+async fn an_answer_about_a_series_not_asked_for_is_malformed() {
+    let mut body: serde_json::Value = serde_json::from_str(&eia_page(
+        &[("2026-08-03".to_owned(), "63.1".to_owned())],
+        1,
+    ))
+    .unwrap();
+    body["response"]["data"][0]["series"] = "EVIL".into();
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(body.to_string()))
+        .mount(&server)
+        .await;
+    let err = build("eia", &server, |_, _| {})
+        .fetch(&request(
+            "WTI",
+            "petroleum/pri/spt:RWTC",
+            "2026-08-01",
+            "2026-08-31",
+        ))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            SourceError {
+                kind: SourceErrorKind::Malformed { .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("EVIL") && err.to_string().contains("RWTC"),
+        "{err}"
+    );
+}
+
+/// In a group's shared request a member's rows outside its own window but inside the group's
+/// are expected (another member asked for those dates) and left out quietly; a row outside
+/// the whole request is the provider's error and set aside for that member.
+#[tokio::test]
+async fn a_group_sets_aside_only_rows_outside_the_whole_request() {
+    let server = MockServer::start().await;
+    let rows = [
+        ("RBRTE", "2024-06-28", "85.0"),
+        ("RBRTE", "2024-07-01", "86.38"),
+        ("RWTC", "2024-07-01", "83.38"),
+        ("RBRTE", "2024-07-02", "87.06"),
+        ("RWTC", "2024-07-02", "82.81"),
+    ];
+    Mock::given(method("GET"))
+        .and(query_param("length", "5000"))
+        .respond_with(json(two_series_page(&rows, rows.len())))
+        .mount(&server)
+        .await;
+    let eia = build("eia", &server, |_, _| {});
+    let wti = request("WTI", "petroleum/pri/spt:RWTC", "2024-07-01", "2024-07-03");
+    let brent = request(
+        "BRENT",
+        "petroleum/pri/spt:RBRTE",
+        "2024-07-02",
+        "2024-07-02",
+    );
+    eia.plan(&[wti.clone(), brent.clone()]);
+    let (w, b) = tokio::join!(eia.fetch(&wti), eia.fetch(&brent));
+    let (w, b) = (w.unwrap(), b.unwrap());
+    assert_eq!(w.observations.len(), 2);
+    assert!(w.outside.is_empty(), "{:?}", w.outside);
+    assert_eq!(b.observations.len(), 1);
+    assert_eq!(
+        b.outside
+            .iter()
+            .map(|r| r.date.to_string())
+            .collect::<Vec<_>>(),
+        ["2024-06-28"]
+    );
 }

@@ -69,7 +69,8 @@ async fn descending_answer_with_two_holidays_comes_back_in_date_order() {
         .mount(&server)
         .await;
     let data = build("fred", &server, |_, _| {})
-        .fetch(&request("WTI", "DCOILWTICO", "2025-01-01", "2025-12-31"))
+        // the recording asked for no window: its count (10408) is the whole history's
+        .fetch(&request("WTI", "DCOILWTICO", "1986-01-02", "2025-11-27"))
         .await
         .unwrap();
     assert_eq!(
@@ -154,4 +155,90 @@ async fn an_answer_with_more_rows_than_a_page_is_refused() {
         "{err:?}"
     );
     assert!(err.to_string().contains("more than 100000 rows"), "{err}");
+}
+
+/// Issue 30, item 1: `count` is checked before it is used. A count that no window of daily
+/// observations can hold (more than its days), or that is no count, is a malformed answer; a
+/// short page beside it is no excuse.
+#[tokio::test]
+async fn an_absurd_count_is_malformed() {
+    let rows: Vec<serde_json::Value> = (3..=7)
+        .map(|d| serde_json::json!({"date": format!("2026-08-{d:02}"), "value": "63.1"}))
+        .collect();
+    for count in [
+        serde_json::json!(4000000000u64),
+        serde_json::json!(18446744073709551615u64),
+        serde_json::json!(-1),
+        serde_json::json!("many"),
+        serde_json::json!("5"),
+        serde_json::json!(1.5),
+        // more observations than the 31-day window has days
+        serde_json::json!(32),
+    ] {
+        let body =
+            serde_json::json!({"count": count, "offset": 0, "limit": 100000, "observations": rows});
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_raw(body.to_string().into_bytes(), "application/json"),
+            )
+            .mount(&server)
+            .await;
+        let err = build("fred", &server, |_, _| {})
+            .fetch(&request("WTI", "DCOILWTICO", "2026-08-01", "2026-08-31"))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SourceError {
+                    kind: SourceErrorKind::Malformed { .. },
+                    ..
+                }
+            ),
+            "count {count}: {err:?}"
+        );
+        assert!(err.to_string().contains("count"), "count {count}: {err}");
+        assert!(!err.to_string().contains(KEY), "{err}");
+    }
+}
+
+/// Issue 30, item 5: observations dated outside the window asked for come back as `outside`
+/// (quarantined by validation), not dropped.
+#[tokio::test]
+async fn observations_outside_the_window_are_set_aside_not_dropped() {
+    let body = serde_json::json!({"count": 5, "offset": 0, "limit": 100000, "observations": [
+        {"date": "1800-01-01", "value": "1.5"},
+        {"date": "1990-01-02", "value": "21.1"},
+        {"date": "2026-08-03", "value": "63.1"},
+        {"date": "2026-11-26", "value": "64"},
+        {"date": "2099-01-01", "value": "."},
+    ]});
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(body.to_string().into_bytes(), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let data = build("fred", &server, |_, _| {})
+        .fetch(&request("WTI", "DCOILWTICO", "2026-08-01", "2026-08-31"))
+        .await
+        .unwrap();
+    assert_eq!(data.observations.len(), 1);
+    assert!(data.missing.is_empty());
+    assert_eq!(
+        data.outside
+            .iter()
+            .map(|r| format!("{} {}", r.date, r.raw))
+            .collect::<Vec<_>>(),
+        [
+            "1800-01-01 1.5",
+            "1990-01-02 21.1",
+            "2026-11-26 64",
+            "2099-01-01 ."
+        ]
+    );
 }

@@ -235,3 +235,95 @@ async fn two_bars_for_a_date_another_symbol_or_another_currency_are_not_stored_q
     let text = err.to_string();
     assert!(text.contains("GBp") && text.contains("USD/bbl"), "{text}");
 }
+
+/// Issue 30, item 1: `meta.priceHint` says how many decimals to round to; a hint beyond what a
+/// quote has (no instrument is quoted to more than 12 places), negative or no number is a
+/// malformed answer, not a number of decimals to format with.
+#[tokio::test]
+async fn an_absurd_price_hint_is_malformed() {
+    for hint in [
+        serde_json::json!(4000000000u64),
+        serde_json::json!(18446744073709551615u64),
+        serde_json::json!(13),
+        serde_json::json!(-1),
+        serde_json::json!("two"),
+        serde_json::json!(1.5),
+    ] {
+        let err = fetch_gold(gold(|r| r["meta"]["priceHint"] = hint.clone()))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                SourceError {
+                    kind: SourceErrorKind::Malformed { .. },
+                    ..
+                }
+            ),
+            "priceHint {hint}: {err:?}"
+        );
+        assert!(
+            err.to_string().contains("priceHint"),
+            "priceHint {hint}: {err}"
+        );
+    }
+    // the hints real quotes carry still work
+    for hint in [2, 4, 8, 12] {
+        let data = fetch_gold(gold(|r| r["meta"]["priceHint"] = hint.into()))
+            .await
+            .unwrap();
+        assert_eq!(
+            data.observations[0].value.to_string(),
+            "1524.5",
+            "priceHint {hint}"
+        );
+    }
+}
+
+/// Issue 30, item 5: bars beyond the padded range asked for, or after today, come back as
+/// `outside` (quarantined by validation). Bars in the padding around the window, and the bar of
+/// the day still trading, are expected and left out quietly.
+#[tokio::test]
+async fn bars_outside_the_range_asked_for_are_set_aside_but_the_padding_is_not() {
+    let ny = |y, m, d| {
+        chrono_tz::America::New_York
+            .with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .unwrap()
+            .timestamp()
+    };
+    let stamps = [
+        ny(1990, 1, 2),
+        ny(2026, 7, 31),  // the padding before the window
+        ny(2026, 8, 3),   // the window's one bar
+        ny(2026, 11, 25), // today, still trading
+        ny(2026, 11, 26), // tomorrow
+        ny(2099, 1, 1),
+    ];
+    let body = gold(|r| {
+        r["timestamp"] = serde_json::json!(stamps);
+        r["indicators"]["quote"][0]["close"] = serde_json::json!([21.1, 62.5, 63.1, 64, 65, 99]);
+    });
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(body))
+        .mount(&server)
+        .await;
+    let data = build("yahoo", &server, |_, _| {})
+        .fetch(&request("WTI", "GC=F", "2026-08-01", "2026-08-31"))
+        .await
+        .unwrap();
+    assert_eq!(
+        data.observations
+            .iter()
+            .map(|o| format!("{} {}", o.date, o.value))
+            .collect::<Vec<_>>(),
+        ["2026-08-03 63.1"]
+    );
+    assert_eq!(
+        data.outside
+            .iter()
+            .map(|r| format!("{} {}", r.date, r.raw))
+            .collect::<Vec<_>>(),
+        ["1990-01-02 21.1", "2026-11-26 65", "2099-01-01 99"]
+    );
+}

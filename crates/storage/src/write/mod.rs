@@ -227,12 +227,25 @@ fn sqlite_upsert_sql(rows: usize) -> String {
         }
         sql.push_str("(?,?,?,?,?,?,?)");
     }
-    sql.push_str(
+    // the values are decimal text with their published scale (`4.0`): compared as numbers,
+    // as PostgreSQL compares NUMERIC, so that `4` after `4.0` is unchanged, not a revision
+    sql.push_str(&format!(
         " ON CONFLICT (commodity_id, source_id, date) DO UPDATE SET value = excluded.value, \
          unit = excluded.unit, fetched_at = excluded.fetched_at, run_id = excluded.run_id \
-         WHERE observations.value <> excluded.value",
-    );
+         WHERE {} <> {}",
+        sqlite_number("observations.value"),
+        sqlite_number("excluded.value")
+    ));
     sql
+}
+
+/// SQLite SQL for the decimal text in `column` without trailing zeros after its point (`4.0`
+/// and `4.00` are `4`, `3.10` is `3.1`): one spelling per number, as `Price` writes them
+/// (never an exponent, never `-0`).
+fn sqlite_number(column: &str) -> String {
+    format!(
+        "(CASE WHEN instr({column}, '.') > 0 THEN rtrim(rtrim({column}, '0'), '.') ELSE {column} END)"
+    )
 }
 
 fn sqlite_write(

@@ -905,23 +905,23 @@ pub(crate) async fn as_of_reads_show_what_the_store_knew_then(db: &TestDb) {
     // revised; day 5: revised again
     write(
         vec![
-            obs("WTI", "eia", "2026-11-02", "60.10"),
-            obs("WTI", "eia", "2026-11-03", "60.20"),
+            obs("WTI", "eia", "2026-11-02", "60.1"),
+            obs("WTI", "eia", "2026-11-03", "60.2"),
         ],
         day(1),
     )
     .await;
     write(
         vec![
-            obs("WTI", "eia", "2026-11-04", "60.30"),
-            obs("BRENT", "eia", "2026-11-03", "64.00"),
+            obs("WTI", "eia", "2026-11-04", "60.3"),
+            obs("BRENT", "eia", "2026-11-03", "64"),
         ],
         day(2),
     )
     .await;
     let revised = write(vec![obs("WTI", "eia", "2026-11-02", "-36.98")], day(3)).await;
     assert_eq!(revised.changed, 1);
-    write(vec![obs("WTI", "eia", "2026-11-02", "61.00")], day(5)).await;
+    write(vec![obs("WTI", "eia", "2026-11-02", "61")], day(5)).await;
 
     let export = |as_of: Option<chrono::DateTime<Utc>>| {
         let store = db.store.clone();
@@ -1031,4 +1031,81 @@ pub(crate) async fn as_of_reads_show_what_the_store_knew_then(db: &TestDb) {
         panel.row("2026-11-02".parse().unwrap()).unwrap()[1].map(|p| p.to_string()),
         Some("60.1".to_owned())
     );
+}
+
+/// Issue 30, item 7: a value published as `4.0` was stored and exported as `4` (71 NATGAS rows
+/// per source); the README promises values exactly as published. The published scale is kept
+/// on every backend and every write path, while the same number spelt otherwise (`4`, `4.00`)
+/// is still the same value: unchanged, no revision, the first spelling kept.
+pub(crate) async fn values_keep_their_published_scale_and_equal_numbers_stay_unchanged(
+    db: &TestDb,
+) {
+    // (a zero keeps no scale on PostgreSQL: both drivers write 0.0 as 0)
+    let values = ["4.0", "26.00", "3.10", "-0.50", "100", "2.466"];
+    let rows: Vec<_> = values
+        .iter()
+        .enumerate()
+        .map(|(i, v)| obs("NATGAS", "eia", &format!("2026-08-{:02}", 3 + i), v))
+        .collect();
+    db.store.upsert(None, &rows).await.unwrap();
+    assert_eq!(exported_values(db).await, values);
+    // the same numbers in other spellings: unchanged, and the stored text stays
+    let respelt = ["4", "26", "3.1", "-0.5", "100.000", "2.4660"];
+    let rows: Vec<_> = respelt
+        .iter()
+        .enumerate()
+        .map(|(i, v)| obs("NATGAS", "eia", &format!("2026-08-{:02}", 3 + i), v))
+        .collect();
+    let counts = db.store.upsert(None, &rows).await.unwrap();
+    assert_eq!(
+        counts,
+        WriteCounts {
+            inserted: 0,
+            changed: 0,
+            unchanged: values.len() as u64,
+            quarantined: 0
+        }
+    );
+    assert!(
+        db.store
+            .revisions(&code("NATGAS"), &src("eia"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(exported_values(db).await, values);
+    assert_eq!(
+        db.store
+            .value_scale(&ExportFilter::default())
+            .await
+            .unwrap(),
+        3
+    );
+    // the bulk path (PostgreSQL COPY) keeps it too
+    let mut big = series("BRENT", "fred", PG_COPY_THRESHOLD, 0);
+    big[0].value = Price::parse("4.0").unwrap();
+    big[1].value = Price::parse("26.00").unwrap();
+    db.store.upsert(None, &big).await.unwrap();
+    let recent = db
+        .store
+        .recent_values(&code("BRENT"), &src("fred"), Some(big[2].date), 10)
+        .await
+        .unwrap();
+    let mut shown: Vec<String> = recent.iter().map(|(_, p)| p.to_string()).collect();
+    shown.reverse();
+    assert_eq!(shown, ["4.0", "26.00"]);
+}
+
+/// Every stored value as text, in key order.
+async fn exported_values(db: &TestDb) -> Vec<String> {
+    let mut back = Vec::new();
+    db.store
+        .export(&ExportFilter::default(), |o| {
+            back.push(o.value.to_string());
+            Ok::<_, ()>(())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    back
 }

@@ -54,6 +54,7 @@ on_every_backend!(
     large_batches_count_like_small_ones,
     concurrent_overlapping_writers_both_succeed_without_duplicates,
     values_round_trip_exactly,
+    values_keep_their_published_scale_and_equal_numbers_stay_unchanged,
     repeated_key_in_one_batch_keeps_the_last_value,
     quarantined_rows_keep_rule_reason_and_run,
     unregistered_commodity_fails_the_whole_batch,
