@@ -81,4 +81,41 @@ impl Store {
                 .await)?;
         Ok(rows.into_iter().map(|r| r.text).collect())
     }
+
+    /// Whether the planner has statistics of `observations` (an ANALYZE ran on it): SQLite's
+    /// `sqlite_stat1`, PostgreSQL's `pg_stats` of the current schema (a hypertable's chunks
+    /// count). For tests (feature `testing`).
+    pub async fn has_planner_statistics_for_test(&self) -> Result<bool, StoreError> {
+        let sql = match self.backend() {
+            Backend::Sqlite => {
+                "SELECT CAST(count(*) AS TEXT) AS text FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            }
+            Backend::Postgres => {
+                "SELECT CAST(count(*) AS TEXT) AS text FROM pg_stats \
+                 WHERE (schemaname = current_schema() AND tablename = 'observations') \
+                    OR tablename IN (SELECT c.relname FROM pg_inherits i \
+                         JOIN pg_class c ON c.oid = i.inhrelid \
+                        WHERE i.inhparent = 'observations'::regclass)"
+            }
+        };
+        let rows: Vec<TextRow> = with_conn!(self, "reading planner statistics", |conn| {
+            diesel::sql_query(sql).load(&mut conn).await
+        })?;
+        let n: u64 = rows
+            .into_iter()
+            .next()
+            .and_then(|r| r.text.parse().ok())
+            .unwrap_or(0);
+        if n == 0 || self.backend() == Backend::Postgres {
+            return Ok(n > 0);
+        }
+        let rows: Vec<TextRow> = with_conn!(self, "reading planner statistics", |conn| {
+            diesel::sql_query(
+                "SELECT CAST(count(*) AS TEXT) AS text FROM sqlite_stat1 WHERE tbl = 'observations'",
+            )
+            .load(&mut conn)
+            .await
+        })?;
+        Ok(rows.into_iter().next().is_some_and(|r| r.text != "0"))
+    }
 }

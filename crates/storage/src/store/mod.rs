@@ -119,6 +119,8 @@ pub(crate) struct Inner {
     pub copy_client: Mutex<Option<tokio_postgres::Client>>,
     /// PostgreSQL: what the TimescaleDB step found at start-up.
     pub timescale: OnceLock<Timescale>,
+    /// Rows written, for refreshing planner statistics after large writes.
+    pub growth: crate::write::statistics::Growth,
 }
 
 /// A handle on the time-series store. Cheap to clone; all clones share one connection pool.
@@ -269,6 +271,7 @@ impl Store {
                 connector,
                 copy_client: Mutex::new(None),
                 timescale: OnceLock::new(),
+                growth: Default::default(),
             }),
         };
         store.migrate().await?;

@@ -15,6 +15,7 @@ use crate::{
 };
 
 mod copy;
+pub(crate) mod statistics;
 
 use copy::copy_upsert;
 
@@ -139,6 +140,7 @@ impl Store {
                     .map_err(|e| self.query_error("writing observations", e))?
             }
         };
+        self.after_write(inserted).await;
         Ok(WriteCounts {
             inserted,
             changed,

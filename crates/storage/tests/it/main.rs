@@ -66,4 +66,5 @@ on_every_backend!(
     as_of_reads_show_what_the_store_knew_then,
     run_ledger_records_start_finish_and_interruption,
     health_names_backend_and_version,
+    a_large_load_leaves_planner_statistics,
 );
