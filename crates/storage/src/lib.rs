@@ -28,6 +28,7 @@ mod alerts;
 mod config;
 mod connect;
 mod error;
+mod growth;
 mod history;
 mod read;
 mod runs;

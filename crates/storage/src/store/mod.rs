@@ -120,7 +120,7 @@ pub(crate) struct Inner {
     /// PostgreSQL: what the TimescaleDB step found at start-up.
     pub timescale: OnceLock<Timescale>,
     /// Rows written, for refreshing planner statistics after large writes.
-    pub growth: crate::write::statistics::Growth,
+    pub growth: crate::growth::Growth,
 }
 
 /// A handle on the time-series store. Cheap to clone; all clones share one connection pool.
