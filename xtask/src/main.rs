@@ -44,8 +44,9 @@ fn main() -> ExitCode {
     let result = match task.as_deref() {
         Some("test") => test(&rest),
         Some("lint") => lint(),
-        Some("tidy") => tidy::check(&workspace_root())
-            .map(|()| println!("tidy: crate layering, module cycles, provider key variables OK")),
+        Some("tidy") => tidy::check(&workspace_root()).map(|()| {
+            println!("tidy: crate layering, module cycles, provider key variables, file sizes OK")
+        }),
         Some("pg") => pg_forever(),
         Some("bench") => bench(&rest),
         Some("-h" | "--help" | "help") | None => {

@@ -200,10 +200,34 @@ impl Http {
         Duration::from_secs_f64((base * jitter).min(r.max_backoff_seconds).max(0.0))
     }
 
-    fn cap(&self, wait: Duration) -> Duration {
-        wait.min(Duration::from_secs_f64(
-            self.settings.retry.max_backoff_seconds.max(0.0),
-        ))
+    /// The longest wait: the retry section's `max_backoff_seconds`, for a backoff and for a
+    /// server's `Retry-After` alike.
+    fn longest_wait(&self) -> Duration {
+        Duration::try_from_secs_f64(self.settings.retry.max_backoff_seconds).unwrap_or_default()
+    }
+
+    /// The wait a response's `Retry-After` asks for, at most the longest wait. A longer one is
+    /// capped and one that is no wait (negative, not finite, unreadable) ignored, each with a
+    /// warning: a provider's header never stops a batch.
+    fn retry_after(&self, headers: &header::HeaderMap) -> Option<Duration> {
+        let raw = headers.get(header::RETRY_AFTER)?;
+        let value = String::from_utf8_lossy(raw.as_bytes());
+        let value = value.trim();
+        // upstream text in a log line: escaped by `{:?}` and cut
+        let shown: String = value.chars().take(64).collect();
+        match parse_retry_after(value, chrono::Utc::now()) {
+            Err(()) => {
+                tracing::warn!(source = %self.source, "ignoring Retry-After {shown:?}: neither seconds (0 or more) nor an HTTP date");
+                None
+            }
+            Ok(None) => None,
+            Ok(Some(wait)) if wait > self.longest_wait() => {
+                let longest = self.longest_wait();
+                tracing::warn!(source = %self.source, "Retry-After {shown:?} is beyond the longest wait (retry.max_backoff_seconds): waiting {} s", longest.as_secs_f64());
+                Some(longest)
+            }
+            Ok(Some(wait)) => Some(wait),
+        }
     }
 
     /// GETs `url`, retrying what is worth retrying. Returns any response that is not retried
@@ -230,7 +254,6 @@ impl Http {
                     match retry_after {
                         // the provider said when to come back: none of its requests go sooner
                         Some(d) => {
-                            let d = self.cap(d);
                             self.limit.hold_for(d).await;
                             d
                         }
@@ -291,8 +314,8 @@ impl Http {
             }
         };
         let status = response.status();
-        let retry_after = parse_retry_after(response.headers());
         if status == StatusCode::TOO_MANY_REQUESTS {
+            let retry_after = self.retry_after(response.headers());
             let error = SourceError::new(
                 self.source.clone(),
                 SourceErrorKind::RateLimited { retry_after },
@@ -302,7 +325,7 @@ impl Http {
         if status.is_server_error() {
             return Attempt::Retry {
                 error: unavailable(format!("HTTP {status} ({shown})")),
-                retry_after,
+                retry_after: self.retry_after(response.headers()),
             };
         }
         let content_type = response
@@ -386,50 +409,24 @@ fn source_chain(e: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-/// `Retry-After` as seconds or as an HTTP date.
-fn parse_retry_after(headers: &header::HeaderMap) -> Option<Duration> {
-    let v = headers.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+/// `Retry-After` as seconds or as an HTTP date: the wait it asks for (`Duration::MAX` for one
+/// too long to be a `Duration`), `Ok(None)` for a date already past, `Err` for what is no wait.
+fn parse_retry_after(
+    value: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Duration>, ()> {
+    if let Ok(secs) = value.parse::<f64>() {
+        if !(secs.is_finite() && secs >= 0.0) {
+            return Err(());
+        }
+        // checked like the limiter's rate: 1e20 s is more than a Duration holds
+        return Ok(Some(
+            Duration::try_from_secs_f64(secs).unwrap_or(Duration::MAX),
+        ));
     }
-    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
-    (when.with_timezone(&chrono::Utc) - chrono::Utc::now())
-        .to_std()
-        .ok()
+    let when = chrono::DateTime::parse_from_rfc2822(value).map_err(|_| ())?;
+    Ok((when.with_timezone(&chrono::Utc) - now).to_std().ok())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redacts_credential_parameters_only() {
-        let url = Url::parse(
-            "https://api.eia.gov/v2/x/data/?api_key=SECRET123&frequency=daily&start=2020-01-01",
-        )
-        .unwrap();
-        let shown = redact_url(&url);
-        assert!(!shown.contains("SECRET123"), "{shown}");
-        assert!(shown.contains("api_key=***"), "{shown}");
-        assert!(shown.contains("frequency=daily"), "{shown}");
-        let plain =
-            Url::parse("https://query1.finance.yahoo.com/v8/finance/chart/CL=F?interval=1d")
-                .unwrap();
-        assert_eq!(redact_url(&plain), plain.to_string());
-        let with_user =
-            Url::parse("http://user:BASE%40PASS@127.0.0.1:18600/v2/x?api_key=K").unwrap();
-        assert_eq!(
-            redact_url(&with_user),
-            "http://user:***@127.0.0.1:18600/v2/x?api_key=***"
-        );
-    }
-
-    #[test]
-    fn retry_after_accepts_seconds_and_dates() {
-        let mut h = header::HeaderMap::new();
-        h.insert(header::RETRY_AFTER, "3".parse().unwrap());
-        assert_eq!(parse_retry_after(&h), Some(Duration::from_secs(3)));
-        h.insert(header::RETRY_AFTER, "soon".parse().unwrap());
-        assert_eq!(parse_retry_after(&h), None);
-    }
-}
+mod tests;

@@ -36,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use health::health;
 pub use liveness::Liveness;
-pub use metrics::metrics;
+pub use metrics::{Exposition, metrics};
 
 /// What the routes read.
 #[derive(Clone)]
@@ -215,30 +215,33 @@ async fn healthz(State(e): State<Endpoints>) -> Response {
     (status, text).into_response()
 }
 
-/// The metrics, labelled OpenMetrics for a scraper that asks for it (Prometheus does) and the
-/// classic text format otherwise; the classic parser reads the same text.
+/// The metrics in OpenMetrics for a scraper that asks for it (Prometheus does) and in the
+/// 0.0.4 text format otherwise (curl, promtool).
 async fn prometheus(State(e): State<Endpoints>, headers: axum::http::HeaderMap) -> Response {
     let openmetrics = headers
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| v.contains("application/openmetrics-text"));
-    let content_type = if openmetrics {
-        "application/openmetrics-text; version=1.0.0; charset=utf-8"
+    let (format, content_type) = if openmetrics {
+        (
+            Exposition::OpenMetrics,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )
     } else {
-        "text/plain; version=0.0.4; charset=utf-8"
+        (Exposition::Text, "text/plain; version=0.0.4; charset=utf-8")
     };
     // the database away is something to report, not a failed scrape: a 503 would make
     // Prometheus drop every series of the target, `scheduler_up` with them
-    let text = match tokio::time::timeout(METRICS_STORE_TIMEOUT, metrics(&e)).await {
+    let text = match tokio::time::timeout(METRICS_STORE_TIMEOUT, metrics(&e, format)).await {
         Ok(Ok(text)) => text,
         Ok(Err(err)) => {
             tracing::debug!(error = %err, "/metrics could not read the store");
-            metrics::without_store(&e)
+            metrics::without_store(&e, format)
         }
         Err(_) => {
             tracing::debug!("/metrics had no answer from the store within 5 s");
-            metrics::without_store(&e)
+            metrics::without_store(&e, format)
         }
     };
     ([(header::CONTENT_TYPE, content_type)], text).into_response()

@@ -1,6 +1,9 @@
 //! `GET /metrics`: every metric read from the database at each scrape, every series judged as
-//! `status` judges it, and encoded by `prometheus-client` (the OpenMetrics text, which
-//! Prometheus' classic text parser reads too).
+//! `status` judges it, and encoded by `prometheus-client` in one of two formats
+//! ([`Exposition`]): OpenMetrics for a scraper that asks for it (Prometheus does), Prometheus'
+//! text format 0.0.4 otherwise (curl, `promtool check metrics`). Names follow Prometheus'
+//! conventions as promtool checks them: base units (an age in seconds), a count named for what
+//! it counts (`…_missing_trading_dates`, not `…_days`, which reads as a unit).
 
 use chrono::{DateTime, Utc};
 use energy_core::{CommodityCode, Freshness, RunStatus, SourceId};
@@ -40,6 +43,9 @@ impl EncodeGaugeValue for Value {
 
 type Labels = Vec<(&'static str, String)>;
 
+/// A series' age is whole calendar days, as `status` shows it, given in seconds.
+const SECONDS_PER_DAY: i64 = 86_400;
+
 /// One metric family of a scrape.
 #[derive(Debug)]
 struct Family {
@@ -49,9 +55,25 @@ struct Family {
     samples: Vec<(Labels, Value)>,
 }
 
-/// Everything one scrape reports, encoded by prometheus-client.
+/// Everything one scrape reports.
 #[derive(Debug, Default)]
 struct Scrape(Vec<Family>);
+
+/// The text formats `/metrics` speaks. They differ in how a counter is named: prometheus-client
+/// writes OpenMetrics, where a counter's family `x` has samples `x_total`; the 0.0.4 text
+/// format has no families apart from sample names, so its HELP and TYPE must name `x_total`,
+/// or Prometheus and promtool find no help for the counter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exposition {
+    /// OpenMetrics 1.0: counter family `x`, samples `x_total`, `# EOF` at the end.
+    OpenMetrics,
+    /// Prometheus' text format 0.0.4: HELP, TYPE and samples all `x_total`, no `# EOF`.
+    Text,
+}
+
+/// A scrape as prometheus-client encodes it in one format.
+#[derive(Debug)]
+struct Encoded(Scrape, Exposition);
 
 impl Scrape {
     fn gauge(&mut self, name: &'static str, help: &'static str, samples: Vec<(Labels, Value)>) {
@@ -64,15 +86,25 @@ impl Scrape {
     }
 }
 
-impl Collector for Scrape {
+impl Collector for Encoded {
     fn encode(&self, mut encoder: DescriptorEncoder<'_>) -> Result<(), std::fmt::Error> {
-        for family in self.0.iter().filter(|f| !f.samples.is_empty()) {
+        let Encoded(scrape, format) = self;
+        for family in scrape.0.iter().filter(|f| !f.samples.is_empty()) {
             // the encoder ends the help with its own full stop
             let help = family.help.trim_end_matches('.');
-            let mut metric = encoder.encode_descriptor(family.name, help, None, family.kind)?;
+            // in the 0.0.4 text a counter is named as its samples are, and they are written
+            // as they stand (a gauge's encoding adds no suffix)
+            let text_counter =
+                *format == Exposition::Text && matches!(family.kind, MetricType::Counter);
+            let name = if text_counter {
+                format!("{}_total", family.name)
+            } else {
+                family.name.to_owned()
+            };
+            let mut metric = encoder.encode_descriptor(&name, help, None, family.kind)?;
             for (labels, value) in &family.samples {
                 let write = |m: &mut MetricEncoder<'_>| match (family.kind, value) {
-                    (MetricType::Counter, Value::Int(n)) => {
+                    (MetricType::Counter, Value::Int(n)) if !text_counter => {
                         m.encode_counter::<NoLabelSet, _, u64>(&n.unsigned_abs(), None)
                     }
                     (_, v) => m.encode_gauge(v),
@@ -97,12 +129,18 @@ fn series_labels(commodity: &CommodityCode, source: &SourceId) -> Labels {
 
 /// The scrape's text. prometheus-client spells infinity `inf` (dtoa); OpenMetrics and
 /// Prometheus' own exposition spell it `+Inf`, as README does.
-fn encode(scrape: Scrape) -> String {
+fn encode(scrape: Scrape, format: Exposition) -> String {
     let mut registry = Registry::default();
-    registry.register_collector(Box::new(scrape));
+    registry.register_collector(Box::new(Encoded(scrape, format)));
     let mut text = String::new();
+    let encoded = match format {
+        Exposition::OpenMetrics => prometheus_client::encoding::text::encode(&mut text, &registry),
+        Exposition::Text => {
+            prometheus_client::encoding::text::encode_registry(&mut text, &registry)
+        }
+    };
     // writing to a String cannot fail; a failure of our own encoding would be a bug
-    if let Err(e) = prometheus_client::encoding::text::encode(&mut text, &registry) {
+    if let Err(e) = encoded {
         tracing::error!(error = %e, "encoding the metrics failed");
     }
     text.lines()
@@ -166,15 +204,18 @@ const FINISHED: [RunStatus; 4] = [
 /// What `/metrics` answers while the store cannot be read: the scheduler's liveness and
 /// `database_up 0`, so those series go on (a 503 would drop every sample) and nothing read
 /// from the store is made up.
-pub(crate) fn without_store(e: &Endpoints) -> String {
+pub(crate) fn without_store(e: &Endpoints, format: Exposition) -> String {
     let now = (e.clock)();
     let [up, next] = liveness(e, now);
-    encode(Scrape(vec![up, database_up(false), next]))
+    encode(Scrape(vec![up, database_up(false), next]), format)
 }
 
-/// The metrics, in Prometheus text format; an error when the store could not be read (then
-/// `/metrics` answers [`without_store`]'s).
-pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError> {
+/// The metrics, in `format`; an error when the store could not be read (then `/metrics`
+/// answers [`without_store`]'s).
+pub async fn metrics(
+    e: &Endpoints,
+    format: Exposition,
+) -> Result<String, energy_storage::StoreError> {
     let now = (e.clock)();
     let runs = e.store.recent_runs(200).await?;
     let by_status = e.store.run_counts_by_status().await?;
@@ -204,8 +245,8 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
             .collect(),
     );
     // runs going now come and go: a gauge; finished runs only add up: a counter per status
-    // (0 until the first, so that `increase()` sees the first), named without the `_total`
-    // its samples carry
+    // (0 until the first, so that `increase()` sees the first), `energy_pipeline_runs_total`
+    // (`Encoded` names it per format)
     let count = |status: &str| {
         by_status
             .iter()
@@ -261,17 +302,16 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
     );
     let series = energy_orchestrator::status::every_series(&e.config, freshness);
     scrape.gauge(
-        "energy_pipeline_series_age_days",
-        "Days since the latest stored observation of each series (+Inf: no data yet).",
+        "energy_pipeline_series_age_seconds",
+        "Calendar days from the latest stored market date of each series to today in its market's zone, in seconds (86400 a day; +Inf: no data yet).",
         series
             .iter()
             .map(|(commodity, source, latest)| {
                 (
                     series_labels(commodity, source),
                     latest.as_ref().map_or(Value::Float(f64::INFINITY), |l| {
-                        Value::Int(
-                            (e.config.market_today(commodity, now) - l.latest_date).num_days(),
-                        )
+                        let days = (e.config.market_today(commodity, now) - l.latest_date).num_days();
+                        Value::Int(days * SECONDS_PER_DAY)
                     }),
                 )
             })
@@ -326,7 +366,7 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
             .collect(),
     );
     scrape.gauge(
-        "energy_pipeline_series_missing_trading_days",
+        "energy_pipeline_series_missing_trading_dates",
         "Trading days without a value in the last 365 days of each series' history (as `status` counts them).",
         judged
             .iter()
@@ -344,5 +384,5 @@ pub async fn metrics(e: &Endpoints) -> Result<String, energy_storage::StoreError
             .collect(),
     );
     scrape.0.push(next);
-    Ok(encode(scrape))
+    Ok(encode(scrape, format))
 }

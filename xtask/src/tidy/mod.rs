@@ -1,10 +1,12 @@
 //! `cargo xtask tidy`: the workspace's structural rules, each in its own module. `layers`:
 //! a crate depends only on crates of lower layers. `cycles`: no circular imports between the
-//! modules of a crate. `keys`: provider key variables are named only in `sources`.
+//! modules of a crate. `keys`: provider key variables are named only in `sources`. `size`:
+//! no file under `crates/*/src` over 450 lines, but for the few listed with their reason.
 
 mod cycles;
 mod keys;
 mod layers;
+mod size;
 mod source;
 
 use std::path::Path;
@@ -17,6 +19,7 @@ pub(crate) fn check(root: &Path) -> Result<()> {
     if let Err(e) = layers::check(root) {
         problems.push(format!("{e:#}"));
     }
+    problems.extend(size::check(root, size::EXCEPTIONS).context("cannot read crates/*/src")?);
     let crates = source::crates(root).context("cannot read crates/*/src")?;
     for (krate, files) in &crates {
         problems.extend(cycles::check(krate, files));

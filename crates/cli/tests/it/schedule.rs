@@ -310,7 +310,8 @@ async fn metrics_parse_and_healthz_turns_503_without_the_database_on(db: Db) {
         "energy_pipeline_runs_total",
         "energy_pipeline_observations_stored",
         "energy_pipeline_fetch_duration_seconds",
-        "energy_pipeline_series_age_days",
+        "energy_pipeline_series_age_seconds",
+        "energy_pipeline_series_missing_trading_dates",
         "energy_pipeline_next_fire_timestamp_seconds",
     ] {
         assert!(names.contains(expected), "{expected} missing from\n{body}");
@@ -327,12 +328,12 @@ async fn metrics_parse_and_healthz_turns_503_without_the_database_on(db: Db) {
         prometheus_parse::Value::Gauge(v) => assert!(v > 0.0, "{body}"),
         ref other => panic!("{other:?}"),
     }
-    // a series' age counts from today in its market's zone, the same figure `status` shows
+    // a series' age counts from today in its market's zone, the days `status` shows in seconds
     let age = scrape
         .samples
         .iter()
         .find(|s| {
-            s.metric == "energy_pipeline_series_age_days"
+            s.metric == "energy_pipeline_series_age_seconds"
                 && s.labels.get("commodity") == Some("WTI")
                 && s.labels.get("source") == Some("eia")
         })
@@ -348,7 +349,7 @@ async fn metrics_parse_and_healthz_turns_503_without_the_database_on(db: Db) {
         .as_f64()
         .unwrap();
     match age.value {
-        prometheus_parse::Value::Gauge(v) => assert_eq!(v, shown, "{body}"),
+        prometheus_parse::Value::Gauge(v) => assert_eq!(v, shown * 86_400.0, "{body}"),
         ref other => panic!("{other:?}"),
     }
     assert_eq!(get(port, "/nope").unwrap().0, 404);
@@ -442,7 +443,7 @@ async fn serve_answers_read_only_without_a_scheduler_and_stops_on_sigterm() {
     assert_eq!(api["scheduler"]["state"], "STOPPED");
     let (status, body) = get(port, "/metrics").unwrap();
     assert_eq!(status, 200);
-    assert!(body.contains("energy_pipeline_series_age_days{commodity=\"WTI\",source=\"eia\"}"));
+    assert!(body.contains("energy_pipeline_series_age_seconds{commodity=\"WTI\",source=\"eia\"}"));
     assert_eq!(request(port, "POST", "/api/status").unwrap().0, 405);
     // the address is taken now
     let out = env.run(&["serve", "--listen", &listen]).await;

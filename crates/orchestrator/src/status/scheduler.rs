@@ -37,7 +37,7 @@ impl SchedulerState {
 pub fn alive(s: &SchedulerRecord, now: DateTime<Utc>) -> bool {
     s.state == InstanceState::Running
         && (now - s.heartbeat_at).num_seconds() < STALE_AFTER.as_secs() as i64
-        && !(s.host == crate::run::host_name() && !crate::run::process_alive(s.pid))
+        && (s.host != crate::run::host_name() || crate::run::process_alive(s.pid))
 }
 
 /// The next fire time to show: only while a scheduler runs (a stopped or dead one fires
@@ -85,7 +85,7 @@ pub fn last_replicas(records: &[SchedulerRecord]) -> Vec<&SchedulerRecord> {
         .iter()
         .filter(|s| s.heartbeat_at >= last.started_at && s.started_at <= last.heartbeat_at)
         .collect();
-    out.sort_by(|a, b| b.heartbeat_at.cmp(&a.heartbeat_at));
+    out.sort_by_key(|s| std::cmp::Reverse(s.heartbeat_at));
     out
 }
 

@@ -9,7 +9,7 @@ use energy_orchestrator::{
     testing::{Behaviour, setup_with_clock},
 };
 use energy_sources::Clock;
-use energy_web::{Endpoints, Liveness, metrics};
+use energy_web::{Endpoints, Exposition, Liveness, metrics};
 use tokio_util::sync::CancellationToken;
 
 /// Issue 13, item 3: after `run --commodity WTI` on a fresh database, BRENT and NATGAS were
@@ -40,23 +40,28 @@ async fn a_configured_series_with_no_data_is_listed_as_stale_with_no_data_yet() 
         }
     }
 
-    let text = metrics(&Endpoints {
-        store: s.pipeline.store().clone(),
-        liveness: Some(Arc::new(Liveness::default())),
-        clock,
-        loop_timeout: Duration::from_secs(60),
-        config: Arc::new(config),
-        secrets: Arc::new(Secrets::default()),
-    })
+    let text = metrics(
+        &Endpoints {
+            store: s.pipeline.store().clone(),
+            liveness: Some(Arc::new(Liveness::default())),
+            clock,
+            loop_timeout: Duration::from_secs(60),
+            config: Arc::new(config),
+            secrets: Arc::new(Secrets::default()),
+        },
+        Exposition::Text,
+    )
     .await
     .unwrap();
     let ages: Vec<&str> = text
         .lines()
-        .filter(|l| l.starts_with("energy_pipeline_series_age_days{"))
+        .filter(|l| l.starts_with("energy_pipeline_series_age_seconds{"))
         .collect();
     assert_eq!(ages.len(), 9, "{text}");
     assert!(
-        ages.contains(&"energy_pipeline_series_age_days{commodity=\"BRENT\",source=\"fred\"} +Inf"),
+        ages.contains(
+            &"energy_pipeline_series_age_seconds{commodity=\"BRENT\",source=\"fred\"} +Inf"
+        ),
         "{ages:#?}"
     );
     // issue 15: the expected and latest dates and the state of every series
@@ -116,7 +121,7 @@ async fn a_configured_series_with_no_data_is_listed_as_stale_with_no_data_yet() 
         "{states:#?}"
     );
     assert_eq!(
-        lines("energy_pipeline_series_missing_trading_days{commodity=\"WTI\",source=\"eia\"}"),
-        ["energy_pipeline_series_missing_trading_days{commodity=\"WTI\",source=\"eia\"} 0"]
+        lines("energy_pipeline_series_missing_trading_dates{commodity=\"WTI\",source=\"eia\"}"),
+        ["energy_pipeline_series_missing_trading_dates{commodity=\"WTI\",source=\"eia\"} 0"]
     );
 }

@@ -1,5 +1,6 @@
 //! A provider's request budget against a local server: a `Retry-After` holds every request of
-//! that provider, not only the retried one, and the rate limit applies to retries too.
+//! that provider, not only the retried one, and the rate limit applies to retries too; a
+//! `Retry-After` beyond the longest wait is capped, one that is no wait is ignored.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,7 @@ use wiremock::{
     matchers::{method, path, query_param},
 };
 
-use crate::support::{build, fixture, request};
+use crate::support::{Logs, build, fixture, request};
 
 fn observations() -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(
@@ -100,4 +101,76 @@ async fn retries_take_their_turn_from_the_rate_limit() {
         started.elapsed()
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+/// One attempt against a server that answers 429 with `Retry-After: value`: the wait the error
+/// carries, and what was logged.
+async fn rate_limited_with(value: &str) -> (Option<Duration>, String) {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/fred/series/observations"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("retry-after", value)
+                .set_body_string("Too Many Requests"),
+        )
+        .mount(&server)
+        .await;
+    let fred = build("fred", &server, |_, retry| retry.max_attempts = 1);
+    let (logs, guard) = Logs::capture();
+    let err = fred
+        .fetch(&request("WTI", "DCOILWTICO", "2024-07-01", "2024-07-10"))
+        .await
+        .unwrap_err();
+    drop(guard);
+    let SourceErrorKind::RateLimited { retry_after } = err.kind else {
+        panic!("Retry-After {value}: {err}");
+    };
+    (retry_after, logs.text())
+}
+
+/// The one warning logged.
+fn warning(logs: &str) -> Option<&str> {
+    let warnings: Vec<_> = logs.lines().filter(|l| l.contains(" WARN ")).collect();
+    assert!(warnings.len() <= 1, "{warnings:?}");
+    warnings.first().copied()
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_the_longest_wait_is_capped_at_it() {
+    // fast_retry's max_backoff_seconds: the retry section's cap on one wait
+    let cap = Duration::from_secs(2);
+    for value in ["1e20", "3600", "Fri, 31 Dec 9999 23:59:59 GMT"] {
+        let (wait, logs) = rate_limited_with(value).await;
+        assert_eq!(wait, Some(cap), "Retry-After {value}");
+        assert!(
+            warning(&logs).is_some_and(|w| w.contains(value) && w.contains("waiting 2 s")),
+            "Retry-After {value}: {logs}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_that_is_no_wait_is_ignored_with_a_warning() {
+    for value in ["-5", "NaN", "inf", "-inf", "soon"] {
+        let (wait, logs) = rate_limited_with(value).await;
+        assert_eq!(wait, None, "Retry-After {value}");
+        assert!(
+            warning(&logs).is_some_and(|w| w.contains(&format!("ignoring Retry-After {value:?}"))),
+            "Retry-After {value}: {logs}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_retry_after_within_the_longest_wait_is_kept_quietly() {
+    for (value, wait) in [("1", 1000), ("0.25", 250), ("0", 0)] {
+        let (got, logs) = rate_limited_with(value).await;
+        assert_eq!(
+            got,
+            Some(Duration::from_millis(wait)),
+            "Retry-After {value}"
+        );
+        assert_eq!(warning(&logs), None, "Retry-After {value}");
+    }
 }

@@ -14,6 +14,8 @@ use energy_sources::Clock;
 use energy_web::{Endpoints, Liveness};
 use tokio_util::sync::CancellationToken;
 
+mod promtool;
+
 async fn serve(
     s: &Setup,
     clock: Clock,
@@ -73,7 +75,7 @@ async fn routes_on(s: Setup, clock: Clock) {
     );
     let text = r.text().await.unwrap();
     assert!(
-        text.contains("energy_pipeline_series_age_days{commodity=\"WTI\",source=\"eia\"} 0"),
+        text.contains("energy_pipeline_series_age_seconds{commodity=\"WTI\",source=\"eia\"} 0"),
         "{text}"
     );
     assert!(
@@ -82,9 +84,21 @@ async fn routes_on(s: Setup, clock: Clock) {
             .any(|l| l.starts_with("energy_pipeline_scheduler_up ")),
         "{text}"
     );
+    // the 0.0.4 text names a counter as its samples are, and has no `# EOF`
+    for line in [
+        "# HELP energy_pipeline_runs_total Finished runs recorded, by status",
+        "# TYPE energy_pipeline_runs_total counter",
+        "energy_pipeline_runs_total{status=\"success\"} 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} missing from\n{text}"
+        );
+    }
+    assert!(!text.contains("# EOF"), "{text}");
 
-    // prometheus-client's encoding: the counter's samples carry `_total`, integers print as
-    // integers; a scraper asking for OpenMetrics gets it labelled so
+    // OpenMetrics as prometheus-client encodes it, for a scraper asking for it: the counter's
+    // family without `_total`, its samples with it, integers print as integers
     let r = http
         .get(format!("{base}/metrics"))
         .header(

@@ -1,0 +1,92 @@
+//! The run's own row in the store while it runs and after: a heartbeat every 15 s, its
+//! outcome written with retries (a database that blinked), and the runs whose process is
+//! gone marked `interrupted`.
+
+use std::time::Duration;
+
+use energy_core::RunReport;
+use energy_storage::{RunId, StoreError};
+
+use super::{Pipeline, host_name, process_alive};
+
+/// A run marked `running` whose heartbeat is older than this has lost its process.
+const ABANDONED_AFTER: Duration = Duration::from_secs(120);
+const HEARTBEAT_EVERY: Duration = Duration::from_secs(15);
+/// Waits between attempts to write a finished run's outcome (a database that blinked).
+const RECORD_RETRIES: [Duration; 3] = [
+    Duration::from_millis(250),
+    Duration::from_secs(1),
+    Duration::from_secs(3),
+];
+
+impl Pipeline {
+    /// Marks runs left `running` by a process that is gone as `interrupted`: a process on this
+    /// host that no longer exists, or any run whose heartbeat stopped.
+    pub async fn recover_abandoned_runs(&self) -> Result<u64, StoreError> {
+        let now = (self.clock)();
+        let host = host_name();
+        let mut n = 0;
+        for run in self.store.running_runs().await? {
+            let dead_here =
+                run.host == host && run.pid != std::process::id() && !process_alive(run.pid);
+            let silent = (now - run.heartbeat_at)
+                .to_std()
+                .is_ok_and(|age| age > ABANDONED_AFTER);
+            if (dead_here || silent) && self.store.mark_run_interrupted(run.id, now).await? {
+                tracing::warn!(run = %run.uuid, started_at = %run.started_at, "run left unfinished by a process that is gone: marked interrupted");
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// Writes a finished run's outcome, retrying while the database blinks; when that keeps
+    /// failing, marks the run failed (counts, no report) and logs the report, so that nothing
+    /// is lost and no live process leaves it `running`.
+    pub(super) async fn record_outcome(
+        &self,
+        run: RunId,
+        report: &RunReport,
+    ) -> Result<(), (StoreError, bool)> {
+        let mut attempt = self.store.finish_run(run, report).await;
+        for wait in RECORD_RETRIES {
+            let Err(e) = &attempt else { break };
+            tracing::warn!(run = %report.run_id, error = %e, retry_in = ?wait, "cannot record the run's outcome; retrying");
+            tokio::time::sleep(wait).await;
+            attempt = self.store.finish_run(run, report).await;
+        }
+        let Err(error) = attempt else {
+            return Ok(());
+        };
+        let marked_failed = match self
+            .store
+            .fail_run(run, (self.clock)(), report.counts)
+            .await
+        {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!(run = %report.run_id, error = %e, "cannot mark the run failed either");
+                false
+            }
+        };
+        tracing::error!(
+            run = %report.run_id,
+            error = %error,
+            report = %serde_json::to_string(report).unwrap_or_default(),
+            "the run's outcome could not be recorded; its report follows"
+        );
+        Err((error, marked_failed))
+    }
+
+    pub(super) fn spawn_heartbeat(&self, run: RunId) -> tokio::task::JoinHandle<()> {
+        let (store, clock) = (self.store.clone(), self.clock.clone());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(HEARTBEAT_EVERY).await;
+                if let Err(e) = store.heartbeat_run(run, clock()).await {
+                    tracing::warn!(error = %e, "run heartbeat failed");
+                }
+            }
+        })
+    }
+}
