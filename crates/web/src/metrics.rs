@@ -211,7 +211,7 @@ pub(crate) fn without_store(e: &Endpoints, format: Exposition) -> String {
 }
 
 /// The metrics, in `format`; an error when the store could not be read (then `/metrics`
-/// answers [`without_store`]'s).
+/// answers `without_store`'s).
 pub async fn metrics(
     e: &Endpoints,
     format: Exposition,

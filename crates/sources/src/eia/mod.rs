@@ -25,8 +25,11 @@ use crate::{
 };
 
 mod page;
+mod series;
 
 use page::Row;
+pub(crate) use series::check_series;
+use series::split;
 
 /// Rows per page: the API's maximum for JSON.
 const PAGE_SIZE: u64 = 5000;
@@ -38,32 +41,6 @@ const PAGES_AT_ONCE: usize = 4;
 const GROUP_SIZE: usize = 10;
 /// A full daily history is ~3 pages; anything near this is a server that never ends.
 const MAX_PAGES: u32 = 500;
-
-/// `route:SERIES`, e.g. `petroleum/pri/spt:RWTC`.
-pub(crate) fn check_series(s: &str) -> Result<(), String> {
-    let Some((route, series)) = s.rsplit_once(':') else {
-        return Err(format!(
-            "{s:?} is not ROUTE:SERIES (e.g. \"petroleum/pri/spt:RWTC\")"
-        ));
-    };
-    let route_ok = !route.is_empty()
-        && !route.starts_with('/')
-        && !route.ends_with('/')
-        && route
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_'));
-    let series_ok = !series.is_empty()
-        && series
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if route_ok && series_ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "{s:?} is not ROUTE:SERIES (e.g. \"petroleum/pri/spt:RWTC\")"
-        ))
-    }
-}
 
 pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError> {
     let (key, key_variable) = ctx.required_key()?;
@@ -389,18 +366,6 @@ impl Source for Eia {
             .await?;
         self.finish(req, out).await
     }
-}
-
-/// `route:SERIES` split in two.
-fn split<'a>(provider: &SourceId, series: &'a str) -> Result<(&'a str, &'a str), SourceError> {
-    series.rsplit_once(':').ok_or_else(|| {
-        SourceError::new(
-            provider.clone(),
-            SourceErrorKind::Config {
-                message: format!("series {series:?} is not ROUTE:SERIES"),
-            },
-        )
-    })
 }
 
 impl Eia {
