@@ -462,9 +462,13 @@ fn hostile_upstream(rt: &tokio::runtime::Runtime, rows: &mut Vec<[String; 3]>) {
         eprintln!("bench: hostile upstream ({}): {error}", case.label);
         rows.push([
             format!(
-                "hostile upstream: {}, {:.3} MB each; run {status} in {seconds:.2} s",
+                "hostile upstream: {}, {} each; run {status} in {seconds:.2} s",
                 case.label,
-                len as f64 / 1_048_576.0
+                if len < 1_048_576 {
+                    format!("{len} bytes")
+                } else {
+                    format!("{:.1} MB", len as f64 / 1_048_576.0)
+                }
             ),
             format!("{peak:.1} MB peak (VmHWM)"),
             case.target.to_owned(),
