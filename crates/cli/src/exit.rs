@@ -40,6 +40,18 @@ impl From<energy_orchestrator::ConfigError> for Failure {
     }
 }
 
+impl From<energy_orchestrator::config::SelectionError> for Failure {
+    fn from(e: energy_orchestrator::config::SelectionError) -> Self {
+        Failure::Usage(e.to_string())
+    }
+}
+
+impl From<energy_orchestrator::config::WindowError> for Failure {
+    fn from(e: energy_orchestrator::config::WindowError) -> Self {
+        Failure::Usage(e.to_string())
+    }
+}
+
 impl From<energy_storage::StoreError> for Failure {
     fn from(e: energy_storage::StoreError) -> Self {
         match e {
@@ -53,8 +65,10 @@ impl From<energy_storage::StoreError> for Failure {
 
 impl From<energy_orchestrator::RunError> for Failure {
     fn from(e: energy_orchestrator::RunError) -> Self {
+        use energy_orchestrator::RunError;
         match e {
-            energy_orchestrator::RunError::Request(m) => Failure::Usage(m),
+            e @ RunError::Selection(_) => Failure::Usage(e.to_string()),
+            RunError::Store(e) => e.into(),
             other => Failure::Operational(other.into()),
         }
     }

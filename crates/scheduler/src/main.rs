@@ -70,8 +70,8 @@ fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(DaemonError::Schedule(m)) => {
-            eprintln!("error: {m}");
+        Err(e @ DaemonError::Schedule(_)) => {
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
         // a database URL pointed at nothing is a configuration error, as for the CLI

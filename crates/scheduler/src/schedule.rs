@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use energy_orchestrator::config::{ScheduleConfig, parse_cron};
+use energy_orchestrator::config::{CronError, ScheduleConfig, parse_cron};
 
 /// Fire times are computed up to the start of this year (croner's limit).
 pub const LAST_YEAR: i32 = croner::YEAR_UPPER_LIMIT;
@@ -34,11 +34,11 @@ pub struct Due {
 
 impl Schedule {
     /// The schedule of a configuration (already checked by `Config::problems`).
-    pub fn from_config(cfg: &ScheduleConfig) -> Result<Self, String> {
+    pub fn from_config(cfg: &ScheduleConfig) -> Result<Self, CronError> {
         Self::new(&cfg.pattern(), cfg.timezone)
     }
 
-    pub fn new(pattern: &str, timezone: Tz) -> Result<Self, String> {
+    pub fn new(pattern: &str, timezone: Tz) -> Result<Self, CronError> {
         Ok(Self {
             cron: parse_cron(pattern)?,
             pattern: pattern.to_owned(),

@@ -19,8 +19,7 @@ pub(super) fn run(global: &GlobalArgs, args: &GapsArgs) -> Result<ExitCode, Fail
     let loaded = config::load(global.config.as_deref())?;
     loaded
         .config
-        .check_selection(&args.commodities, &args.sources)
-        .map_err(Failure::Usage)?;
+        .check_selection(&args.commodities, &args.sources)?;
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
     let runtime = super::runtime()?;
     let found = runtime.block_on(async {

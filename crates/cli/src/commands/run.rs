@@ -22,8 +22,7 @@ pub(super) fn run(global: &GlobalArgs, args: &RunArgs) -> Result<ExitCode, Failu
     let mode = mode(args, &loaded.config, Utc::now())?;
     loaded
         .config
-        .check_selection(&args.commodities, &args.sources)
-        .map_err(Failure::Usage)?;
+        .check_selection(&args.commodities, &args.sources)?;
     let _log = logs::init(
         global.log_options(),
         &loaded.config.logging,
@@ -80,9 +79,7 @@ fn mode(
             let start = args.start_date.ok_or_else(|| {
                 Failure::Usage("--mode backfill needs --start-date YYYY-MM-DD".into())
             })?;
-            config
-                .backfill(start, args.end_date, now)
-                .map_err(Failure::Usage)
+            Ok(config.backfill(start, args.end_date, now)?)
         }
         other => {
             if args.start_date.is_some() || args.end_date.is_some() {

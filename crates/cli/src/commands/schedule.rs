@@ -45,7 +45,7 @@ pub(super) fn start(global: &GlobalArgs) -> Result<ExitCode, Failure> {
         serve_from_config(Arc::new(loaded.config), &loaded.secrets, stop)
             .await
             .map_err(|e| match e {
-                DaemonError::Schedule(m) => Failure::Usage(m),
+                e @ DaemonError::Schedule(_) => Failure::Usage(e.to_string()),
                 other => Failure::Operational(other.into()),
             })
     })?;
@@ -100,7 +100,8 @@ fn stop(global: &GlobalArgs, timeout: u64) -> Result<ExitCode, Failure> {
 fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
-    let schedule = Schedule::from_config(&loaded.config.schedule).map_err(Failure::Usage)?;
+    let schedule = Schedule::from_config(&loaded.config.schedule)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     let runtime = super::runtime()?;
     let (schedulers, last) = runtime.block_on(async {
         let store = wiring::open_existing_store(&loaded.config).await?;
@@ -211,7 +212,8 @@ fn next(
     after: Option<DateTime<chrono::FixedOffset>>,
 ) -> Result<ExitCode, Failure> {
     let loaded = config::load(global.config.as_deref())?;
-    let schedule = Schedule::from_config(&loaded.config.schedule).map_err(Failure::Usage)?;
+    let schedule = Schedule::from_config(&loaded.config.schedule)
+        .map_err(|e| Failure::Usage(e.to_string()))?;
     let after = after
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_else(Utc::now);

@@ -9,6 +9,7 @@ mod hostile;
 mod hygiene;
 mod pipeline;
 mod redaction;
+mod refusals;
 mod run;
 mod schedule;
 mod status;

@@ -3,6 +3,7 @@
 
 mod load;
 mod locate;
+mod refusal;
 mod secrets;
 mod sections;
 
@@ -18,6 +19,7 @@ use energy_storage::DatabaseConfig;
 use serde::{Deserialize, Serialize};
 
 pub use load::{ConfigError, ConfigOrigin, Loaded, Problem, load, load_from};
+pub use refusal::{CronError, SelectionError, WindowError};
 pub use secrets::Secrets;
 pub use sections::{
     Frequency, LogFormat, LoggingConfig, MonitorConfig, PipelineConfig, QualityGateConfig,
@@ -134,22 +136,22 @@ impl Config {
         &self,
         commodities: &[CommodityCode],
         sources: &[SourceId],
-    ) -> Result<(), String> {
+    ) -> Result<(), SelectionError> {
         let join = |names: Vec<&str>| names.join(", ");
         for c in commodities {
             if !self.commodities.contains_key(c) {
-                return Err(format!(
-                    "unknown commodity {c}: configured are {}",
-                    join(self.commodities.keys().map(CommodityCode::as_str).collect())
-                ));
+                return Err(SelectionError::UnknownCommodity {
+                    commodity: c.clone(),
+                    configured: join(self.commodities.keys().map(CommodityCode::as_str).collect()),
+                });
             }
         }
         for s in sources {
             if self.sources.get(s.as_str()).is_none() {
-                return Err(format!(
-                    "unknown source {s}: known are {}",
-                    join(self.sources.iter().map(|(id, _)| id.as_str()).collect())
-                ));
+                return Err(SelectionError::UnknownSource {
+                    name: s.clone(),
+                    known: join(self.sources.iter().map(|(id, _)| id.as_str()).collect()),
+                });
             }
         }
         Ok(())
@@ -163,16 +165,14 @@ impl Config {
         start: NaiveDate,
         end: Option<NaiveDate>,
         now: DateTime<Utc>,
-    ) -> Result<energy_core::RunMode, String> {
+    ) -> Result<energy_core::RunMode, WindowError> {
         let today = self.latest_market_today(now);
         if start > today {
-            return Err(format!(
-                "--start-date {start} is after today ({today} in the markets' time zones): nothing is published for it yet"
-            ));
+            return Err(WindowError::StartsAfterToday { start, today });
         }
-        energy_core::DateWindow::new(start, end.unwrap_or(today))
-            .map(energy_core::RunMode::Backfill)
-            .map_err(|e| e.to_string())
+        Ok(energy_core::RunMode::Backfill(
+            energy_core::DateWindow::new(start, end.unwrap_or(today))?,
+        ))
     }
 
     /// The latest "today" of the configured markets: no market has a date after it yet.
@@ -370,7 +370,7 @@ impl Config {
             }
         }
         if let Some(Err(e)) = self.schedule.cron.as_deref().map(parse_cron) {
-            out.push(("schedule.cron".into(), e));
+            out.push(("schedule.cron".into(), e.to_string()));
         }
         for (key, msg) in self.notifications.problems() {
             out.push((format!("notifications.{key}"), msg));
@@ -380,12 +380,13 @@ impl Config {
 }
 
 /// Parses a 5-field (minute precision) or 6-field (with seconds) cron expression.
-pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
+pub fn parse_cron(expr: &str) -> Result<croner::Cron, CronError> {
     let fields = expr.split_whitespace().count();
     if !(5..=6).contains(&fields) {
-        return Err(format!(
-            "invalid cron expression {expr:?}: expected 5 fields (min hour dom month dow) or 6 (sec min hour dom month dow), found {fields}"
-        ));
+        return Err(CronError::FieldCount {
+            expr: expr.to_owned(),
+            found: fields,
+        });
     }
     let cron = croner::parser::CronParser::builder()
         .seconds(if fields == 6 {
@@ -395,16 +396,19 @@ pub fn parse_cron(expr: &str) -> Result<croner::Cron, String> {
         })
         .build()
         .parse(expr)
-        .map_err(|e| format!("invalid cron expression {expr:?}: {e}"))?;
+        .map_err(|e| CronError::Syntax {
+            expr: expr.to_owned(),
+            reason: e.to_string(),
+        })?;
     // A pattern that fires once fires again within the Gregorian calendar's 400-year cycle, so
     // one search from a fixed instant tells a pattern that never fires (February 30th), on
     // whatever day the check runs.
     let since = chrono::DateTime::<chrono::Utc>::from_timestamp(946_684_800, 0)
         .expect("2000-01-01T00:00:00Z");
     if cron.find_next_occurrence(&since, false).is_err() {
-        return Err(format!(
-            "cron expression {expr:?} never fires (no such day in any year, e.g. February 30th); fix its day of month or month"
-        ));
+        return Err(CronError::NeverFires {
+            expr: expr.to_owned(),
+        });
     }
     Ok(cron)
 }

@@ -58,8 +58,13 @@ impl RunRequest {
 pub enum RunError {
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
-    Request(String),
+    /// The request names a commodity or source that is not configured: a usage error.
+    #[error(transparent)]
+    Selection(#[from] crate::config::SelectionError),
+    /// The task the run went on in ended without a result (cancelled, or a panic outside the
+    /// run's own guard): the run had started; what it recorded is in the run history.
+    #[error("the run's task ended without a result: {0}")]
+    TaskEnded(String),
     /// The run took place but its outcome could not be written, even after retries. The report
     /// is here (and in the log); the run is marked failed if even that could be written,
     /// otherwise the next command marks it interrupted.
@@ -205,8 +210,7 @@ impl Pipeline {
         progress: Arc<dyn Progress>,
     ) -> Result<(RunId, RunReport), RunError> {
         self.config
-            .check_selection(&request.commodities, &request.sources)
-            .map_err(RunError::Request)?;
+            .check_selection(&request.commodities, &request.sources)?;
         self.recover_abandoned_runs().await?;
         self.register_catalog().await?;
 

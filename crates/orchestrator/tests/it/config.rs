@@ -324,7 +324,14 @@ fn a_backfills_default_end_is_the_markets_today() {
     let err = config
         .backfill("2026-11-26".parse().unwrap(), None, now)
         .unwrap_err();
-    assert!(err.contains("nothing is published for it yet"), "{err}");
+    assert!(
+        matches!(err, energy_orchestrator::config::WindowError::StartsAfterToday { .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("nothing is published for it yet"),
+        "{err}"
+    );
 }
 
 /// Issue 15: a series' calendar is its source's for it, else its commodity's; a calendar for a

@@ -177,7 +177,7 @@ impl Daemon {
         let outcome = match f.handle.await {
             Ok(r) => r,
             // the run catches its own panics; this is the task around it
-            Err(e) => Err(RunError::Request(format!("the run's task ended: {e}"))),
+            Err(e) => Err(RunError::TaskEnded(e.to_string())),
         };
         let (state, run, note) = match outcome {
             Ok((run, report)) => {
@@ -213,6 +213,7 @@ impl Daemon {
                     report.error.as_deref().unwrap_or("a panic")
                 ),
             ),
+            Err(e @ RunError::TaskEnded(_)) => (FireState::Failed, None, e.to_string()),
             Err(e) => (
                 FireState::Failed,
                 None,
@@ -239,5 +240,65 @@ impl Daemon {
                 note,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{sync::Arc, time::Duration};
+
+    use chrono::{DateTime, Utc};
+    use energy_orchestrator::testing::{Behaviour, setup_with_clock};
+    use energy_storage::FireState;
+    use tokio_util::sync::CancellationToken;
+
+    use super::super::{Daemon, DaemonOptions, InFlight};
+    use crate::Schedule;
+
+    /// Issue 24: a run's task that ended without a result (here aborted) was recorded as "the
+    /// run could not start" through a catch-all request error, about a run that had started.
+    /// It is its own kind now: the fire time is failed, saying the task ended.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_run_task_that_ends_without_a_result_is_recorded_as_such() {
+        let now: DateTime<Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
+        let s = setup_with_clock(
+            [Behaviour::Data; 3],
+            3,
+            Duration::ZERO,
+            Arc::new(move || now),
+        )
+        .await;
+        let schedule = Schedule::new("0 6 * * *", chrono_tz::America::New_York).unwrap();
+        let key = schedule.key();
+        let daemon = Daemon::new(
+            s.pipeline.clone(),
+            schedule,
+            DaemonOptions::default(),
+            Arc::new(move || now),
+        );
+        assert_eq!(
+            daemon.claim(&key, now, FireState::Running, None).await,
+            super::Claim::Claimed
+        );
+        let handle = tokio::spawn(std::future::pending());
+        handle.abort();
+        daemon
+            .reap(
+                &key,
+                InFlight {
+                    scheduled_for: now,
+                    cancel: CancellationToken::new(),
+                    handle,
+                },
+            )
+            .await;
+        let fire = daemon.store().fires(Some(&key), 1).await.unwrap().remove(0);
+        assert_eq!(fire.state, FireState::Failed);
+        let note = fire.note.unwrap_or_default();
+        assert!(
+            note.starts_with("the run's task ended without a result"),
+            "{note}"
+        );
+        assert!(!note.contains("could not start"), "{note}");
     }
 }

@@ -41,8 +41,8 @@ pub enum DaemonError {
     )]
     AlreadyRunning { host: String, pid: u32, age: i64 },
     /// The schedule in the configuration cannot be used: a configuration error.
-    #[error("{0}")]
-    Schedule(String),
+    #[error(transparent)]
+    Schedule(#[from] energy_orchestrator::config::CronError),
     /// The endpoints' address cannot be bound (in use, not this machine's): operational.
     #[error("cannot listen on {addr} (schedule.listen): {source}")]
     Listen {

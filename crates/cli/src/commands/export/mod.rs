@@ -36,8 +36,7 @@ pub(super) fn run(global: &GlobalArgs, args: &ExportArgs) -> Result<ExitCode, Fa
     let loaded = config::load(global.config.as_deref())?;
     loaded
         .config
-        .check_selection(&args.commodities, &args.sources)
-        .map_err(Failure::Usage)?;
+        .check_selection(&args.commodities, &args.sources)?;
     let _log = logs::init(global.log_options(), &loaded.config.logging, None);
     let filter = ExportFilter {
         commodities: args.commodities.clone(),
