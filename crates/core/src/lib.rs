@@ -18,6 +18,7 @@
 
 pub mod bounds;
 pub mod calendar;
+mod clock;
 mod commodity;
 pub mod crosscheck;
 pub mod display;
@@ -36,6 +37,7 @@ mod source;
 pub mod text;
 pub mod validation;
 
+pub use clock::{Clock, system_clock};
 pub use commodity::{CommodityCode, CommoditySpec};
 pub use error::DomainError;
 pub use failure::{BatchError, ErrorKind};

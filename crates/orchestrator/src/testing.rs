@@ -11,10 +11,10 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::Days;
-use energy_core::{NotificationReport, Observation, Price, RunReport, RunStatus, SourceId};
+use energy_core::{Clock, NotificationReport, Observation, Price, RunReport, RunStatus, SourceId};
 use energy_notify::Notify;
 use energy_sources::{
-    BuiltSource, Clock, SeriesData, SeriesRequest, Source, SourceError, SourceErrorKind,
+    BuiltSource, SeriesData, SeriesRequest, Source, SourceError, SourceErrorKind,
 };
 use energy_storage::{DatabaseUrl, Store};
 

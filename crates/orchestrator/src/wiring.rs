@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
+use energy_core::Clock;
 use energy_notify::{Notifiers, NotifySecrets};
-use energy_sources::{BuiltSource, Clock, build_sources};
+use energy_sources::{BuiltSource, build_sources};
 use energy_storage::{Store, StoreError};
 
 use crate::{Config, Pipeline, Secrets};

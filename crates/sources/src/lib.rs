@@ -27,9 +27,9 @@ mod yahoo;
 use std::{fmt, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use energy_core::{
-    CommodityCode, DateWindow, Observation, Price, Secret, SourceId, validation::RawInvalid,
+    Clock, CommodityCode, DateWindow, Observation, Price, Secret, SourceId, validation::RawInvalid,
 };
 
 pub use config::{ProviderConfig, SourcesConfig};
@@ -150,9 +150,6 @@ pub trait Source: Send + Sync + fmt::Debug {
     }
 }
 
-/// The time "now", injectable so that tests can fix it.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
 /// What a provider's `build` gets.
 pub struct ProviderContext {
     pub id: SourceId,
@@ -260,11 +257,6 @@ pub fn build_sources(
         }
     }
     out
-}
-
-/// The system clock.
-pub fn system_clock() -> Clock {
-    Arc::new(Utc::now)
 }
 
 /// A base URL whose path ends with `/`, so that joining a relative path appends to it.

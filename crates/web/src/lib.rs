@@ -30,7 +30,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::get,
 };
-use energy_sources::Clock;
+use energy_core::Clock;
 use energy_storage::Store;
 use tokio_util::sync::CancellationToken;
 

@@ -4,9 +4,9 @@
 use std::{io::IsTerminal, process::ExitCode, sync::Arc};
 
 use chrono::Utc;
+use energy_core::system_clock;
 use energy_core::{CommodityCode, CommodityReport, RunMode, SourceId};
 use energy_orchestrator::{Progress, RunError, RunRequest, config, logs, wiring};
-use energy_sources::system_clock;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio_util::sync::CancellationToken;
 

@@ -22,7 +22,7 @@ pub(super) fn run(global: &GlobalArgs, args: &ServeArgs) -> Result<ExitCode, Fai
         let endpoints = energy_web::Endpoints {
             store,
             liveness: None,
-            clock: energy_sources::system_clock(),
+            clock: energy_core::system_clock(),
             loop_timeout: Duration::from_secs(30),
             config: Arc::new(loaded.config),
             secrets: Arc::new(loaded.secrets),

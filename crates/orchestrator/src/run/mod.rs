@@ -5,12 +5,13 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use chrono::{DateTime, Utc};
+use energy_core::Clock;
 use energy_core::{
     CommodityCode, CommodityReport, CommoditySpec, Counts, DateWindow, RunMode, RunReport,
     RunStatus, SourceId, SourceReport, Trigger,
 };
 use energy_notify::Notify;
-use energy_sources::{BuiltSource, Clock, SeriesRequest, Source, provider_info};
+use energy_sources::{BuiltSource, SeriesRequest, Source, provider_info};
 use energy_storage::{RunId, RunStart, Store, StoreError};
 use tokio_util::sync::CancellationToken;
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
+use energy_core::Clock;
 use energy_core::{RunMode, Secret};
 use energy_notify::{
     EmailConfig, NotificationsConfig, Notifiers, NotifySecrets, SlackConfig, SmtpTls,
@@ -17,7 +18,6 @@ use energy_orchestrator::{
     Config, NoProgress, RunRequest, alerts,
     testing::{Behaviour, setup_configured},
 };
-use energy_sources::Clock;
 use tokio_util::sync::CancellationToken;
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};
 

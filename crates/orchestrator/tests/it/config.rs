@@ -325,7 +325,10 @@ fn a_backfills_default_end_is_the_markets_today() {
         .backfill("2026-11-26".parse().unwrap(), None, now)
         .unwrap_err();
     assert!(
-        matches!(err, energy_orchestrator::config::WindowError::StartsAfterToday { .. }),
+        matches!(
+            err,
+            energy_orchestrator::config::WindowError::StartsAfterToday { .. }
+        ),
         "{err:?}"
     );
     assert!(

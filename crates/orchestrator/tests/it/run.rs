@@ -7,12 +7,12 @@ use std::{
 };
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use energy_core::Clock;
 use energy_core::{ErrorKind, RunMode, RunReport, RunStatus, SourceStatus};
 use energy_orchestrator::{
     NoProgress, RunRequest,
     testing::{Behaviour, Setup, setup_configured, setup_with_clock},
 };
-use energy_sources::Clock;
 use tokio_util::sync::CancellationToken;
 
 /// A manual backfill of [`backfill`]'s window, run to the end.

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 
 use chrono::{NaiveDate, TimeZone, Utc};
+use energy_core::Clock;
 use energy_core::{
     CommodityCode, CommodityReport, DateWindow, ErrorKind, RunMode, Secret, SourceId, SourceStatus,
 };
 use energy_orchestrator::{Config, NoProgress, Pipeline, RunRequest, testing::RecordingNotifier};
-use energy_sources::{Clock, build_sources};
+use energy_sources::build_sources;
 use energy_storage::{DatabaseUrl, Store};
 use tokio_util::sync::CancellationToken;
 use wiremock::{Mock, MockServer, ResponseTemplate, matchers::method};

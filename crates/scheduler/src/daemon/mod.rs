@@ -5,8 +5,8 @@
 use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
+use energy_core::Clock;
 use energy_core::{RunMode, RunReport, Trigger};
-use energy_sources::Clock;
 use energy_storage::{
     Backend, FireState, InstanceState, RunId, SchedulerRecord, Store, StoreError,
 };

@@ -15,7 +15,7 @@ pub async fn serve_from_config(
     secrets: &energy_orchestrator::Secrets,
     stop: CancellationToken,
 ) -> Result<(), DaemonError> {
-    let clock = energy_sources::system_clock();
+    let clock = energy_core::system_clock();
     let schedule = Schedule::from_config(&config.schedule).map_err(DaemonError::Schedule)?;
     let pipeline =
         energy_orchestrator::wiring::pipeline(config.clone(), secrets, clock.clone()).await?;

@@ -5,9 +5,9 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
+use energy_core::Clock;
 use energy_orchestrator::testing::{Behaviour, setup_on, setup_with_clock};
 use energy_scheduler::{Daemon, DaemonError, DaemonOptions, Schedule};
-use energy_sources::Clock;
 use energy_storage::{FireState, Store};
 use tokio_util::sync::CancellationToken;
 

@@ -3,12 +3,12 @@
 use std::{sync::Arc, time::Duration};
 
 use chrono::{TimeZone, Utc};
+use energy_core::Clock;
 use energy_core::{CommodityCode, Freshness};
 use energy_orchestrator::{
     Config, NoProgress, RunRequest, Secrets, status,
     testing::{Behaviour, setup_with_clock},
 };
-use energy_sources::Clock;
 use energy_web::{Endpoints, Exposition, Liveness, metrics};
 use tokio_util::sync::CancellationToken;
 

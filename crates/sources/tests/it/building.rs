@@ -1,9 +1,8 @@
 //! Building sources from configuration: missing keys skip a provider with the variable to set.
 
-use energy_core::Secret;
+use energy_core::{Secret, system_clock};
 use energy_sources::{
     BuiltSource, RetryConfig, SourceError, SourceErrorKind, SourcesConfig, build_sources,
-    system_clock,
 };
 
 #[test]

@@ -5,12 +5,12 @@
 use std::{sync::Arc, time::Duration};
 
 use chrono::{TimeZone, Utc};
+use energy_core::Clock;
 use energy_core::{CommodityCode, RunMode};
 use energy_orchestrator::{
     Config, NoProgress, RunRequest, Secrets, status,
     testing::{Behaviour, Setup, setup_on, setup_with_clock},
 };
-use energy_sources::Clock;
 use energy_web::{Endpoints, Liveness};
 use tokio_util::sync::CancellationToken;
 

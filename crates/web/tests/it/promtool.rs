@@ -10,12 +10,12 @@ use std::{
 };
 
 use chrono::{TimeZone, Utc};
+use energy_core::Clock;
 use energy_core::{CommodityCode, RunMode};
 use energy_orchestrator::{
     NoProgress, RunRequest,
     testing::{Behaviour, setup_with_clock},
 };
-use energy_sources::Clock;
 use energy_web::Liveness;
 use tokio_util::sync::CancellationToken;
 
