@@ -1,5 +1,7 @@
-//! How a run's numbers read for people: one spelling each for a quality score and a duration,
-//! shared by the terminal views and the notifications.
+//! How a run's numbers and instants read for people: one spelling each for a quality score, a
+//! duration and a timestamp, shared by the terminal views, the web pages and the notifications.
+
+use chrono::{DateTime, TimeZone, Utc};
 
 /// A quality score with three decimals, rounded down: 0.9996 is 0.999, never a false 1.000.
 pub fn score(q: f64) -> String {
@@ -33,6 +35,25 @@ pub fn short_duration(seconds: f64) -> String {
     }
 }
 
+/// An instant for people, in UTC with the zone said: `2026-11-25 11:00:07 UTC`.
+pub fn utc_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// An instant in a column whose header says UTC: `2026-11-25 11:00:07`.
+pub fn utc_cell(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// An instant in a schedule's zone, with its abbreviation and offset:
+/// `2026-11-25 06:00:00 EST (-05:00)`.
+pub fn zoned_time<Tz: TimeZone>(t: DateTime<Tz>) -> String
+where
+    Tz::Offset: std::fmt::Display,
+{
+    t.format("%Y-%m-%d %H:%M:%S %Z (%:z)").to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -46,5 +67,14 @@ mod tests {
         assert_eq!(short_duration(7800.0), "2h10m");
         assert_eq!(score(0.9996), "0.999");
         assert_eq!(score(1.0), "1.000");
+    }
+
+    #[test]
+    fn instants_say_their_zone() {
+        let t: DateTime<Utc> = "2026-11-25T11:00:07Z".parse().unwrap();
+        assert_eq!(utc_time(t), "2026-11-25 11:00:07 UTC");
+        assert_eq!(utc_cell(t), "2026-11-25 11:00:07");
+        let ny = t.with_timezone(&chrono_tz::America::New_York);
+        assert_eq!(zoned_time(ny), "2026-11-25 06:00:07 EST (-05:00)");
     }
 }

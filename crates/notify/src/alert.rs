@@ -68,7 +68,7 @@ pub fn text_body(changes: &[FreshnessChange]) -> String {
     if let Some(first) = changes.first() {
         out.push_str(&format!(
             "Freshness as judged at {}:\n\n",
-            first.judged_at.format("%Y-%m-%d %H:%M UTC")
+            energy_core::display::utc_time(first.judged_at)
         ));
     }
     for c in changes {

@@ -93,7 +93,7 @@ fn header_lines(r: &RunReport, test: bool) -> Vec<String> {
     }
     lines.push(format!(
         "Started: {}   Duration: {}",
-        r.started_at.format("%Y-%m-%d %H:%M:%S UTC"),
+        energy_core::display::utc_time(r.started_at),
         duration(r.duration_seconds)
     ));
     lines.push(format!(

@@ -4,6 +4,7 @@
 use std::{process::ExitCode, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
+use energy_core::display::{utc_time, zoned_time};
 use energy_orchestrator::{
     config, logs, signals,
     status::scheduler::{
@@ -175,7 +176,7 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
                     },
                     s.host,
                     s.pid,
-                    s.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC")
+                    utc_time(s.heartbeat_at)
                 );
             }
         }
@@ -189,15 +190,15 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
     match (next_local, next) {
         (Some(l), Some(u)) => outln!(
             "next fire   {} ({})",
-            l.to_rfc3339(),
-            u.format("%Y-%m-%dT%H:%M:%SZ")
+            zoned_time(l),
+            utc_time(u)
         ),
         _ => outln!("next fire   none"),
     }
     match &last {
         Some(r) => outln!(
             "last run    {} for {}: {}",
-            r.started_at.format("%Y-%m-%d %H:%M UTC"),
+            utc_time(r.started_at),
             r.scheduled_for.map(|t| t.to_rfc3339()).unwrap_or_default(),
             r.status.name()
         ),

@@ -165,7 +165,7 @@ pub(crate) fn runs_table(runs: &[RunReport]) -> String {
     .gives_way(1);
     for run in runs {
         t.row(vec![
-            run.started_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            energy_core::display::utc_cell(run.started_at),
             format!(
                 "{}{}",
                 run.mode.name(),

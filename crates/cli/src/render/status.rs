@@ -45,10 +45,10 @@ pub(crate) fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint
         };
         let next = match (&s.next_run_at, s.next_run_at_utc) {
             (Some(local), Some(utc)) => format!(
-                "{} {} ({} UTC)",
+                "{} {} ({})",
                 &local[..16.min(local.len())].replace('T', " "),
                 s.timezone,
-                utc.format("%Y-%m-%d %H:%M")
+                energy_core::display::utc_time(utc)
             ),
             _ => "none: no scheduler is running (`energy-pipeline schedule start`)".to_owned(),
         };

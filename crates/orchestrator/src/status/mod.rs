@@ -267,9 +267,9 @@ pub fn report_of(r: &RunRecord) -> RunReport {
         error: match r.status {
             energy_core::RunStatus::Interrupted => Some(format!(
                 "the run was interrupted before it finished: last seen working at {}{}",
-                r.heartbeat_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                energy_core::display::utc_time(r.heartbeat_at),
                 r.finished_at
-                    .map(|f| format!(", found stopped at {}", f.format("%Y-%m-%d %H:%M:%S UTC")))
+                    .map(|f| format!(", found stopped at {}", energy_core::display::utc_time(f)))
                     .unwrap_or_default()
             )),
             energy_core::RunStatus::Failed => Some(

@@ -93,7 +93,7 @@ fn home_body(e: &Endpoints, r: &StatusReport) -> String {
         out.push_str(&format!(
             "<tr><td><a href=\"/runs/{}\">{}</a></td><td>{}</td><td>{}</td><td><span class=\"badge {}\">{}</span></td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
             escape(&run.run_id),
-            run.started_at.format("%Y-%m-%d %H:%M"),
+            energy_core::display::utc_time(run.started_at),
             run.trigger.name(),
             run.mode.name(),
             run.status.name(),

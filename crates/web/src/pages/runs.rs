@@ -34,7 +34,7 @@ pub(crate) async fn runs(State(e): State<Endpoints>) -> Response {
         out.push_str(&format!(
             "<tr><td><a href=\"/runs/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
             escape(&r.run_id),
-            r.started_at.format("%Y-%m-%d %H:%M:%S"),
+            energy_core::display::utc_time(r.started_at),
             r.trigger.name(),
             r.mode.name(),
             badge(r.status.name()),
@@ -73,7 +73,7 @@ fn run_body(r: &RunReport) -> String {
         badge(r.status.name()),
         r.trigger.name(),
         r.mode.name(),
-        r.started_at.format("%Y-%m-%d %H:%M:%S"),
+        energy_core::display::utc_time(r.started_at),
         short_duration(r.duration_seconds)
     );
     if let Some(e) = &r.error {

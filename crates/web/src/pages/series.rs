@@ -177,7 +177,7 @@ pub(crate) async fn series(
                 r.date,
                 r.old_value,
                 r.new_value,
-                r.replaced_at.format("%Y-%m-%d %H:%M")
+                energy_core::display::utc_time(r.replaced_at)
             ));
         }
         out.push_str("</tbody></table>\n");
