@@ -188,11 +188,7 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
         schedule.timezone()
     );
     match (next_local, next) {
-        (Some(l), Some(u)) => outln!(
-            "next fire   {} ({})",
-            zoned_time(l),
-            utc_time(u)
-        ),
+        (Some(l), Some(u)) => outln!("next fire   {} ({})", zoned_time(l), utc_time(u)),
         _ => outln!("next fire   none"),
     }
     match &last {

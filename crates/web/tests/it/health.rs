@@ -32,7 +32,6 @@ async fn healthz_in_the_scheduler_needs_its_loop() {
     stop.cancel();
 }
 
-
 /// Issue 30, item 9: with the database away `/metrics` still answers 200 with what needs no
 /// database (the scheduler's liveness, `database_up 0`), so `scheduler_up` keeps its series;
 /// runs in progress are a gauge, and `runs_total` counts finished runs only.

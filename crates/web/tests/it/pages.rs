@@ -431,7 +431,6 @@ async fn routes_on_postgres() {
     schema.drop().await;
 }
 
-
 /// A name from configuration is text on the page, never markup.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_commodity_named_like_a_script_renders_as_text() {
@@ -460,7 +459,6 @@ async fn a_commodity_named_like_a_script_renders_as_text() {
     assert!(!page.contains("<b>"), "{page}");
     stop.cancel();
 }
-
 
 /// Issue 30, item 8: control characters from data or configuration (a quarantined value with
 /// terminal escapes, ESC, BEL and NUL in a commodity's name) reach no page raw, so `curl` to a
