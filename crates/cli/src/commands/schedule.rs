@@ -8,12 +8,12 @@ use energy_core::display::{utc_time, zoned_time};
 use energy_orchestrator::{
     config, logs, signals,
     status::scheduler::{
-        SchedulerState, alive, last_replicas, running_schedulers, scheduler_state, shown_next_fire,
+        SchedulerState, alive, describe, last_replicas, running_schedulers, scheduler_state,
+        shown_next_fire,
     },
     wiring,
 };
 use energy_scheduler::{DaemonError, Schedule, serve_from_config};
-use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::output::outln;
@@ -119,32 +119,13 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
     let running = running_schedulers(&schedulers, now);
     let next_local = next.map(|t| t.with_timezone(&schedule.timezone()));
     if json_out {
-        let instances: Vec<_> = running
-            .iter()
-            .map(|s| {
-                json!({
-                    "host": s.host,
-                    "pid": s.pid,
-                    "started_at": s.started_at,
-                    "heartbeat_at": s.heartbeat_at,
-                    "heartbeat_age_seconds": (now - s.heartbeat_at).num_seconds(),
-                })
-            })
-            .collect();
-        let v = json!({
-            "instances": instances,
-            "state": state.name(),
-            "host": shown.map(|s| s.host.clone()),
-            "pid": shown.map(|s| s.pid),
-            "heartbeat_at": shown.map(|s| s.heartbeat_at),
-            "heartbeat_age_seconds": shown.map(|s| (now - s.heartbeat_at).num_seconds()),
-            "schedule": schedule.pattern(),
-            "timezone": schedule.timezone().name(),
-            "next_run_at": next_local.map(|t| t.to_rfc3339()),
-            "next_run_at_utc": next.map(|t| t.to_rfc3339()),
-            "last_run": last.as_ref().map(energy_orchestrator::status::report_of),
-        });
-        outln!("{v}");
+        let shown = energy_orchestrator::status::ScheduleStatus {
+            scheduler: describe(&loaded.config.schedule, &schedulers, now),
+            last_run: last.as_ref().map(energy_orchestrator::status::report_of),
+        };
+        let text = serde_json::to_string(&shown)
+            .map_err(|e| Failure::Operational(anyhow::anyhow!("cannot write JSON: {e}")))?;
+        outln!("{text}");
         return Ok(ExitCode::SUCCESS);
     }
     match (state, shown) {

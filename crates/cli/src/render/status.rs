@@ -331,10 +331,12 @@ mod status_tests {
                 run(false, RunStatus::Success, 0.84),
             ],
             scheduler: Some(SchedulerStatus {
+                instances: Vec::new(),
                 state: SchedulerState::Running,
                 host: Some("desk-1".into()),
                 pid: Some(4242),
                 heartbeat_at: Some(now),
+                heartbeat_age_seconds: Some(0),
                 schedule: "0 6 * * *".into(),
                 timezone: "America/New_York".into(),
                 next_run_at: Some("2026-11-24T06:00:00-05:00".into()),

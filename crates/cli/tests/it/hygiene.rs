@@ -160,6 +160,20 @@ async fn schedule_status_lists_every_running_scheduler_and_no_next_fire_when_sto
     let shown: serde_json::Value =
         serde_json::from_slice(&s.run(&["status", "--json"]).stdout).unwrap();
     assert_eq!(shown["scheduler"]["next_run_at"], v["next_run_at"]);
+    // issue 24: one shape, `status --json`'s scheduler member, plus the last scheduled run
+    let mut v = v;
+    let last_run = v.as_object_mut().unwrap().remove("last_run");
+    assert!(last_run.is_some(), "no last_run: {v}");
+    // the two commands ran a moment apart: the age may have moved on by a second
+    let mut scheduler = shown["scheduler"].clone();
+    for view in [&mut v, &mut scheduler] {
+        let age = view
+            .as_object_mut()
+            .unwrap()
+            .remove("heartbeat_age_seconds");
+        assert!(age.is_some_and(|a| a.is_i64()), "{view}");
+    }
+    assert_eq!(scheduler, v);
     let text = crate::support::stdout(&s.run(&["schedule", "status"]));
     assert!(text.contains("next fire   none"), "{text}");
 }

@@ -141,17 +141,42 @@ pub fn judge(
     (judged, rule, calendar)
 }
 
+/// The scheduler as `status --json` (its `scheduler` member) and `schedule status --json` show
+/// it: one shape, made by [`scheduler::describe`].
 #[derive(Debug, Clone, Serialize)]
 pub struct SchedulerStatus {
+    /// Every scheduler alive now (several may share one PostgreSQL).
+    pub instances: Vec<SchedulerInstance>,
     pub state: SchedulerState,
+    /// The scheduler shown: the running one, else the last registered.
     pub host: Option<String>,
     pub pid: Option<u32>,
     pub heartbeat_at: Option<DateTime<Utc>>,
+    pub heartbeat_age_seconds: Option<i64>,
     pub schedule: String,
     pub timezone: String,
     /// The next fire time in the schedule's zone, while a scheduler runs.
     pub next_run_at: Option<String>,
     pub next_run_at_utc: Option<DateTime<Utc>>,
+}
+
+/// What `schedule status --json` prints: `status --json`'s scheduler member, flattened, and
+/// the last scheduled run.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleStatus {
+    #[serde(flatten)]
+    pub scheduler: SchedulerStatus,
+    pub last_run: Option<RunReport>,
+}
+
+/// A live scheduler process.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchedulerInstance {
+    pub host: String,
+    pub pid: u32,
+    pub started_at: DateTime<Utc>,
+    pub heartbeat_at: DateTime<Utc>,
+    pub heartbeat_age_seconds: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -385,20 +410,7 @@ pub async fn collect(
         }
     }
     if let Ok(schedulers) = store.schedulers().await {
-        let (state, shown) = scheduler_state(&schedulers, now);
-        // a stopped (or dead) scheduler fires nothing: no next run, as INTERFACE.md shows
-        let next = shown_next_fire(state, shown);
-        let zone = config.schedule.timezone;
-        report.scheduler = Some(SchedulerStatus {
-            state,
-            host: shown.map(|s| s.host.clone()),
-            pid: shown.map(|s| s.pid),
-            heartbeat_at: shown.map(|s| s.heartbeat_at),
-            schedule: config.schedule.pattern(),
-            timezone: zone.name().to_owned(),
-            next_run_at: next.map(|t| t.with_timezone(&zone).to_rfc3339()),
-            next_run_at_utc: next,
-        });
+        report.scheduler = Some(scheduler::describe(&config.schedule, &schedulers, now));
     }
     report
 }

@@ -75,6 +75,41 @@ pub fn scheduler_state(
     }
 }
 
+/// The scheduler as the status views show it, from its registrations (newest heartbeat
+/// first) at `now`. A stopped (or dead) scheduler fires nothing: no next run, as INTERFACE.md
+/// shows.
+pub fn describe(
+    schedule: &crate::config::ScheduleConfig,
+    records: &[SchedulerRecord],
+    now: DateTime<Utc>,
+) -> super::SchedulerStatus {
+    let (state, shown) = scheduler_state(records, now);
+    let next = shown_next_fire(state, shown);
+    let zone = schedule.timezone;
+    let age = |s: &SchedulerRecord| (now - s.heartbeat_at).num_seconds();
+    super::SchedulerStatus {
+        instances: running_schedulers(records, now)
+            .into_iter()
+            .map(|s| super::SchedulerInstance {
+                host: s.host.clone(),
+                pid: s.pid,
+                started_at: s.started_at,
+                heartbeat_at: s.heartbeat_at,
+                heartbeat_age_seconds: age(s),
+            })
+            .collect(),
+        state,
+        host: shown.map(|s| s.host.clone()),
+        pid: shown.map(|s| s.pid),
+        heartbeat_at: shown.map(|s| s.heartbeat_at),
+        heartbeat_age_seconds: shown.map(age),
+        schedule: schedule.pattern(),
+        timezone: zone.name().to_owned(),
+        next_run_at: next.map(|t| t.with_timezone(&zone).to_rfc3339()),
+        next_run_at_utc: next,
+    }
+}
+
 /// The schedulers that ran alongside the most recently seen one (itself included), newest
 /// first: the replicas of the last session, to name when all of them have stopped.
 pub fn last_replicas(records: &[SchedulerRecord]) -> Vec<&SchedulerRecord> {
