@@ -1,0 +1,217 @@
+//! The ledgers: runs, fire times, scheduler instances and freshness alerts.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(crate) async fn run_ledger_records_start_finish_and_interruption(db: &TestDb) {
+    let a = db.store.start_run(&start("run-a")).await.unwrap();
+    let mut scheduled = start("run-b");
+    scheduled.trigger = Trigger::Schedule;
+    scheduled.scheduled_for = Some(Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap());
+    let b = db.store.start_run(&scheduled).await.unwrap();
+    assert_eq!(db.store.running_runs().await.unwrap().len(), 2);
+
+    let report = RunReport {
+        cross_source: Vec::new(),
+        cross_source_warnings: 0,
+        run_id: "run-a".into(),
+        trigger: Trigger::Manual,
+        scheduled_for: None,
+        mode: ModeKind::Incremental,
+        status: RunStatus::Partial,
+        started_at: start("run-a").started_at,
+        finished_at: Some(Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 2).unwrap()),
+        duration_seconds: 2.0,
+        window: None,
+        sources: vec![],
+        counts: Counts {
+            fetched: 10,
+            stored: 7,
+            unchanged: 2,
+            rejected: 1,
+        },
+        notifications: vec![],
+        error: None,
+    };
+    db.store.finish_run(a, &report).await.unwrap();
+    // one run by its id (a single-row read), and none for an id never given
+    let one = db.store.run(a).await.unwrap().unwrap();
+    assert_eq!(
+        (one.uuid.as_str(), one.status),
+        ("run-a", RunStatus::Partial)
+    );
+    assert_eq!(db.store.run(b).await.unwrap().unwrap().uuid, "run-b");
+    assert!(
+        db.store
+            .run(energy_storage::RunId(i64::MAX))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(db.store.mark_run_interrupted(b, Utc::now()).await.unwrap());
+    assert!(
+        !db.store.mark_run_interrupted(b, Utc::now()).await.unwrap(),
+        "only a running run is interrupted"
+    );
+    assert!(db.store.running_runs().await.unwrap().is_empty());
+
+    let history = db.store.recent_runs(10).await.unwrap();
+    assert_eq!(
+        history.iter().map(|r| r.uuid.as_str()).collect::<Vec<_>>(),
+        ["run-b", "run-a"]
+    );
+    assert_eq!(history[0].status, RunStatus::Interrupted);
+    assert_eq!(history[0].trigger, Trigger::Schedule);
+    assert_eq!(history[0].scheduled_for, scheduled.scheduled_for);
+    assert_eq!(history[1].status, RunStatus::Partial);
+    assert_eq!(history[1].counts.stored, 7);
+    assert_eq!(history[1].report.as_ref(), Some(&report));
+    assert_eq!(
+        (history[1].host.as_str(), history[1].pid),
+        ("test-host", 4242)
+    );
+    assert_eq!(db.store.recent_runs(1).await.unwrap().len(), 1);
+}
+
+pub(crate) async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
+    use energy_storage::FireState;
+    let s = &db.store;
+    let t: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
+    let now = t + chrono::Duration::seconds(1);
+    // two claimers at once: exactly one wins
+    let (a, b) = tokio::join!(
+        s.claim_fire(
+            "0 6 * * * America/New_York",
+            t,
+            FireState::Running,
+            "a",
+            now,
+            None
+        ),
+        s.claim_fire(
+            "0 6 * * * America/New_York",
+            t,
+            FireState::Running,
+            "b",
+            now,
+            None
+        )
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one claim wins");
+    // another schedule key is another ledger
+    assert!(
+        s.claim_fire(
+            "0 7 * * * America/New_York",
+            t,
+            FireState::Missed,
+            "a",
+            now,
+            Some("late")
+        )
+        .await
+        .unwrap()
+    );
+    s.finish_fire(
+        "0 6 * * * America/New_York",
+        t,
+        FireState::Done,
+        None,
+        Some("run x success"),
+        now,
+    )
+    .await
+    .unwrap();
+    let fires = s
+        .fires(Some("0 6 * * * America/New_York"), 10)
+        .await
+        .unwrap();
+    assert_eq!(fires.len(), 1);
+    assert_eq!(fires[0].state, FireState::Done);
+    assert_eq!(fires[0].scheduled_for, t);
+    assert_eq!(fires[0].note.as_deref(), Some("run x success"));
+    assert_eq!(
+        s.latest_fire("0 7 * * * America/New_York").await.unwrap(),
+        Some(t)
+    );
+    assert_eq!(s.fires(None, 10).await.unwrap().len(), 2);
+}
+
+pub(crate) async fn scheduler_instances_heartbeat_and_take_stop_requests(db: &TestDb) {
+    use energy_storage::SchedulerRecord;
+    let s = &db.store;
+    let now: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
+    s.register_scheduler(&SchedulerRecord {
+        instance_id: "host:1:x".into(),
+        host: "host".into(),
+        pid: 1,
+        started_at: now,
+        heartbeat_at: now,
+        next_fire_at: None,
+        state: energy_storage::InstanceState::Running,
+        stop_requested: false,
+    })
+    .await
+    .unwrap();
+    let later = now + chrono::Duration::seconds(5);
+    assert!(
+        !s.scheduler_heartbeat("host:1:x", later, Some(later))
+            .await
+            .unwrap()
+    );
+    assert_eq!(s.request_scheduler_stop().await.unwrap(), 1);
+    assert!(
+        s.scheduler_heartbeat("host:1:x", later, None)
+            .await
+            .unwrap()
+    );
+    s.scheduler_stopped("host:1:x", later).await.unwrap();
+    let all = s.schedulers().await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].state, energy_storage::InstanceState::Stopped);
+    assert_eq!(all[0].heartbeat_at, later);
+    assert_eq!(
+        s.request_scheduler_stop().await.unwrap(),
+        0,
+        "nobody left to ask"
+    );
+}
+
+/// Issue 15: a freshness change is announced by one claimer; claiming it again (or from a state
+/// the series is no longer in) fails; the ledger reads back what was last announced.
+pub(crate) async fn freshness_alert_changes_are_claimed_once(db: &TestDb) {
+    use energy_storage::Alerted;
+    let s = &db.store;
+    let t: chrono::DateTime<chrono::Utc> = "2026-11-25T16:00:00Z".parse().unwrap();
+    let (wti, eia) = (code("WTI"), src("eia"));
+    assert!(s.alerted().await.unwrap().is_empty());
+    let (a, b) = tokio::join!(
+        s.claim_alert(&wti, &eia, Alerted::Ok, Alerted::Stale, t),
+        s.claim_alert(&wti, &eia, Alerted::Ok, Alerted::Stale, t)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one claim wins");
+    assert!(
+        !s.claim_alert(&wti, &eia, Alerted::Ok, Alerted::Stale, t)
+            .await
+            .unwrap()
+    );
+    let alerted = s.alerted().await.unwrap();
+    assert_eq!(
+        alerted.get(&(wti.clone(), eia.clone())),
+        Some(&Alerted::Stale)
+    );
+    // recovery, once
+    assert!(
+        s.claim_alert(&wti, &eia, Alerted::Stale, Alerted::Ok, t)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.claim_alert(&wti, &eia, Alerted::Stale, Alerted::Ok, t)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.alerted().await.unwrap().get(&(wti, eia)),
+        Some(&Alerted::Ok)
+    );
+}
