@@ -9,10 +9,7 @@ use std::{
     time::Instant,
 };
 
-use energy_storage::{
-    DatabaseUrl, Store,
-    testing::TestSchema,
-};
+use energy_storage::{DatabaseUrl, Store, testing::TestSchema};
 
 #[path = "common/fill.rs"]
 mod common;
