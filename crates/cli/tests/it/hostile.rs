@@ -8,7 +8,10 @@ use std::{
 
 use serde_json::Value;
 
-use crate::support::{Scratch, stderr, stdout};
+use crate::{
+    memory::vm_hwm_mb,
+    support::{Scratch, stderr, stdout},
+};
 
 /// A local HTTP server answering every request with `body` (200, JSON), on a thread.
 fn serve_every_request(body: String) -> std::net::SocketAddr {
@@ -49,14 +52,6 @@ fn eia_answer_claiming(total: &str) -> String {
         "{{\"response\":{{\"total\":\"{total}\",\"dateFormat\":\"YYYY-MM-DD\",\"frequency\":\"daily\",\"data\":[{}]}},\"apiVersion\":\"2.1.13\"}}",
         rows.join(",")
     )
-}
-
-/// Peak resident memory of a live process, in MB (Linux: VmHWM).
-fn vm_hwm_mb(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
 }
 
 /// Critical: EIA's `total` sized an allocation before the page count was checked. An answer of

@@ -6,7 +6,10 @@ mod config;
 mod crosscheck;
 mod export;
 mod hostile;
+// the benchmarks' peak-memory reading, shared with the tests that check memory
 mod hygiene;
+#[path = "../../benches/common/memory.rs"]
+mod memory;
 mod pipeline;
 mod redaction;
 mod refusals;
