@@ -30,7 +30,8 @@ mod connect;
 mod error;
 mod growth;
 mod history;
-mod read;
+mod latest;
+mod quarantine;
 mod runs;
 mod schedule_ledger;
 mod schema;
@@ -41,17 +42,20 @@ mod target;
 pub mod testing;
 mod timescale;
 mod types;
+mod values;
 mod write;
 
 pub use alerts::Alerted;
 pub use config::{Backend, DatabaseConfig, DatabaseUrl, DatabaseUrlError};
 pub use error::{DbCause, DbErrorKind, StoreError};
 pub use history::{ExportFilter, Panel, PanelColumn, SeriesQuery};
-pub use read::{QuarantineFilter, QuarantineRecord, RevisionRecord, SeriesLatest};
+pub use latest::SeriesLatest;
+pub use quarantine::{QuarantineFilter, QuarantineRecord};
 pub use runs::{RunRecord, RunStart};
 pub use schedule_ledger::{FireRecord, FireState, InstanceState, SchedulerRecord};
 pub use store::{Health, Store};
 pub use timescale::{CHUNK_INTERVAL_DAYS, Timescale};
+pub use values::RevisionRecord;
 pub use write::{PG_COPY_THRESHOLD, WriteCounts};
 
 /// A run's row id in the store.

@@ -7,7 +7,10 @@ use diesel_async::RunQueryDsl;
 use energy_core::{Counts, ModeKind, RunReport, RunStatus, Trigger};
 
 use crate::{
-    RunId, Store, StoreError, read::CountRow, schema::runs, store::with_conn, types::DbTime,
+    RunId, Store, StoreError,
+    schema::runs,
+    store::with_conn,
+    types::{CountRow, DbTime},
 };
 
 /// What is known when a run starts.

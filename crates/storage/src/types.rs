@@ -159,6 +159,20 @@ pub(crate) struct TextRow {
     pub text: String,
 }
 
+/// Bounds for open-ended date filters that sort correctly as text too (SQLite stores dates as
+/// `YYYY-MM-DD` text, where chrono's extreme dates would not compare).
+pub(crate) const FIRST_DATE: NaiveDate = NaiveDate::from_ymd_opt(1, 1, 1).expect("valid date");
+pub(crate) const LAST_DATE: NaiveDate = NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date");
+
+/// A label and a count, from a `GROUP BY` (metrics).
+#[derive(diesel::QueryableByName)]
+pub(crate) struct CountRow {
+    #[diesel(sql_type = Text)]
+    pub label: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,16 +10,7 @@ use std::path::{Path, PathBuf};
 pub(crate) const MAX_LINES: usize = 450;
 
 /// Files allowed over [`MAX_LINES`], relative to the workspace root, each with its reason.
-pub(crate) const EXCEPTIONS: &[(&str, &str)] = &[
-    (
-        "crates/storage/src/history.rs",
-        "split in the storage restructuring of issue 24",
-    ),
-    (
-        "crates/storage/src/read.rs",
-        "split in the storage restructuring of issue 24",
-    ),
-];
+pub(crate) const EXCEPTIONS: &[(&str, &str)] = &[];
 
 /// Every file over the limit that is not excepted, and every exception no longer needed, as
 /// messages.

@@ -42,7 +42,7 @@ impl Store {
                 .get_result(&mut conn)
                 .await
         })?;
-        let mut cat = self.inner.catalog.write().expect("catalog lock");
+        let mut cat = self.catalog_cache_mut();
         cat.commodity_ids.insert(code.clone(), id);
         cat.commodity_codes.insert(id, code.clone());
         Ok(())
@@ -61,7 +61,7 @@ impl Store {
                 .get_result(&mut conn)
                 .await
         })?;
-        let mut cat = self.inner.catalog.write().expect("catalog lock");
+        let mut cat = self.catalog_cache_mut();
         cat.source_ids.insert(name.clone(), id);
         cat.source_names.insert(id, name.clone());
         Ok(())
@@ -110,12 +110,12 @@ impl Store {
             cat.source_ids.insert(name.clone(), id);
             cat.source_names.insert(id, name);
         }
-        *self.inner.catalog.write().expect("catalog lock") = cat;
+        *self.catalog_cache_mut() = cat;
         Ok(())
     }
 
     pub(crate) fn commodity_id(&self, code: &CommodityCode) -> Result<i32, StoreError> {
-        let cat = self.inner.catalog.read().expect("catalog lock");
+        let cat = self.catalog_cache();
         cat.commodity_ids
             .get(code)
             .copied()
@@ -127,7 +127,7 @@ impl Store {
     }
 
     pub(crate) fn source_id(&self, name: &SourceId) -> Result<i32, StoreError> {
-        let cat = self.inner.catalog.read().expect("catalog lock");
+        let cat = self.catalog_cache();
         cat.source_ids
             .get(name)
             .copied()
@@ -136,5 +136,18 @@ impl Store {
                 kind: "source",
                 name: name.to_string(),
             })
+    }
+
+    /// The catalog ids of a series; None when its commodity or source was never registered
+    /// (then nothing of it is stored).
+    pub(crate) fn series_ids(
+        &self,
+        commodity: &CommodityCode,
+        source: &SourceId,
+    ) -> Option<(i32, i32)> {
+        Some((
+            self.commodity_id(commodity).ok()?,
+            self.source_id(source).ok()?,
+        ))
     }
 }

@@ -32,8 +32,8 @@ impl Store {
         let backend = self.backend().name();
         let probe = async {
             let version = match &self.inner.db {
-                Db::Pg(pool) => {
-                    let mut c = self.checkout(pool).await?;
+                Db::Pg(pg) => {
+                    let mut c = self.checkout(&pg.pool).await?;
                     let v: Vec<TextRow> = diesel::sql_query("SELECT version() AS text")
                         .load(&mut c)
                         .await

@@ -3,7 +3,7 @@
 use diesel_async::RunQueryDsl;
 use diesel_migrations::MigrationHarness;
 
-use super::{Db, SQLITE_MIGRATIONS, Store, with_conn};
+use super::{Db, Store, postgres, sqlite, sqlite::SQLITE_MIGRATIONS, with_conn};
 use crate::{
     Backend, StoreError,
     error::describe_diesel,
@@ -34,8 +34,8 @@ impl Store {
                 .map_err(|e| fail(describe_diesel(&e)))?
                 .map_err(fail)?;
             }
-            Db::Pg(_) => {
-                let connector = self.connector().clone();
+            Db::Pg(pg) => {
+                let connector = pg.connector.clone();
                 let handle = tokio::runtime::Handle::current();
                 tokio::task::spawn_blocking(move || -> Result<(), String> {
                     let mut c: PgSyncConn = handle
@@ -52,7 +52,12 @@ impl Store {
             }
         }
         let after_down = self.table_names().await?;
-        self.migrate().await?;
+        match &self.inner.db {
+            Db::Sqlite(pool) => sqlite::migrate(self, pool).await?,
+            Db::Pg(pg) => {
+                postgres::migrate(&self.inner.url, &pg.connector).await?;
+            }
+        }
         Ok((after_down, self.table_names().await?))
     }
 

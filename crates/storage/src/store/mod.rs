@@ -1,25 +1,18 @@
-//! The `Store` handle: opening either backend, migrations and the TimescaleDB step, a pooled
-//! connection and the errors of an operation; `health` and `catalog` beside it.
+//! The `Store` handle: one enum of backends (SQLite's pool, or PostgreSQL's state made whole at
+//! open), a pooled connection per operation and the errors of an operation. Opening is in
+//! `sqlite` and `postgres`; `health` and `catalog` beside it.
 
 use std::{
-    sync::{Arc, OnceLock, RwLock},
+    sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard},
     time::Duration,
 };
 
-use diesel::{SqliteConnection, connection::SimpleConnection};
-use diesel_async::{
-    AsyncConnection,
-    pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, deadpool::Pool},
-    sync_connection_wrapper::SyncConnectionWrapper,
-};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use tokio::sync::Mutex;
+use diesel_async::pooled_connection::deadpool::Pool;
 
 use crate::{
     Backend, DatabaseUrl, StoreError,
-    connect::{ConnectFailure, Connector, PgManager, PgPool, unavailable},
+    connect::{ConnectFailure, unavailable},
     error::{DbCause, DbErrorKind, describe_diesel, describe_pg},
-    startup::{StartupError, migration_error_text, pg_startup, report_startup},
     timescale::Timescale,
 };
 
@@ -27,30 +20,20 @@ mod catalog;
 mod health;
 #[cfg(feature = "testing")]
 mod hooks;
+mod postgres;
+mod sqlite;
 
 pub(crate) use catalog::Catalog;
 pub use health::Health;
-
-pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
-
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
-
-/// Connections in the PostgreSQL pool.
-const PG_POOL_SIZE: usize = 8;
-/// How long SQLite waits for another process's lock (the busy timeout).
-const SQLITE_BUSY_WAIT: Duration = Duration::from_secs(10);
-
-/// SQLite's "database is locked" (SQLITE_BUSY), which Diesel reports as text only.
-fn is_sqlite_busy(e: &diesel::result::Error) -> bool {
-    matches!(e, diesel::result::Error::DatabaseError(_, info) if info.message().contains("database is locked"))
-}
+pub(crate) use postgres::Postgres;
+pub(crate) use sqlite::SqliteConn;
 
 /// How long to wait for a pooled connection while all are busy before giving up.
 const POOL_WAIT: Duration = Duration::from_secs(120);
 
-#[derive(Clone)]
+/// The backend a store speaks to, with everything that backend needs.
 pub(crate) enum Db {
-    Pg(PgPool),
+    Pg(Box<Postgres>),
     Sqlite(Pool<SqliteConn>),
 }
 
@@ -60,9 +43,9 @@ macro_rules! with_conn {
     ($store:expr, $op:expr, |$c:ident| $body:expr) => {{
         let store: &$crate::Store = $store;
         match &store.inner.db {
-            $crate::store::Db::Pg(pool) => {
+            $crate::store::Db::Pg(pg) => {
                 #[allow(unused_mut)]
-                let mut $c = store.checkout(pool).await?;
+                let mut $c = store.checkout(&pg.pool).await?;
                 let r: ::diesel::QueryResult<_> = $body;
                 r.map_err(|e| store.query_error($op, e))
             }
@@ -84,8 +67,8 @@ macro_rules! load_rows {
     ($store:expr, $op:expr, $row:ty, $query:expr) => {{
         let store: &$crate::Store = $store;
         match &store.inner.db {
-            $crate::store::Db::Pg(pool) => {
-                let mut conn = store.checkout(pool).await?;
+            $crate::store::Db::Pg(pg) => {
+                let mut conn = store.checkout(&pg.pool).await?;
                 ::diesel_async::RunQueryDsl::load::<$row>($query, &mut conn)
                     .await
                     .map_err(|e| store.query_error($op, e))
@@ -112,13 +95,6 @@ pub(crate) struct Inner {
     pub db: Db,
     pub url: DatabaseUrl,
     pub catalog: RwLock<Catalog>,
-    /// PostgreSQL: how connections are opened (TLS included), shared by the pool, COPY and
-    /// migrations.
-    pub connector: Option<Arc<Connector>>,
-    /// A plain tokio-postgres connection for COPY (diesel-async has none), opened on first use.
-    pub copy_client: Mutex<Option<tokio_postgres::Client>>,
-    /// PostgreSQL: what the TimescaleDB step found at start-up.
-    pub timescale: OnceLock<Timescale>,
     /// Rows written, for refreshing planner statistics after large writes.
     pub growth: crate::growth::Growth,
 }
@@ -137,144 +113,25 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Only the SQLite pool uses Diesel's manager: a failure is about the local file, never a
-/// server that is not running.
-impl ConnectFailure for diesel_async::pooled_connection::PoolError {
-    fn into_store_error(self, url: &DatabaseUrl) -> StoreError {
-        sqlite_open_error(url, self.to_string())
-    }
-}
-
-fn sqlite_open_error(url: &DatabaseUrl, reason: String) -> StoreError {
-    let advice = if reason.contains("database is locked") {
-        format!(
-            "another process kept it locked for more than {} s: a long run or a scheduler on the same file? try again when it is done",
-            SQLITE_BUSY_WAIT.as_secs()
-        )
-    } else {
-        "check that the file and its directory exist and are writable by this user".to_owned()
-    };
-    StoreError::SqliteOpen {
-        db: url.redacted(),
-        reason,
-        advice,
-    }
-}
-
-/// Why the SQLite migration step failed: the database, or a migration.
-enum SqliteMigration {
-    Db(diesel::result::Error),
-    Failed(String),
-}
-
-impl From<diesel::result::Error> for SqliteMigration {
-    fn from(e: diesel::result::Error) -> Self {
-        Self::Db(e)
-    }
-}
-
 impl Store {
     /// Connects, applies pending migrations and loads the catalog. On PostgreSQL with the
     /// TimescaleDB extension available (and preloaded), `observations` becomes a hypertable.
     pub async fn open(url: &DatabaseUrl) -> Result<Self, StoreError> {
-        let (db, connector) = match url.backend() {
-            Backend::Postgres => {
-                let connector = Arc::new(Connector::new(url)?);
-                let pool = PgPool::builder(PgManager(connector.clone()))
-                    .max_size(PG_POOL_SIZE)
-                    .build()
-                    .map_err(|e| unavailable(url, e))?;
-                (Db::Pg(pool), Some(connector))
-            }
-            Backend::Sqlite => {
-                let path = url.sqlite_path().expect("sqlite URL has a path");
-                if let Some(parent) = path
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty() && !p.exists())
-                {
-                    // the file's own directory only (`data/` of the default URL): a typo
-                    // higher up the path makes nothing
-                    if let Some(above) = parent
-                        .parent()
-                        .filter(|p| !p.as_os_str().is_empty() && !p.exists())
-                    {
-                        return Err(StoreError::NoSuchDirectory {
-                            db: url.redacted(),
-                            path: above.display().to_string(),
-                        });
-                    }
-                    match std::fs::create_dir(parent) {
-                        // another process opening the same new file made it first
-                        Err(e)
-                            if e.kind() == std::io::ErrorKind::AlreadyExists && parent.is_dir() => {
-                        }
-                        Err(e) => {
-                            return Err(StoreError::CreateDir {
-                                db: url.redacted(),
-                                path: parent.display().to_string(),
-                                reason: e.to_string(),
-                            });
-                        }
-                        Ok(()) => {}
-                    }
-                }
-                let mut config = ManagerConfig::<SqliteConn>::default();
-                config.custom_setup = Box::new(|target| {
-                    Box::pin(async move {
-                        let mut conn = SqliteConn::establish(target).await?;
-                        conn.spawn_blocking(|c| {
-                            // The busy timeout first. Switching a new file to WAL needs a lock
-                            // SQLite does not wait for (no busy handler, to avoid deadlock), so
-                            // a process opening the file at the same moment as another retries
-                            // for as long as the busy timeout.
-                            c.batch_execute(&format!(
-                                "PRAGMA busy_timeout = {};",
-                                SQLITE_BUSY_WAIT.as_millis()
-                            ))?;
-                            let started = std::time::Instant::now();
-                            loop {
-                                match c.batch_execute(
-                                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                                     PRAGMA foreign_keys = ON;",
-                                ) {
-                                    Err(e)
-                                        if is_sqlite_busy(&e)
-                                            && started.elapsed() < SQLITE_BUSY_WAIT =>
-                                    {
-                                        std::thread::sleep(Duration::from_millis(20));
-                                    }
-                                    other => return other,
-                                }
-                            }
-                        })
-                        .await
-                        .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                        Ok(conn)
-                    })
-                });
-                let manager = AsyncDieselConnectionManager::<SqliteConn>::new_with_config(
-                    path.to_string_lossy(),
-                    config,
-                );
-                let pool = Pool::builder(manager)
-                    .max_size(4)
-                    .build()
-                    .map_err(|e| sqlite_open_error(url, e.to_string()))?;
-                (Db::Sqlite(pool), None)
-            }
+        let db = match url.sqlite_path() {
+            Some(path) => Db::Sqlite(sqlite::open_pool(url, &path)?),
+            None => Db::Pg(Box::new(Postgres::open(url).await?)),
         };
         let store = Store {
             inner: Arc::new(Inner {
                 db,
                 url: url.clone(),
                 catalog: RwLock::new(Catalog::default()),
-                connector,
-                copy_client: Mutex::new(None),
-                timescale: OnceLock::new(),
                 growth: Default::default(),
             }),
         };
-        store.migrate().await?;
+        if let Db::Sqlite(pool) = &store.inner.db {
+            sqlite::migrate(&store, pool).await?;
+        }
         store.reload_catalog().await?;
         Ok(store)
     }
@@ -303,14 +160,27 @@ impl Store {
 
     /// PostgreSQL: what the TimescaleDB step found when the store was opened.
     pub fn timescale(&self) -> Option<&Timescale> {
-        self.inner.timescale.get()
+        match &self.inner.db {
+            Db::Pg(pg) => Some(&pg.timescale),
+            Db::Sqlite(_) => None,
+        }
     }
 
-    pub(crate) fn connector(&self) -> &Arc<Connector> {
+    /// The catalog cache, to read. A writer that panicked left it whole (each update replaces
+    /// whole entries), so a poisoned lock is read as is.
+    pub(crate) fn catalog_cache(&self) -> RwLockReadGuard<'_, Catalog> {
         self.inner
-            .connector
-            .as_ref()
-            .expect("a PostgreSQL store has a connector")
+            .catalog
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The catalog cache, to update (see [`Store::catalog_cache`]).
+    pub(crate) fn catalog_cache_mut(&self) -> RwLockWriteGuard<'_, Catalog> {
+        self.inner
+            .catalog
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub(crate) async fn checkout<M>(
@@ -379,55 +249,6 @@ impl Store {
                 cause: Some(cause),
             }
         }
-    }
-
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let url = self.inner.url.clone();
-        let failed = |reason: String| StoreError::Migration {
-            db: url.redacted(),
-            reason,
-        };
-        match &self.inner.db {
-            Db::Sqlite(pool) => {
-                let mut conn = self.checkout(pool).await?;
-                // One process at a time: the write lock (BEGIN IMMEDIATE) is taken before the
-                // applied versions are read, so a second process waits (busy timeout) and then
-                // finds nothing left to do. Each migration runs in a savepoint inside it.
-                // A failed migration rolls the whole step back.
-                conn.spawn_blocking(|c| {
-                    match c.immediate_transaction(|c| {
-                        c.run_pending_migrations(SQLITE_MIGRATIONS)
-                            .map(|v| v.len())
-                            .map_err(|e| SqliteMigration::Failed(migration_error_text(&*e)))
-                    }) {
-                        Ok(n) => Ok(Ok(n)),
-                        Err(SqliteMigration::Failed(text)) => Ok(Err(text)),
-                        Err(SqliteMigration::Db(e)) => Err(e),
-                    }
-                })
-                .await
-                .map_err(|e| failed(describe_diesel(&e)))?
-                .map_err(failed)?;
-            }
-            Db::Pg(_) => {
-                // Migrations and the TimescaleDB step run on a blocking thread with their own
-                // connection, so they work on any runtime flavour; an advisory lock keeps two
-                // processes from racing.
-                let connector = self.connector().clone();
-                let handle = tokio::runtime::Handle::current();
-                let outcome = tokio::task::spawn_blocking(move || pg_startup(&handle, &connector))
-                    .await
-                    .map_err(|e| failed(e.to_string()))?;
-                let done = match outcome {
-                    Ok(done) => done,
-                    Err(StartupError::Connect(e)) => return Err(e.into_store_error(&url)),
-                    Err(StartupError::Failed(e)) => return Err(failed(e)),
-                };
-                report_startup(&self.describe(), &done);
-                let _ = self.inner.timescale.set(done.timescale);
-            }
-        }
-        Ok(())
     }
 
     pub(crate) fn corrupt(&self, what: &'static str, value: &str) -> StoreError {

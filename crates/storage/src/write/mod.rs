@@ -130,11 +130,11 @@ impl Store {
                     .await
                     .map_err(|e| self.query_error("writing observations", e))?
             }
-            Db::Pg(_) if new_rows.len() >= PG_COPY_THRESHOLD => {
-                self.pg_copy_write(&new_rows, &new_quarantine).await?
+            Db::Pg(pg) if new_rows.len() >= PG_COPY_THRESHOLD => {
+                self.pg_copy_write(pg, &new_rows, &new_quarantine).await?
             }
-            Db::Pg(pool) => {
-                let mut conn = self.checkout(pool).await?;
+            Db::Pg(pg) => {
+                let mut conn = self.checkout(&pg.pool).await?;
                 pg_write(&mut conn, &new_rows, &new_quarantine)
                     .await
                     .map_err(|e| self.query_error("writing observations", e))?
@@ -183,13 +183,14 @@ impl Store {
     /// PostgreSQL bulk path: binary COPY into a temporary staging table, then one upsert.
     async fn pg_copy_write(
         &self,
+        pg: &crate::store::Postgres,
         rows: &[NewObservation],
         rejected: &[NewQuarantine],
     ) -> Result<(u64, u64), StoreError> {
-        let mut guard = self.inner.copy_client.lock().await;
+        let mut guard = pg.copy_client.lock().await;
         if guard.as_ref().is_none_or(|c| c.is_closed()) {
-            let (client, connection) = self
-                .connector()
+            let (client, connection) = pg
+                .connector
                 .connect()
                 .await
                 .map_err(|e| e.into_store_error(&self.inner.url))?;
