@@ -83,6 +83,7 @@ async fn revise(store: &Store, at: DateTime<Utc>) -> usize {
     let mut chosen = Vec::new();
     let mut i = 0;
     store
+        .history()
         .export(&ExportFilter::default(), |o| {
             if i % REVISE_EVERY == 0 {
                 let value = Price::from_decimal(o.value.as_decimal() + rust_decimal::Decimal::ONE);
@@ -95,7 +96,11 @@ async fn revise(store: &Store, at: DateTime<Utc>) -> usize {
         .unwrap()
         .unwrap();
     for batch in chosen.chunks(20_000) {
-        let counts = store.write_batch_at(None, batch, &[], at).await.unwrap();
+        let counts = store
+            .observations()
+            .write_batch_at(None, batch, &[], at)
+            .await
+            .unwrap();
         assert_eq!(counts.changed as usize, batch.len());
     }
     chosen.len()
@@ -139,7 +144,8 @@ fn main() {
             let n = revise(&store, revised_at).await;
             assert_eq!(
                 store
-                    .count_observations(&ExportFilter::default())
+                    .history()
+                    .count(&ExportFilter::default())
                     .await
                     .unwrap(),
                 1_000_000

@@ -35,8 +35,8 @@ pub async fn check(
     notifier: &dyn Notify,
     now: DateTime<Utc>,
 ) -> Result<FreshnessCheck, StoreError> {
-    let stored = store.freshness().await?;
-    let alerted = store.alerted().await?;
+    let stored = store.observations().freshness().await?;
+    let alerted = store.alerts().last().await?;
     let configured = config.configured_series();
     let mut changes = Vec::new();
     let mut claimed = Vec::new();
@@ -58,7 +58,12 @@ pub async fn check(
         } else {
             Alerted::Ok
         };
-        if was == is || !store.claim_alert(&commodity, &source, was, is, now).await? {
+        if was == is
+            || !store
+                .alerts()
+                .claim(&commodity, &source, was, is, now)
+                .await?
+        {
             continue;
         }
         claimed.push((commodity.clone(), source.clone(), was, is));
@@ -88,7 +93,10 @@ pub async fn check(
     if !notifications.is_empty() && notifications.iter().all(|n| !n.delivered) {
         // nobody was told: hand the changes back for the next check
         for (commodity, source, was, is) in claimed {
-            store.claim_alert(&commodity, &source, is, was, now).await?;
+            store
+                .alerts()
+                .claim(&commodity, &source, is, was, now)
+                .await?;
         }
         tracing::warn!("no channel delivered the freshness alert; the next check tries again");
     }

@@ -41,6 +41,7 @@ pub async fn find(
     };
     let mut series: Vec<(CommodityCode, SourceId, Vec<NaiveDate>)> = Vec::new();
     let read = store
+        .history()
         .export(&filter, |o| {
             match series.last_mut() {
                 Some((c, s, dates)) if *c == o.commodity && *s == o.source => dates.push(o.date),

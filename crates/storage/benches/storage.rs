@@ -60,6 +60,7 @@ async fn register(store: &Store) {
     for i in 0..COMMODITIES {
         let code = CommodityCode::new(&format!("C{i:03}")).unwrap();
         store
+            .catalog()
             .register_commodity(
                 &code,
                 &CommoditySpec::new(format!("commodity {i}"), "USD/bbl"),
@@ -69,6 +70,7 @@ async fn register(store: &Store) {
     }
     for s in SOURCES {
         store
+            .catalog()
             .register_source(&SourceId::new(s).unwrap(), s)
             .await
             .unwrap();
@@ -84,7 +86,7 @@ async fn upsert_all_with(store: &Store, salt: usize) -> (f64, u64, u64) {
     let started = Instant::now();
     let (mut stored, mut unchanged) = (0, 0);
     for batch in batches_with(salt) {
-        let c = store.upsert(None, &batch).await.unwrap();
+        let c = store.observations().upsert(None, &batch).await.unwrap();
         stored += c.stored();
         unchanged += c.unchanged;
     }
@@ -130,7 +132,14 @@ async fn queries(store: &Store, table: &mut Table, backend: &str) {
         SourceId::new("fred").unwrap(),
     );
     let (median, max) = time_query(|| async {
-        assert!(store.latest_date(&c, &s).await.unwrap().is_some());
+        assert!(
+            store
+                .observations()
+                .latest_date(&c, &s)
+                .await
+                .unwrap()
+                .is_some()
+        );
     })
     .await;
     table.row(
@@ -140,7 +149,7 @@ async fn queries(store: &Store, table: &mut Table, backend: &str) {
     );
     let (median, max) = time_query(|| async {
         assert_eq!(
-            store.freshness().await.unwrap().len(),
+            store.observations().freshness().await.unwrap().len(),
             COMMODITIES * SOURCES.len()
         );
     })

@@ -38,6 +38,7 @@ async fn run(
     let url = DatabaseUrl::parse(&format!("sqlite://{}", path.display()))?;
     let store = Store::open_existing(&url).await?;
     let panel = store
+        .history()
         .panel(&ExportFilter {
             as_of,
             ..ExportFilter::default()
@@ -86,11 +87,16 @@ mod tests {
             SourceId::new("fred").unwrap(),
         );
         store
+            .catalog()
             .register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl"))
             .await
             .unwrap();
         for s in [&eia, &fred] {
-            store.register_source(s, s.as_str()).await.unwrap();
+            store
+                .catalog()
+                .register_source(s, s.as_str())
+                .await
+                .unwrap();
         }
         let o = |s: &SourceId, d: &str, v: &str| {
             Observation::new(
@@ -103,6 +109,7 @@ mod tests {
         };
         let at = |d: u32| Utc.with_ymd_and_hms(2020, 4, d, 16, 0, 0).unwrap();
         store
+            .observations()
             .write_batch_at(
                 None,
                 &[
@@ -115,6 +122,7 @@ mod tests {
             .await
             .unwrap();
         store
+            .observations()
             .write_batch_at(
                 None,
                 &[

@@ -11,6 +11,19 @@ use energy_core::{CommodityCode, SourceId};
 
 use crate::{Store, StoreError, schema::freshness_alerts, store::with_conn, types::DbTime};
 
+/// The freshness alert ledger, reached as [`Store::alerts`].
+#[derive(Debug, Clone, Copy)]
+pub struct Alerts<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Store {
+    /// The freshness alert ledger: what was last announced of each series.
+    pub fn alerts(&self) -> Alerts<'_> {
+        Alerts { store: self }
+    }
+}
+
 /// What was last announced of a series.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Alerted {
@@ -29,14 +42,12 @@ impl Alerted {
     }
 }
 
-impl Store {
+impl Alerts<'_> {
     /// What was last announced of every series in the ledger (a series not in it: OK).
-    pub async fn alerted(
-        &self,
-    ) -> Result<BTreeMap<(CommodityCode, SourceId), Alerted>, StoreError> {
+    pub async fn last(self) -> Result<BTreeMap<(CommodityCode, SourceId), Alerted>, StoreError> {
         use freshness_alerts::dsl as a;
         let rows: Vec<(String, String, String)> =
-            with_conn!(self, "reading the freshness alerts", |conn| {
+            with_conn!(self.store, "reading the freshness alerts", |conn| {
                 a::freshness_alerts
                     .select((a::commodity, a::source, a::state))
                     .load(&mut conn)
@@ -45,14 +56,14 @@ impl Store {
         let mut out = BTreeMap::new();
         for (commodity, source, state) in rows {
             let (Ok(c), Ok(s)) = (CommodityCode::new(&commodity), SourceId::new(&source)) else {
-                return Err(
-                    self.corrupt("freshness alert series", &format!("{commodity}/{source}"))
-                );
+                return Err(self
+                    .store
+                    .corrupt("freshness alert series", &format!("{commodity}/{source}")));
             };
             let state = match state.as_str() {
                 "ok" => Alerted::Ok,
                 "stale" => Alerted::Stale,
-                other => return Err(self.corrupt("freshness alert state", other)),
+                other => return Err(self.store.corrupt("freshness alert state", other)),
             };
             out.insert((c, s), state);
         }
@@ -62,8 +73,8 @@ impl Store {
     /// Claims the announcement that the series went from `from` to `to`: true for the one
     /// caller whose claim changed the row, false when it no longer read `from` (somebody else
     /// announced it).
-    pub async fn claim_alert(
-        &self,
+    pub async fn claim(
+        self,
         commodity: &CommodityCode,
         source: &SourceId,
         from: Alerted,
@@ -71,7 +82,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         use freshness_alerts::dsl as a;
-        let n = with_conn!(self, "claiming a freshness alert", |conn| {
+        let n = with_conn!(self.store, "claiming a freshness alert", |conn| {
             async {
                 diesel::insert_into(a::freshness_alerts)
                     .values((

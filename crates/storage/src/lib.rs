@@ -2,8 +2,12 @@
 //!
 //! One [`Store`] handle serves SQLite (`sqlite://PATH`, the default) and PostgreSQL
 //! (`postgres://…`, with TimescaleDB when the server has it). Migrations are embedded and applied
-//! on open. Writes are atomic per batch and count inserted, changed and unchanged rows; a changed
-//! value keeps its predecessor in `revisions`.
+//! on open. Each topic is a room of the handle that owns its rows, queries and types:
+//! [`Store::catalog`], [`Store::observations`] (writes, the newest of each series, values and
+//! revisions), [`Store::history`] (exports, series, panels, as of an instant),
+//! [`Store::quarantine`], [`Store::runs`], [`Store::schedule`] and [`Store::alerts`]. Writes are
+//! atomic per batch and count inserted, changed and unchanged rows; a changed value keeps its
+//! predecessor in `revisions`.
 //!
 //! ```
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -14,26 +18,26 @@
 //! let url = DatabaseUrl::parse(&format!("sqlite://{}/prices.db", dir.path().display())).unwrap();
 //! let store = Store::open(&url).await.unwrap();
 //! let (wti, eia) = (CommodityCode::new("WTI").unwrap(), SourceId::new("eia").unwrap());
-//! store.register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
-//! store.register_source(&eia, "EIA").await.unwrap();
+//! store.catalog().register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
+//! store.catalog().register_source(&eia, "EIA").await.unwrap();
 //! let settle = Observation::new(wti.clone(), eia.clone(), "2020-04-20".parse().unwrap(),
 //!                               Price::parse("-36.98").unwrap(), "USD/bbl");
-//! let counts = store.upsert(None, &[settle.clone()]).await.unwrap();
+//! let counts = store.observations().upsert(None, &[settle.clone()]).await.unwrap();
 //! assert_eq!(counts.inserted, 1);
-//! assert_eq!(store.series(&SeriesQuery::new(wti, eia)).await.unwrap(), [settle]);
+//! assert_eq!(store.history().series(&SeriesQuery::new(wti, eia)).await.unwrap(), [settle]);
 //! # });
 //! ```
 
 mod alerts;
+mod catalog;
 mod config;
 mod connect;
 mod error;
-mod growth;
 mod history;
-mod latest;
+mod observations;
 mod quarantine;
 mod runs;
-mod schedule_ledger;
+mod schedule;
 mod schema;
 mod startup;
 mod store;
@@ -42,21 +46,20 @@ mod target;
 pub mod testing;
 mod timescale;
 mod types;
-mod values;
-mod write;
 
-pub use alerts::Alerted;
+pub use alerts::{Alerted, Alerts};
+pub use catalog::Catalog;
 pub use config::{Backend, DatabaseConfig, DatabaseUrl, DatabaseUrlError};
 pub use error::{DbCause, DbErrorKind, StoreError};
-pub use history::{ExportFilter, Panel, PanelColumn, SeriesQuery};
-pub use latest::SeriesLatest;
-pub use quarantine::{QuarantineFilter, QuarantineRecord};
-pub use runs::{RunRecord, RunStart};
-pub use schedule_ledger::{FireRecord, FireState, InstanceState, SchedulerRecord};
+pub use history::{ExportFilter, History, Panel, PanelColumn, SeriesQuery};
+pub use observations::{
+    Observations, PG_COPY_THRESHOLD, RevisionRecord, SeriesLatest, WriteCounts,
+};
+pub use quarantine::{Quarantine, QuarantineFilter, QuarantineRecord};
+pub use runs::{RunRecord, RunStart, Runs};
+pub use schedule::{FireRecord, FireState, InstanceState, ScheduleLedger, SchedulerRecord};
 pub use store::{Health, Store};
 pub use timescale::{CHUNK_INTERVAL_DAYS, Timescale};
-pub use values::RevisionRecord;
-pub use write::{PG_COPY_THRESHOLD, WriteCounts};
 
 /// A run's row id in the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]

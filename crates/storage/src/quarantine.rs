@@ -11,6 +11,19 @@ use energy_core::{CommodityCode, Rejection, SourceId, validation::RuleId};
 
 use crate::{RunId, Store, StoreError, schema::quarantine, store::with_conn};
 
+/// The quarantine, to read, reached as [`Store::quarantine`].
+#[derive(Debug, Clone, Copy)]
+pub struct Quarantine<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Store {
+    /// The quarantine: the rows the gate held back, with their reasons.
+    pub fn quarantine(&self) -> Quarantine<'_> {
+        Quarantine { store: self }
+    }
+}
+
 /// A quarantined row as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuarantineRecord {
@@ -49,12 +62,9 @@ macro_rules! quarantine_where {
         query
     }};
 }
-impl Store {
+impl Quarantine<'_> {
     /// Quarantined rows, of one run or all, in insertion order.
-    pub async fn quarantined(
-        &self,
-        run: Option<RunId>,
-    ) -> Result<Vec<QuarantineRecord>, StoreError> {
+    pub async fn of_run(self, run: Option<RunId>) -> Result<Vec<QuarantineRecord>, StoreError> {
         let filter = QuarantineFilter {
             run,
             ..QuarantineFilter::default()
@@ -64,8 +74,8 @@ impl Store {
 
     /// The newest quarantined rows matching `filter` (at most `filter.limit`), newest first,
     /// and how many match in all.
-    pub async fn quarantine_newest(
-        &self,
+    pub async fn newest(
+        self,
         filter: &QuarantineFilter,
     ) -> Result<(Vec<QuarantineRecord>, u64), StoreError> {
         let rows = self.quarantine_rows(filter, true).await?;
@@ -81,24 +91,24 @@ impl Store {
     }
 
     /// The ids `filter` names, or None when it names something never stored (nothing matches).
-    fn quarantine_ids(&self, filter: &QuarantineFilter) -> Option<(Option<i32>, Option<i32>)> {
+    fn quarantine_ids(self, filter: &QuarantineFilter) -> Option<(Option<i32>, Option<i32>)> {
         let cid = match &filter.commodity {
-            Some(c) => Some(self.commodity_id(c).ok()?),
+            Some(c) => Some(self.store.commodity_id(c).ok()?),
             None => None,
         };
         let sid = match &filter.source {
-            Some(s) => Some(self.source_id(s).ok()?),
+            Some(s) => Some(self.store.source_id(s).ok()?),
             None => None,
         };
         Some((cid, sid))
     }
 
-    async fn quarantine_count(&self, filter: &QuarantineFilter) -> Result<u64, StoreError> {
+    async fn quarantine_count(self, filter: &QuarantineFilter) -> Result<u64, StoreError> {
         let Some((cid, sid)) = self.quarantine_ids(filter) else {
             return Ok(0);
         };
         let run = filter.run;
-        let n: i64 = with_conn!(self, "counting the quarantine", |conn| {
+        let n: i64 = with_conn!(self.store, "counting the quarantine", |conn| {
             quarantine_where!(quarantine::table.count().into_boxed(), run, cid, sid)
                 .get_result(&mut conn)
                 .await
@@ -107,7 +117,7 @@ impl Store {
     }
 
     async fn quarantine_rows(
-        &self,
+        self,
         filter: &QuarantineFilter,
         newest_first: bool,
     ) -> Result<Vec<QuarantineRecord>, StoreError> {
@@ -117,7 +127,7 @@ impl Store {
         };
         let (run, limit) = (filter.run, filter.limit);
         type Row = (Option<i64>, i32, i32, NaiveDate, String, String, String);
-        let rows: Vec<Row> = with_conn!(self, "reading the quarantine", |conn| {
+        let rows: Vec<Row> = with_conn!(self.store, "reading the quarantine", |conn| {
             let mut query = q::quarantine
                 .select((
                     q::run_id,
@@ -148,7 +158,7 @@ impl Store {
             HashMap::new()
         } else {
             use crate::schema::runs::dsl as r;
-            let pairs: Vec<(i64, String)> = with_conn!(self, "reading run ids", |conn| {
+            let pairs: Vec<(i64, String)> = with_conn!(self.store, "reading run ids", |conn| {
                 r::runs
                     .filter(r::id.eq_any(run_ids))
                     .select((r::id, r::run_uuid))
@@ -157,7 +167,7 @@ impl Store {
             })?;
             pairs.into_iter().collect()
         };
-        let cat = self.catalog_cache();
+        let cat = self.store.catalog_cache();
         rows.into_iter()
             .map(|(run, cid, sid, date, raw_value, rule, reason)| {
                 Ok(QuarantineRecord {
@@ -168,15 +178,16 @@ impl Store {
                             .commodity_codes
                             .get(&cid)
                             .cloned()
-                            .ok_or_else(|| self.corrupt("commodity id", &cid.to_string()))?,
+                            .ok_or_else(|| self.store.corrupt("commodity id", &cid.to_string()))?,
                         source: cat
                             .source_names
                             .get(&sid)
                             .cloned()
-                            .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?,
+                            .ok_or_else(|| self.store.corrupt("source id", &sid.to_string()))?,
                         date,
                         raw_value,
-                        rule: RuleId::parse(&rule).ok_or_else(|| self.corrupt("rule id", &rule))?,
+                        rule: RuleId::parse(&rule)
+                            .ok_or_else(|| self.store.corrupt("rule id", &rule))?,
                         reason,
                     },
                 })

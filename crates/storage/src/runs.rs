@@ -13,6 +13,19 @@ use crate::{
     types::{CountRow, DbTime},
 };
 
+/// The run ledger, reached as [`Store::runs`].
+#[derive(Debug, Clone, Copy)]
+pub struct Runs<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Store {
+    /// The run ledger: a row per run from its start to its report.
+    pub fn runs(&self) -> Runs<'_> {
+        Runs { store: self }
+    }
+}
+
 /// What is known when a run starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunStart {
@@ -78,9 +91,9 @@ enum Which {
     Uuid(String),
 }
 
-impl Store {
+impl Runs<'_> {
     /// Records a run as `running` and returns its id.
-    pub async fn start_run(&self, start: &RunStart) -> Result<RunId, StoreError> {
+    pub async fn start(self, start: &RunStart) -> Result<RunId, StoreError> {
         use runs::dsl as r;
         let values = (
             r::run_uuid.eq(&start.uuid),
@@ -93,7 +106,7 @@ impl Store {
             r::host.eq(&start.host),
             r::pid.eq(start.pid as i32),
         );
-        let id: i64 = with_conn!(self, "recording the run start", |conn| {
+        let id: i64 = with_conn!(self.store, "recording the run start", |conn| {
             diesel::insert_into(r::runs)
                 .values(values)
                 .returning(r::id)
@@ -104,9 +117,9 @@ impl Store {
     }
 
     /// Says the run is still alive.
-    pub async fn heartbeat_run(&self, run: RunId, at: DateTime<Utc>) -> Result<(), StoreError> {
+    pub async fn heartbeat(self, run: RunId, at: DateTime<Utc>) -> Result<(), StoreError> {
         use runs::dsl as r;
-        with_conn!(self, "recording a run heartbeat", |conn| {
+        with_conn!(self.store, "recording a run heartbeat", |conn| {
             diesel::update(r::runs.filter(r::id.eq(run.0)))
                 .set(r::heartbeat_at.eq(DbTime(at)))
                 .execute(&mut conn)
@@ -116,17 +129,17 @@ impl Store {
     }
 
     /// Records the outcome and the full report of a run.
-    pub async fn finish_run(&self, run: RunId, report: &RunReport) -> Result<(), StoreError> {
+    pub async fn finish(self, run: RunId, report: &RunReport) -> Result<(), StoreError> {
         use runs::dsl as r;
         let json = serde_json::to_string(report).map_err(|e| StoreError::Query {
-            db: self.describe(),
+            db: self.store.describe(),
             operation: "serialising the run report",
             reason: e.to_string(),
             cause: None,
         })?;
         let finished = report.finished_at.unwrap_or_else(Utc::now);
         let c = report.counts;
-        with_conn!(self, "recording the run outcome", |conn| {
+        with_conn!(self.store, "recording the run outcome", |conn| {
             diesel::update(r::runs.filter(r::id.eq(run.0)))
                 .set((
                     r::status.eq(report.status.name()),
@@ -146,14 +159,14 @@ impl Store {
 
     /// Marks a run that is still `running` as `failed` with its counts but no report: the
     /// fallback when its full outcome cannot be written. Returns whether it was still running.
-    pub async fn fail_run(
-        &self,
+    pub async fn fail(
+        self,
         run: RunId,
         at: DateTime<Utc>,
         counts: Counts,
     ) -> Result<bool, StoreError> {
         use runs::dsl as r;
-        let n = with_conn!(self, "marking a run failed", |conn| {
+        let n = with_conn!(self.store, "marking a run failed", |conn| {
             diesel::update(
                 r::runs
                     .filter(r::id.eq(run.0))
@@ -176,13 +189,9 @@ impl Store {
 
     /// Marks a run that is still `running` as `interrupted` (its process died or was stopped).
     /// Returns whether it was still running.
-    pub async fn mark_run_interrupted(
-        &self,
-        run: RunId,
-        at: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
+    pub async fn mark_interrupted(self, run: RunId, at: DateTime<Utc>) -> Result<bool, StoreError> {
         use runs::dsl as r;
-        let n = with_conn!(self, "marking a run interrupted", |conn| {
+        let n = with_conn!(self.store, "marking a run interrupted", |conn| {
             diesel::update(
                 r::runs
                     .filter(r::id.eq(run.0))
@@ -199,22 +208,22 @@ impl Store {
     }
 
     /// Runs recorded as `running`, oldest first.
-    pub async fn running_runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+    pub async fn running(self) -> Result<Vec<RunRecord>, StoreError> {
         self.load_runs(Which::Running, i64::MAX).await
     }
 
     /// The latest `limit` runs, newest first.
-    pub async fn recent_runs(&self, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
+    pub async fn recent(self, limit: u32) -> Result<Vec<RunRecord>, StoreError> {
         self.load_runs(Which::Newest, i64::from(limit)).await
     }
 
     /// One run by id.
-    pub async fn run(&self, run: RunId) -> Result<Option<RunRecord>, StoreError> {
+    pub async fn get(self, run: RunId) -> Result<Option<RunRecord>, StoreError> {
         Ok(self.load_runs(Which::One(run), 1).await?.into_iter().next())
     }
 
     /// One run by its UUID, the `run_id` its report shows.
-    pub async fn run_by_uuid(&self, uuid: &str) -> Result<Option<RunRecord>, StoreError> {
+    pub async fn by_uuid(self, uuid: &str) -> Result<Option<RunRecord>, StoreError> {
         Ok(self
             .load_runs(Which::Uuid(uuid.to_owned()), 1)
             .await?
@@ -222,9 +231,9 @@ impl Store {
             .next())
     }
 
-    async fn load_runs(&self, which: Which, limit: i64) -> Result<Vec<RunRecord>, StoreError> {
+    async fn load_runs(self, which: Which, limit: i64) -> Result<Vec<RunRecord>, StoreError> {
         use runs::dsl as r;
-        let rows: Vec<RunRow> = with_conn!(self, "reading run history", |conn| {
+        let rows: Vec<RunRow> = with_conn!(self.store, "reading run history", |conn| {
             let mut q = r::runs
                 .select((
                     r::id,
@@ -275,11 +284,12 @@ impl Store {
                     id: RunId(id),
                     uuid,
                     trigger: enum_from_name(&trigger)
-                        .ok_or_else(|| self.corrupt("run trigger", &trigger))?,
-                    mode: enum_from_name(&mode).ok_or_else(|| self.corrupt("run mode", &mode))?,
+                        .ok_or_else(|| self.store.corrupt("run trigger", &trigger))?,
+                    mode: enum_from_name(&mode)
+                        .ok_or_else(|| self.store.corrupt("run mode", &mode))?,
                     scheduled_for: scheduled_for.map(|t| t.0),
                     status: enum_from_name(&status)
-                        .ok_or_else(|| self.corrupt("run status", &status))?,
+                        .ok_or_else(|| self.store.corrupt("run status", &status))?,
                     started_at: started.0,
                     finished_at: finished.map(|t| t.0),
                     heartbeat_at: heartbeat.0,
@@ -294,7 +304,7 @@ impl Store {
                     report: match report {
                         Some(json) => Some(
                             serde_json::from_str(&json)
-                                .map_err(|_| self.corrupt("run report", &json))?,
+                                .map_err(|_| self.store.corrupt("run report", &json))?,
                         ),
                         None => None,
                     },
@@ -304,8 +314,8 @@ impl Store {
     }
 
     /// How many runs ended in each status (`running` included), for metrics.
-    pub async fn run_counts_by_status(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        let rows: Vec<CountRow> = with_conn!(self, "counting runs", |conn| {
+    pub async fn counts_by_status(self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<CountRow> = with_conn!(self.store, "counting runs", |conn| {
             diesel::sql_query(
                 "SELECT status AS label, COUNT(*) AS n FROM runs GROUP BY status ORDER BY status",
             )

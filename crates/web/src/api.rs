@@ -85,14 +85,14 @@ pub(crate) async fn runs(State(e): State<Endpoints>, Query(q): Query<RunsQuery>)
     if !(1..=1000).contains(&limit) {
         return (StatusCode::BAD_REQUEST, "limit must be 1..=1000\n").into_response();
     }
-    match e.store.recent_runs(limit).await {
+    match e.store.runs().recent(limit).await {
         Ok(runs) => Json(runs.iter().map(status::report_of).collect::<Vec<_>>()).into_response(),
         Err(err) => unavailable(err),
     }
 }
 
 pub(crate) async fn run(State(e): State<Endpoints>, Path(id): Path<String>) -> Response {
-    match e.store.run_by_uuid(&id).await {
+    match e.store.runs().by_uuid(&id).await {
         Ok(Some(r)) => Json(status::report_of(&r)).into_response(),
         Ok(None) => not_found(format!("no run {}", energy_core::text::printable(&id))),
         Err(err) => unavailable(err),
@@ -138,7 +138,12 @@ pub(crate) async fn series(
     {
         return (StatusCode::BAD_REQUEST, "start is after end\n").into_response();
     }
-    match e.store.commodity_values(&commodity, q.start, q.end).await {
+    match e
+        .store
+        .observations()
+        .commodity_values(&commodity, q.start, q.end)
+        .await
+    {
         Ok(sources) => Json(SeriesDocument {
             unit: spec.unit.clone(),
             commodity,

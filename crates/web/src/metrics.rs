@@ -217,12 +217,12 @@ pub async fn metrics(
     format: Exposition,
 ) -> Result<String, energy_storage::StoreError> {
     let now = (e.clock)();
-    let runs = e.store.recent_runs(200).await?;
-    let by_status = e.store.run_counts_by_status().await?;
-    let stored = e.store.observations_by_source().await?;
-    let freshness = e.store.freshness().await?;
+    let runs = e.store.runs().recent(200).await?;
+    let by_status = e.store.runs().counts_by_status().await?;
+    let stored = e.store.observations().count_by_source().await?;
+    let freshness = e.store.observations().freshness().await?;
     let since = energy_orchestrator::status::gaps_since(now);
-    let stored_since = e.store.stored_since(since).await?;
+    let stored_since = e.store.observations().stored_since(since).await?;
     let mut scrape = Scrape::default();
     let [up, next] = liveness(e, now);
     scrape.0.push(up);

@@ -20,13 +20,18 @@ pub(crate) async fn fill(store: &Store) {
         .collect();
     for (i, c) in codes.iter().enumerate() {
         store
+            .catalog()
             .register_commodity(c, &CommoditySpec::new(format!("commodity {i}"), "USD/bbl"))
             .await
             .unwrap();
     }
     let sources: Vec<SourceId> = SOURCES.iter().map(|s| SourceId::new(s).unwrap()).collect();
     for s in &sources {
-        store.register_source(s, s.as_str()).await.unwrap();
+        store
+            .catalog()
+            .register_source(s, s.as_str())
+            .await
+            .unwrap();
     }
     let per_series = ROWS.div_ceil(COMMODITIES * SOURCES.len());
     let start = NaiveDate::from_ymd_opt(1996, 1, 1).unwrap();
@@ -42,15 +47,16 @@ pub(crate) async fn fill(store: &Store) {
             "USD/bbl",
         ));
         if batch.len() == BATCH {
-            store.upsert(None, &batch).await.unwrap();
+            store.observations().upsert(None, &batch).await.unwrap();
             batch.clear();
         }
     }
-    store.upsert(None, &batch).await.unwrap();
+    store.observations().upsert(None, &batch).await.unwrap();
     for k in 0..20 {
         let started = Utc::now();
         let id = store
-            .start_run(&RunStart {
+            .runs()
+            .start(&RunStart {
                 uuid: format!("bench-{k}"),
                 trigger: Trigger::Schedule,
                 mode: ModeKind::Incremental,
@@ -83,6 +89,6 @@ pub(crate) async fn fill(store: &Store) {
             notifications: vec![],
             error: None,
         };
-        store.finish_run(id, &report).await.unwrap();
+        store.runs().finish(id, &report).await.unwrap();
     }
 }

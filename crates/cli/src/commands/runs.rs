@@ -19,7 +19,7 @@ pub(super) fn run(global: &GlobalArgs, args: &RunsArgs) -> Result<ExitCode, Fail
     let runtime = super::runtime()?;
     let records = runtime.block_on(async {
         let store = wiring::open_existing_store(&loaded.config).await?;
-        store.recent_runs(args.limit).await
+        store.runs().recent(args.limit).await
     })?;
     if args.json {
         let reports: Vec<RunReport> = records.iter().map(report_of).collect();

@@ -59,7 +59,8 @@ async fn alive_schedulers(
 ) -> Result<Vec<energy_storage::SchedulerRecord>, energy_storage::StoreError> {
     let now = Utc::now();
     Ok(store
-        .schedulers()
+        .schedule()
+        .instances()
         .await?
         .into_iter()
         .filter(|s| alive(s, now))
@@ -72,7 +73,7 @@ fn stop(global: &GlobalArgs, timeout: u64) -> Result<ExitCode, Failure> {
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let store = wiring::open_existing_store(&loaded.config).await?;
-        let asked = store.request_scheduler_stop().await?;
+        let asked = store.schedule().request_stop().await?;
         let running = alive_schedulers(&store).await?;
         if asked == 0 || running.is_empty() {
             outln!("no scheduler is running");
@@ -106,8 +107,8 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
     let runtime = super::runtime()?;
     let (schedulers, last) = runtime.block_on(async {
         let store = wiring::open_existing_store(&loaded.config).await?;
-        let schedulers = store.schedulers().await?;
-        let runs = store.recent_runs(50).await?;
+        let schedulers = store.schedule().instances().await?;
+        let runs = store.runs().recent(50).await?;
         let last = runs
             .into_iter()
             .find(|r| r.trigger == energy_core::Trigger::Schedule);

@@ -166,6 +166,7 @@ async fn fixture(env: &Env) {
         .unwrap();
     for (code, name) in [("WTI", "WTI crude"), ("BRENT", "Brent crude")] {
         store
+            .catalog()
             .register_commodity(
                 &CommodityCode::new(code).unwrap(),
                 &CommoditySpec::new(name, "USD/bbl"),
@@ -175,6 +176,7 @@ async fn fixture(env: &Env) {
     }
     for s in ["eia", "fred"] {
         store
+            .catalog()
             .register_source(&SourceId::new(s).unwrap(), s)
             .await
             .unwrap();
@@ -207,7 +209,11 @@ async fn fixture(env: &Env) {
         ),
         (vec![o("WTI", "eia", "2026-11-19", "59.125")], at(23)),
     ] {
-        store.write_batch_at(None, &rows, &[], when).await.unwrap();
+        store
+            .observations()
+            .write_batch_at(None, &rows, &[], when)
+            .await
+            .unwrap();
     }
 }
 

@@ -211,7 +211,8 @@ async fn schedule_status_names_every_replica_that_stopped() {
         ("desk-b", 202, 6, 8),
     ] {
         store
-            .register_scheduler(&SchedulerRecord {
+            .schedule()
+            .register(&SchedulerRecord {
                 instance_id: format!("{host}:{pid}"),
                 host: host.into(),
                 pid,
@@ -224,7 +225,8 @@ async fn schedule_status_names_every_replica_that_stopped() {
             .await
             .unwrap();
         store
-            .scheduler_stopped(&format!("{host}:{pid}"), t(to))
+            .schedule()
+            .stopped(&format!("{host}:{pid}"), t(to))
             .await
             .unwrap();
     }
@@ -255,7 +257,8 @@ async fn runs_shows_an_interrupted_run_by_the_time_it_worked_with_its_id_and_why
     let started: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:07Z".parse().unwrap();
     let uuid = "0193a1e2-7c4d-7e3a-9f10-3b2c1d0e9a8f";
     let run = store
-        .start_run(&RunStart {
+        .runs()
+        .start(&RunStart {
             uuid: uuid.into(),
             trigger: energy_core::Trigger::Manual,
             mode: energy_core::ModeKind::Incremental,
@@ -267,12 +270,14 @@ async fn runs_shows_an_interrupted_run_by_the_time_it_worked_with_its_id_and_why
         .await
         .unwrap();
     store
-        .heartbeat_run(run, started + chrono::Duration::seconds(3))
+        .runs()
+        .heartbeat(run, started + chrono::Duration::seconds(3))
         .await
         .unwrap();
     assert!(
         store
-            .mark_run_interrupted(run, started + chrono::Duration::seconds(60))
+            .runs()
+            .mark_interrupted(run, started + chrono::Duration::seconds(60))
             .await
             .unwrap()
     );

@@ -108,7 +108,8 @@ async fn schedule_status_lists_every_running_scheduler_and_no_next_fire_when_sto
     let now = chrono::Utc::now();
     for pid in [101, 202] {
         store
-            .register_scheduler(&SchedulerRecord {
+            .schedule()
+            .register(&SchedulerRecord {
                 instance_id: format!("desk:{pid}"),
                 host: "desk".into(),
                 pid,
@@ -146,7 +147,8 @@ async fn schedule_status_lists_every_running_scheduler_and_no_next_fire_when_sto
 
     for pid in [101, 202] {
         store
-            .scheduler_stopped(&format!("desk:{pid}"), now)
+            .schedule()
+            .stopped(&format!("desk:{pid}"), now)
             .await
             .unwrap();
     }

@@ -159,6 +159,7 @@ impl Pipeline {
 
         let history = match self
             .store
+            .observations()
             .recent_values(
                 &job.commodity,
                 &source,
@@ -223,6 +224,7 @@ impl Pipeline {
         }
         match self
             .store
+            .observations()
             .write_batch(Some(run), &accepted, &rejected)
             .await
         {

@@ -62,6 +62,7 @@ pub(super) async fn cross_check(
         };
         let mut by_date: BTreeMap<NaiveDate, Vec<SourceValue>> = BTreeMap::new();
         let read = store
+            .history()
             .export(&filter, |o| {
                 by_date.entry(o.date).or_default().push(SourceValue {
                     instrument: config.instrument(&o.source),

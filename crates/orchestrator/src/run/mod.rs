@@ -179,13 +179,13 @@ impl Pipeline {
     /// Registers the configured commodities and sources, so that their rows can be written.
     async fn register_catalog(&self) -> Result<(), StoreError> {
         for (code, spec) in &self.config.commodities {
-            self.store.register_commodity(code, spec).await?;
+            self.store.catalog().register_commodity(code, spec).await?;
         }
         for (id, _) in self.config.sources.iter() {
             let title = provider_info(id.as_str())
                 .map(|p| p.title)
                 .unwrap_or(id.as_str());
-            self.store.register_source(id, title).await?;
+            self.store.catalog().register_source(id, title).await?;
         }
         Ok(())
     }
@@ -219,7 +219,8 @@ impl Pipeline {
         let uuid = uuid::Uuid::now_v7().to_string();
         let run_id = self
             .store
-            .start_run(&RunStart {
+            .runs()
+            .start(&RunStart {
                 uuid: uuid.clone(),
                 trigger: request.trigger,
                 mode: request.mode.kind(),
@@ -351,7 +352,7 @@ impl Pipeline {
         match recorded {
             Ok(()) => {
                 if !report.notifications.is_empty()
-                    && let Err(e) = self.store.finish_run(run_id, &report).await
+                    && let Err(e) = self.store.runs().finish(run_id, &report).await
                 {
                     // the outcome is recorded; only the delivery results are not
                     tracing::warn!(run = %report.run_id, error = %e, "cannot record the notification results");

@@ -15,6 +15,7 @@ pub(super) async fn annotate(config: &Config, store: &Store, report: &mut RunRep
             let Some(window) = batch.window else { continue };
             let start = window.start();
             match store
+                .observations()
                 .stored_before(&batch.commodity, &source.source, start)
                 .await
             {

@@ -85,6 +85,7 @@ impl Pipeline {
             RunMode::FullRefresh => DateWindow::ending_at(today, p.full_refresh_days),
             RunMode::Incremental => match self
                 .store
+                .observations()
                 .latest_date(&job.commodity, job.source.id())
                 .await?
             {

@@ -26,13 +26,13 @@ impl Pipeline {
         let now = (self.clock)();
         let host = host_name();
         let mut n = 0;
-        for run in self.store.running_runs().await? {
+        for run in self.store.runs().running().await? {
             let dead_here =
                 run.host == host && run.pid != std::process::id() && !process_alive(run.pid);
             let silent = (now - run.heartbeat_at)
                 .to_std()
                 .is_ok_and(|age| age > ABANDONED_AFTER);
-            if (dead_here || silent) && self.store.mark_run_interrupted(run.id, now).await? {
+            if (dead_here || silent) && self.store.runs().mark_interrupted(run.id, now).await? {
                 tracing::warn!(run = %run.uuid, started_at = %run.started_at, "run left unfinished by a process that is gone: marked interrupted");
                 n += 1;
             }
@@ -48,19 +48,20 @@ impl Pipeline {
         run: RunId,
         report: &RunReport,
     ) -> Result<(), (StoreError, bool)> {
-        let mut attempt = self.store.finish_run(run, report).await;
+        let mut attempt = self.store.runs().finish(run, report).await;
         for wait in RECORD_RETRIES {
             let Err(e) = &attempt else { break };
             tracing::warn!(run = %report.run_id, error = %e, retry_in = ?wait, "cannot record the run's outcome; retrying");
             tokio::time::sleep(wait).await;
-            attempt = self.store.finish_run(run, report).await;
+            attempt = self.store.runs().finish(run, report).await;
         }
         let Err(error) = attempt else {
             return Ok(());
         };
         let marked_failed = match self
             .store
-            .fail_run(run, (self.clock)(), report.counts)
+            .runs()
+            .fail(run, (self.clock)(), report.counts)
             .await
         {
             Ok(_) => true,
@@ -83,7 +84,7 @@ impl Pipeline {
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(HEARTBEAT_EVERY).await;
-                if let Err(e) = store.heartbeat_run(run, clock()).await {
+                if let Err(e) = store.runs().heartbeat(run, clock()).await {
                     tracing::warn!(error = %e, "run heartbeat failed");
                 }
             }

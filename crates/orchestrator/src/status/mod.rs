@@ -338,7 +338,11 @@ pub async fn collect(
         report.database.healthy = false;
         report.database.message = e.to_string();
     };
-    let mut recent = match store.recent_values_of_every_series(SPARK_VALUES).await {
+    let mut recent = match store
+        .observations()
+        .recent_values_of_every_series(SPARK_VALUES)
+        .await
+    {
         Ok(r) => r,
         Err(e) => {
             problem(&mut report, e);
@@ -346,14 +350,14 @@ pub async fn collect(
         }
     };
     let since = gaps_since(now);
-    let stored_since = match store.stored_since(since).await {
+    let stored_since = match store.observations().stored_since(since).await {
         Ok(counts) => counts,
         Err(e) => {
             problem(&mut report, e);
             return report;
         }
     };
-    match store.freshness().await {
+    match store.observations().freshness().await {
         Ok(series) => {
             for (commodity, source, latest) in every_series(config, series) {
                 let spec = config.commodities.get(&commodity);
@@ -402,14 +406,14 @@ pub async fn collect(
             return report;
         }
     }
-    match store.recent_runs(runs).await {
+    match store.runs().recent(runs).await {
         Ok(r) => report.last_runs = r.iter().map(report_of).collect(),
         Err(e) => {
             problem(&mut report, e);
             return report;
         }
     }
-    if let Ok(schedulers) = store.schedulers().await {
+    if let Ok(schedulers) = store.schedule().instances().await {
         report.scheduler = Some(scheduler::describe(&config.schedule, &schedulers, now));
     }
     report

@@ -65,7 +65,7 @@ async fn one_failing_source_never_stops_the_others() {
     assert_eq!(*s.notifier.seen.lock().unwrap(), [RunStatus::Partial]);
     assert_eq!(report.notifications.len(), 1);
     assert!(!report.notifications[0].delivered);
-    let recorded = s.pipeline.store().recent_runs(1).await.unwrap();
+    let recorded = s.pipeline.store().runs().recent(1).await.unwrap();
     assert_eq!(recorded[0].status, RunStatus::Partial);
     assert_eq!(recorded[0].report.as_ref().unwrap().notifications.len(), 1);
 }
@@ -123,7 +123,7 @@ async fn a_panicking_run_is_recorded_failed_with_the_panic_in_its_error() {
         "{err:?}"
     );
     assert!(err.to_string().contains("a bug outside any batch"), "{err}");
-    let recorded = s.pipeline.store().recent_runs(1).await.unwrap();
+    let recorded = s.pipeline.store().runs().recent(1).await.unwrap();
     assert_eq!(recorded[0].status, RunStatus::Failed);
     let error = recorded[0].report.as_ref().unwrap().error.clone().unwrap();
     assert!(error.contains("panicked"), "{error}");
@@ -174,7 +174,8 @@ async fn a_provider_cap_overrides_the_default_and_a_hung_provider_blocks_no_one(
         while s
             .pipeline
             .store()
-            .count_observations(&Default::default())
+            .history()
+            .count(&Default::default())
             .await
             .unwrap()
             < 60
@@ -210,7 +211,7 @@ async fn a_cancelled_run_keeps_what_it_stored_and_is_recorded_interrupted() {
         .unwrap();
     assert_eq!(report.status, RunStatus::Interrupted);
     assert_eq!(report.counts.stored, 60, "what was written stays written");
-    let recorded = s.pipeline.store().recent_runs(1).await.unwrap();
+    let recorded = s.pipeline.store().runs().recent(1).await.unwrap();
     assert_eq!(recorded[0].status, RunStatus::Interrupted);
     assert_eq!(recorded[0].counts.stored, 60);
 }
@@ -227,5 +228,13 @@ async fn unknown_commodity_or_source_is_refused_before_anything_runs() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("unknown commodity COAL"), "{err}");
-    assert!(s.pipeline.store().recent_runs(5).await.unwrap().is_empty());
+    assert!(
+        s.pipeline
+            .store()
+            .runs()
+            .recent(5)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }

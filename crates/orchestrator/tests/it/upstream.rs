@@ -53,7 +53,8 @@ async fn run_august(source: &str, server: &MockServer) -> (CommodityReport, Vec<
     let batch = report.sources[0].commodities[0].clone();
     let quarantined = pipeline
         .store()
-        .quarantined(None)
+        .quarantine()
+        .of_run(None)
         .await
         .unwrap()
         .into_iter()

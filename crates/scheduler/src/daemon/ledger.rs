@@ -52,6 +52,7 @@ impl Daemon {
     ) -> Claim {
         match self
             .store()
+            .schedule()
             .claim_fire(key, t, state, &self.instance_id, (self.clock)(), note)
             .await
         {
@@ -81,7 +82,7 @@ impl Daemon {
         let mut pending = self.unrecorded.lock().await;
         let mut still = Vec::new();
         for (run, report) in pending.drain(..) {
-            match self.store().finish_run(run, &report).await {
+            match self.store().runs().finish(run, &report).await {
                 Ok(()) => {
                     tracing::info!(run = %report.run_id, status = report.status.name(), "the run's outcome is recorded at last")
                 }
@@ -99,6 +100,7 @@ impl Daemon {
         for f in pending.drain(..) {
             match self
                 .store()
+                .schedule()
                 .finish_fire(
                     &key,
                     f.scheduled_for,
@@ -125,13 +127,13 @@ impl Daemon {
     /// could record the outcome) are recorded `interrupted`: nothing stays running for good.
     pub(super) async fn resolve_stuck_fires(&self, key: &str, now: DateTime<Utc>) {
         // the database away: the next heartbeat looks again
-        let Ok(fires) = self.store().fires(Some(key), 100).await else {
+        let Ok(fires) = self.store().schedule().fires(Some(key), 100).await else {
             return;
         };
         if !fires.iter().any(|f| f.state == FireState::Running) {
             return;
         }
-        let Ok(schedulers) = self.store().schedulers().await else {
+        let Ok(schedulers) = self.store().schedule().instances().await else {
             return;
         };
         let ours: Vec<DateTime<Utc>> = self
@@ -154,6 +156,7 @@ impl Daemon {
             );
             match self
                 .store()
+                .schedule()
                 .finish_fire(
                     key,
                     fire.scheduled_for,
@@ -222,6 +225,7 @@ impl Daemon {
         };
         if let Err(e) = self
             .store()
+            .schedule()
             .finish_fire(
                 key,
                 f.scheduled_for,
@@ -292,7 +296,13 @@ mod tests {
                 },
             )
             .await;
-        let fire = daemon.store().fires(Some(&key), 1).await.unwrap().remove(0);
+        let fire = daemon
+            .store()
+            .schedule()
+            .fires(Some(&key), 1)
+            .await
+            .unwrap()
+            .remove(0);
         assert_eq!(fire.state, FireState::Failed);
         let note = fire.note.unwrap_or_default();
         assert!(

@@ -162,7 +162,7 @@ impl Daemon {
     pub(super) async fn refuse_a_second(&self, now: DateTime<Utc>) -> Result<(), DaemonError> {
         let store = self.store();
         if store.backend() == Backend::Sqlite {
-            let schedulers = store.schedulers().await?;
+            let schedulers = store.schedule().instances().await?;
             if let (SchedulerState::Running, Some(s)) = scheduler_state(&schedulers, now) {
                 return Err(DaemonError::AlreadyRunning {
                     host: s.host.clone(),
@@ -179,7 +179,8 @@ impl Daemon {
         self.refuse_a_second(now).await?;
         let store = self.store();
         store
-            .register_scheduler(&SchedulerRecord {
+            .schedule()
+            .register(&SchedulerRecord {
                 instance_id: self.instance_id.clone(),
                 host: host_name(),
                 pid: std::process::id(),
@@ -208,7 +209,7 @@ impl Daemon {
         // Where to look for fire times missed while no scheduler ran: since the last recorded
         // one (at most 31 days back). A first start of this schedule on this database owes
         // nothing from before it: it starts with the next fire time.
-        let mut checked = match self.store().latest_fire(&key).await? {
+        let mut checked = match self.store().schedule().latest_fire(&key).await? {
             Some(t) => t.max(start - chrono::Duration::days(31)),
             None => start,
         };
@@ -320,7 +321,8 @@ impl Daemon {
                 self.resolve_stuck_fires(&key, now).await;
                 match self
                     .store()
-                    .scheduler_heartbeat(&self.instance_id, now, next)
+                    .schedule()
+                    .heartbeat(&self.instance_id, now, next)
                     .await
                 {
                     Ok(true) => {
@@ -363,7 +365,8 @@ impl Daemon {
         freshness.finish(self.options.stop_grace).await;
         self.record_unrecorded().await;
         self.store()
-            .scheduler_stopped(&self.instance_id, (self.clock)())
+            .schedule()
+            .stopped(&self.instance_id, (self.clock)())
             .await?;
         tracing::info!(instance = %self.instance_id, "scheduler stopped");
         Ok(())

@@ -192,12 +192,13 @@ fn an_absurd_eia_total_fails_the_run_and_the_scheduler_stays_up_and_records_the_
             let found = rt.block_on(async {
                 let store = energy_storage::Store::open_existing(&url).await.ok()?;
                 let fire = store
+                    .schedule()
                     .fires(None, 10)
                     .await
                     .ok()?
                     .into_iter()
                     .find(|f| f.state != energy_storage::FireState::Running)?;
-                let run = store.run(fire.run?).await.ok()??;
+                let run = store.runs().get(fire.run?).await.ok()??;
                 Some((fire, run))
             });
             if let Some(found) = found {

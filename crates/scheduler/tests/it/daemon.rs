@@ -35,6 +35,7 @@ async fn run_for(daemon: &Daemon, how_long: Duration) -> Result<(), DaemonError>
 async fn ledger(store: &Store) -> Vec<(u32, FireState)> {
     use chrono::Timelike;
     let mut v: Vec<_> = store
+        .schedule()
         .fires(None, 100)
         .await
         .unwrap()
@@ -55,6 +56,7 @@ async fn fire_times_missed_beyond_the_grace_are_recorded_and_those_within_run_on
     // the last scheduler recorded 05:00, then the machine slept
     assert!(
         store
+            .schedule()
             .claim_fire(
                 &schedule.key(),
                 ny(5, 0),
@@ -85,11 +87,11 @@ async fn fire_times_missed_beyond_the_grace_are_recorded_and_those_within_run_on
             (10, Done)
         ]
     );
-    let runs = store.recent_runs(10).await.unwrap();
+    let runs = store.runs().recent(10).await.unwrap();
     assert_eq!(runs.len(), 1, "exactly one run for all that came due");
     assert_eq!(runs[0].scheduled_for, Some(ny(10, 0)));
     assert_eq!(runs[0].trigger, energy_core::Trigger::Schedule);
-    let fire = store.fires(None, 1).await.unwrap().remove(0);
+    let fire = store.schedule().fires(None, 1).await.unwrap().remove(0);
     assert_eq!(fire.run, Some(runs[0].id));
 }
 
@@ -101,6 +103,7 @@ async fn fire_times_all_beyond_the_grace_run_nothing() {
     let schedule = Schedule::new("0 * * * *", New_York).unwrap();
     let store = s.pipeline.store().clone();
     store
+        .schedule()
         .claim_fire(
             &schedule.key(),
             ny(8, 0),
@@ -119,7 +122,7 @@ async fn fire_times_all_beyond_the_grace_run_nothing() {
     run_for(&daemon, Duration::from_millis(300)).await.unwrap();
     use FireState::*;
     assert_eq!(ledger(&store).await, [(8, Done), (9, Missed), (10, Missed)]);
-    assert!(store.recent_runs(10).await.unwrap().is_empty());
+    assert!(store.runs().recent(10).await.unwrap().is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,15 +141,15 @@ async fn a_fire_time_during_a_run_is_skipped_and_a_stop_interrupts_the_run() {
     let started = std::time::Instant::now();
     run_for(&daemon, Duration::from_millis(3500)).await.unwrap();
     assert!(started.elapsed() < Duration::from_secs(6));
-    let fires = store.fires(None, 100).await.unwrap();
+    let fires = store.schedule().fires(None, 100).await.unwrap();
     let count = |state| fires.iter().filter(|f| f.state == state).count();
     assert_eq!(count(FireState::Interrupted), 1, "{fires:?}");
     assert!(count(FireState::Skipped) >= 2, "{fires:?}");
     assert_eq!(count(FireState::Running), 0, "{fires:?}");
-    let runs = store.recent_runs(10).await.unwrap();
+    let runs = store.runs().recent(10).await.unwrap();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].status, energy_core::RunStatus::Interrupted);
-    let me = store.schedulers().await.unwrap().remove(0);
+    let me = store.schedule().instances().await.unwrap().remove(0);
     assert_eq!(me.state, energy_storage::InstanceState::Stopped);
 }
 
@@ -199,14 +202,14 @@ async fn a_stop_requested_through_the_database_ends_the_loop() {
     );
     let running = tokio::spawn(async move { daemon.run(CancellationToken::new()).await });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(store.request_scheduler_stop().await.unwrap(), 1);
+    assert_eq!(store.schedule().request_stop().await.unwrap(), 1);
     tokio::time::timeout(Duration::from_secs(5), running)
         .await
         .expect("stopped within 5 s")
         .unwrap()
         .unwrap();
     assert_eq!(
-        store.schedulers().await.unwrap()[0].state,
+        store.schedule().instances().await.unwrap()[0].state,
         energy_storage::InstanceState::Stopped
     );
 }
@@ -226,8 +229,8 @@ async fn a_first_start_records_nothing_from_before_it_started() {
     };
     let daemon = Daemon::new(s.pipeline.clone(), schedule, options, fixed(now));
     run_for(&daemon, Duration::from_millis(300)).await.unwrap();
-    assert_eq!(store.fires(None, 10_000).await.unwrap().len(), 0);
-    assert!(store.recent_runs(10).await.unwrap().is_empty());
+    assert_eq!(store.schedule().fires(None, 10_000).await.unwrap().len(), 0);
+    assert!(store.runs().recent(10).await.unwrap().is_empty());
 }
 
 /// A clock the test moves by hand.
@@ -282,7 +285,7 @@ async fn turn_at(clock: &HandClock, daemon: &Daemon, t: DateTime<Utc>) {
 async fn wait_for_fire(store: &Store, t: DateTime<Utc>, state: FireState) {
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
-        let fires = store.fires(None, 100).await.unwrap();
+        let fires = store.schedule().fires(None, 100).await.unwrap();
         if fires
             .iter()
             .any(|f| f.scheduled_for == t && f.state == state)
@@ -315,6 +318,7 @@ async fn fire_times_that_came_during_a_database_outage_run_or_are_recorded_after
     let schedule = Schedule::new("0 * * * *", New_York).unwrap();
     // a fire time left running by a scheduler that is gone
     store
+        .schedule()
         .claim_fire(
             &schedule.key(),
             ny(9, 0),
@@ -350,7 +354,7 @@ async fn fire_times_that_came_during_a_database_outage_run_or_are_recorded_after
     relay.restore();
     turn_at(&clock, &daemon, ny_hms(10, 0, 10)).await;
     wait_for_fire(&store, ny(10, 0), FireState::Done).await;
-    let runs = store.recent_runs(10).await.unwrap();
+    let runs = store.runs().recent(10).await.unwrap();
     assert_eq!(runs[0].scheduled_for, Some(ny(10, 0)), "{runs:#?}");
 
     // 11:00 comes while the database is away, which is back only beyond the grace: the clock
@@ -378,6 +382,7 @@ async fn the_fire_time_of_a_panicking_run_is_recorded_failed() {
     let schedule = Schedule::new("0 * * * *", New_York).unwrap();
     let store = s.pipeline.store().clone();
     store
+        .schedule()
         .claim_fire(
             &schedule.key(),
             ny(9, 0),
@@ -406,7 +411,7 @@ async fn the_fire_time_of_a_panicking_run_is_recorded_failed() {
     wait_for_fire(&store, ny(10, 0), FireState::Failed).await;
     stop.cancel();
     running.await.unwrap().unwrap();
-    let fire = store.fires(None, 1).await.unwrap().remove(0);
+    let fire = store.schedule().fires(None, 1).await.unwrap().remove(0);
     assert!(
         fire.note.as_deref().unwrap_or("").contains("panicked"),
         "{fire:?}"

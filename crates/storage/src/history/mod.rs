@@ -21,6 +21,19 @@ use crate::{
 };
 use page::{KeyRow, Names, PAGE, Page};
 
+/// Observations as data for models, reached as [`Store::history`].
+#[derive(Debug, Clone, Copy)]
+pub struct History<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Store {
+    /// Observations as data for models: exports, series and panels, now or as of an instant.
+    pub fn history(&self) -> History<'_> {
+        History { store: self }
+    }
+}
+
 /// Which observations to read. Empty lists mean "all"; `as_of` reads the store as it was at
 /// that instant.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,7 +47,7 @@ pub struct ExportFilter {
     pub as_of: Option<DateTime<Utc>>,
 }
 
-/// One series over a window, optionally as of an instant: what [`Store::series`] reads.
+/// One series over a window, optionally as of an instant: what [`History::series`] reads.
 ///
 /// ```
 /// use energy_core::{CommodityCode, SourceId};
@@ -96,13 +109,13 @@ impl SeriesQuery {
     }
 }
 
-impl Store {
+impl History<'_> {
     /// Streams the observations matching `filter` to `sink` in key order (commodity, source,
     /// date), fetching `page` rows at a time by key, so memory stays flat whatever the size.
     /// With `filter.as_of`, each value is the one the store held at that instant. Returns the
     /// number of rows. `sink` may stop the export by returning an error.
     pub async fn export<E>(
-        &self,
+        self,
         filter: &ExportFilter,
         mut sink: impl FnMut(Observation) -> Result<(), E>,
     ) -> Result<Result<u64, E>, StoreError> {
@@ -128,7 +141,7 @@ impl Store {
         let mut names = Names::default();
         let mut count = 0u64;
         let mut emit = |row: KeyRow, count: &mut u64| -> Result<Result<(), E>, StoreError> {
-            let (commodity, source) = names.of(self, row.0, row.1)?;
+            let (commodity, source) = names.of(self.store, row.0, row.1)?;
             let observation = Observation {
                 commodity,
                 source,
@@ -142,13 +155,13 @@ impl Store {
             *count += 1;
             Ok(Ok(()))
         };
-        let mut rows = page.read(self, None).await?;
+        let mut rows = page.read(self.store, None).await?;
         loop {
             let full = rows.len() == PAGE;
             // the next page is read (on the blocking pool, or by the server) while this one
             // goes to the sink
             let next = rows.last().filter(|_| full).map(|r| {
-                let (store, page, after) = (self.clone(), page.clone(), (r.0, r.1, r.2.0));
+                let (store, page, after) = (self.store.clone(), page.clone(), (r.0, r.1, r.2.0));
                 tokio::spawn(async move { page.read(&store, Some(after)).await })
             });
             for (cid, sid, date, value, unit) in rows {
@@ -165,7 +178,7 @@ impl Store {
             match next {
                 Some(next) => {
                     rows = next.await.map_err(|e| StoreError::Query {
-                        db: self.inner.url.redacted(),
+                        db: self.store.inner.url.redacted(),
                         operation: "exporting observations",
                         reason: format!("the page reader stopped: {e}"),
                         cause: None,
@@ -184,7 +197,7 @@ impl Store {
     }
 
     /// Number of stored observations matching `filter`.
-    pub async fn count_observations(&self, filter: &ExportFilter) -> Result<u64, StoreError> {
+    pub async fn count(self, filter: &ExportFilter) -> Result<u64, StoreError> {
         let n = self.export(filter, |_| Ok::<(), ()>(())).await?;
         Ok(n.unwrap_or(0))
     }
@@ -201,24 +214,24 @@ impl Store {
     /// let url = format!("sqlite://{}/prices.db", dir.path().display());
     /// let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
     /// let (wti, eia) = (CommodityCode::new("WTI").unwrap(), SourceId::new("eia").unwrap());
-    /// store.register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
-    /// store.register_source(&eia, "EIA").await.unwrap();
+    /// store.catalog().register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
+    /// store.catalog().register_source(&eia, "EIA").await.unwrap();
     /// let price = |v: &str| Observation::new(
     ///     wti.clone(), eia.clone(), "2020-04-20".parse().unwrap(), Price::parse(v).unwrap(), "USD/bbl");
     /// // first published on the 21st, revised on the 22nd
     /// let day = |d: u32| Utc.with_ymd_and_hms(2020, 4, d, 12, 0, 0).unwrap();
-    /// store.write_batch_at(None, &[price("-37.63")], &[], day(21)).await.unwrap();
-    /// store.write_batch_at(None, &[price("-36.98")], &[], day(22)).await.unwrap();
+    /// store.observations().write_batch_at(None, &[price("-37.63")], &[], day(21)).await.unwrap();
+    /// store.observations().write_batch_at(None, &[price("-36.98")], &[], day(22)).await.unwrap();
     ///
-    /// let now = store.series(&SeriesQuery::new(wti.clone(), eia.clone())).await.unwrap();
+    /// let now = store.history().series(&SeriesQuery::new(wti.clone(), eia.clone())).await.unwrap();
     /// assert_eq!(now[0].value.to_string(), "-36.98");
     /// let then = SeriesQuery::new(wti.clone(), eia.clone()).as_of(day(21));
-    /// assert_eq!(store.series(&then).await.unwrap()[0].value.to_string(), "-37.63");
+    /// assert_eq!(store.history().series(&then).await.unwrap()[0].value.to_string(), "-37.63");
     /// let before = SeriesQuery::new(wti, eia).as_of(day(20));
-    /// assert!(store.series(&before).await.unwrap().is_empty());
+    /// assert!(store.history().series(&before).await.unwrap().is_empty());
     /// # });
     /// ```
-    pub async fn series(&self, query: &SeriesQuery) -> Result<Vec<Observation>, StoreError> {
+    pub async fn series(self, query: &SeriesQuery) -> Result<Vec<Observation>, StoreError> {
         let mut out = Vec::new();
         self.export(&query.filter(), |o| {
             out.push(o);
@@ -231,16 +244,16 @@ impl Store {
 
     /// The ids a filter names, or None when it names only codes never stored (nothing
     /// matches).
-    fn filter_ids(&self, filter: &ExportFilter) -> Option<(Vec<i32>, Vec<i32>)> {
+    fn filter_ids(self, filter: &ExportFilter) -> Option<(Vec<i32>, Vec<i32>)> {
         let commodity_ids: Vec<i32> = filter
             .commodities
             .iter()
-            .filter_map(|c| self.commodity_id(c).ok())
+            .filter_map(|c| self.store.commodity_id(c).ok())
             .collect();
         let source_ids: Vec<i32> = filter
             .sources
             .iter()
-            .filter_map(|s| self.source_id(s).ok())
+            .filter_map(|s| self.store.source_id(s).ok())
             .collect();
         if (!filter.commodities.is_empty() && commodity_ids.is_empty())
             || (!filter.sources.is_empty() && source_ids.is_empty())

@@ -9,6 +9,7 @@ use diesel::{
 };
 use energy_core::{CommodityCode, Price, SourceId};
 
+use super::History;
 use crate::{
     Store, StoreError,
     schema::{observations, revisions},
@@ -120,11 +121,11 @@ impl Names {
     }
 }
 
-impl Store {
+impl History<'_> {
     /// The old versions current at `t` (fetched by then, replaced after), in key order: for
     /// each key at most one, and only for keys whose current value came after `t`.
     pub(super) async fn versions_at(
-        &self,
+        self,
         page: &Page,
         t: DateTime<Utc>,
     ) -> Result<Vec<KeyRow>, StoreError> {
@@ -136,7 +137,7 @@ impl Store {
         );
         let window = page.window;
         let rows = load_rows!(
-            self,
+            self.store,
             "reading revisions as of an instant",
             (i32, i32, DbDate, DbPrice, String),
             {

@@ -7,7 +7,8 @@ use chrono::NaiveDate;
 use energy_core::{CommodityCode, Price, SourceId};
 
 use super::ExportFilter;
-use crate::{Store, StoreError, store::with_conn};
+use super::History;
+use crate::{StoreError, store::with_conn};
 
 /// One series' (date, value) pairs in date order.
 type Points = Vec<(NaiveDate, Price)>;
@@ -31,7 +32,7 @@ impl PanelColumn {
 }
 
 /// A wide frame: one row per date, one column per (commodity, source) series, in key order.
-/// Built by [`Store::panel`].
+/// Built by [`History::panel`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Panel {
     /// The rows' dates, ascending: every date on which any column has a value (or, after
@@ -113,7 +114,7 @@ impl Panel {
     }
 }
 
-impl Store {
+impl History<'_> {
     /// The observations matching `filter` as a wide [`Panel`]: one row per date on which any
     /// series has a value, one column per (commodity, source) with data, in key order.
     ///
@@ -126,25 +127,25 @@ impl Store {
     /// let url = format!("sqlite://{}/prices.db", dir.path().display());
     /// let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
     /// let wti = CommodityCode::new("WTI").unwrap();
-    /// store.register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
+    /// store.catalog().register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
     /// let mut rows = Vec::new();
     /// for (source, date, value) in [("eia", "2020-04-17", "18.27"), ("eia", "2020-04-20", "-36.98"),
     ///                               ("yahoo", "2020-04-20", "-37.63")] {
     ///     let source = SourceId::new(source).unwrap();
-    ///     store.register_source(&source, source.as_str()).await.unwrap();
+    ///     store.catalog().register_source(&source, source.as_str()).await.unwrap();
     ///     rows.push(Observation::new(wti.clone(), source, date.parse().unwrap(),
     ///                                Price::parse(value).unwrap(), "USD/bbl"));
     /// }
-    /// store.upsert(None, &rows).await.unwrap();
+    /// store.observations().upsert(None, &rows).await.unwrap();
     ///
-    /// let panel = store.panel(&ExportFilter::default()).await.unwrap();
+    /// let panel = store.history().panel(&ExportFilter::default()).await.unwrap();
     /// assert_eq!(panel.shape(), (2, 2));
     /// assert_eq!(panel.columns[1].name(), "WTI/yahoo");
     /// // Yahoo has no value on the 17th
     /// assert_eq!(panel.row("2020-04-17".parse().unwrap()).unwrap()[1], None);
     /// # });
     /// ```
-    pub async fn panel(&self, filter: &ExportFilter) -> Result<Panel, StoreError> {
+    pub async fn panel(self, filter: &ExportFilter) -> Result<Panel, StoreError> {
         // (commodity, source) -> (unit, its values in date order), in key order
         let mut series: BTreeMap<(CommodityCode, SourceId), (String, Points)> = BTreeMap::new();
         // the distinct dates (a series' dates come in order: most repeat the last one seen)
@@ -187,7 +188,7 @@ impl Store {
     /// The largest number of decimal places among the stored values (and kept old values) of
     /// the series `filter` names (its dates and instant aside): the scale an exact decimal
     /// column needs for them.
-    pub async fn value_scale(&self, filter: &ExportFilter) -> Result<u32, StoreError> {
+    pub async fn value_scale(self, filter: &ExportFilter) -> Result<u32, StoreError> {
         let Some((cids, sids)) = self.filter_ids(filter) else {
             return Ok(0);
         };
@@ -204,7 +205,7 @@ impl Store {
         } else {
             format!(" WHERE {}", wheres.join(" AND "))
         };
-        let pg = self.backend() == crate::Backend::Postgres;
+        let pg = self.store.backend() == crate::Backend::Postgres;
         let scale = |column: &str| {
             if pg {
                 format!("COALESCE(MAX(scale({column})), 0)")
@@ -224,9 +225,11 @@ impl Store {
             scale("value"),
             scale("old_value"),
         );
-        let row: crate::types::IntRow = with_conn!(self, "reading the values' scale", |conn| {
-            diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql.clone()), &mut conn).await
-        })?;
+        let row: crate::types::IntRow =
+            with_conn!(self.store, "reading the values' scale", |conn| {
+                diesel_async::RunQueryDsl::get_result(diesel::sql_query(sql.clone()), &mut conn)
+                    .await
+            })?;
         Ok(u32::try_from(row.n).unwrap_or(0))
     }
 }

@@ -1,6 +1,6 @@
 //! The `Store` handle: one enum of backends (SQLite's pool, or PostgreSQL's state made whole at
 //! open), a pooled connection per operation and the errors of an operation. Opening is in
-//! `sqlite` and `postgres`; `health` and `catalog` beside it.
+//! `sqlite` and `postgres`; `health` beside it.
 
 use std::{
     sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard},
@@ -16,14 +16,16 @@ use crate::{
     timescale::Timescale,
 };
 
-mod catalog;
+mod cache;
+mod growth;
 mod health;
 #[cfg(feature = "testing")]
 mod hooks;
 mod postgres;
 mod sqlite;
 
-pub(crate) use catalog::Catalog;
+pub(crate) use cache::CatalogCache;
+pub(crate) use growth::Growth;
 pub use health::Health;
 pub(crate) use postgres::Postgres;
 pub(crate) use sqlite::SqliteConn;
@@ -94,9 +96,9 @@ pub(crate) use load_rows;
 pub(crate) struct Inner {
     pub db: Db,
     pub url: DatabaseUrl,
-    pub catalog: RwLock<Catalog>,
+    pub catalog: RwLock<CatalogCache>,
     /// Rows written, for refreshing planner statistics after large writes.
-    pub growth: crate::growth::Growth,
+    pub growth: Growth,
 }
 
 /// A handle on the time-series store. Cheap to clone; all clones share one connection pool.
@@ -125,7 +127,7 @@ impl Store {
             inner: Arc::new(Inner {
                 db,
                 url: url.clone(),
-                catalog: RwLock::new(Catalog::default()),
+                catalog: RwLock::new(CatalogCache::default()),
                 growth: Default::default(),
             }),
         };
@@ -168,7 +170,7 @@ impl Store {
 
     /// The catalog cache, to read. A writer that panicked left it whole (each update replaces
     /// whole entries), so a poisoned lock is read as is.
-    pub(crate) fn catalog_cache(&self) -> RwLockReadGuard<'_, Catalog> {
+    pub(crate) fn catalog_cache(&self) -> RwLockReadGuard<'_, CatalogCache> {
         self.inner
             .catalog
             .read()
@@ -176,7 +178,7 @@ impl Store {
     }
 
     /// The catalog cache, to update (see [`Store::catalog_cache`]).
-    pub(crate) fn catalog_cache_mut(&self) -> RwLockWriteGuard<'_, Catalog> {
+    pub(crate) fn catalog_cache_mut(&self) -> RwLockWriteGuard<'_, CatalogCache> {
         self.inner
             .catalog
             .write()

@@ -87,6 +87,7 @@ async fn postgres_that_goes_away_mid_session_gives_a_clear_error_and_keeps_commi
     let store = Store::open(&url).await.unwrap();
     register_defaults(&store).await;
     store
+        .observations()
         .upsert(None, &[obs("WTI", "eia", "2026-01-02", "61.2")])
         .await
         .unwrap();
@@ -94,7 +95,7 @@ async fn postgres_that_goes_away_mid_session_gives_a_clear_error_and_keeps_commi
     relay.cut();
     tokio::time::sleep(Duration::from_millis(100)).await;
     for batch in [series("WTI", "fred", 10, 0), series("WTI", "fred", 3000, 0)] {
-        let err = store.upsert(None, &batch).await.unwrap_err();
+        let err = store.observations().upsert(None, &batch).await.unwrap_err();
         let text = err.to_string();
         assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
         assert!(!text.contains("s3cret"), "{text}");
@@ -103,7 +104,8 @@ async fn postgres_that_goes_away_mid_session_gives_a_clear_error_and_keeps_commi
     // what was committed before is still there, and nothing of the failed batches
     assert_eq!(
         db.store
-            .count_observations(&ExportFilter::default())
+            .history()
+            .count(&ExportFilter::default())
             .await
             .unwrap(),
         1
@@ -174,6 +176,7 @@ async fn a_refused_write_keeps_the_database_error_and_its_kind_as_the_source() {
     for (rows, sqlstate) in [(10, None), (3000, Some("23514"))] {
         let err = db
             .store
+            .observations()
             .upsert(None, &series("WTI", "fred", rows, 0))
             .await
             .unwrap_err();
@@ -205,7 +208,8 @@ async fn a_refused_write_keeps_the_database_error_and_its_kind_as_the_source() {
     }
     assert_eq!(
         db.store
-            .count_observations(&ExportFilter::default())
+            .history()
+            .count(&ExportFilter::default())
             .await
             .unwrap(),
         0

@@ -82,6 +82,7 @@ pub(crate) async fn register_defaults(store: &Store) {
         ("NATGAS", "Henry Hub", "USD/MMBtu"),
     ] {
         store
+            .catalog()
             .register_commodity(
                 &CommodityCode::new(code).unwrap(),
                 &CommoditySpec::new(name, unit),
@@ -91,6 +92,7 @@ pub(crate) async fn register_defaults(store: &Store) {
     }
     for name in ["eia", "fred", "yahoo"] {
         store
+            .catalog()
             .register_source(&SourceId::new(name).unwrap(), name)
             .await
             .unwrap();

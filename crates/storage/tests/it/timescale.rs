@@ -89,6 +89,7 @@ async fn the_full_history_of_90_series_fits_in_year_chunks_with_default_lock_set
         .collect();
     for c in &commodities {
         db.store
+            .catalog()
             .register_commodity(c, &CommoditySpec::new(c.as_str(), "USD/bbl"))
             .await
             .unwrap();
@@ -116,7 +117,7 @@ async fn the_full_history_of_90_series_fits_in_year_chunks_with_default_lock_set
                 let (store, permits) = (store.clone(), permits.clone());
                 set.spawn(async move {
                     let _p = permits.acquire().await.unwrap();
-                    store.upsert(None, &batch).await
+                    store.observations().upsert(None, &batch).await
                 });
             }
             let mut sum = WriteCounts::default();
@@ -187,7 +188,8 @@ async fn the_full_history_of_90_series_fits_in_year_chunks_with_default_lock_set
     assert!(chunks <= 60, "{chunks} chunks");
     assert_eq!(
         db.store
-            .count_observations(&ExportFilter::default())
+            .history()
+            .count(&ExportFilter::default())
             .await
             .unwrap(),
         total
@@ -213,7 +215,7 @@ async fn a_hypertable_with_week_chunks_keeps_working_and_new_chunks_span_a_year(
             obs("WTI", "eia", &d.to_string(), &format!("{}.5", 30 + i))
         })
         .collect();
-    db.store.upsert(None, &old).await.unwrap();
+    db.store.observations().upsert(None, &old).await.unwrap();
     let week_chunks = one_i64(
         &c,
         "SELECT count(*) FROM public.show_chunks('observations')",
@@ -231,6 +233,7 @@ async fn a_hypertable_with_week_chunks_keeps_working_and_new_chunks_span_a_year(
         })
     );
     let counts = store
+        .observations()
         .upsert(
             None,
             &[
@@ -260,6 +263,7 @@ async fn a_hypertable_with_week_chunks_keeps_working_and_new_chunks_span_a_year(
     assert_eq!(newest_days, CHUNK_INTERVAL_DAYS);
     assert_eq!(
         store
+            .observations()
             .revisions(
                 &CommodityCode::new("WTI").unwrap(),
                 &SourceId::new("eia").unwrap()
@@ -325,7 +329,7 @@ async fn plain_tables_with_rows_become_a_hypertable_once_the_extension_exists() 
             )
         })
         .collect();
-    store.upsert(None, &rows).await.unwrap();
+    store.observations().upsert(None, &rows).await.unwrap();
     drop(store);
 
     // the owner's fix, as the message says
@@ -341,7 +345,8 @@ async fn plain_tables_with_rows_become_a_hypertable_once_the_extension_exists() 
     assert!(store.health().await.timescaledb);
     assert_eq!(
         store
-            .count_observations(&ExportFilter::default())
+            .history()
+            .count(&ExportFilter::default())
             .await
             .unwrap(),
         3000

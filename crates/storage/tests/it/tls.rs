@@ -118,7 +118,7 @@ async fn tls_modes_connect_or_refuse_as_libpq_says() {
         .unwrap_or_else(|e| panic!("require: {e}"));
     register_defaults(&store).await;
     let batch = series("WTI", "eia", PG_COPY_THRESHOLD + 100, 0);
-    let counts = store.upsert(None, &batch).await.unwrap();
+    let counts = store.observations().upsert(None, &batch).await.unwrap();
     assert_eq!(counts.inserted, batch.len() as u64);
     assert!(store.health().await.healthy);
 
@@ -137,7 +137,8 @@ async fn tls_modes_connect_or_refuse_as_libpq_says() {
     .unwrap_or_else(|e| panic!("verify-full: {e}"));
     assert_eq!(
         store
-            .count_observations(&ExportFilter::default())
+            .history()
+            .count(&ExportFilter::default())
             .await
             .unwrap(),
         batch.len() as u64

@@ -23,7 +23,7 @@ fn badge(status: &str) -> String {
 }
 
 pub(crate) async fn runs(State(e): State<Endpoints>) -> Response {
-    let records = match e.store.recent_runs(RUNS_LISTED).await {
+    let records = match e.store.runs().recent(RUNS_LISTED).await {
         Ok(r) => r,
         Err(err) => return unavailable(err),
     };
@@ -49,7 +49,7 @@ pub(crate) async fn runs(State(e): State<Endpoints>) -> Response {
 }
 
 pub(crate) async fn run(State(e): State<Endpoints>, Path(id): Path<String>) -> Response {
-    match e.store.run_by_uuid(&id).await {
+    match e.store.runs().by_uuid(&id).await {
         Ok(Some(r)) => Html(page("Run", &run_body(&report_of(&r)))).into_response(),
         Ok(None) => (
             StatusCode::NOT_FOUND,
@@ -164,7 +164,7 @@ pub(crate) async fn quarantine(
                 limit: Some(QUARANTINE_PAGE_ROWS),
                 run: None,
             };
-            match e.store.quarantine_newest(&filter).await {
+            match e.store.quarantine().newest(&filter).await {
                 Ok(r) => r,
                 Err(err) => return unavailable(err),
             }

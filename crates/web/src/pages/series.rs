@@ -75,7 +75,7 @@ pub(crate) async fn series(
     // the range ends at the commodity's latest stored date (indexed lookups per source)
     let mut latest: Option<NaiveDate> = None;
     for (source, _) in e.config.sources.iter() {
-        match e.store.latest_date(&commodity, source).await {
+        match e.store.observations().latest_date(&commodity, source).await {
             Ok(d) => latest = latest.max(d),
             Err(err) => return unavailable(err),
         }
@@ -84,7 +84,12 @@ pub(crate) async fn series(
         (Some(m), Some(l)) => l.checked_sub_months(Months::new(m)),
         _ => None,
     };
-    let by_source = match e.store.commodity_values(&commodity, start, None).await {
+    let by_source = match e
+        .store
+        .observations()
+        .commodity_values(&commodity, start, None)
+        .await
+    {
         Ok(v) => v,
         Err(err) => return unavailable(err),
     };
@@ -93,14 +98,14 @@ pub(crate) async fn series(
         limit: Some(QUARANTINE_ROWS),
         ..QuarantineFilter::default()
     };
-    let (quarantined, quarantined_total) = match e.store.quarantine_newest(&filter).await {
+    let (quarantined, quarantined_total) = match e.store.quarantine().newest(&filter).await {
         Ok(q) => q,
         Err(err) => return unavailable(err),
     };
     let mut revisions = Vec::new();
     for source in by_source.keys() {
         // a source never registered has none
-        if let Ok(r) = e.store.revisions(&commodity, source).await {
+        if let Ok(r) = e.store.observations().revisions(&commodity, source).await {
             revisions.extend(r.into_iter().map(|r| (source.clone(), r)));
         }
     }

@@ -52,7 +52,8 @@ async fn metrics_without_the_database_still_report_the_scheduler() {
         .unwrap();
     s.pipeline
         .store()
-        .start_run(&energy_storage::RunStart {
+        .runs()
+        .start(&energy_storage::RunStart {
             uuid: "still-going".into(),
             trigger: energy_core::Trigger::Schedule,
             mode: energy_core::ModeKind::Incremental,

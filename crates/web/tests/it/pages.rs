@@ -325,7 +325,14 @@ async fn routes_on(s: Setup, clock: Clock) {
         .unwrap();
     assert!(page.contains("<p>0 rejected rows match</p>"), "{page}");
     // quarantined rows of the run: the page links the run; filters by commodity and source
-    let record = s.pipeline.store().run_by_uuid(id).await.unwrap().unwrap();
+    let record = s
+        .pipeline
+        .store()
+        .runs()
+        .by_uuid(id)
+        .await
+        .unwrap()
+        .unwrap();
     let rejected = |commodity: &str, source: &str, raw: &str| energy_core::Rejection {
         commodity: CommodityCode::new(commodity).unwrap(),
         source: energy_core::SourceId::new(source).unwrap(),
@@ -336,6 +343,7 @@ async fn routes_on(s: Setup, clock: Clock) {
     };
     s.pipeline
         .store()
+        .observations()
         .write_batch(
             Some(record.id),
             &[],
@@ -474,10 +482,11 @@ async fn control_characters_reach_no_page_raw() {
         .run(request, CancellationToken::new(), Arc::new(NoProgress))
         .await
         .unwrap();
-    let run = s.pipeline.store().recent_runs(1).await.unwrap().remove(0);
+    let run = s.pipeline.store().runs().recent(1).await.unwrap().remove(0);
     let hostile = "\x1b[31mRED\x1b]0;T\x07 \u{7f}\u{9b}2J";
     s.pipeline
         .store()
+        .observations()
         .write_batch(
             Some(run.id),
             &[],

@@ -79,18 +79,19 @@ async fn long(
 ) -> Result<anyhow::Result<u64>, Failure> {
     let out = output.writer();
     if format == ExportFormat::Parquet {
-        let scale = store.value_scale(filter).await?;
+        let scale = store.history().value_scale(filter).await?;
         let mut writer = match parquet::LongWriter::new(out, scale) {
             Ok(w) => w,
             Err(e) => return Ok(Err(e)),
         };
-        let n = store.export(filter, |o| writer.push(o)).await?;
+        let n = store.history().export(filter, |o| writer.push(o)).await?;
         return Ok(n.and_then(|n| writer.finish().map(|_| n)));
     }
     if let Err(e) = text::long_header(out, format) {
         return Ok(Err(e.into()));
     }
     let n = store
+        .history()
         .export(filter, |o| text::long_row(out, format, &o))
         .await?;
     Ok(n.map_err(anyhow::Error::from))
@@ -104,7 +105,7 @@ async fn wide(
     config: &Config,
     output: &mut Output,
 ) -> Result<anyhow::Result<u64>, Failure> {
-    let mut panel = store.panel(filter).await?;
+    let mut panel = store.history().panel(filter).await?;
     if args.calendar_fill {
         panel = on_trading_days(panel, config);
     }

@@ -4,12 +4,12 @@
 use super::*;
 
 pub(crate) async fn run_ledger_records_start_finish_and_interruption(db: &TestDb) {
-    let a = db.store.start_run(&start("run-a")).await.unwrap();
+    let a = db.store.runs().start(&start("run-a")).await.unwrap();
     let mut scheduled = start("run-b");
     scheduled.trigger = Trigger::Schedule;
     scheduled.scheduled_for = Some(Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap());
-    let b = db.store.start_run(&scheduled).await.unwrap();
-    assert_eq!(db.store.running_runs().await.unwrap().len(), 2);
+    let b = db.store.runs().start(&scheduled).await.unwrap();
+    assert_eq!(db.store.runs().running().await.unwrap().len(), 2);
 
     let report = RunReport {
         cross_source: Vec::new(),
@@ -33,29 +33,40 @@ pub(crate) async fn run_ledger_records_start_finish_and_interruption(db: &TestDb
         notifications: vec![],
         error: None,
     };
-    db.store.finish_run(a, &report).await.unwrap();
+    db.store.runs().finish(a, &report).await.unwrap();
     // one run by its id (a single-row read), and none for an id never given
-    let one = db.store.run(a).await.unwrap().unwrap();
+    let one = db.store.runs().get(a).await.unwrap().unwrap();
     assert_eq!(
         (one.uuid.as_str(), one.status),
         ("run-a", RunStatus::Partial)
     );
-    assert_eq!(db.store.run(b).await.unwrap().unwrap().uuid, "run-b");
+    assert_eq!(db.store.runs().get(b).await.unwrap().unwrap().uuid, "run-b");
     assert!(
         db.store
-            .run(energy_storage::RunId(i64::MAX))
+            .runs()
+            .get(energy_storage::RunId(i64::MAX))
             .await
             .unwrap()
             .is_none()
     );
-    assert!(db.store.mark_run_interrupted(b, Utc::now()).await.unwrap());
     assert!(
-        !db.store.mark_run_interrupted(b, Utc::now()).await.unwrap(),
+        db.store
+            .runs()
+            .mark_interrupted(b, Utc::now())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .runs()
+            .mark_interrupted(b, Utc::now())
+            .await
+            .unwrap(),
         "only a running run is interrupted"
     );
-    assert!(db.store.running_runs().await.unwrap().is_empty());
+    assert!(db.store.runs().running().await.unwrap().is_empty());
 
-    let history = db.store.recent_runs(10).await.unwrap();
+    let history = db.store.runs().recent(10).await.unwrap();
     assert_eq!(
         history.iter().map(|r| r.uuid.as_str()).collect::<Vec<_>>(),
         ["run-b", "run-a"]
@@ -70,7 +81,7 @@ pub(crate) async fn run_ledger_records_start_finish_and_interruption(db: &TestDb
         (history[1].host.as_str(), history[1].pid),
         ("test-host", 4242)
     );
-    assert_eq!(db.store.recent_runs(1).await.unwrap().len(), 1);
+    assert_eq!(db.store.runs().recent(1).await.unwrap().len(), 1);
 }
 
 pub(crate) async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
@@ -80,7 +91,7 @@ pub(crate) async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
     let now = t + chrono::Duration::seconds(1);
     // two claimers at once: exactly one wins
     let (a, b) = tokio::join!(
-        s.claim_fire(
+        s.schedule().claim_fire(
             "0 6 * * * America/New_York",
             t,
             FireState::Running,
@@ -88,7 +99,7 @@ pub(crate) async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
             now,
             None
         ),
-        s.claim_fire(
+        s.schedule().claim_fire(
             "0 6 * * * America/New_York",
             t,
             FireState::Running,
@@ -100,28 +111,31 @@ pub(crate) async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
     assert!(a.unwrap() ^ b.unwrap(), "exactly one claim wins");
     // another schedule key is another ledger
     assert!(
-        s.claim_fire(
-            "0 7 * * * America/New_York",
+        s.schedule()
+            .claim_fire(
+                "0 7 * * * America/New_York",
+                t,
+                FireState::Missed,
+                "a",
+                now,
+                Some("late")
+            )
+            .await
+            .unwrap()
+    );
+    s.schedule()
+        .finish_fire(
+            "0 6 * * * America/New_York",
             t,
-            FireState::Missed,
-            "a",
+            FireState::Done,
+            None,
+            Some("run x success"),
             now,
-            Some("late")
         )
         .await
-        .unwrap()
-    );
-    s.finish_fire(
-        "0 6 * * * America/New_York",
-        t,
-        FireState::Done,
-        None,
-        Some("run x success"),
-        now,
-    )
-    .await
-    .unwrap();
+        .unwrap();
     let fires = s
+        .schedule()
         .fires(Some("0 6 * * * America/New_York"), 10)
         .await
         .unwrap();
@@ -130,47 +144,53 @@ pub(crate) async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
     assert_eq!(fires[0].scheduled_for, t);
     assert_eq!(fires[0].note.as_deref(), Some("run x success"));
     assert_eq!(
-        s.latest_fire("0 7 * * * America/New_York").await.unwrap(),
+        s.schedule()
+            .latest_fire("0 7 * * * America/New_York")
+            .await
+            .unwrap(),
         Some(t)
     );
-    assert_eq!(s.fires(None, 10).await.unwrap().len(), 2);
+    assert_eq!(s.schedule().fires(None, 10).await.unwrap().len(), 2);
 }
 
 pub(crate) async fn scheduler_instances_heartbeat_and_take_stop_requests(db: &TestDb) {
     use energy_storage::SchedulerRecord;
     let s = &db.store;
     let now: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
-    s.register_scheduler(&SchedulerRecord {
-        instance_id: "host:1:x".into(),
-        host: "host".into(),
-        pid: 1,
-        started_at: now,
-        heartbeat_at: now,
-        next_fire_at: None,
-        state: energy_storage::InstanceState::Running,
-        stop_requested: false,
-    })
-    .await
-    .unwrap();
+    s.schedule()
+        .register(&SchedulerRecord {
+            instance_id: "host:1:x".into(),
+            host: "host".into(),
+            pid: 1,
+            started_at: now,
+            heartbeat_at: now,
+            next_fire_at: None,
+            state: energy_storage::InstanceState::Running,
+            stop_requested: false,
+        })
+        .await
+        .unwrap();
     let later = now + chrono::Duration::seconds(5);
     assert!(
-        !s.scheduler_heartbeat("host:1:x", later, Some(later))
+        !s.schedule()
+            .heartbeat("host:1:x", later, Some(later))
             .await
             .unwrap()
     );
-    assert_eq!(s.request_scheduler_stop().await.unwrap(), 1);
+    assert_eq!(s.schedule().request_stop().await.unwrap(), 1);
     assert!(
-        s.scheduler_heartbeat("host:1:x", later, None)
+        s.schedule()
+            .heartbeat("host:1:x", later, None)
             .await
             .unwrap()
     );
-    s.scheduler_stopped("host:1:x", later).await.unwrap();
-    let all = s.schedulers().await.unwrap();
+    s.schedule().stopped("host:1:x", later).await.unwrap();
+    let all = s.schedule().instances().await.unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(all[0].state, energy_storage::InstanceState::Stopped);
     assert_eq!(all[0].heartbeat_at, later);
     assert_eq!(
-        s.request_scheduler_stop().await.unwrap(),
+        s.schedule().request_stop().await.unwrap(),
         0,
         "nobody left to ask"
     );
@@ -183,35 +203,38 @@ pub(crate) async fn freshness_alert_changes_are_claimed_once(db: &TestDb) {
     let s = &db.store;
     let t: chrono::DateTime<chrono::Utc> = "2026-11-25T16:00:00Z".parse().unwrap();
     let (wti, eia) = (code("WTI"), src("eia"));
-    assert!(s.alerted().await.unwrap().is_empty());
+    assert!(s.alerts().last().await.unwrap().is_empty());
     let (a, b) = tokio::join!(
-        s.claim_alert(&wti, &eia, Alerted::Ok, Alerted::Stale, t),
-        s.claim_alert(&wti, &eia, Alerted::Ok, Alerted::Stale, t)
+        s.alerts().claim(&wti, &eia, Alerted::Ok, Alerted::Stale, t),
+        s.alerts().claim(&wti, &eia, Alerted::Ok, Alerted::Stale, t)
     );
     assert!(a.unwrap() ^ b.unwrap(), "exactly one claim wins");
     assert!(
-        !s.claim_alert(&wti, &eia, Alerted::Ok, Alerted::Stale, t)
+        !s.alerts()
+            .claim(&wti, &eia, Alerted::Ok, Alerted::Stale, t)
             .await
             .unwrap()
     );
-    let alerted = s.alerted().await.unwrap();
+    let alerted = s.alerts().last().await.unwrap();
     assert_eq!(
         alerted.get(&(wti.clone(), eia.clone())),
         Some(&Alerted::Stale)
     );
     // recovery, once
     assert!(
-        s.claim_alert(&wti, &eia, Alerted::Stale, Alerted::Ok, t)
+        s.alerts()
+            .claim(&wti, &eia, Alerted::Stale, Alerted::Ok, t)
             .await
             .unwrap()
     );
     assert!(
-        !s.claim_alert(&wti, &eia, Alerted::Stale, Alerted::Ok, t)
+        !s.alerts()
+            .claim(&wti, &eia, Alerted::Stale, Alerted::Ok, t)
             .await
             .unwrap()
     );
     assert_eq!(
-        s.alerted().await.unwrap().get(&(wti, eia)),
+        s.alerts().last().await.unwrap().get(&(wti, eia)),
         Some(&Alerted::Ok)
     );
 }

@@ -47,6 +47,7 @@ pub(crate) fn rejection(c: &str, s: &str, date: &str, raw: &str, rule: RuleId) -
 pub(crate) async fn exported_values(db: &TestDb) -> Vec<String> {
     let mut back = Vec::new();
     db.store
+        .history()
         .export(&ExportFilter::default(), |o| {
             back.push(o.value.to_string());
             Ok::<_, ()>(())

@@ -4,9 +4,10 @@
 use super::*;
 
 pub(crate) async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
-    let run = db.store.start_run(&start("r-q")).await.unwrap();
+    let run = db.store.runs().start(&start("r-q")).await.unwrap();
     let counts = db
         .store
+        .observations()
         .write_batch(
             Some(run),
             &[obs("WTI", "yahoo", "2026-01-05", "57.1")],
@@ -29,7 +30,7 @@ pub(crate) async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
             quarantined: 1
         }
     );
-    let q = db.store.quarantined(Some(run)).await.unwrap();
+    let q = db.store.quarantine().of_run(Some(run)).await.unwrap();
     assert_eq!(q.len(), 1);
     assert_eq!(
         (q[0].rejection.rule, q[0].rejection.raw_value.as_str()),
@@ -41,6 +42,7 @@ pub(crate) async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
     assert_eq!(q[0].rejection.date.to_string(), "2026-01-06");
     // the newest first, at most `limit`, with how many match in all; filtered in the database
     db.store
+        .observations()
         .write_batch(
             None,
             &[],
@@ -54,7 +56,7 @@ pub(crate) async fn quarantined_rows_keep_rule_reason_and_run(db: &TestDb) {
     let newest = |filter: energy_storage::QuarantineFilter| {
         let store = db.store.clone();
         async move {
-            let (rows, total) = store.quarantine_newest(&filter).await.unwrap();
+            let (rows, total) = store.quarantine().newest(&filter).await.unwrap();
             let dates: Vec<String> = rows.iter().map(|r| r.rejection.date.to_string()).collect();
             (dates, total)
         }

@@ -7,12 +7,14 @@ use super::*;
 pub(crate) async fn latest_date_and_freshness_follow_the_newest_row(db: &TestDb) {
     assert_eq!(
         db.store
+            .observations()
             .latest_date(&code("WTI"), &src("eia"))
             .await
             .unwrap(),
         None
     );
     db.store
+        .observations()
         .upsert(
             None,
             &[
@@ -25,6 +27,7 @@ pub(crate) async fn latest_date_and_freshness_follow_the_newest_row(db: &TestDb)
         .unwrap();
     assert_eq!(
         db.store
+            .observations()
             .latest_date(&code("WTI"), &src("eia"))
             .await
             .unwrap(),
@@ -32,12 +35,13 @@ pub(crate) async fn latest_date_and_freshness_follow_the_newest_row(db: &TestDb)
     );
     assert_eq!(
         db.store
+            .observations()
             .latest_date(&code("COAL"), &src("eia"))
             .await
             .unwrap(),
         None
     );
-    let f = db.store.freshness().await.unwrap();
+    let f = db.store.observations().freshness().await.unwrap();
     let summary: Vec<String> = f
         .iter()
         .map(|s| {
@@ -55,12 +59,14 @@ pub(crate) async fn latest_date_and_freshness_follow_the_newest_row(db: &TestDb)
 
 pub(crate) async fn recent_values_come_newest_first_before_a_date(db: &TestDb) {
     db.store
+        .observations()
         .upsert(None, &series("WTI", "eia", 50, 0))
         .await
         .unwrap();
     let before = "1990-01-31".parse().unwrap();
     let v = db
         .store
+        .observations()
         .recent_values(&code("WTI"), &src("eia"), Some(before), 5)
         .await
         .unwrap();
@@ -79,18 +85,26 @@ pub(crate) async fn recent_values_come_newest_first_before_a_date(db: &TestDb) {
 
 pub(crate) async fn recent_values_of_every_series_match_the_per_series_lookup(db: &TestDb) {
     db.store
+        .observations()
         .upsert(None, &series("WTI", "eia", 50, 0))
         .await
         .unwrap();
     db.store
+        .observations()
         .upsert(None, &series("NATGAS", "yahoo", 3, 7))
         .await
         .unwrap();
-    let all = db.store.recent_values_of_every_series(30).await.unwrap();
+    let all = db
+        .store
+        .observations()
+        .recent_values_of_every_series(30)
+        .await
+        .unwrap();
     assert_eq!(all.len(), 2, "only series with data: {all:?}");
     for (c, s, n) in [("WTI", "eia", 30), ("NATGAS", "yahoo", 3)] {
         let one = db
             .store
+            .observations()
             .recent_values(&code(c), &src(s), None, 30)
             .await
             .unwrap();
@@ -102,20 +116,24 @@ pub(crate) async fn recent_values_of_every_series_match_the_per_series_lookup(db
 pub(crate) async fn export_streams_every_matching_row_in_key_order(db: &TestDb) {
     // more than two pages of 10,000
     db.store
+        .observations()
         .upsert(None, &series("WTI", "eia", 12_000, 0))
         .await
         .unwrap();
     db.store
+        .observations()
         .upsert(None, &series("WTI", "fred", 11_000, 0))
         .await
         .unwrap();
     db.store
+        .observations()
         .upsert(None, &series("BRENT", "eia", 100, 0))
         .await
         .unwrap();
     let mut seen = Vec::new();
     let n = db
         .store
+        .history()
         .export(&ExportFilter::default(), |o| {
             seen.push((o.commodity.to_string(), o.source.to_string(), o.date));
             Ok::<_, ()>(())
@@ -138,16 +156,17 @@ pub(crate) async fn export_streams_every_matching_row_in_key_order(db: &TestDb) 
         end: Some("1990-02-28".parse().unwrap()),
         as_of: None,
     };
-    assert_eq!(db.store.count_observations(&filter).await.unwrap(), 28);
+    assert_eq!(db.store.history().count(&filter).await.unwrap(), 28);
     let none = ExportFilter {
         commodities: vec![code("COAL")],
         ..Default::default()
     };
-    assert_eq!(db.store.count_observations(&none).await.unwrap(), 0);
+    assert_eq!(db.store.history().count(&none).await.unwrap(), 0);
     // a sink error stops the export
     let mut taken = 0;
     let stopped = db
         .store
+        .history()
         .export(&ExportFilter::default(), |_| {
             taken += 1;
             if taken == 3 { Err("enough") } else { Ok(()) }
@@ -161,6 +180,7 @@ pub(crate) async fn export_streams_every_matching_row_in_key_order(db: &TestDb) 
 pub(crate) async fn commodity_values_come_per_source_in_date_order(db: &TestDb) {
     use crate::support::obs;
     db.store
+        .observations()
         .upsert(
             None,
             &[
@@ -174,6 +194,7 @@ pub(crate) async fn commodity_values_come_per_source_in_date_order(db: &TestDb) 
         .unwrap();
     let all = db
         .store
+        .observations()
         .commodity_values(&code("WTI"), None, None)
         .await
         .unwrap();
@@ -206,12 +227,14 @@ pub(crate) async fn commodity_values_come_per_source_in_date_order(db: &TestDb) 
     );
     let from = db
         .store
+        .observations()
         .commodity_values(&code("WTI"), Some("2020-04-20".parse().unwrap()), None)
         .await
         .unwrap();
     assert_eq!(from[&src("eia")].len(), 1);
     assert!(
         db.store
+            .observations()
             .commodity_values(&code("GOLD"), None, None)
             .await
             .unwrap()
@@ -227,7 +250,13 @@ pub(crate) async fn as_of_reads_show_what_the_store_knew_then(db: &TestDb) {
     let day = |d: u32| Utc.with_ymd_and_hms(2026, 11, d, 15, 0, 0).unwrap();
     let write = |rows: Vec<energy_core::Observation>, at| {
         let store = db.store.clone();
-        async move { store.write_batch_at(None, &rows, &[], at).await.unwrap() }
+        async move {
+            store
+                .observations()
+                .write_batch_at(None, &rows, &[], at)
+                .await
+                .unwrap()
+        }
     };
     // day 1: two dates of WTI/eia; day 2: a third date and Brent; day 3: WTI's first date
     // revised; day 5: revised again
@@ -256,6 +285,7 @@ pub(crate) async fn as_of_reads_show_what_the_store_knew_then(db: &TestDb) {
         async move {
             let mut rows = Vec::new();
             store
+                .history()
                 .export(
                     &ExportFilter {
                         as_of,
@@ -307,6 +337,7 @@ pub(crate) async fn as_of_reads_show_what_the_store_knew_then(db: &TestDb) {
         let store = db.store.clone();
         async move {
             store
+                .history()
                 .series(&q)
                 .await
                 .unwrap()
@@ -338,6 +369,7 @@ pub(crate) async fn as_of_reads_show_what_the_store_knew_then(db: &TestDb) {
     // the wide panel as of day 2: Brent has no value on the 2nd or the 4th
     let panel = db
         .store
+        .history()
         .panel(&ExportFilter {
             as_of: Some(day(2)),
             ..Default::default()

@@ -13,6 +13,7 @@ pub(crate) async fn migrations_are_idempotent_and_every_down_reverses_its_up(db:
     );
     // opening again applies nothing and keeps the data
     db.store
+        .observations()
         .upsert(None, &[obs("WTI", "eia", "2020-04-20", "-36.98")])
         .await
         .unwrap();
@@ -20,7 +21,8 @@ pub(crate) async fn migrations_are_idempotent_and_every_down_reverses_its_up(db:
     assert_eq!(again.table_names().await.unwrap(), before);
     assert_eq!(
         again
-            .count_observations(&ExportFilter::default())
+            .history()
+            .count(&ExportFilter::default())
             .await
             .unwrap(),
         1
@@ -36,7 +38,7 @@ pub(crate) async fn migrations_are_idempotent_and_every_down_reverses_its_up(db:
 
 pub(crate) async fn writing_the_same_batch_twice_reports_the_second_as_unchanged(db: &TestDb) {
     let batch = series("WTI", "eia", 300, 0);
-    let first = db.store.upsert(None, &batch).await.unwrap();
+    let first = db.store.observations().upsert(None, &batch).await.unwrap();
     assert_eq!(
         first,
         WriteCounts {
@@ -46,7 +48,7 @@ pub(crate) async fn writing_the_same_batch_twice_reports_the_second_as_unchanged
             quarantined: 0
         }
     );
-    let second = db.store.upsert(None, &batch).await.unwrap();
+    let second = db.store.observations().upsert(None, &batch).await.unwrap();
     assert_eq!(
         second,
         WriteCounts {
@@ -58,13 +60,15 @@ pub(crate) async fn writing_the_same_batch_twice_reports_the_second_as_unchanged
     );
     assert_eq!(
         db.store
-            .count_observations(&ExportFilter::default())
+            .history()
+            .count(&ExportFilter::default())
             .await
             .unwrap(),
         300
     );
     assert!(
         db.store
+            .observations()
             .revisions(&code("WTI"), &src("eia"))
             .await
             .unwrap()
@@ -73,8 +77,9 @@ pub(crate) async fn writing_the_same_batch_twice_reports_the_second_as_unchanged
 }
 
 pub(crate) async fn changed_value_is_counted_and_the_previous_one_kept_in_revisions(db: &TestDb) {
-    let run = db.store.start_run(&start("r-rev")).await.unwrap();
+    let run = db.store.runs().start(&start("r-rev")).await.unwrap();
     db.store
+        .observations()
         .upsert(
             None,
             &[
@@ -86,6 +91,7 @@ pub(crate) async fn changed_value_is_counted_and_the_previous_one_kept_in_revisi
         .unwrap();
     let counts = db
         .store
+        .observations()
         .upsert(
             Some(run),
             &[
@@ -107,6 +113,7 @@ pub(crate) async fn changed_value_is_counted_and_the_previous_one_kept_in_revisi
     );
     let revs = db
         .store
+        .observations()
         .revisions(&code("BRENT"), &src("fred"))
         .await
         .unwrap();
@@ -117,6 +124,7 @@ pub(crate) async fn changed_value_is_counted_and_the_previous_one_kept_in_revisi
     assert_eq!(revs[0].replaced_by_run, Some(run));
     let latest = db
         .store
+        .observations()
         .recent_values(&code("BRENT"), &src("fred"), None, 10)
         .await
         .unwrap();
@@ -128,7 +136,12 @@ pub(crate) async fn large_batches_count_like_small_ones(db: &TestDb) {
     let n = PG_COPY_THRESHOLD + 500;
     let mut batch = series("NATGAS", "yahoo", n, 0);
     assert_eq!(
-        db.store.upsert(None, &batch).await.unwrap().inserted,
+        db.store
+            .observations()
+            .upsert(None, &batch)
+            .await
+            .unwrap()
+            .inserted,
         n as u64
     );
     // change every 10th value, add 100 new rows
@@ -138,7 +151,7 @@ pub(crate) async fn large_batches_count_like_small_ones(db: &TestDb) {
         }
     }
     batch.extend(series("NATGAS", "yahoo", 100, n));
-    let counts = db.store.upsert(None, &batch).await.unwrap();
+    let counts = db.store.observations().upsert(None, &batch).await.unwrap();
     let changed = n.div_ceil(10) as u64;
     assert_eq!(
         counts,
@@ -151,6 +164,7 @@ pub(crate) async fn large_batches_count_like_small_ones(db: &TestDb) {
     );
     assert_eq!(
         db.store
+            .observations()
             .revisions(&code("NATGAS"), &src("yahoo"))
             .await
             .unwrap()
@@ -159,10 +173,15 @@ pub(crate) async fn large_batches_count_like_small_ones(db: &TestDb) {
     );
     // quarantine alongside a large batch, in the same transaction
     let rej = vec![rejection("NATGAS", "yahoo", "1990-01-01", "NaN", RuleId::NotANumber); 3];
-    let counts = db.store.write_batch(None, &batch, &rej).await.unwrap();
+    let counts = db
+        .store
+        .observations()
+        .write_batch(None, &batch, &rej)
+        .await
+        .unwrap();
     assert_eq!(counts.quarantined, 3);
     assert_eq!(counts.unchanged, batch.len() as u64);
-    assert_eq!(db.store.quarantined(None).await.unwrap().len(), 3);
+    assert_eq!(db.store.quarantine().of_run(None).await.unwrap().len(), 3);
 }
 
 pub(crate) async fn concurrent_overlapping_writers_both_succeed_without_duplicates(db: &TestDb) {
@@ -171,8 +190,8 @@ pub(crate) async fn concurrent_overlapping_writers_both_succeed_without_duplicat
         let a = series(commodity, "eia", size, 0);
         let b = series(commodity, "eia", size, size / 2);
         let (s1, s2) = (db.store.clone(), db.store.clone());
-        let t1 = tokio::spawn(async move { s1.upsert(None, &a).await });
-        let t2 = tokio::spawn(async move { s2.upsert(None, &b).await });
+        let t1 = tokio::spawn(async move { s1.observations().upsert(None, &a).await });
+        let t2 = tokio::spawn(async move { s2.observations().upsert(None, &b).await });
         let (r1, r2) = (t1.await.unwrap().unwrap(), t2.await.unwrap().unwrap());
         // the overlap is inserted by one writer and unchanged for the other
         assert_eq!(
@@ -190,7 +209,7 @@ pub(crate) async fn concurrent_overlapping_writers_both_succeed_without_duplicat
             ..Default::default()
         };
         assert_eq!(
-            db.store.count_observations(&filter).await.unwrap(),
+            db.store.history().count(&filter).await.unwrap(),
             (size + size / 2) as u64
         );
     }
@@ -210,9 +229,10 @@ pub(crate) async fn values_round_trip_exactly(db: &TestDb) {
         .enumerate()
         .map(|(i, v)| obs("WTI", "eia", &format!("2020-04-{:02}", 20 + i), v))
         .collect();
-    db.store.upsert(None, &rows).await.unwrap();
+    db.store.observations().upsert(None, &rows).await.unwrap();
     let mut back = Vec::new();
     db.store
+        .history()
         .export(&ExportFilter::default(), |o| {
             back.push(o.value.to_string());
             Ok::<_, ()>(())
@@ -226,9 +246,10 @@ pub(crate) async fn values_round_trip_exactly(db: &TestDb) {
     for (i, v) in values.iter().enumerate() {
         big[i].value = Price::parse(v).unwrap();
     }
-    db.store.upsert(None, &big).await.unwrap();
+    db.store.observations().upsert(None, &big).await.unwrap();
     let recent = db
         .store
+        .observations()
         .recent_values(
             &code("BRENT"),
             &src("eia"),
@@ -245,6 +266,7 @@ pub(crate) async fn values_round_trip_exactly(db: &TestDb) {
 pub(crate) async fn repeated_key_in_one_batch_keeps_the_last_value(db: &TestDb) {
     let counts = db
         .store
+        .observations()
         .upsert(
             None,
             &[
@@ -265,6 +287,7 @@ pub(crate) async fn repeated_key_in_one_batch_keeps_the_last_value(db: &TestDb) 
     );
     let v = db
         .store
+        .observations()
         .recent_values(&code("WTI"), &src("fred"), None, 5)
         .await
         .unwrap();
@@ -275,12 +298,18 @@ pub(crate) async fn repeated_key_in_one_batch_keeps_the_last_value(db: &TestDb) 
 pub(crate) async fn unregistered_commodity_fails_the_whole_batch(db: &TestDb) {
     let mut batch = vec![obs("WTI", "eia", "2026-01-02", "61.2")];
     batch.push(obs("COAL", "eia", "2026-01-02", "100"));
-    let err = db.store.upsert(None, &batch).await.unwrap_err();
+    let err = db
+        .store
+        .observations()
+        .upsert(None, &batch)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StoreError::NotRegistered { .. }), "{err}");
     assert!(err.to_string().contains("COAL"), "{err}");
     assert_eq!(
         db.store
-            .count_observations(&ExportFilter::default())
+            .history()
+            .count(&ExportFilter::default())
             .await
             .unwrap(),
         0
@@ -301,7 +330,7 @@ pub(crate) async fn values_keep_their_published_scale_and_equal_numbers_stay_unc
         .enumerate()
         .map(|(i, v)| obs("NATGAS", "eia", &format!("2026-08-{:02}", 3 + i), v))
         .collect();
-    db.store.upsert(None, &rows).await.unwrap();
+    db.store.observations().upsert(None, &rows).await.unwrap();
     assert_eq!(exported_values(db).await, values);
     // the same numbers in other spellings: unchanged, and the stored text stays
     let respelt = ["4", "26", "3.1", "-0.5", "100.000", "2.4660"];
@@ -310,7 +339,7 @@ pub(crate) async fn values_keep_their_published_scale_and_equal_numbers_stay_unc
         .enumerate()
         .map(|(i, v)| obs("NATGAS", "eia", &format!("2026-08-{:02}", 3 + i), v))
         .collect();
-    let counts = db.store.upsert(None, &rows).await.unwrap();
+    let counts = db.store.observations().upsert(None, &rows).await.unwrap();
     assert_eq!(
         counts,
         WriteCounts {
@@ -322,6 +351,7 @@ pub(crate) async fn values_keep_their_published_scale_and_equal_numbers_stay_unc
     );
     assert!(
         db.store
+            .observations()
             .revisions(&code("NATGAS"), &src("eia"))
             .await
             .unwrap()
@@ -330,6 +360,7 @@ pub(crate) async fn values_keep_their_published_scale_and_equal_numbers_stay_unc
     assert_eq!(exported_values(db).await, values);
     assert_eq!(
         db.store
+            .history()
             .value_scale(&ExportFilter::default())
             .await
             .unwrap(),
@@ -339,9 +370,10 @@ pub(crate) async fn values_keep_their_published_scale_and_equal_numbers_stay_unc
     let mut big = series("BRENT", "fred", PG_COPY_THRESHOLD, 0);
     big[0].value = Price::parse("4.0").unwrap();
     big[1].value = Price::parse("26.00").unwrap();
-    db.store.upsert(None, &big).await.unwrap();
+    db.store.observations().upsert(None, &big).await.unwrap();
     let recent = db
         .store
+        .observations()
         .recent_values(&code("BRENT"), &src("fred"), Some(big[2].date), 10)
         .await
         .unwrap();
@@ -355,7 +387,8 @@ pub(crate) async fn values_keep_their_published_scale_and_equal_numbers_stay_unc
 /// that has written 50,000 rows refreshes them; a small write does not.
 pub(crate) async fn a_large_load_leaves_planner_statistics(db: &TestDb) {
     let s = &db.store;
-    s.upsert(None, &series("WTI", "eia", 1000, 0))
+    s.observations()
+        .upsert(None, &series("WTI", "eia", 1000, 0))
         .await
         .unwrap();
     assert!(
@@ -363,7 +396,8 @@ pub(crate) async fn a_large_load_leaves_planner_statistics(db: &TestDb) {
         "statistics after 1,000 rows: a small write should not analyze"
     );
     for (commodity, source) in [("WTI", "fred"), ("BRENT", "eia")] {
-        s.upsert(None, &series(commodity, source, 25_000, 0))
+        s.observations()
+            .upsert(None, &series(commodity, source, 25_000, 0))
             .await
             .unwrap();
     }

@@ -13,6 +13,19 @@ use crate::{
     types::DbTime,
 };
 
+/// The scheduler's durable state, reached as [`Store::schedule`].
+#[derive(Debug, Clone, Copy)]
+pub struct ScheduleLedger<'s> {
+    pub(crate) store: &'s Store,
+}
+
+impl Store {
+    /// The scheduler's durable state: the fire ledger and the live instances.
+    pub fn schedule(&self) -> ScheduleLedger<'_> {
+        ScheduleLedger { store: self }
+    }
+}
+
 /// What became of one fire time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,11 +146,11 @@ type InstanceRow = (
     bool,
 );
 
-impl Store {
+impl ScheduleLedger<'_> {
     /// Claims `scheduled_for` of `schedule_key` in `state`. Returns false when another claim
     /// exists already (another scheduler has it): the caller must not act on it.
     pub async fn claim_fire(
-        &self,
+        self,
         schedule_key: &str,
         scheduled_for: DateTime<Utc>,
         state: FireState,
@@ -155,7 +168,7 @@ impl Store {
             f::note.eq(note),
             f::finished_at.eq((state != FireState::Running).then_some(DbTime(at))),
         );
-        let n = with_conn!(self, "claiming a fire time", |conn| {
+        let n = with_conn!(self.store, "claiming a fire time", |conn| {
             diesel::insert_into(f::schedule_fires)
                 .values(values)
                 .on_conflict_do_nothing()
@@ -167,7 +180,7 @@ impl Store {
 
     /// Records how a claimed fire time ended.
     pub async fn finish_fire(
-        &self,
+        self,
         schedule_key: &str,
         scheduled_for: DateTime<Utc>,
         state: FireState,
@@ -176,7 +189,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         use schedule_fires::dsl as f;
-        with_conn!(self, "recording a fire time's outcome", |conn| {
+        with_conn!(self.store, "recording a fire time's outcome", |conn| {
             diesel::update(
                 f::schedule_fires
                     .filter(f::schedule_key.eq(schedule_key))
@@ -196,13 +209,13 @@ impl Store {
 
     /// The ledger of `schedule_key` (every key when `None`), newest first.
     pub async fn fires(
-        &self,
+        self,
         schedule_key: Option<&str>,
         limit: u32,
     ) -> Result<Vec<FireRecord>, StoreError> {
         use schedule_fires::dsl as f;
         let key = schedule_key.map(str::to_owned);
-        let rows: Vec<FireRow> = with_conn!(self, "reading the schedule ledger", |conn| {
+        let rows: Vec<FireRow> = with_conn!(self.store, "reading the schedule ledger", |conn| {
             let mut q = f::schedule_fires
                 .select((
                     f::schedule_key,
@@ -228,7 +241,7 @@ impl Store {
                     schedule_key: key,
                     scheduled_for: at.0,
                     state: FireState::parse(&state)
-                        .ok_or_else(|| self.corrupt("fire state", &state))?,
+                        .ok_or_else(|| self.store.corrupt("fire state", &state))?,
                     claimed_by: by,
                     claimed_at: claimed.0,
                     finished_at: finished.map(|t| t.0),
@@ -241,12 +254,12 @@ impl Store {
 
     /// The latest fire time recorded for `schedule_key`.
     pub async fn latest_fire(
-        &self,
+        self,
         schedule_key: &str,
     ) -> Result<Option<DateTime<Utc>>, StoreError> {
         use schedule_fires::dsl as f;
         let key = schedule_key.to_owned();
-        let t: Option<DbTime> = with_conn!(self, "reading the schedule ledger", |conn| {
+        let t: Option<DbTime> = with_conn!(self.store, "reading the schedule ledger", |conn| {
             f::schedule_fires
                 .filter(f::schedule_key.eq(key.clone()))
                 .select(f::scheduled_for)
@@ -259,7 +272,7 @@ impl Store {
     }
 
     /// Registers a scheduler process as running.
-    pub async fn register_scheduler(&self, s: &SchedulerRecord) -> Result<(), StoreError> {
+    pub async fn register(self, s: &SchedulerRecord) -> Result<(), StoreError> {
         use scheduler_instances::dsl as i;
         let values = (
             i::instance_id.eq(&s.instance_id),
@@ -271,7 +284,7 @@ impl Store {
             i::state.eq(InstanceState::Running.name()),
             i::stop_requested.eq(false),
         );
-        with_conn!(self, "registering the scheduler", |conn| {
+        with_conn!(self.store, "registering the scheduler", |conn| {
             diesel::insert_into(i::scheduler_instances)
                 .values(values)
                 .execute(&mut conn)
@@ -281,37 +294,34 @@ impl Store {
     }
 
     /// Records a scheduler's heartbeat and next fire time; returns whether a stop was asked.
-    pub async fn scheduler_heartbeat(
-        &self,
+    pub async fn heartbeat(
+        self,
         instance_id: &str,
         at: DateTime<Utc>,
         next_fire_at: Option<DateTime<Utc>>,
     ) -> Result<bool, StoreError> {
         use scheduler_instances::dsl as i;
         let id = instance_id.to_owned();
-        let stop: Option<bool> = with_conn!(self, "recording the scheduler heartbeat", |conn| {
-            diesel::update(i::scheduler_instances.filter(i::instance_id.eq(id.clone())))
-                .set((
-                    i::heartbeat_at.eq(DbTime(at)),
-                    i::next_fire_at.eq(next_fire_at.map(DbTime)),
-                ))
-                .returning(i::stop_requested)
-                .get_result(&mut conn)
-                .await
-                .optional()
-        })?;
+        let stop: Option<bool> =
+            with_conn!(self.store, "recording the scheduler heartbeat", |conn| {
+                diesel::update(i::scheduler_instances.filter(i::instance_id.eq(id.clone())))
+                    .set((
+                        i::heartbeat_at.eq(DbTime(at)),
+                        i::next_fire_at.eq(next_fire_at.map(DbTime)),
+                    ))
+                    .returning(i::stop_requested)
+                    .get_result(&mut conn)
+                    .await
+                    .optional()
+            })?;
         Ok(stop.unwrap_or(false))
     }
 
     /// Marks a scheduler stopped.
-    pub async fn scheduler_stopped(
-        &self,
-        instance_id: &str,
-        at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    pub async fn stopped(self, instance_id: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         use scheduler_instances::dsl as i;
         let id = instance_id.to_owned();
-        with_conn!(self, "recording the scheduler's stop", |conn| {
+        with_conn!(self.store, "recording the scheduler's stop", |conn| {
             diesel::update(i::scheduler_instances.filter(i::instance_id.eq(id.clone())))
                 .set((
                     i::state.eq(InstanceState::Stopped.name()),
@@ -325,9 +335,9 @@ impl Store {
     }
 
     /// Asks every running scheduler to stop; returns how many were asked.
-    pub async fn request_scheduler_stop(&self) -> Result<usize, StoreError> {
+    pub async fn request_stop(self) -> Result<usize, StoreError> {
         use scheduler_instances::dsl as i;
-        with_conn!(self, "asking the scheduler to stop", |conn| {
+        with_conn!(self.store, "asking the scheduler to stop", |conn| {
             diesel::update(
                 i::scheduler_instances.filter(i::state.eq(InstanceState::Running.name())),
             )
@@ -338,9 +348,9 @@ impl Store {
     }
 
     /// Every scheduler that ever registered, the most recent heartbeat first.
-    pub async fn schedulers(&self) -> Result<Vec<SchedulerRecord>, StoreError> {
+    pub async fn instances(self) -> Result<Vec<SchedulerRecord>, StoreError> {
         use scheduler_instances::dsl as i;
-        let rows: Vec<InstanceRow> = with_conn!(self, "reading the schedulers", |conn| {
+        let rows: Vec<InstanceRow> = with_conn!(self.store, "reading the schedulers", |conn| {
             i::scheduler_instances
                 .select((
                     i::instance_id,
@@ -367,7 +377,7 @@ impl Store {
                     heartbeat_at: heartbeat.0,
                     next_fire_at: next.map(|t| t.0),
                     state: InstanceState::parse(&state)
-                        .ok_or_else(|| self.corrupt("scheduler state", &state))?,
+                        .ok_or_else(|| self.store.corrupt("scheduler state", &state))?,
                     stop_requested: stop,
                 })
             })

@@ -11,8 +11,9 @@ use diesel::{
 use diesel_async::RunQueryDsl;
 use energy_core::{CommodityCode, Price, SourceId};
 
+use super::Observations;
 use crate::{
-    RunId, Store, StoreError,
+    RunId, StoreError,
     schema::{observations, revisions},
     store::{load_rows, with_conn},
     types::{DbDate, DbPrice, DbTime, LAST_DATE},
@@ -52,22 +53,22 @@ SELECT r.commodity_id, r.source_id, r.date, r.value
      WHERE o.commodity_id = c.id AND o.source_id = s.id
      ORDER BY o.date DESC LIMIT $1) r";
 
-impl Store {
+impl Observations<'_> {
     /// Every stored (date, value) of `commodity` from `start` to `end` (both included; None:
     /// unbounded), per source in date order: one primary-key range read of three columns, for
     /// charts and the series API.
     pub async fn commodity_values(
-        &self,
+        self,
         commodity: &CommodityCode,
         start: Option<NaiveDate>,
         end: Option<NaiveDate>,
     ) -> Result<BTreeMap<SourceId, Vec<(NaiveDate, Price)>>, StoreError> {
-        let Ok(cid) = self.commodity_id(commodity) else {
+        let Ok(cid) = self.store.commodity_id(commodity) else {
             return Ok(BTreeMap::new());
         };
         use observations::dsl as o;
         let rows = load_rows!(
-            self,
+            self.store,
             "reading a commodity's values",
             (i32, DbDate, DbPrice),
             {
@@ -86,14 +87,14 @@ impl Store {
                 q
             }
         )?;
-        let cat = self.catalog_cache();
+        let cat = self.store.catalog_cache();
         let mut out: BTreeMap<SourceId, Vec<(NaiveDate, Price)>> = BTreeMap::new();
         for (sid, date, value) in rows {
             let source = cat
                 .source_names
                 .get(&sid)
                 .cloned()
-                .ok_or_else(|| self.corrupt("source id", &sid.to_string()))?;
+                .ok_or_else(|| self.store.corrupt("source id", &sid.to_string()))?;
             out.entry(source).or_default().push((date.0, value.0));
         }
         Ok(out)
@@ -102,50 +103,52 @@ impl Store {
     /// Up to `limit` most recent (date, value) pairs of a series strictly before `before` (or
     /// overall), newest first.
     pub async fn recent_values(
-        &self,
+        self,
         commodity: &CommodityCode,
         source: &SourceId,
         before: Option<NaiveDate>,
         limit: u32,
     ) -> Result<Vec<(NaiveDate, Price)>, StoreError> {
-        let Some((cid, sid)) = self.series_ids(commodity, source) else {
+        let Some((cid, sid)) = self.store.series_ids(commodity, source) else {
             return Ok(Vec::new());
         };
         let before = before.unwrap_or(LAST_DATE);
         use observations::dsl as o;
-        let rows: Vec<(NaiveDate, DbPrice)> = with_conn!(self, "reading recent values", |conn| {
-            o::observations
-                .filter(
-                    o::commodity_id
-                        .eq(cid)
-                        .and(o::source_id.eq(sid))
-                        .and(o::date.lt(before)),
-                )
-                .order(o::date.desc())
-                .limit(i64::from(limit))
-                .select((o::date, o::value))
-                .load(&mut conn)
-                .await
-        })?;
+        let rows: Vec<(NaiveDate, DbPrice)> =
+            with_conn!(self.store, "reading recent values", |conn| {
+                o::observations
+                    .filter(
+                        o::commodity_id
+                            .eq(cid)
+                            .and(o::source_id.eq(sid))
+                            .and(o::date.lt(before)),
+                    )
+                    .order(o::date.desc())
+                    .limit(i64::from(limit))
+                    .select((o::date, o::value))
+                    .load(&mut conn)
+                    .await
+            })?;
         Ok(rows.into_iter().map(|(d, v)| (d, v.0)).collect())
     }
 
     /// Up to `limit` most recent (date, value) pairs of every series that has data, newest
     /// first, keyed by (commodity, source).
     pub async fn recent_values_of_every_series(
-        &self,
+        self,
         limit: u32,
     ) -> Result<HashMap<(CommodityCode, SourceId), Vec<(NaiveDate, Price)>>, StoreError> {
         let mut out: HashMap<(CommodityCode, SourceId), Vec<(NaiveDate, Price)>> = HashMap::new();
-        match self.backend() {
+        match self.store.backend() {
             crate::Backend::Postgres => {
-                let rows: Vec<RecentRow> = with_conn!(self, "reading recent values", |conn| {
-                    diesel::sql_query(RECENT_OF_EVERY_SERIES_PG)
-                        .bind::<Integer, _>(i32::try_from(limit).unwrap_or(i32::MAX))
-                        .load(&mut conn)
-                        .await
-                })?;
-                let cat = self.catalog_cache();
+                let rows: Vec<RecentRow> =
+                    with_conn!(self.store, "reading recent values", |conn| {
+                        diesel::sql_query(RECENT_OF_EVERY_SERIES_PG)
+                            .bind::<Integer, _>(i32::try_from(limit).unwrap_or(i32::MAX))
+                            .load(&mut conn)
+                            .await
+                    })?;
+                let cat = self.store.catalog_cache();
                 for r in rows {
                     let (Some(c), Some(s)) = (
                         cat.commodity_codes.get(&r.commodity_id),
@@ -153,8 +156,8 @@ impl Store {
                     ) else {
                         continue;
                     };
-                    let price =
-                        Price::parse(&r.value).map_err(|_| self.corrupt("price", &r.value))?;
+                    let price = Price::parse(&r.value)
+                        .map_err(|_| self.store.corrupt("price", &r.value))?;
                     out.entry((c.clone(), s.clone()))
                         .or_default()
                         .push((r.date, price));
@@ -163,7 +166,7 @@ impl Store {
             // SQLite has no LATERAL; a lookup per series down the primary key is cheap there
             crate::Backend::Sqlite => {
                 let pairs: Vec<(CommodityCode, SourceId)> = {
-                    let cat = self.catalog_cache();
+                    let cat = self.store.catalog_cache();
                     cat.commodity_ids
                         .keys()
                         .flat_map(|c| cat.source_ids.keys().map(move |s| (c.clone(), s.clone())))
@@ -192,27 +195,30 @@ impl Store {
     /// let url = format!("sqlite://{}/prices.db", dir.path().display());
     /// let store = Store::open(&DatabaseUrl::parse(&url).unwrap()).await.unwrap();
     /// let (wti, eia) = (CommodityCode::new("WTI").unwrap(), SourceId::new("eia").unwrap());
-    /// store.register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
-    /// store.register_source(&eia, "EIA").await.unwrap();
+    /// store.catalog().register_commodity(&wti, &CommoditySpec::new("WTI crude", "USD/bbl")).await.unwrap();
+    /// store.catalog().register_source(&eia, "EIA").await.unwrap();
     /// let settle = |v: &str| Observation::new(
     ///     wti.clone(), eia.clone(), "2020-04-20".parse().unwrap(), Price::parse(v).unwrap(), "USD/bbl");
-    /// store.upsert(None, &[settle("-37.63")]).await.unwrap();
-    /// store.upsert(None, &[settle("-36.98")]).await.unwrap();
-    /// let revisions = store.revisions(&wti, &eia).await.unwrap();
+    /// store.observations().upsert(None, &[settle("-37.63")]).await.unwrap();
+    /// store.observations().upsert(None, &[settle("-36.98")]).await.unwrap();
+    /// let revisions = store.observations().revisions(&wti, &eia).await.unwrap();
     /// assert_eq!(revisions.len(), 1);
     /// assert_eq!(revisions[0].old_value.to_string(), "-37.63");
     /// assert_eq!(revisions[0].new_value.to_string(), "-36.98");
     /// # });
     /// ```
     pub async fn revisions(
-        &self,
+        self,
         commodity: &CommodityCode,
         source: &SourceId,
     ) -> Result<Vec<RevisionRecord>, StoreError> {
-        let (cid, sid) = (self.commodity_id(commodity)?, self.source_id(source)?);
+        let (cid, sid) = (
+            self.store.commodity_id(commodity)?,
+            self.store.source_id(source)?,
+        );
         use revisions::dsl as r;
         let rows: Vec<(NaiveDate, DbPrice, DbPrice, DbTime, Option<i64>)> =
-            with_conn!(self, "reading revisions", |conn| {
+            with_conn!(self.store, "reading revisions", |conn| {
                 r::revisions
                     .filter(r::commodity_id.eq(cid).and(r::source_id.eq(sid)))
                     .order(r::id)

@@ -11,7 +11,8 @@ use diesel::{
 use diesel_async::RunQueryDsl;
 use energy_core::{CommodityCode, Price, SourceId};
 
-use crate::{Store, StoreError, schema::observations, store::with_conn, types::CountRow};
+use super::Observations;
+use crate::{StoreError, schema::observations, store::with_conn, types::CountRow};
 
 /// The newest observation of one (commodity, source) series.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -64,18 +65,18 @@ SELECT c.id AS commodity_id, s.id AS source_id,
   FROM commodities c CROSS JOIN sources s
  ORDER BY c.code, s.name";
 
-impl Store {
+impl Observations<'_> {
     /// The latest stored market date of a series, if any.
     pub async fn latest_date(
-        &self,
+        self,
         commodity: &CommodityCode,
         source: &SourceId,
     ) -> Result<Option<NaiveDate>, StoreError> {
-        let Some((cid, sid)) = self.series_ids(commodity, source) else {
+        let Some((cid, sid)) = self.store.series_ids(commodity, source) else {
             return Ok(None);
         };
         use observations::dsl as o;
-        with_conn!(self, "reading the latest date", |conn| {
+        with_conn!(self.store, "reading the latest date", |conn| {
             o::observations
                 .filter(o::commodity_id.eq(cid).and(o::source_id.eq(sid)))
                 .select(diesel::dsl::max(o::date))
@@ -86,11 +87,11 @@ impl Store {
 
     /// Latest date and value and first date of every series that has data, ordered by
     /// commodity and source.
-    pub async fn freshness(&self) -> Result<Vec<SeriesLatest>, StoreError> {
-        let rows: Vec<LatestRow> = with_conn!(self, "reading freshness", |conn| {
+    pub async fn freshness(self) -> Result<Vec<SeriesLatest>, StoreError> {
+        let rows: Vec<LatestRow> = with_conn!(self.store, "reading freshness", |conn| {
             diesel::sql_query(FRESHNESS_SQL).load(&mut conn).await
         })?;
-        let cat = self.catalog_cache();
+        let cat = self.store.catalog_cache();
         let mut out = Vec::new();
         for r in rows {
             let (Some(date), Some(value)) = (r.latest_date, r.latest_value) else {
@@ -106,7 +107,8 @@ impl Store {
                 commodity: commodity.clone(),
                 source: source.clone(),
                 latest_date: date,
-                latest_value: Price::parse(&value).map_err(|_| self.corrupt("price", &value))?,
+                latest_value: Price::parse(&value)
+                    .map_err(|_| self.store.corrupt("price", &value))?,
                 first_date: r.first_date.unwrap_or(date),
             });
         }
@@ -116,7 +118,7 @@ impl Store {
     /// How many dates each series has stored from `since` on (series with none left out): a
     /// primary-key range per series, so its cost follows the span asked, not the history.
     pub async fn stored_since(
-        &self,
+        self,
         since: NaiveDate,
     ) -> Result<BTreeMap<(CommodityCode, SourceId), u64>, StoreError> {
         // the date is ours, formatted YYYY-MM-DD: a literal both backends compare as a date
@@ -128,10 +130,10 @@ impl Store {
                FROM commodities c CROSS JOIN sources s",
             since.format("%Y-%m-%d")
         );
-        let rows: Vec<SeriesCountRow> = with_conn!(self, "counting recent dates", |conn| {
+        let rows: Vec<SeriesCountRow> = with_conn!(self.store, "counting recent dates", |conn| {
             diesel::sql_query(&sql).load(&mut conn).await
         })?;
-        let cat = self.catalog_cache();
+        let cat = self.store.catalog_cache();
         Ok(rows
             .into_iter()
             .filter(|r| r.n > 0)
@@ -150,18 +152,18 @@ impl Store {
     /// The first stored date of a series and how many dates are stored strictly before
     /// `before` (None when none are).
     pub async fn stored_before(
-        &self,
+        self,
         commodity: &CommodityCode,
         source: &SourceId,
         before: NaiveDate,
     ) -> Result<Option<(NaiveDate, u64)>, StoreError> {
-        let Some((cid, sid)) = self.series_ids(commodity, source) else {
+        let Some((cid, sid)) = self.store.series_ids(commodity, source) else {
             return Ok(None);
         };
         use diesel::dsl::{count_star, min};
         use observations::dsl as o;
         let (first, n): (Option<NaiveDate>, i64) =
-            with_conn!(self, "counting stored dates", |conn| {
+            with_conn!(self.store, "counting stored dates", |conn| {
                 o::observations
                     .filter(
                         o::commodity_id
@@ -177,8 +179,8 @@ impl Store {
     }
 
     /// How many observations are stored per source, for metrics.
-    pub async fn observations_by_source(&self) -> Result<Vec<(String, u64)>, StoreError> {
-        let rows: Vec<CountRow> = with_conn!(self, "counting observations", |conn| {
+    pub async fn count_by_source(self) -> Result<Vec<(String, u64)>, StoreError> {
+        let rows: Vec<CountRow> = with_conn!(self.store, "counting observations", |conn| {
             diesel::sql_query(
                 "SELECT s.name AS label, COUNT(o.date) AS n FROM sources s \
                  LEFT JOIN observations o ON o.source_id = s.id GROUP BY s.name ORDER BY s.name",

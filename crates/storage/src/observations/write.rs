@@ -2,22 +2,23 @@
 //! changed / unchanged counts. Changed values keep their previous value in `revisions` (a trigger
 //! in the schema does that, so it holds for any writer).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use diesel::{ExpressionMethods, QueryDsl, dsl::sql, sql_types::Bool, upsert::excluded};
 use energy_core::{Observation, Rejection};
 
+use super::Observations;
 use crate::{
-    RunId, Store, StoreError,
+    RunId, StoreError,
     connect::ConnectFailure,
     schema::{observations, quarantine, revisions},
     store::Db,
     types::{DbPrice, DbTime},
 };
 
-mod copy;
-pub(crate) mod statistics;
-
-use copy::copy_upsert;
+use super::{
+    copy::copy_upsert,
+    rows::{NewObservation, NewQuarantine},
+};
 
 /// Rows per INSERT statement: 7 binds a row stays far below both backends' bind limits.
 const CHUNK: usize = 1000;
@@ -44,38 +45,11 @@ impl WriteCounts {
     }
 }
 
-#[derive(Debug, Clone, diesel::Insertable)]
-#[diesel(table_name = observations)]
-#[diesel(treat_none_as_default_value = false)]
-struct NewObservation {
-    commodity_id: i32,
-    source_id: i32,
-    date: NaiveDate,
-    value: DbPrice,
-    unit: String,
-    fetched_at: DbTime,
-    run_id: Option<i64>,
-}
-
-#[derive(Debug, Clone, diesel::Insertable)]
-#[diesel(table_name = quarantine)]
-#[diesel(treat_none_as_default_value = false)]
-struct NewQuarantine {
-    run_id: Option<i64>,
-    commodity_id: i32,
-    source_id: i32,
-    date: NaiveDate,
-    raw_value: String,
-    rule: String,
-    reason: String,
-    quarantined_at: DbTime,
-}
-
-impl Store {
+impl Observations<'_> {
     /// Upserts `rows`: new keys are inserted, changed values replace the stored ones (the old
     /// value goes to `revisions`), equal values are left alone. Atomic: all or nothing.
     pub async fn upsert(
-        &self,
+        self,
         run: Option<RunId>,
         rows: &[Observation],
     ) -> Result<WriteCounts, StoreError> {
@@ -84,7 +58,7 @@ impl Store {
 
     /// Writes accepted observations and quarantined rows of one batch in one transaction.
     pub async fn write_batch(
-        &self,
+        self,
         run: Option<RunId>,
         rows: &[Observation],
         rejected: &[Rejection],
@@ -92,11 +66,11 @@ impl Store {
         self.write_batch_at(run, rows, rejected, Utc::now()).await
     }
 
-    /// [`Store::write_batch`] recorded as fetched at `now`: the instant point-in-time reads
+    /// [`Observations::write_batch`] recorded as fetched at `now`: the instant point-in-time reads
     /// ([`ExportFilter::as_of`](crate::ExportFilter)) see the values from. For imports of
     /// history and for tests; a run writes at the current time.
     pub async fn write_batch_at(
-        &self,
+        self,
         run: Option<RunId>,
         rows: &[Observation],
         rejected: &[Rejection],
@@ -110,8 +84,8 @@ impl Store {
             .map(|r| {
                 Ok(NewQuarantine {
                     run_id,
-                    commodity_id: self.commodity_id(&r.commodity)?,
-                    source_id: self.source_id(&r.source)?,
+                    commodity_id: self.store.commodity_id(&r.commodity)?,
+                    source_id: self.store.source_id(&r.source)?,
                     date: r.date,
                     raw_value: r.raw_value.clone(),
                     rule: r.rule.name().to_owned(),
@@ -123,21 +97,21 @@ impl Store {
         let quarantined = new_quarantine.len() as u64;
         let total = new_rows.len() as u64;
 
-        let (inserted, changed) = match &self.inner.db {
+        let (inserted, changed) = match &self.store.inner.db {
             Db::Sqlite(pool) => {
-                let mut conn = self.checkout(pool).await?;
+                let mut conn = self.store.checkout(pool).await?;
                 conn.spawn_blocking(move |c| sqlite_write(c, &new_rows, &new_quarantine))
                     .await
-                    .map_err(|e| self.query_error("writing observations", e))?
+                    .map_err(|e| self.store.query_error("writing observations", e))?
             }
             Db::Pg(pg) if new_rows.len() >= PG_COPY_THRESHOLD => {
                 self.pg_copy_write(pg, &new_rows, &new_quarantine).await?
             }
             Db::Pg(pg) => {
-                let mut conn = self.checkout(&pg.pool).await?;
+                let mut conn = self.store.checkout(&pg.pool).await?;
                 pg_write(&mut conn, &new_rows, &new_quarantine)
                     .await
-                    .map_err(|e| self.query_error("writing observations", e))?
+                    .map_err(|e| self.store.query_error("writing observations", e))?
             }
         };
         self.after_write(inserted).await;
@@ -152,7 +126,7 @@ impl Store {
     /// Maps codes to ids, sorts by key (a fixed lock order: concurrent writers cannot deadlock)
     /// and keeps the last of repeated keys.
     fn prepare_observations(
-        &self,
+        self,
         rows: &[Observation],
         now: DateTime<Utc>,
         run_id: Option<i64>,
@@ -161,8 +135,8 @@ impl Store {
             .iter()
             .map(|o| {
                 Ok(NewObservation {
-                    commodity_id: self.commodity_id(&o.commodity)?,
-                    source_id: self.source_id(&o.source)?,
+                    commodity_id: self.store.commodity_id(&o.commodity)?,
+                    source_id: self.store.source_id(&o.source)?,
                     date: o.date,
                     value: DbPrice(o.value),
                     unit: o.unit.clone(),
@@ -182,18 +156,20 @@ impl Store {
 
     /// PostgreSQL bulk path: binary COPY into a temporary staging table, then one upsert.
     async fn pg_copy_write(
-        &self,
+        self,
         pg: &crate::store::Postgres,
         rows: &[NewObservation],
         rejected: &[NewQuarantine],
     ) -> Result<(u64, u64), StoreError> {
         let mut guard = pg.copy_client.lock().await;
-        if guard.as_ref().is_none_or(|c| c.is_closed()) {
+        let client = if let Some(open) = guard.take().filter(|c| !c.is_closed()) {
+            guard.insert(open)
+        } else {
             let (client, connection) = pg
                 .connector
                 .connect()
                 .await
-                .map_err(|e| e.into_store_error(&self.inner.url))?;
+                .map_err(|e| e.into_store_error(&self.store.inner.url))?;
             tokio::spawn(async move {
                 if let Err(e) = connection.await {
                     tracing::debug!(error = %e, "bulk-load connection closed");
@@ -206,15 +182,14 @@ impl Store {
                  value numeric, unit text, fetched_at timestamptz, run_id int8) ON COMMIT DELETE ROWS",
             )
             .await
-            .map_err(|e| self.pg_error("preparing the bulk load", e))?;
-            *guard = Some(client);
-        }
-        let client = guard.as_mut().expect("client set above");
+            .map_err(|e| self.store.pg_error("preparing the bulk load", e))?;
+            guard.insert(client)
+        };
         let result = copy_upsert(client, rows, rejected).await;
         if result.is_err() && client.is_closed() {
             *guard = None;
         }
-        result.map_err(|e| self.pg_error("bulk-loading observations", e))
+        result.map_err(|e| self.store.pg_error("bulk-loading observations", e))
     }
 }
 

@@ -7,7 +7,7 @@ use std::pin::pin;
 
 use tokio_postgres::{binary_copy::BinaryCopyInWriter, types::Type};
 
-use super::{NewObservation, NewQuarantine};
+use super::rows::{NewObservation, NewQuarantine};
 
 /// Whether any stored row falls in the key ranges of `rows` (which are sorted by key).
 async fn overlaps_stored(

@@ -8,16 +8,17 @@
 
 use diesel_async::RunQueryDsl;
 
-use crate::{Store, StoreError, store::with_conn};
+use super::Observations;
+use crate::{StoreError, store::with_conn};
 
 /// Rows SQLite's ANALYZE reads per index (`PRAGMA analysis_limit`): enough for plans.
 const SQLITE_ANALYSIS_LIMIT: u32 = 1000;
 
-impl Store {
+impl Observations<'_> {
     /// Notes `rows` stored; refreshes the planner's statistics of `observations` when they are
     /// due. A failed refresh is logged, never the write's failure.
-    pub(crate) async fn after_write(&self, rows: u64) {
-        if rows == 0 || !self.inner.growth.add(rows) {
+    pub(crate) async fn after_write(self, rows: u64) {
+        if rows == 0 || !self.store.inner.growth.add(rows) {
             return;
         }
         let started = std::time::Instant::now();
@@ -33,9 +34,9 @@ impl Store {
     }
 
     /// `ANALYZE observations` (a hypertable's chunks too).
-    pub async fn analyze(&self) -> Result<(), StoreError> {
-        let sqlite = self.backend() == crate::Backend::Sqlite;
-        with_conn!(self, "refreshing planner statistics", |conn| {
+    pub async fn analyze(self) -> Result<(), StoreError> {
+        let sqlite = self.store.backend() == crate::Backend::Sqlite;
+        with_conn!(self.store, "refreshing planner statistics", |conn| {
             async {
                 if sqlite {
                     diesel::sql_query(format!("PRAGMA analysis_limit = {SQLITE_ANALYSIS_LIMIT}"))
