@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use energy_core::{CommodityCode, SourceId, calendar::Calendar};
-use energy_storage::{ExportFilter, Store, StoreError};
+use energy_storage::{SeriesDates, Store, StoreError};
 use serde::Serialize;
 
 use crate::Config;
@@ -25,46 +25,36 @@ pub struct SeriesGaps {
 }
 
 /// The gaps of every stored series of `commodities` and `sources` (all when empty), in
-/// (commodity, source) order. Reads each series' dates once, page by page.
+/// (commodity, source) order. Reads only the stored dates, in one pass down the primary key.
 pub async fn find(
     config: &Config,
     store: &Store,
     commodities: &[CommodityCode],
     sources: &[SourceId],
 ) -> Result<Vec<SeriesGaps>, StoreError> {
-    let filter = ExportFilter {
-        commodities: commodities.to_vec(),
-        sources: sources.to_vec(),
-        start: None,
-        end: None,
-        as_of: None,
-    };
-    let mut series: Vec<(CommodityCode, SourceId, Vec<NaiveDate>)> = Vec::new();
-    let read = store
+    Ok(store
         .history()
-        .export(&filter, |o| {
-            match series.last_mut() {
-                Some((c, s, dates)) if *c == o.commodity && *s == o.source => dates.push(o.date),
-                _ => series.push((o.commodity, o.source, vec![o.date])),
-            }
-            Ok::<(), std::convert::Infallible>(())
-        })
-        .await?;
-    let Ok(_) = read;
-    Ok(series
+        .dates(commodities, sources)
+        .await?
         .into_iter()
-        .filter_map(|(commodity, source, dates)| {
-            let (first, last) = (*dates.first()?, *dates.last()?);
-            let calendar = config.calendar(&commodity, &source);
-            Some(SeriesGaps {
-                gaps: calendar.gaps(&dates),
-                stored: dates.len() as u64,
-                calendar,
-                first,
-                last,
-                commodity,
-                source,
-            })
-        })
+        .filter_map(
+            |SeriesDates {
+                 commodity,
+                 source,
+                 dates,
+             }| {
+                let (first, last) = (*dates.first()?, *dates.last()?);
+                let calendar = config.calendar(&commodity, &source);
+                Some(SeriesGaps {
+                    gaps: calendar.gaps(&dates),
+                    stored: dates.len() as u64,
+                    calendar,
+                    first,
+                    last,
+                    commodity,
+                    source,
+                })
+            },
+        )
         .collect())
 }

@@ -51,7 +51,7 @@ pub use alerts::{Alerted, Alerts};
 pub use catalog::Catalog;
 pub use config::{Backend, DatabaseConfig, DatabaseUrl, DatabaseUrlError};
 pub use error::{DbCause, DbErrorKind, StoreError};
-pub use history::{ExportFilter, History, Panel, PanelColumn, SeriesQuery};
+pub use history::{ExportFilter, History, Panel, PanelColumn, SeriesDates, SeriesQuery};
 pub use observations::{
     Observations, PG_COPY_THRESHOLD, RevisionRecord, SeriesLatest, WriteCounts,
 };

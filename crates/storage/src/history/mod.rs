@@ -7,12 +7,14 @@
 //! (`old_fetched_at` until `replaced_at`), so an as-of read is the current rows fetched by then
 //! merged with the old versions that were current then.
 
+mod dates;
 mod page;
 mod panel;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use energy_core::{CommodityCode, Observation, SourceId};
 
+pub use dates::SeriesDates;
 pub use panel::{Panel, PanelColumn};
 
 use crate::{

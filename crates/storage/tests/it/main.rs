@@ -45,6 +45,7 @@ macro_rules! on_every_backend {
 }
 
 on_every_backend!(
+    stored_dates_come_per_series_in_key_order,
     fire_ledger_claims_each_fire_time_once,
     freshness_alert_changes_are_claimed_once,
     scheduler_instances_heartbeat_and_take_stop_requests,

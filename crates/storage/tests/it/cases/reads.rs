@@ -392,3 +392,71 @@ pub(crate) async fn as_of_reads_show_what_the_store_knew_then(db: &TestDb) {
         Some("60.1".to_owned())
     );
 }
+
+pub(crate) async fn stored_dates_come_per_series_in_key_order(db: &TestDb) {
+    let none = db.store.history().dates(&[], &[]).await.unwrap();
+    assert!(none.is_empty());
+    db.store
+        .observations()
+        .upsert(
+            None,
+            &[
+                obs("WTI", "eia", "2026-08-18", "63.1"),
+                obs("NATGAS", "fred", "2026-08-14", "2.9"),
+                obs("WTI", "eia", "2026-08-14", "63.4"),
+                obs("WTI", "yahoo", "2026-08-17", "63.2"),
+                obs("NATGAS", "fred", "2026-08-17", "3.0"),
+            ],
+        )
+        .await
+        .unwrap();
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let all = db.store.history().dates(&[], &[]).await.unwrap();
+    let shape: Vec<(String, String, Vec<chrono::NaiveDate>)> = all
+        .iter()
+        .map(|s| {
+            (
+                s.commodity.to_string(),
+                s.source.to_string(),
+                s.dates.clone(),
+            )
+        })
+        .collect();
+    // key order is by catalog id; every series once, its dates ascending
+    let mut sorted = shape.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        [
+            (
+                "NATGAS".into(),
+                "fred".into(),
+                vec![d("2026-08-14"), d("2026-08-17")]
+            ),
+            (
+                "WTI".into(),
+                "eia".into(),
+                vec![d("2026-08-14"), d("2026-08-18")]
+            ),
+            ("WTI".into(), "yahoo".into(), vec![d("2026-08-17")]),
+        ]
+    );
+    let wti = db.store.history().dates(&[code("WTI")], &[]).await.unwrap();
+    assert_eq!(wti.len(), 2);
+    let eia = db
+        .store
+        .history()
+        .dates(&[code("WTI")], &[src("eia")])
+        .await
+        .unwrap();
+    assert_eq!(eia.len(), 1);
+    assert_eq!(eia[0].dates, [d("2026-08-14"), d("2026-08-18")]);
+    // a code never stored matches nothing
+    let unknown = db
+        .store
+        .history()
+        .dates(&[code("BRENT")], &[])
+        .await
+        .unwrap();
+    assert!(unknown.is_empty());
+}
