@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use diesel::{ExpressionMethods, QueryDsl};
 use energy_core::{CommodityCode, SourceId};
 
-use super::{ExportFilter, History};
+use super::{ExportFilter, History, page::Names};
 use crate::{StoreError, schema::observations, store::load_rows, types::DbDate};
 
 /// One stored series and the dates it has a value on.
@@ -49,29 +49,18 @@ impl History<'_> {
             q
         })?;
         let mut out: Vec<SeriesDates> = Vec::new();
-        let mut current: Option<(i32, i32)> = None;
+        let mut names = Names::default();
         for (cid, sid, date) in rows {
-            if current != Some((cid, sid)) {
-                let cat = self.store.catalog_cache();
-                let commodity = cat
-                    .commodity_codes
-                    .get(&cid)
-                    .cloned()
-                    .ok_or_else(|| self.store.corrupt("commodity id", &cid.to_string()))?;
-                let source = cat
-                    .source_names
-                    .get(&sid)
-                    .cloned()
-                    .ok_or_else(|| self.store.corrupt("source id", &sid.to_string()))?;
-                out.push(SeriesDates {
-                    commodity,
-                    source,
-                    dates: Vec::new(),
-                });
-                current = Some((cid, sid));
-            }
-            if let Some(series) = out.last_mut() {
-                series.dates.push(date.0);
+            match out.last_mut() {
+                Some(series) if names.is_last(cid, sid) => series.dates.push(date.0),
+                _ => {
+                    let (commodity, source) = names.of(self.store, cid, sid)?;
+                    out.push(SeriesDates {
+                        commodity,
+                        source,
+                        dates: vec![date.0],
+                    });
+                }
             }
         }
         Ok(out)
