@@ -111,6 +111,8 @@ impl StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DbErrorKind {
     /// The connection broke (closed, an IO error, the server shutting the session down).
+    /// Told from the driver's error kind and SQLSTATE class 57P, never from the message text,
+    /// which changes with the server's version and locale.
     ConnectionClosed,
     UniqueViolation,
     ForeignKeyViolation,

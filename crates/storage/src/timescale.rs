@@ -12,7 +12,9 @@ use diesel::{
 /// while the whole history since 1986 is about 41 chunks: a transaction that writes a
 /// series' full history locks some 80 chunk relations, far inside PostgreSQL's default lock
 /// table (`max_locks_per_transaction` 64 × connections), and the planner has few chunks to
-/// consider. TimescaleDB's default (7 days) makes 2,120 chunks of a few hundred rows each.
+/// consider. TimescaleDB's default (7 days) makes 2,120 chunks of a few hundred rows each, and
+/// a full-history write through them overflowed that lock table. A year also keeps
+/// `drop_chunks` retention meaningful (drop whole years), which longer chunks would blunt.
 pub const CHUNK_INTERVAL_DAYS: i64 = 365;
 
 /// What the server offers, read in one query (no privilege needed beyond connecting).

@@ -117,6 +117,10 @@ pub async fn serve(
 
 /// [`serve`] with the given limits. Each connection is its own task, so an idle or slow client
 /// holds only itself; on `stop` requests in flight are answered and idle connections closed.
+///
+/// This is its own accept loop on hyper rather than `axum::serve`, because `axum::serve` sets
+/// no header-read timeout and no head-size limit: a client dripping one byte a second would hold
+/// a connection forever. Here hyper's connection builder gets both from [`Limits`].
 pub async fn serve_with(
     addr: SocketAddr,
     endpoints: Endpoints,

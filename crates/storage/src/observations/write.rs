@@ -1,6 +1,13 @@
 //! Writing observations and quarantined rows: one transaction per batch, with inserted /
 //! changed / unchanged counts. Changed values keep their previous value in `revisions` (a trigger
-//! in the schema does that, so it holds for any writer).
+//! in the schema does that, so it holds for any writer; on a hypertable TimescaleDB propagates
+//! the trigger to every chunk).
+//!
+//! Three write paths, one contract (equal rows untouched by the upsert's
+//! `WHERE value <> excluded.value`, inserted and changed counted, all on hypertables too):
+//! SQLite's multi-row upsert as SQL text (Diesel's SQLite batch upsert has no `WHERE`);
+//! PostgreSQL batches under [`PG_COPY_THRESHOLD`] rows through Diesel with
+//! `RETURNING (xmax = 0)`; larger ones through binary COPY (`copy.rs`).
 
 use chrono::{DateTime, Utc};
 use diesel::{ExpressionMethods, QueryDsl, dsl::sql, sql_types::Bool, upsert::excluded};
