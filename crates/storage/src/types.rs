@@ -105,7 +105,7 @@ impl FromSql<Date, Pg> for DbDate {
 }
 
 /// `YYYY-MM-DD` exactly, or None.
-fn iso_date(b: &[u8]) -> Option<NaiveDate> {
+pub(crate) fn iso_date(b: &[u8]) -> Option<NaiveDate> {
     let digits = |r: std::ops::Range<usize>| -> Option<u32> {
         b.get(r)?.iter().try_fold(0u32, |n, c| {
             c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))

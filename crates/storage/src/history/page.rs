@@ -94,13 +94,6 @@ pub(super) struct Names {
 }
 
 impl Names {
-    /// Whether `(cid, sid)` is the series named last.
-    pub(super) fn is_last(&self, cid: i32, sid: i32) -> bool {
-        self.last
-            .as_ref()
-            .is_some_and(|(c, s, ..)| (*c, *s) == (cid, sid))
-    }
-
     pub(super) fn of(
         &mut self,
         store: &Store,

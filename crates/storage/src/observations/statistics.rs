@@ -2,7 +2,9 @@
 //! without statistics until autovacuum comes round (minutes later), and the first `status`
 //! after it planned its reads as if the table were empty: 410–540 ms instead of 63–87. So once
 //! the rows this process wrote pass `growth::MIN_ROWS` (50,000) and have at least doubled the rows it had
-//! written at the last refresh, the store runs `ANALYZE observations` (SQLite: with an
+//! written at the last refresh, the store runs `VACUUM (ANALYZE) observations` on PostgreSQL
+//! (the vacuum also sets the visibility map a fresh load lacks: measured on 1,000,000 fresh
+//! rows, 104 ms against ANALYZE's 94) and `ANALYZE observations` on SQLite (with an
 //! `analysis_limit`, so it samples instead of scanning). Doubling keeps it to a handful per
 //! backfill (50,000, 100,000, 200,000, … rows); a daily run of a few hundred rows never does it.
 
@@ -33,7 +35,8 @@ impl Observations<'_> {
         }
     }
 
-    /// `ANALYZE observations` (a hypertable's chunks too).
+    /// `VACUUM (ANALYZE) observations` on PostgreSQL (a hypertable's chunks too), `ANALYZE`
+    /// on SQLite.
     pub async fn analyze(self) -> Result<(), StoreError> {
         let sqlite = self.store.backend() == crate::Backend::Sqlite;
         with_conn!(self.store, "refreshing planner statistics", |conn| {
@@ -43,10 +46,16 @@ impl Observations<'_> {
                         .execute(&mut conn)
                         .await?;
                 }
-                diesel::sql_query("ANALYZE observations")
-                    .execute(&mut conn)
-                    .await
-                    .map(|_| ())
+                // PostgreSQL: VACUUM too, which marks the freshly written pages all-visible,
+                // so index-only scans (the newest row of each series, counts over a year)
+                // need not visit the table for each row; it reads only pages not yet marked
+                // and cannot run in a transaction (this statement is none)
+                let sql = if sqlite {
+                    "ANALYZE observations"
+                } else {
+                    "VACUUM (ANALYZE) observations"
+                };
+                diesel::sql_query(sql).execute(&mut conn).await.map(|_| ())
             }
             .await
         })
