@@ -7,7 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
-use crate::{DomainError, Price, calendar::Calendar};
+use crate::{DomainError, Price, Resolution, calendar::Calendar};
 
 /// A validated commodity code: 1–32 characters of `A-Z`, `0-9` and `_`, starting with a letter.
 ///
@@ -82,6 +82,10 @@ pub struct CommoditySpec {
     /// `uk_bank_holidays`, `weekdays`).
     #[serde(default = "default_calendar")]
     pub calendar: Calendar,
+    /// How often the series has a value (`hourly`, `daily`, `weekly`, `monthly`); `daily` when
+    /// not given, which is what every configuration before resolutions meant.
+    #[serde(default)]
+    pub resolution: Resolution,
 }
 
 fn default_calendar() -> Calendar {
@@ -102,7 +106,14 @@ impl CommoditySpec {
             min_value: None,
             max_value: None,
             calendar: default_calendar(),
+            resolution: Resolution::Daily,
         }
+    }
+
+    /// The same, at `resolution`.
+    pub fn at(mut self, resolution: Resolution) -> Self {
+        self.resolution = resolution;
+        self
     }
 
     /// The same, on `calendar`.

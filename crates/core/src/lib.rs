@@ -30,6 +30,7 @@ mod observation;
 mod price;
 pub mod publication;
 mod rejection;
+mod resolution;
 mod report;
 mod rule;
 mod secret;
@@ -47,6 +48,7 @@ pub use observation::Observation;
 pub use price::Price;
 pub use publication::Publication;
 pub use rejection::Rejection;
+pub use resolution::{RESOLUTIONS, Resolution, UnknownResolution};
 pub use report::{
     CROSS_SOURCE_LISTED, CommodityReport, Counts, NotificationReport, RunReport, RunStatus,
     SourceReport, SourceStatus, quality_score,

@@ -9,7 +9,8 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::{
-    CommodityCode, CommoditySpec, Observation, Price, Rejection, SourceId, calendar::Calendar,
+    CommodityCode, CommoditySpec, Observation, Price, Rejection, Resolution, SourceId,
+    calendar::Calendar,
     quality_score,
 };
 
@@ -169,6 +170,10 @@ pub fn validate(batch: Batch<'_>, settings: &ValidationSettings) -> Validated {
     let received =
         (distinct.len() + conflicting + batch.invalid.len() + batch.outside.len()) as u64;
 
+    // the trading calendar dates daily series only: a weekly or monthly period date (the first
+    // of a month that is a Sunday, a week ending on Good Friday) is the source's label, not a
+    // trading day
+    let daily = batch.spec.resolution == Resolution::Daily;
     let mut accepted = Vec::with_capacity(distinct.len());
     for o in distinct {
         if o.date > batch.today {
@@ -185,7 +190,7 @@ pub fn validate(batch: Batch<'_>, settings: &ValidationSettings) -> Validated {
             ));
             continue;
         }
-        if o.date.weekday().number_from_monday() > 5 {
+        if daily && o.date.weekday().number_from_monday() > 5 {
             let reason = format!(
                 "{} is a {}: no market of the {} calendar trades then",
                 o.date,
@@ -236,7 +241,7 @@ pub fn validate(batch: Batch<'_>, settings: &ValidationSettings) -> Validated {
     let mut warnings = warn_level(&accepted, batch.history, settings);
     // an assessment can be published on a holiday of its calendar (EIA priced Brent on three
     // UK substitute days): stored, but said
-    for o in &accepted {
+    for o in accepted.iter().filter(|_| daily) {
         if !batch.calendar.is_trading_day(o.date) {
             let name = batch
                 .calendar

@@ -336,3 +336,36 @@ fn weekend_dates_are_rejected_and_holidays_warned() {
     );
     assert!(v.warnings.is_empty(), "{:?}", v.warnings);
 }
+
+#[test]
+fn calendar_rules_are_for_daily_series() {
+    let (c, s) = (
+        CommodityCode::new("WTI").unwrap(),
+        SourceId::new("fred").unwrap(),
+    );
+    // 2026-11-01 is a Sunday and 2026-01-01 New Year's Day: fine as a monthly period date
+    let judged = |resolution: Resolution| {
+        let spec = spec().at(resolution);
+        validate(
+            Batch {
+                commodity: &c,
+                source: &s,
+                spec: &spec,
+                observations: vec![o("2026-01-01", "60.1"), o("2026-11-01", "61.2")],
+                invalid: Vec::new(),
+                outside: Vec::new(),
+                calendar: Calendar::Nymex,
+                history: &[],
+                today: d("2026-11-25"),
+            },
+            &ValidationSettings::default(),
+        )
+    };
+    let monthly = judged(Resolution::Monthly);
+    assert_eq!(monthly.accepted.len(), 2);
+    assert!(monthly.warnings.is_empty(), "{:?}", monthly.warnings);
+    let daily = judged(Resolution::Daily);
+    assert_eq!(daily.rejected.len(), 1);
+    assert_eq!(daily.rejected[0].rule, WEEKEND_DATE.id);
+    assert_eq!(daily.warnings[0].rule, HOLIDAY_DATE.id);
+}
