@@ -30,8 +30,8 @@ mod observation;
 mod price;
 pub mod publication;
 mod rejection;
-mod resolution;
 mod report;
+mod resolution;
 mod rule;
 mod secret;
 mod source;
@@ -48,10 +48,10 @@ pub use observation::Observation;
 pub use price::Price;
 pub use publication::Publication;
 pub use rejection::Rejection;
-pub use resolution::{RESOLUTIONS, Resolution, UnknownResolution};
 pub use report::{
     CROSS_SOURCE_LISTED, CommodityReport, Counts, NotificationReport, RunReport, RunStatus,
     SourceReport, SourceStatus, quality_score,
 };
+pub use resolution::{RESOLUTIONS, Resolution, UnknownResolution};
 pub use secret::{Secret, redact, redact_url_credentials};
 pub use source::SourceId;

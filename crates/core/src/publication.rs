@@ -8,10 +8,17 @@
 //!   and time, with the trading days up to the `through` day of the release week (EIA's spot
 //!   prices with the Weekly Petroleum Status Report). The release moves a day later in a week
 //!   with a US federal holiday on or before its day, and on past a weekend or holiday.
+//! - `weekly wednesday 10:30 America/New_York week ending friday`: a weekly series (one value a
+//!   week) released on that day and time, its value dated by the `ending` day before the release
+//!   (EIA's Weekly Petroleum Status Report: stocks for the week ending the Friday before, out on
+//!   Wednesday at 10:30 Eastern, a day later in a week with a federal holiday).
+//! - `monthly on day 15 17:00 America/Chicago`: a monthly series released on that day of each
+//!   month (the next business day when it is a weekend or federal holiday), carrying the month
+//!   before; `lag N` for a series that is N months behind (`lag 0`: the current month).
 
 use std::str::FromStr;
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Datelike, Days, Months, NaiveDate, NaiveTime, TimeZone, Utc, Weekday};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -30,6 +37,22 @@ pub enum Publication {
         zone: Tz,
         through: Weekday,
     },
+    /// A weekly series: once a week on `day` at `at` (local, `zone`), its value dated by the last
+    /// `ending` day before the release day.
+    WeekEnding {
+        day: Weekday,
+        at: NaiveTime,
+        zone: Tz,
+        ending: Weekday,
+    },
+    /// A monthly series: on `day` of each month at `at` (local, `zone`; the next business day
+    /// when that is not one), with the month `lag` months before the release month.
+    Monthly {
+        day: u32,
+        at: NaiveTime,
+        zone: Tz,
+        lag: u32,
+    },
 }
 
 /// One release: when it is due and the latest market date it carries.
@@ -43,7 +66,10 @@ impl Publication {
     /// The zone its times are in.
     pub fn zone(&self) -> Tz {
         match self {
-            Publication::Daily { zone, .. } | Publication::Weekly { zone, .. } => *zone,
+            Publication::Daily { zone, .. }
+            | Publication::Weekly { zone, .. }
+            | Publication::WeekEnding { zone, .. }
+            | Publication::Monthly { zone, .. } => *zone,
         }
     }
 
@@ -59,7 +85,18 @@ impl Publication {
                 };
                 daily(day, at, zone)
             }
-            Publication::Weekly { .. } => {
+            Publication::Monthly { .. } => {
+                // a release moved past a weekend can fall in the next month: walk back until due
+                let mut release = self.monthly(today);
+                for _ in 0..3 {
+                    if release.due <= now {
+                        break;
+                    }
+                    release = self.previous(&release, calendar);
+                }
+                release
+            }
+            Publication::Weekly { .. } | Publication::WeekEnding { .. } => {
                 let monday = monday_of(today);
                 let this_week = self.weekly(monday, calendar);
                 if this_week.due <= now {
@@ -77,9 +114,14 @@ impl Publication {
             Publication::Daily { at, zone } => {
                 daily(calendar.previous_trading_day(release.covers), at, zone)
             }
-            Publication::Weekly { zone, .. } => {
+            Publication::Weekly { zone, .. } | Publication::WeekEnding { zone, .. } => {
                 let due_day = release.due.with_timezone(&zone).date_naive();
                 self.weekly(monday_of(due_day) - Days::new(7), calendar)
+            }
+            Publication::Monthly { lag, .. } => {
+                // the month the release belongs to is the one after its covered month by `lag`
+                let month = release.covers + Months::new(lag);
+                self.monthly(previous_month(month))
             }
         }
     }
@@ -91,17 +133,24 @@ impl Publication {
 
     /// The release of the week starting on `monday`.
     fn weekly(&self, monday: NaiveDate, calendar: Calendar) -> Release {
-        let Publication::Weekly {
-            day,
-            at,
-            zone,
-            through,
-        } = *self
-        else {
-            return daily(monday, NaiveTime::MIN, self.zone());
+        let (day, at, zone, dated) = match *self {
+            Publication::Weekly {
+                day,
+                at,
+                zone,
+                through,
+            } => (day, at, zone, Dated::Through(through)),
+            Publication::WeekEnding {
+                day,
+                at,
+                zone,
+                ending,
+            } => (day, at, zone, Dated::Ending(ending)),
+            _ => return daily(monday, NaiveTime::MIN, self.zone()),
         };
         let federal = Calendar::UsFederal;
-        let mut release = monday + Days::new(day.num_days_from_monday().into());
+        let nominal = monday + Days::new(day.num_days_from_monday().into());
+        let mut release = nominal;
         if federal
             .trading_days_after(monday - Days::new(1), release)
             .len()
@@ -113,17 +162,59 @@ impl Publication {
         while !federal.is_trading_day(release) {
             release = release + Days::new(1);
         }
-        let last = monday + Days::new(through.num_days_from_monday().into());
-        let covers = if calendar.is_trading_day(last) {
-            last
-        } else {
-            calendar.previous_trading_day(last)
+        let covers = match dated {
+            Dated::Ending(ending) => {
+                let back = (day.num_days_from_monday() + 7 - ending.num_days_from_monday()) % 7;
+                nominal - Days::new(u64::from(if back == 0 { 7 } else { back }))
+            }
+            Dated::Through(through) => {
+                let last = monday + Days::new(through.num_days_from_monday().into());
+                if calendar.is_trading_day(last) {
+                    last
+                } else {
+                    calendar.previous_trading_day(last)
+                }
+            }
         };
         Release {
             due: at_time(zone, release, at),
             covers,
         }
     }
+
+    /// The release of the month `in_month` is in.
+    fn monthly(&self, in_month: NaiveDate) -> Release {
+        let Publication::Monthly { day, at, zone, lag } = *self else {
+            return daily(in_month, NaiveTime::MIN, self.zone());
+        };
+        let first = first_of_month(in_month);
+        let last = previous_month(first + Months::new(2)) - Days::new(1);
+        let mut release = first.with_day(day).filter(|d| *d <= last).unwrap_or(last);
+        while !Calendar::UsFederal.is_trading_day(release) {
+            release = release + Days::new(1);
+        }
+        Release {
+            due: at_time(zone, release, at),
+            covers: first.checked_sub_months(Months::new(lag)).unwrap_or(first),
+        }
+    }
+}
+
+/// What a weekly release's date is: the last trading day through a day of the release week, or
+/// the week-ending day before the release.
+enum Dated {
+    Through(Weekday),
+    Ending(Weekday),
+}
+
+fn first_of_month(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+/// The first day of the month before `day`'s.
+fn previous_month(day: NaiveDate) -> NaiveDate {
+    let first = first_of_month(day);
+    first.checked_sub_months(Months::new(1)).unwrap_or(first)
 }
 
 fn daily(day: NaiveDate, at: NaiveTime, zone: Tz) -> Release {
@@ -184,12 +275,39 @@ impl std::fmt::Display for Publication {
                 zone.name(),
                 day_name(*through)
             ),
+            Publication::WeekEnding {
+                day,
+                at,
+                zone,
+                ending,
+            } => write!(
+                f,
+                "weekly {} {} {} week ending {}",
+                day_name(*day),
+                at.format("%H:%M"),
+                zone.name(),
+                day_name(*ending)
+            ),
+            Publication::Monthly { day, at, zone, lag } => {
+                write!(
+                    f,
+                    "monthly on day {day} {} {}",
+                    at.format("%H:%M"),
+                    zone.name()
+                )?;
+                if *lag != 1 {
+                    write!(f, " lag {lag}")?;
+                }
+                Ok(())
+            }
         }
     }
 }
 
-const FORMS: &str = "`daily after HH:MM <IANA zone>` or \
-                     `weekly <day> HH:MM <IANA zone> through <day>`";
+const FORMS: &str = "`daily after HH:MM <IANA zone>`, \
+                     `weekly <day> HH:MM <IANA zone> through <day>`, \
+                     `weekly <day> HH:MM <IANA zone> week ending <day>` or \
+                     `monthly on day <1-31> HH:MM <IANA zone> [lag <months>]`";
 
 impl FromStr for Publication {
     type Err = String;
@@ -230,6 +348,34 @@ impl FromStr for Publication {
                     at: time(t)?,
                     zone: zone(z)?,
                     through,
+                })
+            }
+            ["weekly", d, t, z, "week", "ending", last] => Ok(Publication::WeekEnding {
+                day: day(d)?,
+                at: time(t)?,
+                zone: zone(z)?,
+                ending: day(last)?,
+            }),
+            ["monthly", "on", "day", n, t, z, rest @ ..] => {
+                let day = n
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=31).contains(n))
+                    .ok_or_else(|| bad(format!("`{n}` is not a day of the month 1-31")))?;
+                let lag = match rest {
+                    [] => 1,
+                    ["lag", l] => l
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|l| *l <= 24)
+                        .ok_or_else(|| bad(format!("`{l}` is not a lag of 0-24 months")))?,
+                    _ => return Err(bad("unrecognised form".to_owned())),
+                };
+                Ok(Publication::Monthly {
+                    day,
+                    at: time(t)?,
+                    zone: zone(z)?,
+                    lag,
                 })
             }
             _ => Err(bad("unrecognised form".to_owned())),

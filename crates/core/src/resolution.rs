@@ -66,7 +66,9 @@ impl Resolution {
     /// month; hourly and daily count days). None beyond the calendar's range.
     pub fn periods_before(self, date: NaiveDate, periods: u32) -> Option<NaiveDate> {
         match self {
-            Resolution::Hourly | Resolution::Daily => date.checked_sub_days(Days::new(periods.into())),
+            Resolution::Hourly | Resolution::Daily => {
+                date.checked_sub_days(Days::new(periods.into()))
+            }
             Resolution::Weekly => date.checked_sub_days(Days::new(u64::from(periods) * 7)),
             Resolution::Monthly => date
                 .with_day(1)
@@ -120,7 +122,10 @@ mod tests {
         }
         assert_eq!(Resolution::default(), Resolution::Daily);
         let err = "quarterly".parse::<Resolution>().unwrap_err().to_string();
-        assert!(err.contains("`quarterly`") && err.contains("monthly"), "{err}");
+        assert!(
+            err.contains("`quarterly`") && err.contains("monthly"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -134,3 +134,80 @@ fn a_daily_release_is_due_after_the_close_of_each_trading_day() {
         Utc.with_ymd_and_hms(2026, 11, 2, 23, 0, 0).unwrap()
     );
 }
+
+const WPSR: &str = "weekly wednesday 10:30 America/New_York week ending friday";
+
+#[test]
+fn weekly_and_monthly_series_rules_are_spelled_in_one_line() {
+    for s in [
+        WPSR,
+        "monthly on day 15 17:00 America/Chicago",
+        "monthly on day 3 09:00 Europe/London lag 2",
+    ] {
+        assert_eq!(rule(s).to_string(), s);
+    }
+    assert_eq!(
+        rule("monthly on day 15 17:00 America/Chicago lag 1").to_string(),
+        "monthly on day 15 17:00 America/Chicago"
+    );
+    for (bad, says) in [
+        (
+            "monthly on day 32 17:00 UTC",
+            "`32` is not a day of the month",
+        ),
+        ("monthly on day 5 17:00 UTC lag x", "`x` is not a lag"),
+        (
+            "weekly wednesday 10:30 UTC week ending someday",
+            "`someday` is not a day",
+        ),
+    ] {
+        let err = bad.parse::<Publication>().unwrap_err();
+        assert!(err.contains(says), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn a_week_ending_release_carries_the_friday_before() {
+    let wpsr = rule(WPSR);
+    // Wednesday 2026-11-25 10:29: the week ending 2026-11-14 is the latest out; at 10:30 the
+    // week ending Friday 2026-11-20
+    let r = wpsr.latest_release(ny("2026-11-25 10:29"), Calendar::Weekdays);
+    assert_eq!(r.covers, d("2026-11-13"));
+    let r = wpsr.latest_release(ny("2026-11-25 10:30"), Calendar::Weekdays);
+    assert_eq!((r.covers, r.due), (d("2026-11-20"), ny("2026-11-25 10:30")));
+    // Christmas 2026 is a Friday: the week ending it still has that date, released on Wednesday
+    // 2026-12-30
+    let r = wpsr.latest_release(ny("2026-12-31 12:00"), Calendar::Weekdays);
+    assert_eq!((r.covers, r.due), (d("2026-12-25"), ny("2026-12-30 10:30")));
+    // Labor Day week (Monday 2026-09-07): out on Thursday
+    let r = wpsr.latest_release(ny("2026-09-10 12:00"), Calendar::Weekdays);
+    assert_eq!((r.covers, r.due), (d("2026-09-04"), ny("2026-09-10 10:30")));
+    let before = wpsr.previous(&r, Calendar::Weekdays);
+    assert_eq!(
+        (before.covers, before.due),
+        (d("2026-08-28"), ny("2026-09-02 10:30"))
+    );
+}
+
+#[test]
+fn a_monthly_release_carries_the_month_before_and_moves_past_holidays() {
+    let fred = rule("monthly on day 15 17:00 America/New_York");
+    let r = fred.latest_release(ny("2026-11-16 09:00"), Calendar::Weekdays);
+    // 2026-11-15 is a Sunday: out on Monday the 16th at 17:00, so October's is not out yet
+    assert_eq!((r.covers, r.due), (d("2026-09-01"), ny("2026-10-15 17:00")));
+    let r = fred.latest_release(ny("2026-11-16 17:00"), Calendar::Weekdays);
+    assert_eq!((r.covers, r.due), (d("2026-10-01"), ny("2026-11-16 17:00")));
+    let before = fred.previous(&r, Calendar::Weekdays);
+    assert_eq!(before.covers, d("2026-09-01"));
+    // day 31 in February is its last day, Saturday 2026-02-28: out on Monday 2 March, so on
+    // 1 March the latest out is January's (31 January a Saturday too: out on 2 February)
+    let end = rule("monthly on day 31 12:00 America/New_York lag 0");
+    let r = end.latest_release(ny("2026-03-01 00:00"), Calendar::Weekdays);
+    assert_eq!((r.covers, r.due), (d("2026-01-01"), ny("2026-02-02 12:00")));
+    let r = end.latest_release(ny("2026-03-02 12:00"), Calendar::Weekdays);
+    assert_eq!((r.covers, r.due), (d("2026-02-01"), ny("2026-03-02 12:00")));
+    assert_eq!(end.previous(&r, Calendar::Weekdays).covers, d("2026-01-01"));
+    // a January release of lag 1 carries December
+    let r = fred.latest_release(ny("2026-01-20 12:00"), Calendar::Weekdays);
+    assert_eq!(r.covers, d("2025-12-01"));
+}

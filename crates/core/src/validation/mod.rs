@@ -10,8 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{
     CommodityCode, CommoditySpec, Observation, Price, Rejection, Resolution, SourceId,
-    calendar::Calendar,
-    quality_score,
+    calendar::Calendar, quality_score,
 };
 
 pub use crate::rule::{
