@@ -58,6 +58,8 @@ impl From<energy_storage::StoreError> for Failure {
             // pointed at nothing: a usage error, like an unknown commodity
             e @ (energy_storage::StoreError::NoSuchDatabase { .. }
             | energy_storage::StoreError::NoSuchDirectory { .. }) => Failure::Usage(e.to_string()),
+            // the configuration contradicts what is stored: fixed in the configuration
+            e @ energy_storage::StoreError::ResolutionChanged { .. } => Failure::Config(e.into()),
             e => Failure::Operational(e.into()),
         }
     }

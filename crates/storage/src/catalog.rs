@@ -1,9 +1,9 @@
 //! The catalog of commodities and sources: registering them, listing them, and the cached ids
 //! every write maps codes to.
 
-use diesel::{ExpressionMethods, QueryDsl};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
-use energy_core::{CommodityCode, CommoditySpec, SourceId};
+use energy_core::{CommodityCode, CommoditySpec, Resolution, SourceId};
 
 use crate::{Store, store::with_conn};
 use crate::{StoreError, schema};
@@ -22,24 +22,61 @@ impl Store {
 }
 
 impl Catalog<'_> {
-    /// Adds or updates a commodity (name and unit) so that its observations can be written.
+    /// Adds or updates a commodity (name, unit and resolution) so that its observations can be
+    /// written. A resolution other than the stored one is refused while the commodity has
+    /// stored rows ([`StoreError::ResolutionChanged`]).
     pub async fn register_commodity(
         self,
         code: &CommodityCode,
         spec: &CommoditySpec,
     ) -> Result<(), StoreError> {
         use schema::commodities::dsl as c;
+        use schema::observations::dsl as o;
+        let resolution = spec.resolution.name();
+        let stored: Option<(i32, String)> =
+            with_conn!(self.store, "reading a commodity's resolution", |conn| {
+                c::commodities
+                    .filter(c::code.eq(code.as_str()))
+                    .select((c::id, c::resolution))
+                    .first(&mut conn)
+                    .await
+                    .optional()
+            })?;
+        if let Some((id, stored)) = stored.filter(|(_, r)| r != resolution) {
+            let has_rows: Option<i32> =
+                with_conn!(self.store, "looking for a commodity's rows", |conn| {
+                    o::observations
+                        .filter(o::commodity_id.eq(id))
+                        .select(o::commodity_id)
+                        .first(&mut conn)
+                        .await
+                        .optional()
+                })?;
+            if has_rows.is_some() {
+                return Err(StoreError::ResolutionChanged {
+                    db: self.store.inner.url.redacted(),
+                    commodity: code.to_string(),
+                    stored,
+                    configured: resolution.to_owned(),
+                });
+            }
+        }
         let row = (
             c::code.eq(code.as_str()),
             c::name.eq(&spec.name),
             c::unit.eq(&spec.unit),
+            c::resolution.eq(resolution),
         );
         let id: i32 = with_conn!(self.store, "registering a commodity", |conn| {
             diesel::insert_into(c::commodities)
                 .values(row)
                 .on_conflict(c::code)
                 .do_update()
-                .set((c::name.eq(&spec.name), c::unit.eq(&spec.unit)))
+                .set((
+                    c::name.eq(&spec.name),
+                    c::unit.eq(&spec.unit),
+                    c::resolution.eq(resolution),
+                ))
                 .returning(c::id)
                 .get_result(&mut conn)
                 .await
@@ -69,22 +106,25 @@ impl Catalog<'_> {
         Ok(())
     }
 
-    /// The registered commodities (code, name, unit), by code.
+    /// The registered commodities (code, name, unit, resolution), by code.
     pub async fn commodities(self) -> Result<Vec<(CommodityCode, CommoditySpec)>, StoreError> {
         use schema::commodities::dsl as c;
-        let rows: Vec<(String, String, String)> =
+        let rows: Vec<(String, String, String, String)> =
             with_conn!(self.store, "listing commodities", |conn| {
                 c::commodities
-                    .select((c::code, c::name, c::unit))
+                    .select((c::code, c::name, c::unit, c::resolution))
                     .order(c::code)
                     .load(&mut conn)
                     .await
             })?;
         rows.into_iter()
-            .map(|(code, name, unit)| {
+            .map(|(code, name, unit, resolution)| {
                 let code = CommodityCode::new(&code)
                     .map_err(|_| self.store.corrupt("commodity code", &code))?;
-                Ok((code, CommoditySpec::new(name, unit)))
+                let resolution: Resolution = resolution
+                    .parse()
+                    .map_err(|_| self.store.corrupt("resolution", &resolution))?;
+                Ok((code, CommoditySpec::new(name, unit).at(resolution)))
             })
             .collect()
     }

@@ -77,6 +77,20 @@ pub enum StoreError {
         kind: &'static str,
         name: String,
     },
+    /// The configuration gives a commodity a resolution other than the one its stored rows
+    /// have: a configuration error, since reading those rows at the new resolution would be
+    /// wrong.
+    #[error(
+        "database {db}: commodity {commodity} is configured {configured} but its stored rows are {stored}; \
+         keep `resolution: {stored}` for {commodity}, or give the {configured} series a new commodity code \
+         (the {stored} rows stay under {commodity})"
+    )]
+    ResolutionChanged {
+        db: String,
+        commodity: String,
+        stored: String,
+        configured: String,
+    },
     #[error("database {db}: stored value {value:?} is not a valid {what}; the row needs repair")]
     Corrupt {
         db: String,

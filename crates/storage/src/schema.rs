@@ -6,6 +6,7 @@ diesel::table! {
         code -> Text,
         name -> Text,
         unit -> Text,
+        resolution -> Text,
     }
 }
 

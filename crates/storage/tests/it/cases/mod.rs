@@ -1,11 +1,13 @@
 //! The cases, written once, run on every backend; a module per topic.
 
+mod catalog;
 mod health;
 mod ledgers;
 mod quarantine;
 mod reads;
 mod writes;
 
+pub(crate) use catalog::*;
 pub(crate) use health::*;
 pub(crate) use ledgers::*;
 pub(crate) use quarantine::*;

@@ -1,0 +1,1 @@
+ALTER TABLE commodities DROP COLUMN resolution;
