@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use energy_core::{BatchError, ErrorKind, SourceId, text::printable};
+use energy_core::{BatchError, ErrorKind, Resolution, SourceId, text::printable};
 
 /// A fetch that failed. Its message names the provider and says what to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,6 +58,14 @@ pub enum SourceErrorKind {
     },
     Config {
         message: String,
+    },
+    /// The provider sent (or only offers) another resolution than the series is configured at:
+    /// nothing of the batch is stored.
+    WrongResolution {
+        series: String,
+        configured: Resolution,
+        sent: String,
+        url: String,
     },
 }
 
@@ -122,6 +130,18 @@ impl SourceError {
                 printable(url)
             ),
             SourceErrorKind::Config { message } => printable(message),
+            SourceErrorKind::WrongResolution {
+                series,
+                configured,
+                sent,
+                url,
+            } => format!(
+                "series `{}` is configured {configured} but the provider has it {} (from {}); \
+                 set the commodity's `resolution` to what the series is, or configure a {configured} series in sources.{provider}.series",
+                printable(series),
+                printable(sent),
+                printable(url)
+            ),
         }
     }
 
@@ -138,7 +158,9 @@ impl SourceError {
             SourceErrorKind::Timeout { .. } => ErrorKind::Timeout,
             SourceErrorKind::Malformed { .. } => ErrorKind::Malformed,
             SourceErrorKind::TooLarge { .. } => ErrorKind::TooLarge,
-            SourceErrorKind::Config { .. } => ErrorKind::SourceConfig,
+            SourceErrorKind::Config { .. } | SourceErrorKind::WrongResolution { .. } => {
+                ErrorKind::SourceConfig
+            }
         }
     }
 

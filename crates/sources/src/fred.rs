@@ -1,6 +1,9 @@
 //! FRED: `fred/series/observations` with `file_type=json` and the observation window. `"."`
 //! marks a day listed without a value (a holiday): counted as missing, neither stored nor
-//! rejected.
+//! rejected. FRED's `frequency` parameter is not sent: it would average a daily series into the
+//! monthly one configured, where a mismatch should be said; a monthly series is checked instead
+//! by its dates (each a month's first day). A weekly series cannot be told from a daily one by
+//! its dates, so that mismatch shows as gaps.
 
 use std::sync::Arc;
 
@@ -230,7 +233,7 @@ impl Source for Fred {
         loop {
             let reply = self
                 .http
-                .get(&self.url(&req.series, req.window.start(), req.window.end(), offset))
+                .get(&self.url(&req.series, req.first_period(), req.window.end(), offset))
                 .await?;
             out.requests += 1;
             let body = self.body(&reply, &req.series)?;
@@ -247,9 +250,20 @@ impl Source for Fred {
                     Value::Null => ".".to_owned(),
                     other => other.to_string(),
                 };
-                if !req.window.contains(date) {
-                    out.push_outside(date, raw, (req.window.start(), req.window.end()));
+                if !req.asks_for(date) {
+                    out.push_outside(date, raw, (req.first_period(), req.window.end()));
                     continue;
+                }
+                if !req.resolution.is_period_date(date) {
+                    return Err(SourceError::new(
+                        self.id.clone(),
+                        SourceErrorKind::WrongResolution {
+                            series: req.series.clone(),
+                            configured: req.resolution,
+                            sent: format!("finer than monthly (an observation on {date})"),
+                            url: reply.url.clone(),
+                        },
+                    ));
                 }
                 if raw.trim() == "." || raw.trim().is_empty() {
                     out.missing.push(date);

@@ -29,7 +29,8 @@ use std::{fmt, sync::Arc, time::Duration};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use energy_core::{
-    Clock, CommodityCode, DateWindow, Observation, Price, Secret, SourceId, validation::RawInvalid,
+    Clock, CommodityCode, DateWindow, Observation, Price, Resolution, Secret, SourceId,
+    validation::RawInvalid,
 };
 
 pub use config::{ProviderConfig, SourcesConfig};
@@ -48,6 +49,9 @@ pub struct SeriesRequest {
     pub unit: String,
     /// Inclusive range of market dates.
     pub window: DateWindow,
+    /// How often the series has a value (the commodity's `resolution`): the frequency asked
+    /// for, and what the answer must be.
+    pub resolution: Resolution,
 }
 
 /// What a provider returned for one series.
@@ -66,6 +70,20 @@ pub struct SeriesData {
     pub outside: Vec<RawInvalid>,
     /// HTTP requests it took (pages).
     pub requests: u32,
+}
+
+impl SeriesRequest {
+    /// The first period date the window reaches: its start, or for a monthly series the first
+    /// day of its start's month (a month that overlaps the window is asked for whole).
+    pub fn first_period(&self) -> NaiveDate {
+        let start = self.window.start();
+        self.resolution.periods_before(start, 0).unwrap_or(start)
+    }
+
+    /// Whether a row dated `date` is one this request asks for.
+    pub fn asks_for(&self, date: NaiveDate) -> bool {
+        date >= self.first_period() && date <= self.window.end()
+    }
 }
 
 impl SeriesData {

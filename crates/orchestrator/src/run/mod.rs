@@ -146,6 +146,7 @@ impl Job {
             series: self.series.clone(),
             unit: self.spec.unit.clone(),
             window,
+            resolution: self.spec.resolution,
         }
     }
 }

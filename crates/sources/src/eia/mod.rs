@@ -1,4 +1,5 @@
-//! The EIA Open Data API v2: `/v2/{route}/data/` with `frequency=daily`, the series facet, the
+//! The EIA Open Data API v2: `/v2/{route}/data/` with the series' frequency (`daily`, `weekly`,
+//! `monthly`; checked against the route's metadata for the latter two), the series facet, the
 //! date window, explicit sorting, and pagination by `offset`/`length` until `response.total`
 //! (the first page says how many there are; the rest are fetched side by side). Series of one
 //! route that a run announces together (`Source::plan`) are fetched in the same requests — the
@@ -7,13 +8,13 @@
 //! numbers; both are accepted).
 
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use energy_core::{Secret, SourceId};
+use energy_core::{Resolution, Secret, SourceId};
 use futures_util::{StreamExt, TryStreamExt, stream};
 use serde_json::Value;
 use url::Url;
@@ -24,6 +25,7 @@ use crate::{
     with_trailing_slash,
 };
 
+mod frequency;
 mod page;
 mod series;
 
@@ -53,6 +55,7 @@ pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError
         key,
         key_variable,
         groups: Mutex::new(Vec::new()),
+        offered: Mutex::new(HashSet::new()),
     }))
 }
 
@@ -66,6 +69,8 @@ struct Eia {
     key_variable: &'static str,
     /// Series of one route announced together, fetched in shared requests.
     groups: Mutex<Vec<Arc<Group>>>,
+    /// `route|frequency` pairs the route metadata showed offered.
+    offered: Mutex<HashSet<String>>,
 }
 
 type GroupData = HashMap<String, Result<SeriesData, SourceError>>;
@@ -85,6 +90,7 @@ impl Eia {
         &self,
         route: &str,
         series: &[&str],
+        resolution: Resolution,
         window: Option<(NaiveDate, NaiveDate)>,
         offset: u64,
         length: u64,
@@ -96,14 +102,14 @@ impl Eia {
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("api_key", self.key.expose())
-                .append_pair("frequency", "daily")
+                .append_pair("frequency", frequency::name(resolution))
                 .append_pair("data[0]", "value");
             for s in series {
                 q.append_pair("facets[series][]", s);
             }
             if let Some((start, end)) = window {
-                q.append_pair("start", &start.to_string())
-                    .append_pair("end", &end.to_string());
+                q.append_pair("start", &frequency::bound(resolution, start))
+                    .append_pair("end", &frequency::bound(resolution, end));
             }
             // period, then series: a stable order, so that offsets page through it exactly
             q.append_pair("sort[0][column]", "period")
@@ -137,15 +143,16 @@ impl Eia {
         &self,
         route: &str,
         series: &[&str],
+        resolution: Resolution,
         window: (NaiveDate, NaiveDate),
         label: &str,
         mut take: impl FnMut(&Row, &str) -> Result<(), SourceError>,
     ) -> Result<u32, SourceError> {
         let first = self
             .http
-            .get(&self.url(route, series, Some(window), 0, PAGE_SIZE))
+            .get(&self.url(route, series, resolution, Some(window), 0, PAGE_SIZE))
             .await?;
-        let page = self.page(&first, label)?;
+        let page = self.page(&first, label, resolution)?;
         let total = page.total;
         // the server's page size: what it sent, when it did not send everything
         let step = match page.rows.len() as u64 {
@@ -184,9 +191,9 @@ impl Eia {
             .map(|offset| async move {
                 let reply = self
                     .http
-                    .get(&self.url(route, series, Some(window), offset, PAGE_SIZE))
+                    .get(&self.url(route, series, resolution, Some(window), offset, PAGE_SIZE))
                     .await?;
-                let page = self.page(&reply, label)?;
+                let page = self.page(&reply, label, resolution)?;
                 Ok::<_, SourceError>((offset, page, reply.url))
             })
             .buffered(PAGES_AT_ONCE);
@@ -210,12 +217,18 @@ impl Eia {
 
     /// Whether the API has any row at all for `series` (it answers an unknown facet value
     /// with 200 and no rows).
-    async fn exists(&self, route: &str, series: &str, label: &str) -> Result<bool, SourceError> {
+    async fn exists(
+        &self,
+        route: &str,
+        series: &str,
+        resolution: Resolution,
+        label: &str,
+    ) -> Result<bool, SourceError> {
         let reply = self
             .http
-            .get(&self.url(route, &[series], None, 0, 1))
+            .get(&self.url(route, &[series], resolution, None, 0, 1))
             .await?;
-        Ok(self.page(&reply, label)?.total > 0)
+        Ok(self.page(&reply, label, resolution)?.total > 0)
     }
 
     /// Completes one series' data: sorted, and an empty result for a series the API does not
@@ -232,7 +245,10 @@ impl Eia {
             && out.outside.is_empty()
         {
             out.requests += 1;
-            if !self.exists(route, series, &req.series).await? {
+            if !self
+                .exists(route, series, req.resolution, &req.series)
+                .await?
+            {
                 return Err(SourceError::new(
                     self.id.clone(),
                     SourceErrorKind::UnknownSeries {
@@ -248,7 +264,7 @@ impl Eia {
 
     /// Fetches a group once for all its members, each row going straight to its member.
     async fn fetch_group(&self, group: &Group) -> Result<Mutex<GroupData>, SourceError> {
-        let start = group.members.iter().map(|m| m.window.start()).min();
+        let start = group.members.iter().map(|m| m.first_period()).min();
         let end = group.members.iter().map(|m| m.window.end()).max();
         let (Some(start), Some(end)) = (start, end) else {
             return Ok(Mutex::default());
@@ -260,32 +276,45 @@ impl Eia {
             .map(|m| split(&self.id, &m.series).map(|(_, s)| s))
             .collect::<Result<_, _>>()?;
         let label = format!("{}:{}", group.route, facets.join("+"));
-        let mut outs: Vec<SeriesData> = vec![SeriesData::default(); group.members.len()];
-        let requests = self
-            .each_row(&group.route, &facets, (start, end), &label, |row, url| {
-                let Some(i) = row
-                    .series
-                    .as_deref()
-                    .and_then(|s| facets.iter().position(|f| *f == s))
-                else {
-                    return Err(self.malformed_at(
-                        url,
-                        format!(
-                            "a row of {:?} names no series asked for ({:?})",
-                            row.period, row.series
-                        ),
-                    ));
-                };
-                self.take_row(
-                    row,
-                    facets[i],
-                    &group.members[i],
-                    (start, end),
-                    &mut outs[i],
-                    url,
-                )
-            })
+        // a group's members share a route and a resolution (see `plan`)
+        let resolution = group.members[0].resolution;
+        let checked = self
+            .check_frequency(&group.route, &label, resolution)
             .await?;
+        let mut outs: Vec<SeriesData> = vec![SeriesData::default(); group.members.len()];
+        let requests = checked
+            + self
+                .each_row(
+                    &group.route,
+                    &facets,
+                    resolution,
+                    (start, end),
+                    &label,
+                    |row, url| {
+                        let Some(i) = row
+                            .series
+                            .as_deref()
+                            .and_then(|s| facets.iter().position(|f| *f == s))
+                        else {
+                            return Err(self.malformed_at(
+                                url,
+                                format!(
+                                    "a row of {:?} names no series asked for ({:?})",
+                                    row.period, row.series
+                                ),
+                            ));
+                        };
+                        self.take_row(
+                            row,
+                            facets[i],
+                            &group.members[i],
+                            (start, end),
+                            &mut outs[i],
+                            url,
+                        )
+                    },
+                )
+                .await?;
         let mut data = HashMap::new();
         for (member, mut out) in group.members.iter().zip(outs) {
             out.requests = requests;
@@ -306,16 +335,19 @@ impl Source for Eia {
     }
 
     fn plan(&self, requests: &[SeriesRequest]) {
-        let mut by_route: BTreeMap<&str, Vec<SeriesRequest>> = BTreeMap::new();
+        let mut by_route: BTreeMap<(&str, Resolution), Vec<SeriesRequest>> = BTreeMap::new();
         for r in requests {
             if let Some((route, _)) = r.series.rsplit_once(':') {
-                by_route.entry(route).or_default().push(r.clone());
+                by_route
+                    .entry((route, r.resolution))
+                    .or_default()
+                    .push(r.clone());
             }
         }
         // at most GROUP_SIZE series a group, dealt round-robin: the series a run starts first
         // (in the order announced) belong to different groups, which then go side by side
         let mut groups = Vec::new();
-        for (route, members) in by_route {
+        for ((route, _), members) in by_route {
             let n = members.len().div_ceil(GROUP_SIZE);
             let mut dealt: Vec<Vec<SeriesRequest>> = vec![Vec::new(); n];
             for (i, m) in members.into_iter().enumerate() {
@@ -352,18 +384,21 @@ impl Source for Eia {
             }
         }
         let mut out = SeriesData::default();
-        out.requests = self
-            .each_row(
-                route,
-                &[series],
-                (req.window.start(), req.window.end()),
-                &req.series,
-                |row, url| {
-                    let asked = (req.window.start(), req.window.end());
-                    self.take_row(row, series, req, asked, &mut out, url)
-                },
-            )
-            .await?;
+        let checked = self.check_frequency(route, series, req.resolution).await?;
+        out.requests = checked
+            + self
+                .each_row(
+                    route,
+                    &[series],
+                    req.resolution,
+                    (req.first_period(), req.window.end()),
+                    &req.series,
+                    |row, url| {
+                        let asked = (req.first_period(), req.window.end());
+                        self.take_row(row, series, req, asked, &mut out, url)
+                    },
+                )
+                .await?;
         self.finish(req, out).await
     }
 }
@@ -389,8 +424,20 @@ impl Eia {
                 ),
             ));
         }
-        let date = NaiveDate::parse_from_str(&row.period, "%Y-%m-%d").map_err(|_| {
-            self.malformed_at(url, format!("period {:?} is not a daily date", row.period))
+        let date = frequency::period(req.resolution, &row.period).map_err(|shape| match shape {
+            Some(sent) => SourceError::new(
+                self.id.clone(),
+                SourceErrorKind::WrongResolution {
+                    series: req.series.clone(),
+                    configured: req.resolution,
+                    sent: format!("{sent} (period {:?})", row.period),
+                    url: url.to_owned(),
+                },
+            ),
+            None => self.malformed_at(
+                url,
+                format!("period {:?} is not a {} period", row.period, req.resolution),
+            ),
         })?;
         if date < asked.0 || date > asked.1 {
             let raw = match &row.value {
@@ -402,7 +449,7 @@ impl Eia {
             return Ok(());
         }
         // the rest of a group's window: another member's dates
-        if !req.window.contains(date) {
+        if !req.asks_for(date) {
             return Ok(());
         }
         match &row.value {

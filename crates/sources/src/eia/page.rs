@@ -5,7 +5,9 @@ use energy_core::text::printable;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Eia, PAGE_SIZE};
+use energy_core::Resolution;
+
+use super::{Eia, PAGE_SIZE, frequency};
 use crate::{SourceError, SourceErrorKind, bounded::Bounded, http::Reply, parse_json};
 
 #[derive(Deserialize)]
@@ -44,7 +46,12 @@ pub(super) struct Page {
 
 impl Eia {
     /// Interprets one reply: a page of rows, or the typed error its status and body mean.
-    pub(super) fn page(&self, reply: &Reply, series: &str) -> Result<Page, SourceError> {
+    pub(super) fn page(
+        &self,
+        reply: &Reply,
+        series: &str,
+        resolution: Resolution,
+    ) -> Result<Page, SourceError> {
         let status = reply.status.as_u16();
         if !reply.status.is_success() {
             let (code, message) = error_text(&reply.body)
@@ -103,10 +110,19 @@ impl Eia {
         let body = envelope
             .response
             .ok_or_else(|| self.malformed(reply, "no `response` object"))?;
-        if let Some(freq) = body.frequency.as_deref().filter(|f| *f != "daily") {
-            return Err(self.malformed(
-                reply,
-                format!("expected daily data, got frequency {freq:?}"),
+        if let Some(freq) = body
+            .frequency
+            .as_deref()
+            .filter(|f| *f != frequency::name(resolution))
+        {
+            return Err(SourceError::new(
+                self.id.clone(),
+                SourceErrorKind::WrongResolution {
+                    series: series.to_owned(),
+                    configured: resolution,
+                    sent: format!("{} data", printable(freq)),
+                    url: reply.url.clone(),
+                },
             ));
         }
         for w in &body.warnings {

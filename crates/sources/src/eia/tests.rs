@@ -25,6 +25,7 @@ fn a_route_s_series_are_dealt_into_groups_of_at_most_ten() {
         key: Secret::new("k"),
         key_variable: "KEY",
         groups: Mutex::new(Vec::new()),
+        offered: Mutex::new(std::collections::HashSet::new()),
     };
     let window =
         energy_core::DateWindow::new("2024-01-01".parse().unwrap(), "2024-01-31".parse().unwrap())
@@ -34,6 +35,7 @@ fn a_route_s_series_are_dealt_into_groups_of_at_most_ten() {
         series,
         unit: "USD/bbl".into(),
         window,
+        resolution: energy_core::Resolution::Daily,
     };
     let mut requests: Vec<SeriesRequest> = (0..25)
         .map(|i| req(format!("petroleum/pri/spt:S{i:02}")))

@@ -6,7 +6,9 @@ use std::{collections::HashMap, sync::Arc};
 use chrono::{Datelike, NaiveDate, TimeZone, Weekday};
 use serde_json::{Value, json};
 
-use super::{EiaOrder, Replay, Rows, percent_decode, window};
+use energy_core::Resolution;
+
+use super::{EiaOrder, Replay, Rows, eia_period, percent_decode, window};
 
 impl Replay {
     pub(super) fn eia(
@@ -21,10 +23,10 @@ impl Replay {
                 "message": "An invalid api_key was supplied. Please register for an API key."}});
             return (status, body.to_string());
         }
-        let route = rest
-            .trim_start_matches("/v2/")
-            .trim_end_matches('/')
-            .trim_end_matches("/data");
+        let path = rest.trim_start_matches("/v2/").trim_end_matches('/');
+        let Some(route) = path.strip_suffix("/data") else {
+            return self.eia_route(path);
+        };
         // several series of one route in one request, as the real API does (repeat the key);
         // rows are ordered by period, then series, so that pagination is stable
         let facets: Vec<String> = url_query
@@ -48,6 +50,7 @@ impl Replay {
         let key = format!("{route}|{}|{start}|{end}", facets.join(","));
         let order = self.eia_order(&key, &known, start, end);
         let total = order.len();
+        let resolution = self.resolution("eia", &format!("{route}:{}", known[0].0));
         let offset: usize = q.get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
         let length: usize = q
             .get("length")
@@ -61,7 +64,7 @@ impl Replay {
             .map(|&(d, f, i)| {
                 let (facet, rows) = &known[f as usize];
                 let v = &rows[i as usize].1;
-                json!({"period": d.to_string(), "duoarea": "NUS", "area-name": "U.S.",
+                json!({"period": eia_period(resolution, d), "duoarea": "NUS", "area-name": "U.S.",
                        "product": "EPC0", "product-name": "Crude Oil", "process": "PF4",
                        "process-name": "Spot Price FOB", "series": facet,
                        "series-description": format!("{facet} daily spot price"),
@@ -69,13 +72,41 @@ impl Replay {
             })
             .collect();
         let body = json!({
-            "response": {"total": total.to_string(), "dateFormat": "YYYY-MM-DD",
-                         "frequency": "daily", "data": data,
+            "response": {"total": total.to_string(),
+                         "dateFormat": if resolution == Resolution::Monthly { "YYYY-MM" } else { "YYYY-MM-DD" },
+                         "frequency": resolution.name(), "data": data,
                          "description": "Spot prices (replayed)"},
             "request": {"command": format!("/v2/{route}/data/"),
-                        "params": {"frequency": "daily", "data": ["value"],
+                        "params": {"frequency": q.get("frequency"), "data": ["value"],
                                    "facets": {"series": facets},
                                    "offset": offset, "length": length}},
+            "apiVersion": "2.1.10"
+        });
+        (200, body.to_string())
+    }
+
+    /// The metadata of `route` (`GET /v2/{route}/`): the frequencies of its series.
+    fn eia_route(&self, route: &str) -> (u16, String) {
+        let offered = self.eia_route_resolutions(route);
+        if offered.is_empty() {
+            return (
+                404,
+                json!({"error": format!("No such route: {route}"), "code": 404}).to_string(),
+            );
+        }
+        let frequency: Vec<Value> = offered
+            .iter()
+            .map(|r| {
+                let format = if *r == Resolution::Monthly { "YYYY-MM" } else { "YYYY-MM-DD" };
+                json!({"id": r.name(), "description": format!("One data point for each {r} period."),
+                       "query": r.name()[..1].to_uppercase(), "format": format})
+            })
+            .collect();
+        let body = json!({
+            "response": {"id": route, "description": "replayed route", "frequency": frequency,
+                         "facets": [{"id": "series", "description": "Series"}],
+                         "data": {"value": []}, "defaultFrequency": offered[0].name()},
+            "request": {"command": format!("/v2/{route}/"), "params": {}},
             "apiVersion": "2.1.10"
         });
         (200, body.to_string())
@@ -143,8 +174,22 @@ impl Replay {
         let first = rows.first().map(|r| r.0).unwrap_or(start).max(start);
         let last = rows.last().map(|r| r.0).unwrap_or(end).min(end);
         let mut observations = Vec::new();
-        let mut day = first;
-        while day <= last {
+        let daily = self.resolution("fred", &id) == Resolution::Daily;
+        if !daily {
+            // a weekly or monthly series lists its own dates only
+            observations.extend(rows.iter().filter(|(d, _)| *d >= start && *d <= end).map(
+                |(d, v)| {
+                    json!({"realtime_start": "2026-11-25", "realtime_end": "2026-11-25",
+                                "date": d.to_string(), "value": v})
+                },
+            ));
+        }
+        let mut day = if daily {
+            first
+        } else {
+            last.succ_opt().unwrap_or(last)
+        };
+        while daily && day <= last {
             let value = by_date.get(&day).copied();
             let weekday = !matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
             if value.is_some() || weekday {

@@ -2,7 +2,10 @@
 //! `replay`): it serves daily series in each provider's real response format — EIA v2 pages of
 //! string values with `response.total`, FRED observations with `"."` on weekdays without a
 //! value, Yahoo chart bars stamped at midnight in the exchange's zone with float32 noise — and
-//! honours the window and pagination parameters the sources send.
+//! honours the window and pagination parameters the sources send. A series can be weekly or
+//! monthly ([`Replay::series_at`]): EIA then lists it in its route's metadata and answers with
+//! that frequency (`YYYY-MM` periods for months) whatever was asked, and FRED lists only its
+//! dates.
 //!
 //! Each provider lives under its own path prefix (`/eia`, `/fred`, `/yahoo`), so a test points
 //! `sources.<name>.base_url` at [`ReplayServer::base_url`] and can make one provider fail.
@@ -17,7 +20,8 @@ use std::{
     time::Duration,
 };
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
+use energy_core::Resolution;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
@@ -52,6 +56,8 @@ struct State {
     behaviour: HashMap<String, Behaviour>,
     /// Requests answered, by provider prefix.
     requests_by: HashMap<String, u64>,
+    /// (provider, series id) → its resolution, when not daily.
+    resolutions: HashMap<(String, String), Resolution>,
     /// The merged row order of EIA requests, by route, series and window.
     eia_orders: HashMap<String, EiaOrder>,
 }
@@ -78,6 +84,46 @@ impl Replay {
             .series
             .insert((provider.to_owned(), id.to_owned()), Arc::new(rows));
         self
+    }
+
+    /// Serves `rows` as `provider`'s series `id` at `resolution`.
+    pub fn series_at(
+        &self,
+        provider: &str,
+        id: &str,
+        resolution: Resolution,
+        rows: Vec<(NaiveDate, String)>,
+    ) -> &Self {
+        self.state
+            .lock()
+            .expect("replay state")
+            .resolutions
+            .insert((provider.to_owned(), id.to_owned()), resolution);
+        self.series(provider, id, rows)
+    }
+
+    fn resolution(&self, provider: &str, id: &str) -> Resolution {
+        self.state
+            .lock()
+            .expect("replay state")
+            .resolutions
+            .get(&(provider.to_owned(), id.to_owned()))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// The resolutions of the EIA series stored under `route`.
+    fn eia_route_resolutions(&self, route: &str) -> Vec<Resolution> {
+        let state = self.state.lock().expect("replay state");
+        let mut found: Vec<Resolution> = state
+            .series
+            .keys()
+            .filter(|(p, id)| p == "eia" && id.rsplit_once(':').is_some_and(|(r, _)| r == route))
+            .map(|key| state.resolutions.get(key).copied().unwrap_or_default())
+            .collect();
+        found.sort();
+        found.dedup();
+        found
     }
 
     /// Sets how `provider` answers.
@@ -274,10 +320,29 @@ impl Replay {
     }
 }
 
+/// A request's window; a `YYYY-MM` bound (EIA's monthly) is its month's first or last day.
 fn window(start: Option<&String>, end: Option<&String>) -> (NaiveDate, NaiveDate) {
-    let parse =
-        |s: Option<&String>, default: NaiveDate| s.and_then(|v| v.parse().ok()).unwrap_or(default);
-    (parse(start, NaiveDate::MIN), parse(end, NaiveDate::MAX))
+    let month = |v: &str| format!("{v}-01").parse::<NaiveDate>().ok();
+    let first = start.and_then(|v| v.parse().ok().or_else(|| month(v)));
+    let last = end.and_then(|v| {
+        v.parse().ok().or_else(|| {
+            let first = month(v)?;
+            let next = first.checked_add_months(chrono::Months::new(1))?;
+            next.pred_opt()
+        })
+    });
+    (
+        first.unwrap_or(NaiveDate::MIN),
+        last.unwrap_or(NaiveDate::MAX),
+    )
+}
+
+/// A date as an EIA period at `resolution`.
+fn eia_period(resolution: Resolution, date: NaiveDate) -> String {
+    match resolution {
+        Resolution::Monthly => format!("{:04}-{:02}", date.year(), date.month()),
+        _ => date.to_string(),
+    }
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

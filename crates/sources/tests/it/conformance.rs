@@ -349,7 +349,7 @@ async fn eia_conforms() {
             (403, r#"{"error":{"code":"API_KEY_MISSING","message":"No api_key was supplied.  Please register for one at https://www.eia.gov/opendata/register.php"}}"#.into(), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::Unauthorized { .. }, .. })),
             (400, r#"{"error":"Invalid frequency 'hourly' provided. The frequency must be one of the following: daily, weekly, monthly, annual","code":400}"#.into(), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::BadRequest { status: 400, .. }, .. }) && e.to_string().contains("Invalid frequency")),
             (404, r#"{"error":"Not found.","code":404}"#.into(), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::UnknownSeries { .. }, .. })),
-            (200, fixture("eia/petroleum-pri-spt-RWTC-weekly-1986-01-03.json"), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::Malformed { .. }, .. }) && e.to_string().contains("weekly")),
+            (200, fixture("eia/petroleum-pri-spt-RWTC-weekly-1986-01-03.json"), "application/json", |e| matches!(e, SourceError { kind: SourceErrorKind::WrongResolution { .. }, .. }) && e.to_string().contains("weekly")),
         ],
         has_key: true,
     })

@@ -222,13 +222,18 @@ async fn monthly_answer_is_refused_clearly() {
         matches!(
             err,
             SourceError {
-                kind: SourceErrorKind::Malformed { .. },
+                kind: SourceErrorKind::WrongResolution { .. },
                 ..
             }
         ),
         "{err:?}"
     );
-    assert!(err.to_string().contains("monthly"), "{err}");
+    // both resolutions named, and a configuration error, not a provider fault
+    assert!(
+        err.to_string().contains("configured daily") && err.to_string().contains("monthly data"),
+        "{err}"
+    );
+    assert_eq!(err.report_kind(), energy_core::ErrorKind::SourceConfig);
     assert!(!err.to_string().contains(KEY));
 }
 

@@ -7,5 +7,6 @@ mod eia;
 mod fred;
 mod limits;
 mod properties;
+mod resolution;
 mod support;
 mod yahoo;

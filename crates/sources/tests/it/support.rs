@@ -71,6 +71,7 @@ pub(crate) fn request(commodity: &str, series: &str, start: &str, end: &str) -> 
         series: series.to_owned(),
         unit: "USD/bbl".to_owned(),
         window: DateWindow::new(start.parse().unwrap(), end.parse().unwrap()).unwrap(),
+        resolution: energy_core::Resolution::Daily,
     }
 }
 
