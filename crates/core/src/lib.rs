@@ -27,6 +27,7 @@ mod failure;
 mod freshness;
 mod mode;
 mod observation;
+pub mod periods;
 mod price;
 pub mod publication;
 mod rejection;

@@ -1,8 +1,9 @@
-//! Gaps: the trading days inside a series' stored history (between its first and its last
-//! stored date) that have no value, per its commodity's calendar. A holiday is no gap.
+//! Gaps: the periods inside a series' stored history (between its first and its last stored
+//! date) that have no value: trading days of its calendar for a daily series (a holiday is no
+//! gap), weeks of a weekly one, months of a monthly one.
 
 use chrono::NaiveDate;
-use energy_core::{CommodityCode, SourceId, calendar::Calendar};
+use energy_core::{CommodityCode, Resolution, SourceId, calendar::Calendar};
 use energy_storage::{SeriesDates, Store, StoreError};
 use serde::Serialize;
 
@@ -13,14 +14,16 @@ use crate::Config;
 pub struct SeriesGaps {
     pub commodity: CommodityCode,
     pub source: SourceId,
-    /// The calendar the gaps are judged on.
+    /// How often the series has a value: what a gap is a period of.
+    pub resolution: Resolution,
+    /// The calendar the gaps of a daily series are judged on.
     pub calendar: Calendar,
     /// The first and the last stored date.
     pub first: NaiveDate,
     pub last: NaiveDate,
     /// Stored values.
     pub stored: u64,
-    /// Trading days between `first` and `last` without a value, in order.
+    /// Periods between `first` and `last` without a value, in order.
     pub gaps: Vec<NaiveDate>,
 }
 
@@ -45,8 +48,10 @@ pub async fn find(
              }| {
                 let (first, last) = (*dates.first()?, *dates.last()?);
                 let calendar = config.calendar(&commodity, &source);
+                let resolution = config.resolution(&commodity);
                 Some(SeriesGaps {
-                    gaps: calendar.gaps(&dates),
+                    gaps: energy_core::periods::gaps(resolution, calendar, &dates),
+                    resolution,
                     stored: dates.len() as u64,
                     calendar,
                     first,

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{NaiveTime, Weekday};
 use chrono_tz::America::New_York;
-use energy_core::{Publication, calendar::Calendar, crosscheck::Instrument};
+use energy_core::{Publication, Resolution, calendar::Calendar, crosscheck::Instrument};
 
 use crate::{
     ProviderContext, Source, SourceError, eia, fred,
@@ -41,6 +41,9 @@ pub struct ProviderInfo {
     pub publication: Publication,
     /// Series published otherwise, by default.
     pub publications: &'static [(&'static str, Publication)],
+    /// The resolutions it serves besides daily, each with when a series of it is published by
+    /// default (a commodity's entry in `publications` overrides it).
+    pub resolutions: &'static [(Resolution, Publication)],
 
     /// Checks one configured series id.
     pub check_series: fn(&str) -> Result<(), String>,
@@ -71,6 +74,16 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         // the Monday of that week; Henry Hub through the Tuesday
         publication: weekly(Weekday::Wed, 10, 30, Weekday::Mon),
         publications: &[("NATGAS", weekly(Weekday::Wed, 10, 30, Weekday::Tue))],
+        // weekly series (the WPSR's stocks, e.g. WCESTUS1): Wednesday 10:30 Eastern with the
+        // week ending the Friday before (eia.gov/petroleum/supply/weekly, "release schedule");
+        // monthly series: by the 14th at 10:30 Eastern, the month before (the monthly spot
+        // averages come with the first weekly release of the month, the Petroleum Supply
+        // Monthly at the month's end: the 14th is late enough for the first, override per
+        // series in `publications` for the second)
+        resolutions: &[
+            (Resolution::Weekly, week_ending(Weekday::Wed, 10, 30)),
+            (Resolution::Monthly, monthly(14, 10, 30)),
+        ],
         check_series: eia::check_series,
         build: eia::build,
     },
@@ -96,6 +109,13 @@ pub const PROVIDERS: &[ProviderInfo] = &[
         // with 2024-09-17)
         publication: weekly(Weekday::Wed, 14, 0, Weekday::Mon),
         publications: &[("NATGAS", weekly(Weekday::Wed, 14, 0, Weekday::Tue))],
+        // FRED's weekly copies of EIA's weekly series (week ending Friday) the same afternoon
+        // as EIA; its monthly averages (MCOILWTICO: "Monthly, Average" of DCOILWTICO) once
+        // the month's dailies are in, by the 20th at 17:00 Eastern as a conservative day
+        resolutions: &[
+            (Resolution::Weekly, week_ending(Weekday::Wed, 14, 0)),
+            (Resolution::Monthly, monthly(20, 17, 0)),
+        ],
         check_series: fred::check_series,
         build: fred::build,
     },
@@ -120,6 +140,7 @@ pub const PROVIDERS: &[ProviderInfo] = &[
             zone: New_York,
         },
         publications: &[],
+        resolutions: &[],
         check_series: yahoo::check_series,
         build: yahoo::build,
     },
@@ -139,6 +160,43 @@ const fn weekly(day: Weekday, hour: u32, minute: u32, through: Weekday) -> Publi
         at: time(hour, minute),
         zone: New_York,
         through,
+    }
+}
+
+/// A weekly series' release on `day` at `hour:minute` New York time, dated by the Friday before.
+const fn week_ending(day: Weekday, hour: u32, minute: u32) -> Publication {
+    Publication::WeekEnding {
+        day,
+        at: time(hour, minute),
+        zone: New_York,
+        ending: Weekday::Fri,
+    }
+}
+
+/// A monthly series' release on `day` of each month at `hour:minute` New York time, carrying
+/// the month before.
+const fn monthly(day: u32, hour: u32, minute: u32) -> Publication {
+    Publication::Monthly {
+        day,
+        at: time(hour, minute),
+        zone: New_York,
+        lag: 1,
+    }
+}
+
+impl ProviderInfo {
+    /// Whether it serves series at `resolution`.
+    pub fn serves(&self, resolution: Resolution) -> bool {
+        resolution == Resolution::Daily || self.resolutions.iter().any(|(r, _)| *r == resolution)
+    }
+
+    /// When a series at `resolution` is published by default; None for daily (the provider's
+    /// `publication`) and for a resolution it does not serve.
+    pub fn publication_at(&self, resolution: Resolution) -> Option<Publication> {
+        self.resolutions
+            .iter()
+            .find(|(r, _)| *r == resolution)
+            .map(|(_, p)| *p)
     }
 }
 

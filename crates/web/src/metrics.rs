@@ -367,12 +367,14 @@ pub async fn metrics(
     );
     scrape.gauge(
         "energy_pipeline_series_missing_trading_dates",
-        "Trading days without a value in the last 365 days of each series' history (as `status` counts them).",
+        "Trading days (weeks, months for a weekly or monthly series) without a value in the last 365 days of each series' history (as `status` counts them).",
         judged
             .iter()
             .filter_map(|(l, latest, _, calendar)| {
+                let resolution = e.config.resolution(&latest.as_ref()?.commodity);
                 latest.as_ref().map(|s| {
                     let (gaps, _) = energy_orchestrator::status::recent_gaps(
+                        resolution,
                         *calendar,
                         s,
                         since,

@@ -1,5 +1,5 @@
-//! `gaps`: the trading days without a stored value inside each stored series' history, per its
-//! commodity's calendar, as text or JSON.
+//! `gaps`: the periods without a stored value inside each stored series' history (trading days
+//! of its calendar for a daily series, weeks, months), as text or JSON.
 
 use std::process::ExitCode;
 
@@ -42,7 +42,12 @@ pub(super) fn run(global: &GlobalArgs, args: &GapsArgs) -> Result<ExitCode, Fail
         outln!(
             "{:<13} {:<18} {}..{} {:>6} stored {:>4} {}",
             fit(&format!("{}/{}", s.commodity, s.source), 13),
-            s.calendar.name(),
+            // what a gap is counted on: the calendar of a daily series, else its resolution
+            if s.resolution == energy_core::Resolution::Daily {
+                s.calendar.name()
+            } else {
+                s.resolution.name()
+            },
             s.first,
             s.last,
             s.stored,

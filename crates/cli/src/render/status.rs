@@ -97,8 +97,7 @@ pub(crate) fn status(r: &energy_orchestrator::status::StatusReport, paint: Paint
                         .as_ref()
                         .map_or("-".to_owned(), |v| v.to_string()),
                     s.state.name().to_owned(),
-                    s.missing_trading_days
-                        .map_or("-".to_owned(), |g| g.to_string()),
+                    s.missing_periods.map_or("-".to_owned(), |g| g.to_string()),
                 ]
             })
             .collect();
@@ -223,7 +222,9 @@ mod status_tests {
             due_at: None,
             overdue_trading_days: 0,
             publication: "daily after 18:00 America/New_York".into(),
+            missing_periods: Some(u64::from(wd % 3)),
             missing_trading_days: Some(u64::from(wd % 3)),
+            resolution: energy_core::Resolution::Daily,
             missing_since: Some("2025-11-23".parse().unwrap()),
             calendar: energy_core::calendar::Calendar::Nymex,
             state,
@@ -309,6 +310,7 @@ mod status_tests {
                     age_days: None,
                     age_weekdays: None,
                     age_trading_days: None,
+                    missing_periods: None,
                     missing_trading_days: None,
                     missing_since: None,
                     state: Freshness::Stale,

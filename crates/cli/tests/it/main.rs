@@ -13,6 +13,7 @@ mod memory;
 mod pipeline;
 mod redaction;
 mod refusals;
+mod resolutions;
 mod run;
 mod schedule;
 mod status;

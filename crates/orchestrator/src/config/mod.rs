@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use energy_core::{
-    CommodityCode, CommoditySpec, Publication, SourceId, bounds::outside, calendar::Calendar,
+    CommodityCode, CommoditySpec, Publication, Resolution, SourceId, bounds::outside,
+    calendar::Calendar,
 };
 use energy_notify::NotificationsConfig;
 use energy_sources::{RetryConfig, SourcesConfig};
@@ -202,13 +203,27 @@ impl Config {
             .unwrap_or(Calendar::Weekdays)
     }
 
+    /// How often `commodity` has a value (daily for one no longer configured).
+    pub fn resolution(&self, commodity: &CommodityCode) -> Resolution {
+        self.commodities
+            .get(commodity)
+            .map_or(Resolution::Daily, |spec| spec.resolution)
+    }
+
     /// When the series (`commodity`, `source`) is published: the source's rule for it
-    /// (`sources.<name>.publications`), else the source's (`sources.<name>.publication`); for a
+    /// (`sources.<name>.publications`), else, for a weekly or monthly commodity, the provider's
+    /// rule for that resolution, else the source's (`sources.<name>.publication`); for a
     /// source no longer configured, daily at midnight in the commodity's zone.
     pub fn publication(&self, commodity: &CommodityCode, source: &SourceId) -> Publication {
+        let by_resolution = energy_sources::provider_info(source.as_str())
+            .and_then(|info| info.publication_at(self.resolution(commodity)));
         self.sources
             .get(source.as_str())
-            .map(|p| p.publication_of(commodity))
+            .map(|p| match (p.publications.get(commodity), by_resolution) {
+                (Some(own), _) => *own,
+                (None, Some(rule)) => rule,
+                (None, None) => p.publication,
+            })
             .unwrap_or(Publication::Daily {
                 at: chrono::NaiveTime::MIN,
                 zone: self
@@ -306,6 +321,21 @@ impl Config {
                     out.push((
                         format!("sources.{name}.series.{code}"),
                         format!("commodity {code} is not defined under `commodities`"),
+                    ));
+                }
+                let resolution = self.resolution(code);
+                if let Some(info) = energy_sources::provider_info(name.as_str())
+                    && !info.serves(resolution)
+                {
+                    out.push((
+                        format!("sources.{name}.series.{code}"),
+                        format!(
+                            "{name} does not serve {resolution} series (it serves {}); fetch {code} from another source or change commodities.{code}.resolution",
+                            std::iter::once("daily")
+                                .chain(info.resolutions.iter().map(|(r, _)| r.name()))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
                     ));
                 }
                 if series.trim().is_empty() {

@@ -22,14 +22,17 @@ pub(super) async fn annotate(config: &Config, store: &Store, report: &mut RunRep
                 Ok(Some((first, stored))) => {
                     let calendar = config.calendar(&batch.commodity, &source.source);
                     let day_before = start.pred_opt().unwrap_or(start);
-                    batch.older_gaps = calendar.missing(first, day_before, stored);
+                    let resolution = config.resolution(&batch.commodity);
+                    batch.older_gaps = energy_core::periods::missing(
+                        resolution, calendar, first, day_before, stored,
+                    );
                     if batch.older_gaps > 0 {
                         tracing::warn!(
                             commodity = %batch.commodity,
                             source = %source.source,
                             gaps = batch.older_gaps,
                             before = %start,
-                            "trading days without a value before the run's window (energy-pipeline gaps lists them)"
+                            "periods without a value before the run's window (energy-pipeline gaps lists them)"
                         );
                     }
                 }

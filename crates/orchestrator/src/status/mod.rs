@@ -58,8 +58,13 @@ pub struct SeriesStatus {
     pub overdue_trading_days: u32,
     /// The publication rule judged against, as configured.
     pub publication: String,
-    /// Trading days without a value from `missing_since` to the latest stored date
-    /// (`energy-pipeline gaps` lists every gap of the whole history).
+    /// How often the series has a value: `hourly`, `daily`, `weekly` or `monthly`.
+    pub resolution: energy_core::Resolution,
+    /// Periods of its resolution (trading days, weeks, months) without a value from
+    /// `missing_since` to the latest stored date (`energy-pipeline gaps` lists every gap of
+    /// the whole history).
+    pub missing_periods: Option<u64>,
+    /// The same for a daily series, in trading days; None for other resolutions.
     pub missing_trading_days: Option<u64>,
     /// Where that count starts: [`GAP_WINDOW_DAYS`] before now, or the first stored date when
     /// later.
@@ -105,10 +110,12 @@ pub fn gaps_since(now: DateTime<Utc>) -> NaiveDate {
     now.date_naive() - chrono::Days::new(GAP_WINDOW_DAYS)
 }
 
-/// The gap count of a series with data: trading days of `calendar` from `since` (or its first
-/// date, when later) to its latest date without a value, given the dates stored from `since`
-/// on. Returns (count, where it starts).
+/// The gap count of a series with data: periods of its resolution (trading days of `calendar`
+/// for a daily series, weeks, months) from `since` (or its first date, when later) to its
+/// latest date without a value, given the dates stored from `since` on. Returns (count, where
+/// it starts).
 pub fn recent_gaps(
+    resolution: energy_core::Resolution,
     calendar: energy_core::calendar::Calendar,
     latest: &SeriesLatest,
     since: NaiveDate,
@@ -119,7 +126,10 @@ pub fn recent_gaps(
         .get(&(latest.commodity.clone(), latest.source.clone()))
         .copied()
         .unwrap_or(0);
-    (calendar.missing(from, latest.latest_date, stored), from)
+    (
+        energy_core::periods::missing(resolution, calendar, from, latest.latest_date, stored),
+        from,
+    )
 }
 
 /// A series judged at `now` by its publication rule and calendar (what `status`, `/metrics`
@@ -371,9 +381,10 @@ pub async fn collect(
                     .collect();
                 let latest_date = latest.as_ref().map(|l| l.latest_date);
                 let (judged, rule, calendar) = judge(config, &commodity, &source, latest_date, now);
+                let resolution = config.resolution(&commodity);
                 let gaps = latest
                     .as_ref()
-                    .map(|l| recent_gaps(calendar, l, since, &stored_since));
+                    .map(|l| recent_gaps(resolution, calendar, l, since, &stored_since));
                 report.freshness.push(SeriesStatus {
                     latest_value: latest.as_ref().map(|l| {
                         l.latest_value
@@ -388,7 +399,11 @@ pub async fn collect(
                     expected_date: judged.expected,
                     due_at: judged.due,
                     overdue_trading_days: judged.overdue_days,
-                    missing_trading_days: gaps.map(|g| g.0),
+                    missing_periods: gaps.map(|g| g.0),
+                    missing_trading_days: gaps
+                        .filter(|_| resolution == energy_core::Resolution::Daily)
+                        .map(|g| g.0),
+                    resolution,
                     missing_since: gaps.map(|g| g.1),
                     publication: rule.to_string(),
                     calendar,

@@ -81,7 +81,7 @@ fn home_body(e: &Endpoints, r: &StatusReport) -> String {
                 .map_or("-".to_owned(), |v| format!("{v} {}", escape(&s.unit))),
             s.state.name(),
             s.state.name(),
-            s.missing_trading_days.map_or("-".to_owned(), |g| g.to_string()),
+            s.missing_periods.map_or("-".to_owned(), |g| g.to_string()),
             match &s.note {
                 Some(note) => format!("<span class=\"note\">{}</span>", escape(note)),
                 None => spark(&s.recent, 122, 24, &label),
