@@ -1,0 +1,69 @@
+//! One EIA row into a series' data: checked to be of the series asked for, dated by its
+//! period at the series' resolution (another resolution's period fails the batch), then an
+//! observation, a missing value, an invalid one, or a row outside what was asked.
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use super::{Eia, frequency, page::Row};
+use crate::{SeriesData, SeriesRequest, SourceError, SourceErrorKind};
+
+impl Eia {
+    /// One row of `series` (asked for over `asked`, which may be wider than `req`'s own window
+    /// when a group shares the request) into `out`.
+    pub(super) fn take_row(
+        &self,
+        row: &Row,
+        series: &str,
+        req: &SeriesRequest,
+        asked: (NaiveDate, NaiveDate),
+        out: &mut SeriesData,
+        url: &str,
+    ) -> Result<(), SourceError> {
+        if let Some(other) = row.series.as_deref().filter(|s| *s != series) {
+            return Err(self.malformed_at(
+                url,
+                format!(
+                    "a row of {:?} is of series {other:?}, not the {series:?} asked for",
+                    row.period
+                ),
+            ));
+        }
+        let date = frequency::period(req.resolution, &row.period).map_err(|shape| match shape {
+            Some(sent) => SourceError::new(
+                self.id.clone(),
+                SourceErrorKind::WrongResolution {
+                    series: req.series.clone(),
+                    configured: req.resolution,
+                    sent: format!("{sent} (period {:?})", row.period),
+                    url: url.to_owned(),
+                },
+            ),
+            None => self.malformed_at(
+                url,
+                format!("period {:?} is not a {} period", row.period, req.resolution),
+            ),
+        })?;
+        if date < asked.0 || date > asked.1 {
+            let raw = match &row.value {
+                None | Some(Value::Null) => "null".to_owned(),
+                Some(Value::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+            };
+            out.push_outside(date, raw, asked);
+            return Ok(());
+        }
+        // the rest of a group's window: another member's dates
+        if !req.asks_for(date) {
+            return Ok(());
+        }
+        match &row.value {
+            None | Some(Value::Null) => out.missing.push(date),
+            Some(Value::String(s)) if s.trim().is_empty() => out.missing.push(date),
+            Some(Value::String(s)) => out.push_published(req, &self.id, date, s),
+            Some(Value::Number(n)) => out.push_published(req, &self.id, date, &n.to_string()),
+            Some(other) => out.push_invalid(date, other.to_string(), "not a number"),
+        }
+        Ok(())
+    }
+}
