@@ -1,14 +1,15 @@
 //! The Yahoo Finance chart API v8 (unofficial; front-month futures such as `CL=F`). Each bar is
 //! dated by its timestamp in the exchange's own time zone (`meta.exchangeTimezoneName`), never
 //! by UTC; null bars are missing days; float32 noise is removed by rounding to `meta.priceHint`
-//! decimals; the day still trading is left out until it has settled.
+//! decimals; the day still trading is left out until it has settled, which is when the
+//! provider's publication rule (`daily after 18:00 America/New_York`) says its bar is due.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
-use energy_core::{Price, SourceId};
+use energy_core::{Price, Publication, SourceId, calendar::Calendar};
 use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
@@ -41,6 +42,7 @@ pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError
         http,
         base,
         clock: ctx.clock,
+        settles: ctx.config.publication,
     }))
 }
 
@@ -49,6 +51,8 @@ struct Yahoo {
     http: Http,
     base: Url,
     clock: Clock,
+    /// When a day's bar has settled: the provider's publication rule.
+    settles: Publication,
 }
 
 impl std::fmt::Debug for Yahoo {
@@ -301,7 +305,11 @@ impl Source for Yahoo {
         }
         // The exchange's current day may still be trading: its "close" is the last price, not a
         // settlement, so it waits for the next run.
-        let today = (self.clock)().with_timezone(&zone).date_naive();
+        let now = (self.clock)();
+        let today = now.with_timezone(&zone).date_naive();
+        // the day's bar counts as settled once the rule has it due (its weekdays: a holiday's
+        // bar is no bar at all)
+        let settled = self.settles.expected(now, Calendar::Weekdays) >= today;
         // A second bar for one day goes to validation like the first: equal values merge, and
         // different ones are quarantined as a conflicting duplicate, as for EIA and FRED.
         // Bars of the padding around the window are expected and left out; a bar beyond the
@@ -317,7 +325,7 @@ impl Source for Yahoo {
             };
             let date = utc.with_timezone(&zone).date_naive();
             // (Yahoo may add the live bar whatever the range)
-            if date == today {
+            if date == today && !settled {
                 continue;
             }
             if stamp < from || stamp > to || date > today {

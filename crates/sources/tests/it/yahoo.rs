@@ -108,6 +108,42 @@ async fn the_day_still_trading_waits_for_the_next_run() {
     assert!(data.observations.is_empty(), "{data:?}");
 }
 
+/// Once the day's bar is due by the provider's publication rule (`daily after 18:00
+/// America/New_York`), it has settled and is kept: else a run between 18:00 and midnight in New
+/// York could never store the bar `status` expects, and the series would read LATE until the
+/// next day.
+#[tokio::test]
+async fn the_day_settled_by_the_publication_time_is_kept() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(json(fixture(
+            "yahoo/chart-GC=F-futures-1d-2020-01-02-success.json",
+        )))
+        .mount(&server)
+        .await;
+    let mut config = SourcesConfig::default();
+    config.get_mut("yahoo").unwrap().base_url = server.uri().parse().unwrap();
+    // 2020-01-02 18:30 in New York
+    let clock = Arc::new(|| Utc.with_ymd_and_hms(2020, 1, 2, 23, 30, 0).unwrap());
+    let yahoo = build_sources(&config, &fast_retry(), |_| None::<Secret>, clock)
+        .into_iter()
+        .find_map(|b| match b {
+            BuiltSource::Ready(s) => Some(s),
+            _ => None,
+        })
+        .unwrap();
+    let data = yahoo
+        .fetch(&request("WTI", "GC=F", "2020-01-01", "2020-01-03"))
+        .await
+        .unwrap();
+    let days: Vec<String> = data
+        .observations
+        .iter()
+        .map(|o| o.date.to_string())
+        .collect();
+    assert_eq!(days, ["2020-01-02"], "{data:?}");
+}
+
 #[tokio::test]
 async fn empty_range_without_timestamps_is_no_data() {
     let server = MockServer::start().await;
