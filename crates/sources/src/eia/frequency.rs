@@ -37,7 +37,7 @@ pub(super) fn period(
     parsed.ok_or_else(|| {
         if month(period).is_some() {
             Some("monthly")
-        } else if period.len() > 10 && date(&period[..10]).is_some() {
+        } else if period.len() > 10 && period.get(..10).and_then(date).is_some() {
             Some("hourly")
         } else if date(period).is_some() {
             Some("daily")
@@ -139,5 +139,17 @@ mod tests {
         assert_eq!(period(Resolution::Daily, "soon"), Err(None));
         assert_eq!(bound(Resolution::Monthly, d("2025-03-31")), "2025-03");
         assert_eq!(bound(Resolution::Weekly, d("2025-03-31")), "2025-03-31");
+    }
+
+    /// The proptest case CI found: a period whose 10th byte falls inside a character panicked
+    /// on a byte slice. A period is outside input; it is read, never sliced blindly.
+    #[test]
+    fn a_period_of_any_text_is_read_without_panicking() {
+        assert_eq!(
+            period(Resolution::Daily, "00\u{a1}\u{800}\u{1b87c}"),
+            Err(None)
+        );
+        assert_eq!(period(Resolution::Weekly, "2024-01-0\u{e9}T07"), Err(None));
+        assert_eq!(period(Resolution::Monthly, "2024-\u{e9}"), Err(None));
     }
 }
