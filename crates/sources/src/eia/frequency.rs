@@ -1,6 +1,6 @@
-//! The EIA frequency of a resolution: the `frequency` parameter, the period format of the
-//! window and of each row (`2026-11-20` for daily and weekly data, `2025-01` for monthly), and
-//! the route metadata (`GET /v2/{route}/`) that lists the frequencies a route offers.
+//! The EIA frequency of a resolution (its `frequency` parameter is the resolution's name): the
+//! period format of the window and of each row (`2026-11-20` for daily and weekly data, `2025-01`
+//! for monthly), and the route metadata (`GET /v2/{route}/`) that lists the frequencies offered.
 
 use chrono::{Datelike, NaiveDate};
 use energy_core::Resolution;
@@ -8,11 +8,6 @@ use serde::Deserialize;
 
 use super::Eia;
 use crate::{SourceError, SourceErrorKind, parse_json};
-
-/// The value of `frequency` for `resolution`.
-pub(super) fn name(resolution: Resolution) -> &'static str {
-    resolution.name()
-}
 
 /// A window bound as EIA takes it at `resolution`: a monthly series' months are `YYYY-MM`.
 pub(super) fn bound(resolution: Resolution, date: NaiveDate) -> String {
@@ -99,7 +94,7 @@ impl Eia {
             .into_iter()
             .map(|f| f.id)
             .collect();
-        if !offered.iter().any(|f| f == name(resolution)) {
+        if !offered.iter().any(|f| f == resolution.name()) {
             return Err(SourceError::new(
                 self.id.clone(),
                 SourceErrorKind::WrongResolution {

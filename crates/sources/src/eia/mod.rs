@@ -102,7 +102,7 @@ impl Eia {
         {
             let mut q = url.query_pairs_mut();
             q.append_pair("api_key", self.key.expose())
-                .append_pair("frequency", frequency::name(resolution))
+                .append_pair("frequency", resolution.name())
                 .append_pair("data[0]", "value");
             for s in series {
                 q.append_pair("facets[series][]", s);

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use energy_core::Resolution;
 
-use super::{Eia, PAGE_SIZE, frequency};
+use super::{Eia, PAGE_SIZE};
 use crate::{SourceError, SourceErrorKind, bounded::Bounded, http::Reply, parse_json};
 
 #[derive(Deserialize)]
@@ -113,7 +113,7 @@ impl Eia {
         if let Some(freq) = body
             .frequency
             .as_deref()
-            .filter(|f| *f != frequency::name(resolution))
+            .filter(|f| *f != resolution.name())
         {
             return Err(SourceError::new(
                 self.id.clone(),

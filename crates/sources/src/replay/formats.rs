@@ -168,40 +168,31 @@ impl Replay {
             );
         };
         let (start, end) = window(q.get("observation_start"), q.get("observation_end"));
-        // FRED lists every weekday in the range; one without a value shows "."
-        let by_date: HashMap<NaiveDate, &str> =
-            rows.iter().map(|(d, v)| (*d, v.as_str())).collect();
-        let first = rows.first().map(|r| r.0).unwrap_or(start).max(start);
-        let last = rows.last().map(|r| r.0).unwrap_or(end).min(end);
-        let mut observations = Vec::new();
-        let daily = self.resolution("fred", &id) == Resolution::Daily;
-        if !daily {
-            // a weekly or monthly series lists its own dates only
-            observations.extend(rows.iter().filter(|(d, _)| *d >= start && *d <= end).map(
-                |(d, v)| {
-                    json!({"realtime_start": "2026-11-25", "realtime_end": "2026-11-25",
-                                "date": d.to_string(), "value": v})
-                },
-            ));
-        }
-        let mut day = if daily {
-            first
-        } else {
-            last.succ_opt().unwrap_or(last)
+        let observation = |day: NaiveDate, value: &str| {
+            json!({"realtime_start": "2026-11-25", "realtime_end": "2026-11-25",
+                   "date": day.to_string(), "value": value})
         };
-        while daily && day <= last {
-            let value = by_date.get(&day).copied();
-            let weekday = !matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
-            if value.is_some() || weekday {
-                observations.push(
-                    json!({"realtime_start": "2026-11-25", "realtime_end": "2026-11-25",
-                                         "date": day.to_string(), "value": value.unwrap_or(".")}),
-                );
+        let mut observations = Vec::new();
+        if self.resolution("fred", &id) == Resolution::Daily {
+            // FRED lists every weekday in the range; one without a value shows "."
+            let by_date: HashMap<NaiveDate, &str> =
+                rows.iter().map(|(d, v)| (*d, v.as_str())).collect();
+            let first = rows.first().map(|r| r.0).unwrap_or(start).max(start);
+            let last = rows.last().map(|r| r.0).unwrap_or(end).min(end);
+            for day in first.iter_days().take_while(|d| *d <= last) {
+                let value = by_date.get(&day).copied();
+                let weekday = !matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
+                if value.is_some() || weekday {
+                    observations.push(observation(day, value.unwrap_or(".")));
+                }
             }
-            day = match day.succ_opt() {
-                Some(d) => d,
-                None => break,
-            };
+        } else {
+            // a weekly or monthly series lists its own dates only
+            observations.extend(
+                rows.iter()
+                    .filter(|(d, _)| *d >= start && *d <= end)
+                    .map(|(d, v)| observation(*d, v)),
+            );
         }
         let count = observations.len();
         let offset: usize = q.get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);

@@ -5,7 +5,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
-use chrono::{TimeZone, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use energy_core::{CommodityCode, DateWindow, Secret};
 use energy_sources::{
     BuiltSource, ProviderConfig, RetryConfig, SeriesRequest, Source, SourcesConfig, build_sources,
@@ -45,6 +45,18 @@ pub(crate) fn build_at(
     base_url: &str,
     tweak: impl FnOnce(&mut ProviderConfig, &mut RetryConfig),
 ) -> Arc<dyn Source> {
+    // "now" is fixed, so that Yahoo's "today is still trading" rule is deterministic
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap();
+    build_at_time(name, base_url, now, tweak)
+}
+
+/// Builds provider `name` against the server at `base_url` with its clock stopped at `now`.
+pub(crate) fn build_at_time(
+    name: &str,
+    base_url: &str,
+    now: DateTime<Utc>,
+    tweak: impl FnOnce(&mut ProviderConfig, &mut RetryConfig),
+) -> Arc<dyn Source> {
     let mut config = SourcesConfig::default();
     let mut retry = fast_retry();
     {
@@ -53,8 +65,7 @@ pub(crate) fn build_at(
         p.timeout_seconds = 5.0;
         tweak(p, &mut retry);
     }
-    // "now" is fixed, so that Yahoo's "today is still trading" rule is deterministic
-    let clock = Arc::new(|| Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).unwrap());
+    let clock = Arc::new(move || now);
     let built = build_sources(&config, &retry, |_| Some(Secret::new(KEY)), clock);
     built
         .into_iter()

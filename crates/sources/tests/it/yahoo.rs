@@ -1,19 +1,14 @@
 //! Yahoo: dates in the exchange's time zone, null bars, price-hint rounding, the trading day
 //! left out, an empty range, plain-text 429.
 
-use std::sync::Arc;
-
 use chrono::{TimeZone, Utc};
-use energy_core::Secret;
-use energy_sources::{
-    BuiltSource, SeriesRequest, SourceError, SourceErrorKind, SourcesConfig, build_sources,
-};
+use energy_sources::{SeriesRequest, SourceError, SourceErrorKind};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path, query_param},
 };
 
-use crate::support::{build, fast_retry, fixture, request};
+use crate::support::{build, build_at_time, fixture, request};
 
 fn json(body: String) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body.into_bytes(), "application/json")
@@ -90,17 +85,9 @@ async fn the_day_still_trading_waits_for_the_next_run() {
         )))
         .mount(&server)
         .await;
-    let mut config = SourcesConfig::default();
-    config.get_mut("yahoo").unwrap().base_url = server.uri().parse().unwrap();
     // it is 2020-01-02 15:00 in New York: the 2020-01-02 bar is not settled yet
-    let clock = Arc::new(|| Utc.with_ymd_and_hms(2020, 1, 2, 20, 0, 0).unwrap());
-    let yahoo = build_sources(&config, &fast_retry(), |_| None::<Secret>, clock)
-        .into_iter()
-        .find_map(|b| match b {
-            BuiltSource::Ready(s) => Some(s),
-            _ => None,
-        })
-        .unwrap();
+    let now = Utc.with_ymd_and_hms(2020, 1, 2, 20, 0, 0).unwrap();
+    let yahoo = build_at_time("yahoo", &server.uri(), now, |_, _| {});
     let data = yahoo
         .fetch(&request("WTI", "GC=F", "2020-01-01", "2020-01-03"))
         .await
@@ -121,17 +108,9 @@ async fn the_day_settled_by_the_publication_time_is_kept() {
         )))
         .mount(&server)
         .await;
-    let mut config = SourcesConfig::default();
-    config.get_mut("yahoo").unwrap().base_url = server.uri().parse().unwrap();
     // 2020-01-02 18:30 in New York
-    let clock = Arc::new(|| Utc.with_ymd_and_hms(2020, 1, 2, 23, 30, 0).unwrap());
-    let yahoo = build_sources(&config, &fast_retry(), |_| None::<Secret>, clock)
-        .into_iter()
-        .find_map(|b| match b {
-            BuiltSource::Ready(s) => Some(s),
-            _ => None,
-        })
-        .unwrap();
+    let now = Utc.with_ymd_and_hms(2020, 1, 2, 23, 30, 0).unwrap();
+    let yahoo = build_at_time("yahoo", &server.uri(), now, |_, _| {});
     let data = yahoo
         .fetch(&request("WTI", "GC=F", "2020-01-01", "2020-01-03"))
         .await
