@@ -25,6 +25,7 @@ pub mod display;
 mod error;
 mod failure;
 mod freshness;
+pub mod hours;
 mod mode;
 mod observation;
 pub mod periods;
