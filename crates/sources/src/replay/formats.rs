@@ -153,7 +153,12 @@ impl Replay {
         order
     }
 
-    pub(super) fn fred(&self, q: &HashMap<String, String>, fail: Option<u16>) -> (u16, String) {
+    pub(super) fn fred(
+        &self,
+        path: &str,
+        q: &HashMap<String, String>,
+        fail: Option<u16>,
+    ) -> (u16, String) {
         if let Some(status) = fail {
             let body = json!({"error_code": status,
                 "error_message": "Bad Request.  The value for variable api_key is not registered.  Read https://fred.stlouisfed.org/docs/api/api_key.html for more information."});
@@ -167,6 +172,9 @@ impl Replay {
                     .to_string(),
             );
         };
+        if path.trim_end_matches('/') == "/fred/series" {
+            return (200, self.fred_metadata(&id, &rows));
+        }
         let (start, end) = window(q.get("observation_start"), q.get("observation_end"));
         let observation = |day: NaiveDate, value: &str| {
             json!({"realtime_start": "2026-11-25", "realtime_end": "2026-11-25",
@@ -208,6 +216,26 @@ impl Replay {
             "sort_order": "asc", "count": count, "offset": offset, "limit": limit,
             "observations": page});
         (200, body.to_string())
+    }
+
+    /// `fred/series`: the series' metadata in FRED's shape (`seriess`, sic), its frequency that
+    /// of the resolution it was registered at.
+    fn fred_metadata(&self, id: &str, rows: &[(NaiveDate, String)]) -> String {
+        let (frequency, short) = match self.resolution("fred", id) {
+            Resolution::Hourly | Resolution::Daily => ("Daily", "D"),
+            Resolution::Weekly => ("Weekly, Ending Friday", "W"),
+            Resolution::Monthly => ("Monthly", "M"),
+        };
+        let bound = |row: Option<&(NaiveDate, String)>| row.map(|r| r.0.to_string());
+        json!({"realtime_start": "2026-11-25", "realtime_end": "2026-11-25",
+            "seriess": [{"id": id, "realtime_start": "2026-11-25", "realtime_end": "2026-11-25",
+                "title": id, "observation_start": bound(rows.first()),
+                "observation_end": bound(rows.last()), "frequency": frequency,
+                "frequency_short": short, "units": "Dollars", "units_short": "$",
+                "seasonal_adjustment": "Not Seasonally Adjusted",
+                "seasonal_adjustment_short": "NSA", "last_updated": "2026-11-25 12:31:01-05",
+                "popularity": 1}]})
+        .to_string()
     }
 
     pub(super) fn yahoo(

@@ -313,7 +313,7 @@ impl Replay {
                 let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
                 self.eia(rest, &query, &pairs, behaviour.fail_with)
             }
-            "fred" => self.fred(&query, behaviour.fail_with),
+            "fred" => self.fred(rest, &query, behaviour.fail_with),
             "yahoo" => self.yahoo(rest, &query, behaviour.fail_with),
             _ => (404, r#"{"error":"unknown provider prefix"}"#.to_owned()),
         }

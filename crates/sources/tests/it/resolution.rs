@@ -181,9 +181,47 @@ async fn a_weekly_answer_to_a_monthly_series_names_both() {
     );
 }
 
+/// FRED's metadata of `id` as it answers it (the real DHHNGSP answer, its id and frequency
+/// replaced).
+fn fred_metadata(id: &str, frequency: &str, short: &str) -> String {
+    fixture("fred/dhhngsp-series-metadata.json")
+        .replace("\"DHHNGSP\"", &format!("{id:?}"))
+        .replace("\"Daily\"", &format!("{frequency:?}"))
+        .replace(
+            "\"frequency_short\":\"D\"",
+            &format!("\"frequency_short\":{short:?}"),
+        )
+}
+
+async fn mount_metadata(server: &MockServer, id: &str, body: String, times: u64) {
+    Mock::given(method("GET"))
+        .and(path("/fred/series"))
+        .and(query_param("series_id", id))
+        .and(query_param("file_type", "json"))
+        .respond_with(json(body))
+        .expect(times)
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn a_monthly_fred_series_is_stored_by_month_and_daily_dates_are_refused() {
     let server = MockServer::start().await;
+    // asked once, however often the series is fetched
+    mount_metadata(
+        &server,
+        "EXUSEU",
+        fred_metadata("EXUSEU", "Monthly", "M"),
+        1,
+    )
+    .await;
+    mount_metadata(
+        &server,
+        "DHHNGSP",
+        fred_metadata("DHHNGSP", "Monthly", "M"),
+        1,
+    )
+    .await;
     Mock::given(method("GET"))
         .and(path("/fred/series/observations"))
         .and(query_param("series_id", "EXUSEU"))
@@ -217,7 +255,17 @@ async fn a_monthly_fred_series_is_stored_by_month_and_daily_dates_are_refused() 
         data.missing,
         ["2023-07-01".parse::<chrono::NaiveDate>().unwrap()]
     );
+    assert_eq!(data.requests, 2, "the metadata, then one page");
+    let again = fred
+        .fetch(&at(
+            Resolution::Monthly,
+            request("EUR_USD", "EXUSEU", "2022-08-10", "2023-07-31"),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(again.requests, 1, "the metadata is not asked again");
 
+    // metadata that says monthly, observations that are daily: the dates are refused
     let err = fred
         .fetch(&at(
             Resolution::Monthly,
@@ -227,4 +275,58 @@ async fn a_monthly_fred_series_is_stored_by_month_and_daily_dates_are_refused() 
         .unwrap_err();
     assert!(is_wrong_resolution(&err), "{err:?}");
     assert!(err.to_string().contains("configured monthly"), "{err}");
+}
+
+#[tokio::test]
+async fn a_fred_series_of_another_frequency_fails_before_its_observations_are_asked() {
+    let server = MockServer::start().await;
+    // the real metadata: DHHNGSP is daily
+    mount_metadata(
+        &server,
+        "DHHNGSP",
+        fixture("fred/dhhngsp-series-metadata.json"),
+        2,
+    )
+    .await;
+    mount_metadata(&server, "GDP", fred_metadata("GDP", "Quarterly", "Q"), 1).await;
+    Mock::given(method("GET"))
+        .and(path("/fred/series/observations"))
+        .respond_with(json(fixture(
+            "fred/dhhngsp-observations-2024-07-01_2024-07-10-with-dot-missing.json",
+        )))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let fred = build("fred", &server, |_, _| {});
+    for resolution in [Resolution::Weekly, Resolution::Monthly] {
+        let err = fred
+            .fetch(&at(
+                resolution,
+                request("NATGAS", "DHHNGSP", "2024-07-01", "2024-07-10"),
+            ))
+            .await
+            .unwrap_err();
+        assert!(is_wrong_resolution(&err), "{err:?}");
+        let text = err.to_string();
+        assert!(
+            text.contains(&format!("configured {resolution}"))
+                && text.contains("Daily (FRED's frequency \"D\")"),
+            "{text}"
+        );
+        assert!(!text.contains(KEY), "{text}");
+    }
+    let err = fred
+        .fetch(&at(
+            Resolution::Monthly,
+            request("GDP", "GDP", "2024-01-01", "2024-12-31"),
+        ))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("Quarterly"), "{err}");
+    // a daily series is fetched as it always was: no metadata request
+    let daily = fred
+        .fetch(&request("NATGAS", "DHHNGSP", "2024-07-01", "2024-07-10"))
+        .await
+        .unwrap();
+    assert_eq!(daily.requests, 1);
 }

@@ -1,11 +1,14 @@
 //! FRED: `fred/series/observations` with `file_type=json` and the observation window. `"."`
 //! marks a day listed without a value (a holiday): counted as missing, neither stored nor
 //! rejected. FRED's `frequency` parameter is not sent: it would average a daily series into the
-//! monthly one configured, where a mismatch should be said; a monthly series is checked instead
-//! by its dates (each a month's first day). A weekly series cannot be told from a daily one by
-//! its dates, so that mismatch shows as gaps.
+//! monthly one configured, where a mismatch should be said. A weekly or monthly series is
+//! checked instead against FRED's own word on its frequency (`frequency.rs`), and a monthly
+//! one by its dates too (each a month's first day).
 
-use std::sync::Arc;
+use std::{
+    collections::HashSet,
+    sync::{Arc, Mutex},
+};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -20,6 +23,8 @@ use crate::{
     http::{Http, Reply},
     parse_json, with_trailing_slash,
 };
+
+mod frequency;
 
 /// FRED's maximum page.
 const PAGE_SIZE: u64 = 100_000;
@@ -45,6 +50,7 @@ pub(crate) fn build(ctx: ProviderContext) -> Result<Arc<dyn Source>, SourceError
         base,
         key,
         key_variable,
+        checked: Mutex::new(HashSet::new()),
     }))
 }
 
@@ -56,6 +62,8 @@ struct Fred {
     key: Secret,
     /// The environment variable the key comes from (the registry's), for the messages.
     key_variable: &'static str,
+    /// `series|resolution` pairs whose frequency FRED's metadata confirmed.
+    checked: Mutex<HashSet<String>>,
 }
 
 /// A JSON answer, read straight into rows (no document tree: a large answer would take many
@@ -104,6 +112,31 @@ impl Fred {
     }
 
     fn body(&self, reply: &Reply, series: &str) -> Result<Body, SourceError> {
+        self.json_reply(reply, series)?;
+        let body: Body = parse_json(&reply.body).map_err(|e| self.malformed(reply, e))?;
+        if let Some(message) = &body.error_message {
+            return Err(self.bad_request(reply, message));
+        }
+        if body.observations.is_none() {
+            return Err(self.malformed(reply, "no `observations` array"));
+        }
+        Ok(body)
+    }
+
+    /// FRED's `error_message` in a JSON answer: a bad request.
+    fn bad_request(&self, reply: &Reply, message: &str) -> SourceError {
+        SourceError::new(
+            self.id.clone(),
+            SourceErrorKind::BadRequest {
+                status: reply.status.as_u16(),
+                message: self.http.scrub(message),
+            },
+        )
+    }
+
+    /// The typed error of a reply that is not a JSON answer of `series`: its status (a wrong
+    /// key, an unknown series, a bad request), an empty body, or FRED's XML error.
+    fn json_reply(&self, reply: &Reply, series: &str) -> Result<(), SourceError> {
         if !reply.status.is_success() {
             let message = self
                 .http
@@ -156,20 +189,7 @@ impl Fred {
             }
             return Err(self.malformed(reply, reply.not_json(&self.http, "")));
         }
-        let body: Body = parse_json(&reply.body).map_err(|e| self.malformed(reply, e))?;
-        if let Some(message) = &body.error_message {
-            return Err(SourceError::new(
-                self.id.clone(),
-                SourceErrorKind::BadRequest {
-                    status: reply.status.as_u16(),
-                    message: self.http.scrub(message),
-                },
-            ));
-        }
-        if body.observations.is_none() {
-            return Err(self.malformed(reply, "no `observations` array"));
-        }
-        Ok(body)
+        Ok(())
     }
 
     /// The answer's `count`, checked before it is used: a whole number no larger than the
@@ -228,7 +248,10 @@ impl Source for Fred {
     }
 
     async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
-        let mut out = SeriesData::default();
+        let mut out = SeriesData {
+            requests: self.check_frequency(req).await?,
+            ..SeriesData::default()
+        };
         let mut offset = 0u64;
         loop {
             let reply = self
