@@ -248,8 +248,9 @@ impl Source for Fred {
     }
 
     async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
+        let checked = self.check_frequency(req).await?;
         let mut out = SeriesData {
-            requests: self.check_frequency(req).await?,
+            requests: checked,
             ..SeriesData::default()
         };
         let mut offset = 0u64;
@@ -303,7 +304,7 @@ impl Source for Fred {
                 }
                 break;
             }
-            if out.requests >= MAX_PAGES {
+            if out.requests - checked >= MAX_PAGES {
                 return Err(self.malformed(
                     &reply,
                     format!("pagination did not end after {MAX_PAGES} pages"),
