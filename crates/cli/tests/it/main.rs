@@ -5,6 +5,7 @@ mod calendars;
 mod config;
 mod crosscheck;
 mod export;
+mod facets;
 mod hostile;
 // the benchmarks' peak-memory reading, shared with the tests that check memory
 mod hygiene;

@@ -31,7 +31,7 @@ mod series;
 
 use page::Row;
 pub(crate) use series::check_series;
-use series::split;
+use series::{Selector, select};
 
 /// Rows per page: the API's maximum for JSON.
 const PAGE_SIZE: u64 = 5000;
@@ -86,10 +86,12 @@ struct Group {
 }
 
 impl Eia {
+    /// A data request of `route` for the rows of `facets` (a facet repeated asks for each of
+    /// its values).
     fn url(
         &self,
         route: &str,
-        series: &[&str],
+        facets: &[(&str, &str)],
         resolution: Resolution,
         window: Option<(NaiveDate, NaiveDate)>,
         offset: u64,
@@ -104,19 +106,23 @@ impl Eia {
             q.append_pair("api_key", self.key.expose())
                 .append_pair("frequency", resolution.name())
                 .append_pair("data[0]", "value");
-            for s in series {
-                q.append_pair("facets[series][]", s);
+            for (facet, value) in facets {
+                q.append_pair(&format!("facets[{facet}][]"), value);
             }
             if let Some((start, end)) = window {
                 q.append_pair("start", &frequency::bound(resolution, start))
                     .append_pair("end", &frequency::bound(resolution, end));
             }
-            // period, then series: a stable order, so that offsets page through it exactly
+            // period, then series: a stable order, so that offsets page through it exactly (a
+            // selection by other facets is one series, in order by period alone; its route
+            // may have no `series` column to sort by)
             q.append_pair("sort[0][column]", "period")
-                .append_pair("sort[0][direction]", "asc")
-                .append_pair("sort[1][column]", "series")
-                .append_pair("sort[1][direction]", "asc")
-                .append_pair("offset", &offset.to_string())
+                .append_pair("sort[0][direction]", "asc");
+            if facets.iter().any(|(f, _)| *f == "series") {
+                q.append_pair("sort[1][column]", "series")
+                    .append_pair("sort[1][direction]", "asc");
+            }
+            q.append_pair("offset", &offset.to_string())
                 .append_pair("length", &length.to_string());
         }
         url
@@ -136,13 +142,14 @@ impl Eia {
         )
     }
 
-    /// Hands every row of `series` (one or more of `route`) in `window` to `take`, in order,
-    /// over as many pages as `total` says: the first page, then the others side by side (at
-    /// most [`PAGES_AT_ONCE`] held at a time). Returns the requests it took.
+    /// Hands every row of `facets` (one series of `route`, or several by their `series`
+    /// facet) in `window` to `take`, in order, over as many pages as `total` says: the first
+    /// page, then the others side by side (at most [`PAGES_AT_ONCE`] held at a time). Returns
+    /// the requests it took.
     async fn each_row(
         &self,
         route: &str,
-        series: &[&str],
+        facets: &[(&str, &str)],
         resolution: Resolution,
         window: (NaiveDate, NaiveDate),
         label: &str,
@@ -150,9 +157,11 @@ impl Eia {
     ) -> Result<u32, SourceError> {
         let first = self
             .http
-            .get(&self.url(route, series, resolution, Some(window), 0, PAGE_SIZE))
+            .get(&self.url(route, facets, resolution, Some(window), 0, PAGE_SIZE))
             .await?;
         let page = self.page(&first, label, resolution)?;
+        // one series a selection, or one per value of the repeated `series` facet
+        let series = facets.iter().filter(|(f, _)| *f == "series").count().max(1);
         let total = page.total;
         // the server's page size: what it sent, when it did not send everything
         let step = match page.rows.len() as u64 {
@@ -166,13 +175,12 @@ impl Eia {
         // `total` is checked against what the window can hold before it sizes anything: one
         // row a day per series at most, and at most MAX_PAGES pages
         let days = (window.1 - window.0).num_days().unsigned_abs() + 1;
-        let most = days.saturating_mul(series.len() as u64);
+        let most = days.saturating_mul(series as u64);
         if total > most {
             return Err(self.malformed(
                 &first,
                 format!(
-                    "`total` is {total}, more rows than {} daily series hold in {days} days ({most})",
-                    series.len()
+                    "`total` is {total}, more rows than {series} daily series hold in {days} days ({most})"
                 ),
             ));
         }
@@ -191,7 +199,7 @@ impl Eia {
             .map(|offset| async move {
                 let reply = self
                     .http
-                    .get(&self.url(route, series, resolution, Some(window), offset, PAGE_SIZE))
+                    .get(&self.url(route, facets, resolution, Some(window), offset, PAGE_SIZE))
                     .await?;
                 let page = self.page(&reply, label, resolution)?;
                 Ok::<_, SourceError>((offset, page, reply.url))
@@ -215,18 +223,17 @@ impl Eia {
         Ok(requests)
     }
 
-    /// Whether the API has any row at all for `series` (it answers an unknown facet value
+    /// Whether the API has any row at all for `selector` (it answers an unknown facet value
     /// with 200 and no rows).
     async fn exists(
         &self,
-        route: &str,
-        series: &str,
+        selector: &Selector<'_>,
         resolution: Resolution,
         label: &str,
     ) -> Result<bool, SourceError> {
         let reply = self
             .http
-            .get(&self.url(route, &[series], resolution, None, 0, 1))
+            .get(&self.url(selector.route, &selector.facets, resolution, None, 0, 1))
             .await?;
         Ok(self.page(&reply, label, resolution)?.total > 0)
     }
@@ -238,17 +245,14 @@ impl Eia {
         req: &SeriesRequest,
         mut out: SeriesData,
     ) -> Result<SeriesData, SourceError> {
-        let (route, series) = split(&self.id, &req.series)?;
+        let selector = select(&self.id, &req.series)?;
         if out.observations.is_empty()
             && out.missing.is_empty()
             && out.invalid.is_empty()
             && out.outside.is_empty()
         {
             out.requests += 1;
-            if !self
-                .exists(route, series, req.resolution, &req.series)
-                .await?
-            {
+            if !self.exists(&selector, req.resolution, &req.series).await? {
                 return Err(SourceError::new(
                     self.id.clone(),
                     SourceErrorKind::UnknownSeries {
@@ -269,12 +273,14 @@ impl Eia {
         let (Some(start), Some(end)) = (start, end) else {
             return Ok(Mutex::default());
         };
-        // one facet per member, at the member's index
-        let facets: Vec<&str> = group
+        // one series facet per member, at the member's index (see `plan`)
+        let selectors: Vec<Selector<'_>> = group
             .members
             .iter()
-            .map(|m| split(&self.id, &m.series).map(|(_, s)| s))
+            .map(|m| select(&self.id, &m.series))
             .collect::<Result<_, _>>()?;
+        let facets: Vec<&str> = selectors.iter().filter_map(Selector::series).collect();
+        let asked: Vec<(&str, &str)> = facets.iter().map(|s| ("series", *s)).collect();
         let label = format!("{}:{}", group.route, facets.join("+"));
         // a group's members share a route and a resolution (see `plan`)
         let resolution = group.members[0].resolution;
@@ -286,7 +292,7 @@ impl Eia {
             + self
                 .each_row(
                     &group.route,
-                    &facets,
+                    &asked,
                     resolution,
                     (start, end),
                     &label,
@@ -306,7 +312,7 @@ impl Eia {
                         };
                         self.take_row(
                             row,
-                            facets[i],
+                            &selectors[i],
                             &group.members[i],
                             (start, end),
                             &mut outs[i],
@@ -337,9 +343,12 @@ impl Source for Eia {
     fn plan(&self, requests: &[SeriesRequest]) {
         let mut by_route: BTreeMap<(&str, Resolution), Vec<SeriesRequest>> = BTreeMap::new();
         for r in requests {
-            if let Some((route, _)) = r.series.rsplit_once(':') {
+            // series picked by other facets are fetched on their own
+            if let Ok(selector) = Selector::parse(&r.series)
+                && selector.series().is_some()
+            {
                 by_route
-                    .entry((route, r.resolution))
+                    .entry((selector.route, r.resolution))
                     .or_default()
                     .push(r.clone());
             }
@@ -365,7 +374,7 @@ impl Source for Eia {
     }
 
     async fn fetch(&self, req: &SeriesRequest) -> Result<SeriesData, SourceError> {
-        let (route, series) = split(&self.id, &req.series)?;
+        let selector = select(&self.id, &req.series)?;
         let group = self
             .groups
             .lock()
@@ -384,18 +393,20 @@ impl Source for Eia {
             }
         }
         let mut out = SeriesData::default();
-        let checked = self.check_frequency(route, series, req.resolution).await?;
+        let checked = self
+            .check_frequency(selector.route, &req.series, req.resolution)
+            .await?;
         out.requests = checked
             + self
                 .each_row(
-                    route,
-                    &[series],
+                    selector.route,
+                    &selector.facets,
                     req.resolution,
                     (req.first_period(), req.window.end()),
                     &req.series,
                     |row, url| {
                         let asked = (req.first_period(), req.window.end());
-                        self.take_row(row, series, req, asked, &mut out, url)
+                        self.take_row(row, &selector, req, asked, &mut out, url)
                     },
                 )
                 .await?;

@@ -26,11 +26,97 @@ pub(super) struct Body {
     pub(super) warnings: Vec<Warning>,
 }
 
-#[derive(Deserialize)]
+/// One data row: its period, its value, and the facet values it carries, to be checked against
+/// what was asked for.
 pub(super) struct Row {
     pub(super) period: String,
     pub(super) series: Option<String>,
     pub(super) value: Option<Value>,
+    /// The row's other string fields that may be facets (`respondent`, `type`, `duoarea`, …):
+    /// names, descriptions and units are not kept.
+    pub(super) facets: Vec<(Box<str>, Box<str>)>,
+}
+
+impl Row {
+    /// The row's value of `facet`, when it carries one.
+    pub(super) fn facet(&self, facet: &str) -> Option<&str> {
+        if facet == "series" {
+            return self.series.as_deref();
+        }
+        self.facets
+            .iter()
+            .find(|(k, _)| &**k == facet)
+            .map(|(_, v)| &**v)
+    }
+}
+
+/// Whether a field named `key` can be a facet: not a name, a description or units.
+fn may_be_facet(key: &str) -> bool {
+    !(key == "units"
+        || key.ends_with("-name")
+        || key.ends_with("-description")
+        || key.ends_with("-units"))
+}
+
+impl<'de> Deserialize<'de> for Row {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = Row;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an EIA data row (an object with a `period`)")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Row, A::Error> {
+                let (mut period, mut series, mut value) = (None, None, None);
+                let mut facets = Vec::new();
+                while let Some(key) = map.next_key::<Key<'de>>()? {
+                    match &*key.0 {
+                        "period" => period = Some(map.next_value::<String>()?),
+                        "series" => series = map.next_value::<Option<String>>()?,
+                        "value" => value = map.next_value::<Option<Value>>()?,
+                        k if may_be_facet(k) => {
+                            if let Value::String(v) = map.next_value::<Value>()? {
+                                facets.push((k.into(), v.into_boxed_str()));
+                            }
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                let period = period.ok_or_else(|| serde::de::Error::missing_field("period"))?;
+                Ok(Row {
+                    period,
+                    series,
+                    value,
+                    facets,
+                })
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
+/// A field name, borrowed from the body when it can be.
+struct Key<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Name;
+        impl<'de> serde::de::Visitor<'de> for Name {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(v.into()))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(v.to_owned().into()))
+            }
+        }
+        d.deserialize_str(Name)
+    }
 }
 
 #[derive(Deserialize)]

@@ -1,11 +1,11 @@
-//! One EIA row into a series' data: checked to be of the series asked for, dated by its
+//! One EIA row into a series' data: checked to be of the series asked for (each facet value), dated by its
 //! period at the series' resolution (another resolution's period fails the batch), then an
 //! observation, a missing value, an invalid one, or a row outside what was asked.
 
 use chrono::NaiveDate;
 use serde_json::Value;
 
-use super::{Eia, frequency, page::Row};
+use super::{Eia, Selector, frequency, page::Row};
 use crate::{SeriesData, SeriesRequest, SourceError, SourceErrorKind};
 
 impl Eia {
@@ -14,20 +14,22 @@ impl Eia {
     pub(super) fn take_row(
         &self,
         row: &Row,
-        series: &str,
+        selector: &Selector<'_>,
         req: &SeriesRequest,
         asked: (NaiveDate, NaiveDate),
         out: &mut SeriesData,
         url: &str,
     ) -> Result<(), SourceError> {
-        if let Some(other) = row.series.as_deref().filter(|s| *s != series) {
-            return Err(self.malformed_at(
-                url,
-                format!(
-                    "a row of {:?} is of series {other:?}, not the {series:?} asked for",
-                    row.period
-                ),
-            ));
+        for (facet, value) in &selector.facets {
+            if let Some(other) = row.facet(facet).filter(|v| v != value) {
+                return Err(self.malformed_at(
+                    url,
+                    format!(
+                        "a row of {:?} is of {facet} {other:?}, not the {value:?} asked for",
+                        row.period
+                    ),
+                ));
+            }
         }
         let date = frequency::period(req.resolution, &row.period).map_err(|shape| match shape {
             Some(sent) => SourceError::new(

@@ -1,6 +1,6 @@
 //! Series ids, request grouping and EIA's error envelopes.
 
-use super::{page::error_text, *};
+use super::{page::error_text, series::Selector, *};
 
 #[test]
 fn a_route_s_series_are_dealt_into_groups_of_at_most_ten() {
@@ -41,13 +41,17 @@ fn a_route_s_series_are_dealt_into_groups_of_at_most_ten() {
         .map(|i| req(format!("petroleum/pri/spt:S{i:02}")))
         .collect();
     requests.push(req("natural-gas/pri/fut:RNGWHHD".into()));
+    // the series facet spelt as a query is the same selection; other facets go alone
+    requests.push(req("natural-gas/pri/fut?series=RNGC1".into()));
+    requests.push(req("petroleum/pri/spt?duoarea=NUS&product=EPCWTI".into()));
+    requests.push(req("petroleum/pri/spt?duoarea=NUS&product=EPCBRENT".into()));
     eia.plan(&requests);
     let groups = eia.groups.lock().unwrap();
     let sizes: Vec<usize> = groups.iter().map(|g| g.members.len()).collect();
-    // 25 on one route: three groups; the lone gas series is fetched alone
-    assert_eq!(sizes, [9, 8, 8]);
+    // 25 on one route: three groups; the two gas series share one; facet selections go alone
+    assert_eq!(sizes, [2, 9, 8, 8]);
     // the first three series announced start three different groups
-    for (i, g) in groups.iter().enumerate() {
+    for (i, g) in groups[1..].iter().enumerate() {
         assert_eq!(g.members[0].series, format!("petroleum/pri/spt:S{i:02}"));
     }
 }
@@ -63,9 +67,33 @@ fn series_must_be_route_and_facet() {
         "/petroleum:RWTC",
         "petroleum/pri/spt:RW TC",
         "a?b:RWTC",
+        "electricity/rto/region-data?",
+        "electricity/rto/region-data?respondent",
+        "electricity/rto/region-data?respondent=",
+        "electricity/rto/region-data?=PJM",
+        "electricity/rto/region-data?respondent=PJM&",
+        "electricity/rto/region-data?respondent=PJM&respondent=MISO",
+        "electricity/rto/region-data?respondent=P JM",
+        "electricity/rto/region-data?facets[respondent][]=PJM",
+        "/electricity?respondent=PJM",
+        "?respondent=PJM",
     ] {
         assert!(check_series(bad).is_err(), "{bad}");
     }
+}
+
+#[test]
+fn a_series_is_a_route_and_its_facet_values() {
+    let s = Selector::parse("electricity/rto/region-data?respondent=PJM&type=D").unwrap();
+    assert_eq!(s.route, "electricity/rto/region-data");
+    assert_eq!(s.facets, [("respondent", "PJM"), ("type", "D")]);
+    assert_eq!(s.series(), None);
+    let colon = Selector::parse("petroleum/pri/spt:RWTC").unwrap();
+    let query = Selector::parse("petroleum/pri/spt?series=RWTC").unwrap();
+    assert_eq!(colon, query);
+    assert_eq!(query.series(), Some("RWTC"));
+    let err = check_series("electricity/rto/region-data?type=D&type=NG").unwrap_err();
+    assert!(err.contains("`type` is given twice"), "{err}");
 }
 
 #[test]

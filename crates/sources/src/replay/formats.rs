@@ -34,10 +34,36 @@ impl Replay {
             .filter(|(k, _)| k == "facets[series][]")
             .map(|(_, v)| v.clone())
             .collect();
-        let known: Vec<(String, Rows)> = facets
+        // a series picked by other facets is stored as `route?facet=value&…`, in request order
+        let picked: Vec<(String, String)> = url_query
             .iter()
-            .filter_map(|f| Some((f.clone(), self.rows("eia", &format!("{route}:{f}"))?)))
+            .filter_map(|(k, v)| {
+                let facet = k.strip_prefix("facets[")?.strip_suffix("][]")?;
+                Some((facet.to_owned(), v.clone())).filter(|_| facet != "series")
+            })
             .collect();
+        // (what the request names, the id the rows are stored under)
+        let ids: Vec<(String, String)> = if facets.is_empty() {
+            let query: Vec<String> = picked.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let query = query.join("&");
+            vec![(query.clone(), format!("{route}?{query}"))]
+        } else {
+            facets
+                .iter()
+                .map(|f| (f.clone(), format!("{route}:{f}")))
+                .collect()
+        };
+        let facets: Vec<String> = ids.iter().map(|(f, _)| f.clone()).collect();
+        let known: Vec<(String, Rows)> = ids
+            .iter()
+            .filter_map(|(f, id)| Some((f.clone(), self.rows("eia", id)?)))
+            .collect();
+        let stored_id = |f: &str| {
+            ids.iter()
+                .find(|(name, _)| name == f)
+                .map(|(_, id)| id.clone())
+                .unwrap_or_default()
+        };
         if known.is_empty() {
             return (
                 400,
@@ -50,7 +76,7 @@ impl Replay {
         let key = format!("{route}|{}|{start}|{end}", facets.join(","));
         let order = self.eia_order(&key, &known, start, end);
         let total = order.len();
-        let resolution = self.resolution("eia", &format!("{route}:{}", known[0].0));
+        let resolution = self.resolution("eia", &stored_id(&known[0].0));
         let offset: usize = q.get("offset").and_then(|v| v.parse().ok()).unwrap_or(0);
         let length: usize = q
             .get("length")
@@ -64,6 +90,18 @@ impl Replay {
             .map(|&(d, f, i)| {
                 let (facet, rows) = &known[f as usize];
                 let v = &rows[i as usize].1;
+                if !picked.is_empty() {
+                    // the fields of the facets asked for, each with its name, as the API sends them
+                    let mut row = serde_json::Map::new();
+                    row.insert("period".into(), eia_period(resolution, d).into());
+                    for (k, value) in &picked {
+                        row.insert(k.clone(), value.clone().into());
+                        row.insert(format!("{k}-name"), format!("{value} (replayed)").into());
+                    }
+                    row.insert("value".into(), v.clone().into());
+                    row.insert("value-units".into(), "replayed units".into());
+                    return Value::Object(row);
+                }
                 json!({"period": eia_period(resolution, d), "duoarea": "NUS", "area-name": "U.S.",
                        "product": "EPC0", "product-name": "Crude Oil", "process": "PF4",
                        "process-name": "Spot Price FOB", "series": facet,

@@ -118,7 +118,11 @@ impl Replay {
         let mut found: Vec<Resolution> = state
             .series
             .keys()
-            .filter(|(p, id)| p == "eia" && id.rsplit_once(':').is_some_and(|(r, _)| r == route))
+            .filter(|(p, id)| {
+                // `route:SERIES` or `route?facet=value&…`
+                let stored = id.split_once('?').or_else(|| id.rsplit_once(':'));
+                p == "eia" && stored.is_some_and(|(r, _)| r == route)
+            })
             .map(|key| state.resolutions.get(key).copied().unwrap_or_default())
             .collect();
         found.sort();

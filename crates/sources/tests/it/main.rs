@@ -4,6 +4,7 @@
 mod building;
 mod conformance;
 mod eia;
+mod facets;
 mod fred;
 mod limits;
 mod properties;
