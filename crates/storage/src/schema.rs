@@ -106,6 +106,24 @@ diesel::table! {
         finished_at -> Nullable<UtcTime>,
         run_id -> Nullable<BigInt>,
         note -> Nullable<Text>,
+        attempt -> Integer,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use crate::types::UtcTime;
+
+    fire_attempts (schedule_key, scheduled_for, attempt) {
+        schedule_key -> Text,
+        scheduled_for -> UtcTime,
+        attempt -> Integer,
+        claimed_by -> Text,
+        claimed_at -> UtcTime,
+        state -> Text,
+        finished_at -> Nullable<UtcTime>,
+        run_id -> Nullable<BigInt>,
+        note -> Nullable<Text>,
     }
 }
 

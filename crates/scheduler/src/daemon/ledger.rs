@@ -1,12 +1,11 @@
-//! The daemon's side of the fire ledger: claiming fire times, writing what became of them (again
-//! at every heartbeat while the database is away), and resolving fire times left running by a
-//! scheduler that is gone.
+//! The daemon's side of the fire ledger: claiming fire times and writing what became of them
+//! (again at every heartbeat while the database is away), fenced by the attempt that ran.
 
 use chrono::{DateTime, Utc};
 use energy_core::RunStatus;
-use energy_storage::{FireState, RunId};
+use energy_storage::{Fenced, FireState, RunId};
 
-use energy_orchestrator::{RunError, status::scheduler::alive};
+use energy_orchestrator::RunError;
 
 use super::{Daemon, InFlight};
 
@@ -25,9 +24,17 @@ fn cut(text: &str, max: usize) -> String {
 #[derive(Debug, Clone)]
 pub(super) struct FireOutcome {
     scheduled_for: DateTime<Utc>,
+    /// The attempt that ran: the outcome is the fire time's only while it holds it.
+    attempt: u32,
     state: FireState,
     run: Option<RunId>,
     note: String,
+}
+
+impl FireOutcome {
+    pub(super) fn scheduled_for(&self) -> DateTime<Utc> {
+        self.scheduled_for
+    }
 }
 
 /// What came of claiming a fire time.
@@ -104,6 +111,7 @@ impl Daemon {
                 .finish_fire(
                     &key,
                     f.scheduled_for,
+                    f.attempt,
                     f.state,
                     f.run,
                     Some(&f.note),
@@ -111,7 +119,8 @@ impl Daemon {
                 )
                 .await
             {
-                Ok(()) => {
+                Ok(fenced) => {
+                    superseded(f.scheduled_for, f.attempt, &fenced);
                     tracing::info!(scheduled_for = %f.scheduled_for.to_rfc3339(), state = f.state.name(), "the fire time's outcome is recorded at last")
                 }
                 Err(e) => {
@@ -121,58 +130,6 @@ impl Daemon {
             }
         }
         *pending = still;
-    }
-
-    /// Fire times left `running` by a scheduler that is gone (it stopped or died before it
-    /// could record the outcome) are recorded `interrupted`: nothing stays running for good.
-    pub(super) async fn resolve_stuck_fires(&self, key: &str, now: DateTime<Utc>) {
-        // the database away: the next heartbeat looks again
-        let Ok(fires) = self.store().schedule().fires(Some(key), 100).await else {
-            return;
-        };
-        if !fires.iter().any(|f| f.state == FireState::Running) {
-            return;
-        }
-        let Ok(schedulers) = self.store().schedule().instances().await else {
-            return;
-        };
-        let ours: Vec<DateTime<Utc>> = self
-            .unfinished
-            .lock()
-            .await
-            .iter()
-            .map(|f| f.scheduled_for)
-            .collect();
-        for fire in fires.iter().filter(|f| f.state == FireState::Running) {
-            let owner_alive = schedulers
-                .iter()
-                .any(|s| s.instance_id == fire.claimed_by && alive(s, now));
-            if owner_alive || ours.contains(&fire.scheduled_for) {
-                continue;
-            }
-            let note = format!(
-                "claimed by {}, which stopped or died before recording the outcome",
-                fire.claimed_by
-            );
-            match self
-                .store()
-                .schedule()
-                .finish_fire(
-                    key,
-                    fire.scheduled_for,
-                    FireState::Interrupted,
-                    fire.run,
-                    Some(&note),
-                    now,
-                )
-                .await
-            {
-                Ok(()) => {
-                    tracing::warn!(scheduled_for = %fire.scheduled_for.to_rfc3339(), "{note}: recorded interrupted")
-                }
-                Err(e) => tracing::warn!(error = %e, "cannot resolve a fire time left running"),
-            }
-        }
     }
 
     /// Records the outcome of a finished run in the ledger.
@@ -223,12 +180,13 @@ impl Daemon {
                 format!("the run could not start: {e}"),
             ),
         };
-        if let Err(e) = self
+        match self
             .store()
             .schedule()
             .finish_fire(
                 key,
                 f.scheduled_for,
+                f.attempt,
                 state,
                 run,
                 Some(&note),
@@ -236,14 +194,35 @@ impl Daemon {
             )
             .await
         {
-            tracing::error!(error = %e, "cannot record the fire time's outcome; retried at every heartbeat");
-            self.unfinished.lock().await.push(FireOutcome {
-                scheduled_for: f.scheduled_for,
-                state,
-                run,
-                note,
-            });
+            Ok(fenced) => superseded(f.scheduled_for, f.attempt, &fenced),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot record the fire time's outcome; retried at every heartbeat");
+                self.unfinished.lock().await.push(FireOutcome {
+                    scheduled_for: f.scheduled_for,
+                    attempt: f.attempt,
+                    state,
+                    run,
+                    note,
+                });
+            }
         }
+    }
+}
+
+/// Says so when an attempt's outcome was not the fire time's: it was taken over meanwhile.
+fn superseded(scheduled_for: DateTime<Utc>, attempt: u32, fenced: &Fenced) {
+    if let Fenced::Superseded {
+        live_attempt,
+        held_by,
+    } = fenced
+    {
+        tracing::warn!(
+            scheduled_for = %scheduled_for.to_rfc3339(),
+            attempt,
+            live_attempt,
+            held_by = %held_by,
+            "this attempt was taken over while it ran: its outcome is recorded as superseded, not as the fire time's"
+        );
     }
 }
 
@@ -291,6 +270,7 @@ mod tests {
                 &key,
                 InFlight {
                     scheduled_for: now,
+                    attempt: 1,
                     cancel: CancellationToken::new(),
                     handle,
                 },

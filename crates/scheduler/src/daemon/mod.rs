@@ -26,6 +26,7 @@ use freshness::FreshnessChecks;
 mod freshness;
 mod ledger;
 mod serve;
+mod takeover;
 
 use ledger::{Claim, FireOutcome};
 
@@ -104,6 +105,8 @@ impl std::fmt::Debug for Daemon {
 
 struct InFlight {
     scheduled_for: DateTime<Utc>,
+    /// Which attempt at the fire time this run is (1, or more after takeovers).
+    attempt: u32,
     cancel: CancellationToken,
     handle: JoinHandle<Result<(RunId, RunReport), RunError>>,
 }
@@ -304,7 +307,7 @@ impl Daemon {
                 } else {
                     let claimed = self.claim(&key, t, FireState::Running, None).await;
                     if claimed == Claim::Claimed {
-                        in_flight = Some(self.start_run(t));
+                        in_flight = Some(self.start_run(t, 1));
                     }
                     claimed
                 };
@@ -318,7 +321,12 @@ impl Daemon {
             if last_heartbeat.is_none_or(|at| at.elapsed() >= self.options.heartbeat_every) {
                 last_heartbeat = Some(std::time::Instant::now());
                 self.record_unrecorded().await;
-                self.resolve_stuck_fires(&key, now).await;
+                // a fire time whose claimant died: run again here when within the grace
+                if let Some((t, attempt)) =
+                    self.take_over_orphans(&key, now, in_flight.is_some()).await
+                {
+                    in_flight = Some(self.start_run(t, attempt));
+                }
                 match self
                     .store()
                     .schedule()
@@ -377,7 +385,7 @@ impl Daemon {
         self.liveness.freshness_checks()
     }
 
-    fn start_run(&self, scheduled_for: DateTime<Utc>) -> InFlight {
+    fn start_run(&self, scheduled_for: DateTime<Utc>, attempt: u32) -> InFlight {
         let cancel = CancellationToken::new();
         let pipeline = self.pipeline.clone();
         let request = RunRequest {
@@ -393,6 +401,7 @@ impl Daemon {
         });
         InFlight {
             scheduled_for,
+            attempt,
             cancel,
             handle,
         }

@@ -345,7 +345,7 @@ async fn fire_times_that_came_during_a_database_outage_run_or_are_recorded_after
         async move { daemon.run(stop).await }
     });
     turn_at(&clock, &daemon, ny_hms(9, 59, 51)).await;
-    wait_for_fire(&store, ny(9, 0), FireState::Interrupted).await;
+    wait_for_fire(&store, ny(9, 0), FireState::Missed).await;
 
     // 10:00 comes while the database is away, and again while it is back within the grace
     relay.cut();
@@ -494,4 +494,178 @@ async fn the_scheduler_announces_a_stale_series_once_and_its_recovery_after_a_ru
     );
     stop.cancel();
     task.await.unwrap().unwrap();
+}
+
+/// Issue 26: a fire time whose claimant died mid-run was recorded `interrupted` and never run.
+/// Within the grace a live scheduler takes it over as attempt 2 and completes it, once; a
+/// claimant that is alive keeps its fire time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fire_time_whose_claimant_died_is_taken_over_and_completed_once() {
+    use energy_storage::testing::{TestSchema, postgres_url};
+    // replicas share a PostgreSQL (on SQLite a second live scheduler is refused)
+    let Some(base) = postgres_url() else {
+        return;
+    };
+    let schema = TestSchema::create(&base, "takeover").await;
+    let now = ny_hms(10, 0, 40);
+    let s = setup_on(schema.url.as_str(), [Behaviour::Data; 3], fixed(now)).await;
+    let schedule = Schedule::new("0 * * * *", New_York).unwrap();
+    let store = s.pipeline.store().clone();
+    // 09:00 is held by a claimant on another host that heartbeats; 10:00 by one that died (its
+    // process is gone from this host)
+    let dead_pid = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    };
+    for (id, host, pid) in [
+        ("alive-elsewhere", "another-host", 1),
+        (
+            "dead-here",
+            energy_orchestrator::run::host_name().as_str(),
+            dead_pid,
+        ),
+    ] {
+        store
+            .schedule()
+            .register(&energy_storage::SchedulerRecord {
+                instance_id: id.into(),
+                host: host.into(),
+                pid,
+                started_at: now,
+                heartbeat_at: now,
+                next_fire_at: None,
+                state: energy_storage::InstanceState::Running,
+                stop_requested: false,
+            })
+            .await
+            .unwrap();
+    }
+    for (t, by) in [(ny(9, 0), "alive-elsewhere"), (ny(10, 0), "dead-here")] {
+        store
+            .schedule()
+            .claim_fire(&schedule.key(), t, FireState::Running, by, t, None)
+            .await
+            .unwrap();
+    }
+    let options = DaemonOptions {
+        misfire_grace_seconds: 7200,
+        ..DaemonOptions::default()
+    };
+    let daemon = Arc::new(Daemon::new(
+        s.pipeline.clone(),
+        schedule,
+        options,
+        fixed(now),
+    ));
+    let stop = CancellationToken::new();
+    let running = tokio::spawn({
+        let (daemon, stop) = (daemon.clone(), stop.clone());
+        async move { daemon.run(stop).await }
+    });
+    wait_for_fire(&store, ny(10, 0), FireState::Done).await;
+    stop.cancel();
+    running.await.unwrap().unwrap();
+    let fires = store.schedule().fires(None, 10).await.unwrap();
+    let ten = fires.iter().find(|f| f.scheduled_for == ny(10, 0)).unwrap();
+    assert_eq!(ten.attempt, 2, "{ten:?}");
+    assert_eq!(ten.claimed_by, daemon.instance_id(), "{ten:?}");
+    let nine = fires.iter().find(|f| f.scheduled_for == ny(9, 0)).unwrap();
+    assert_eq!(
+        (nine.state, nine.attempt, nine.claimed_by.as_str()),
+        (FireState::Running, 1, "alive-elsewhere"),
+        "{nine:?}"
+    );
+    // one run, for 10:00
+    let runs = store.runs().recent(10).await.unwrap();
+    assert_eq!(runs.len(), 1, "{runs:#?}");
+    assert_eq!(runs[0].scheduled_for, Some(ny(10, 0)));
+    let attempts = store
+        .schedule()
+        .attempts(&daemon.schedule().key(), ny(10, 0))
+        .await
+        .unwrap();
+    let states: Vec<_> = attempts
+        .iter()
+        .map(|a| (a.attempt, a.state, a.claimed_by.as_str()))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            (1, FireState::Interrupted, "dead-here"),
+            (2, FireState::Done, daemon.instance_id()),
+        ]
+    );
+    assert!(
+        attempts[0]
+            .note
+            .as_deref()
+            .unwrap_or("")
+            .contains("taken over"),
+        "{attempts:#?}"
+    );
+    schema.drop().await;
+}
+
+/// Issue 26: a single scheduler on SQLite restarted after a crash runs the fire time its dead
+/// predecessor claimed, as attempt 2, when it is still within the grace.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sqlite_scheduler_restarted_after_a_crash_completes_its_fire_time() {
+    let now = ny_hms(10, 5, 0);
+    let s = setup_with_clock([Behaviour::Data; 3], 3, Duration::ZERO, fixed(now)).await;
+    let schedule = Schedule::new("0 * * * *", New_York).unwrap();
+    let store = s.pipeline.store().clone();
+    let dead_pid = {
+        let mut child = std::process::Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    };
+    store
+        .schedule()
+        .register(&energy_storage::SchedulerRecord {
+            instance_id: "before-the-crash".into(),
+            host: energy_orchestrator::run::host_name(),
+            pid: dead_pid,
+            started_at: ny(9, 0),
+            heartbeat_at: ny_hms(10, 4, 58),
+            next_fire_at: None,
+            state: energy_storage::InstanceState::Running,
+            stop_requested: false,
+        })
+        .await
+        .unwrap();
+    store
+        .schedule()
+        .claim_fire(
+            &schedule.key(),
+            ny(10, 0),
+            FireState::Running,
+            "before-the-crash",
+            ny(10, 0),
+            None,
+        )
+        .await
+        .unwrap();
+    let daemon = Arc::new(Daemon::new(
+        s.pipeline.clone(),
+        schedule,
+        DaemonOptions::default(),
+        fixed(now),
+    ));
+    let stop = CancellationToken::new();
+    let running = tokio::spawn({
+        let (daemon, stop) = (daemon.clone(), stop.clone());
+        async move { daemon.run(stop).await }
+    });
+    wait_for_fire(&store, ny(10, 0), FireState::Done).await;
+    stop.cancel();
+    running.await.unwrap().unwrap();
+    let fire = store.schedule().fires(None, 1).await.unwrap().remove(0);
+    assert_eq!(
+        (fire.attempt, fire.claimed_by.as_str()),
+        (2, daemon.instance_id())
+    );
+    assert_eq!(store.runs().recent(10).await.unwrap().len(), 1);
 }

@@ -84,6 +84,129 @@ pub(crate) async fn run_ledger_records_start_finish_and_interruption(db: &TestDb
     assert_eq!(db.store.runs().recent(1).await.unwrap().len(), 1);
 }
 
+/// Issue 26: a claim whose claimant died is taken over as the next attempt, once however many
+/// try at the same time; the late claimant's outcome is its own, superseded, and leaves the
+/// live attempt's alone.
+pub(crate) async fn a_fire_time_taken_over_fences_its_late_claimant(db: &TestDb) {
+    use energy_storage::{Fenced, FireState};
+    let s = &db.store;
+    let key = "0 6 * * * America/New_York";
+    let t: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
+    let later = |secs| t + chrono::Duration::seconds(secs);
+    assert!(
+        s.schedule()
+            .claim_fire(key, t, FireState::Running, "a", later(1), None)
+            .await
+            .unwrap()
+    );
+    // two schedulers take it over at once: one becomes attempt 2
+    let (b, c) = tokio::join!(
+        s.schedule()
+            .take_over(key, t, 1, "b", later(20), "a is gone"),
+        s.schedule()
+            .take_over(key, t, 1, "c", later(20), "a is gone"),
+    );
+    let (b, c) = (b.unwrap(), c.unwrap());
+    assert_eq!(
+        [b, c].iter().filter(|x| **x == Some(2)).count(),
+        1,
+        "{b:?} {c:?}"
+    );
+    let holder = if b.is_some() { "b" } else { "c" };
+    // a third that saw attempt 1 is too late
+    assert_eq!(
+        s.schedule()
+            .take_over(key, t, 1, "d", later(21), "a is gone")
+            .await
+            .unwrap(),
+        None
+    );
+    // the first claimant wakes and finishes: superseded, the fire time untouched
+    let late = s
+        .schedule()
+        .finish_fire(
+            key,
+            t,
+            1,
+            FireState::Done,
+            None,
+            Some("run x success"),
+            later(30),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        late,
+        Fenced::Superseded {
+            live_attempt: 2,
+            held_by: holder.into()
+        }
+    );
+    let fire = s.schedule().fires(Some(key), 1).await.unwrap().remove(0);
+    assert_eq!(
+        (
+            fire.state,
+            fire.attempt,
+            fire.claimed_by.as_str(),
+            fire.note
+        ),
+        (FireState::Running, 2, holder, None)
+    );
+    let live = s
+        .schedule()
+        .finish_fire(
+            key,
+            t,
+            2,
+            FireState::Done,
+            None,
+            Some("run y success"),
+            later(40),
+        )
+        .await
+        .unwrap();
+    assert_eq!(live, Fenced::Recorded);
+    let fire = s.schedule().fires(Some(key), 1).await.unwrap().remove(0);
+    assert_eq!(
+        (fire.state, fire.attempt, fire.note.as_deref()),
+        (FireState::Done, 2, Some("run y success"))
+    );
+    // every attempt is kept, the late one as superseded
+    let attempts: Vec<_> = s
+        .schedule()
+        .attempts(key, t)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.attempt, a.claimed_by, a.state, a.note))
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            (
+                1,
+                "a".to_owned(),
+                FireState::Superseded,
+                Some("run x success".to_owned())
+            ),
+            (
+                2,
+                holder.to_owned(),
+                FireState::Done,
+                Some("run y success".to_owned())
+            ),
+        ]
+    );
+    // a taken-over fire time that is finished is not taken over again
+    assert_eq!(
+        s.schedule()
+            .take_over(key, t, 2, "e", later(50), "gone")
+            .await
+            .unwrap(),
+        None
+    );
+}
+
 pub(crate) async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
     use energy_storage::FireState;
     let s = &db.store;
@@ -127,6 +250,7 @@ pub(crate) async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
         .finish_fire(
             "0 6 * * * America/New_York",
             t,
+            1,
             FireState::Done,
             None,
             Some("run x success"),

@@ -1,0 +1,2 @@
+DROP TABLE fire_attempts;
+ALTER TABLE schedule_fires DROP COLUMN attempt;
