@@ -171,6 +171,10 @@ pub struct RunReport {
     pub trigger: Trigger,
     /// The fire time a scheduled run belongs to.
     pub scheduled_for: Option<DateTime<Utc>>,
+    /// Which attempt at its fire time a scheduled run is: 1, or 2, 3, … when the fire time was
+    /// taken over from a scheduler that died. Absent for runs not started by a schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<u32>,
     pub mode: ModeKind,
     pub status: RunStatus,
     pub started_at: DateTime<Utc>,
@@ -281,6 +285,7 @@ mod tests {
             run_id: "r1".into(),
             trigger: Trigger::Manual,
             scheduled_for: None,
+            attempt: None,
             mode: ModeKind::FullRefresh,
             status: RunStatus::Success,
             started_at: "2026-11-25T06:00:00Z".parse().unwrap(),

@@ -339,6 +339,7 @@ pub fn sample_report(now: chrono::DateTime<chrono::Utc>, sources: &[SourceId]) -
         run_id: "00000000-test-0000-0000-000000000000".to_owned(),
         trigger: Trigger::Manual,
         scheduled_for: None,
+        attempt: None,
         mode: ModeKind::FullRefresh,
         status,
         started_at: now,

@@ -27,4 +27,4 @@ pub mod wiring;
 pub mod testing;
 
 pub use config::{Config, ConfigError, ConfigOrigin, Loaded, Problem, Secrets};
-pub use run::{NoProgress, Pipeline, Progress, RunError, RunRequest};
+pub use run::{FireAttempt, NoProgress, Pipeline, Progress, RunError, RunRequest};

@@ -39,6 +39,7 @@ diesel::table! {
         unchanged -> BigInt,
         rejected -> BigInt,
         report -> Nullable<Text>,
+        attempt -> Nullable<Integer>,
     }
 }
 
@@ -107,6 +108,8 @@ diesel::table! {
         run_id -> Nullable<BigInt>,
         note -> Nullable<Text>,
         attempt -> Integer,
+        notified_attempt -> Nullable<Integer>,
+        notified_at -> Nullable<UtcTime>,
     }
 }
 

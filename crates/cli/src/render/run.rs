@@ -243,6 +243,7 @@ mod tests {
             run_id: "r".into(),
             trigger: Trigger::Manual,
             scheduled_for: None,
+            attempt: None,
             mode: ModeKind::Backfill,
             status: RunStatus::Success,
             started_at: now,

@@ -245,6 +245,7 @@ mod status_tests {
                 Trigger::Manual
             },
             scheduled_for: None,
+            attempt: None,
             mode: ModeKind::FullRefresh,
             status,
             started_at: started,

@@ -263,6 +263,7 @@ async fn runs_shows_an_interrupted_run_by_the_time_it_worked_with_its_id_and_why
             trigger: energy_core::Trigger::Manual,
             mode: energy_core::ModeKind::Incremental,
             scheduled_for: None,
+            attempt: None,
             started_at: started,
             host: "elsewhere".into(),
             pid: 1,

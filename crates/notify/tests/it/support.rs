@@ -89,6 +89,7 @@ pub(crate) fn report(status: RunStatus) -> RunReport {
         run_id: "01a214d8-2338-73c0-b486-4337ec1ce4ad".into(),
         trigger: Trigger::Schedule,
         scheduled_for: Some(Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap()),
+        attempt: None,
         mode: ModeKind::FullRefresh,
         status,
         started_at: Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 1).unwrap(),

@@ -36,6 +36,9 @@ pub struct RunRequest {
     pub trigger: Trigger,
     /// The fire time a scheduled run belongs to.
     pub scheduled_for: Option<DateTime<Utc>>,
+    /// The attempt at that fire time this run is, in the schedule's ledger: its notification
+    /// is sent only while the attempt holds the fire time and none was sent for it before.
+    pub fire: Option<FireAttempt>,
     /// Only these sources (empty: every enabled one).
     pub sources: Vec<SourceId>,
     /// Only these commodities (empty: every configured one).
@@ -48,10 +51,20 @@ impl RunRequest {
             mode,
             trigger: Trigger::Manual,
             scheduled_for: None,
+            fire: None,
             sources: Vec::new(),
             commodities: Vec::new(),
         }
     }
+}
+
+/// Which claim of a fire time a scheduled run is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FireAttempt {
+    /// The schedule's key in the ledger.
+    pub schedule_key: String,
+    /// 1, or more after takeovers.
+    pub attempt: u32,
 }
 
 /// Why a run could not take place at all (its batches' failures are in the report instead).
@@ -226,6 +239,7 @@ impl Pipeline {
                 trigger: request.trigger,
                 mode: request.mode.kind(),
                 scheduled_for: request.scheduled_for,
+                attempt: request.fire.as_ref().map(|f| f.attempt),
                 started_at,
                 host: host_name(),
                 pid: std::process::id(),
@@ -237,6 +251,7 @@ impl Pipeline {
         // recorded, failed run instead of one left running.
         let (trigger, scheduled_for, mode) =
             (request.trigger, request.scheduled_for, request.mode.kind());
+        let attempt = request.fire.as_ref().map(|f| f.attempt);
         let task = tokio::spawn({
             let this = self.clone();
             let uuid = uuid.clone();
@@ -259,6 +274,7 @@ impl Pipeline {
             run_id: uuid,
             trigger,
             scheduled_for,
+            attempt,
             mode,
             status: RunStatus::Failed,
             started_at,
@@ -323,6 +339,7 @@ impl Pipeline {
             run_id: uuid,
             trigger: request.trigger,
             scheduled_for: request.scheduled_for,
+            attempt: request.fire.as_ref().map(|f| f.attempt),
             mode: request.mode.kind(),
             status,
             started_at,
@@ -346,7 +363,9 @@ impl Pipeline {
             ));
         }
 
-        report.notifications = self.notifier.notify(&report).await;
+        if self.may_notify(&request, &report).await {
+            report.notifications = self.notifier.notify(&report).await;
+        }
         for n in report.notifications.iter().filter(|n| !n.delivered) {
             tracing::warn!(channel = %n.channel, error = n.error.as_deref().unwrap_or(""), "notification not delivered");
         }

@@ -1,13 +1,13 @@
 //! The run's own row in the store while it runs and after: a heartbeat every 15 s, its
-//! outcome written with retries (a database that blinked), and the runs whose process is
-//! gone marked `interrupted`.
+//! outcome written with retries (a database that blinked), the runs whose process is gone
+//! marked `interrupted`, and a scheduled run's claim on its fire time's one notification.
 
 use std::time::Duration;
 
 use energy_core::RunReport;
-use energy_storage::{RunId, StoreError};
+use energy_storage::{NotifyClaim, RunId, StoreError};
 
-use super::{Pipeline, host_name, process_alive};
+use super::{Pipeline, RunRequest, host_name, process_alive};
 
 /// A run marked `running` whose heartbeat is older than this has lost its process.
 const ABANDONED_AFTER: Duration = Duration::from_secs(120);
@@ -77,6 +77,40 @@ impl Pipeline {
             "the run's outcome could not be recorded; its report follows"
         );
         Err((error, marked_failed))
+    }
+
+    /// Whether this run sends its notification: always for a run no schedule started; for a
+    /// scheduled one only when its attempt still holds the fire time and no attempt sent one
+    /// before (claimed in the ledger, retried while the database blinks). When the ledger cannot
+    /// be asked at all it sends: a notification twice is better than a failure nobody hears of.
+    pub(super) async fn may_notify(&self, request: &RunRequest, report: &RunReport) -> bool {
+        let (Some(fire), Some(t)) = (&request.fire, request.scheduled_for) else {
+            return true;
+        };
+        let ledger = self.store.schedule();
+        let claim = |at| ledger.claim_notification(&fire.schedule_key, t, fire.attempt, at);
+        let mut answer = claim((self.clock)()).await;
+        for wait in RECORD_RETRIES {
+            let Err(e) = &answer else { break };
+            tracing::warn!(run = %report.run_id, error = %e, retry_in = ?wait, "cannot claim the fire time's notification; retrying");
+            tokio::time::sleep(wait).await;
+            answer = claim((self.clock)()).await;
+        }
+        match answer {
+            Ok(NotifyClaim::Send | NotifyClaim::Unclaimed) => true,
+            Ok(NotifyClaim::AlreadySent { by }) => {
+                tracing::info!(run = %report.run_id, attempt = fire.attempt, sent_by = by, "the fire time's notification was sent by an earlier attempt: not sent again");
+                false
+            }
+            Ok(NotifyClaim::Superseded { live_attempt }) => {
+                tracing::warn!(run = %report.run_id, attempt = fire.attempt, live_attempt, "this attempt was taken over while it ran: the live attempt notifies, this one sends nothing");
+                false
+            }
+            Err(e) => {
+                tracing::error!(run = %report.run_id, error = %e, "cannot claim the fire time's notification: sending it anyway");
+                true
+            }
+        }
     }
 
     pub(super) fn spawn_heartbeat(&self, run: RunId) -> tokio::task::JoinHandle<()> {

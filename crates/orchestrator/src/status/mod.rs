@@ -272,6 +272,7 @@ pub fn report_of(r: &RunRecord) -> RunReport {
     if let Some(report) = &r.report {
         let mut report = report.clone();
         report.status = r.status;
+        report.attempt = report.attempt.or(r.attempt);
         return report;
     }
     RunReport {
@@ -280,6 +281,7 @@ pub fn report_of(r: &RunRecord) -> RunReport {
         run_id: r.uuid.clone(),
         trigger: r.trigger,
         scheduled_for: r.scheduled_for,
+        attempt: r.attempt,
         mode: r.mode,
         status: r.status,
         started_at: r.started_at,

@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use energy_orchestrator::{
-    NoProgress, Pipeline, RunError, RunRequest,
+    FireAttempt, NoProgress, Pipeline, RunError, RunRequest,
     run::host_name,
     status::{SchedulerState, scheduler_state},
 };
@@ -391,6 +391,10 @@ impl Daemon {
         let request = RunRequest {
             trigger: Trigger::Schedule,
             scheduled_for: Some(scheduled_for),
+            fire: Some(FireAttempt {
+                schedule_key: self.schedule.key(),
+                attempt,
+            }),
             ..RunRequest::manual(self.options.mode)
         };
         let token = cancel.clone();

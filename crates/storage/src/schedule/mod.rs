@@ -1,8 +1,9 @@
 //! The scheduler's durable state: the fire ledger (each fire time of a schedule claimed once,
 //! by a primary key, so that several schedulers on one database run it exactly once; a claim
 //! whose claimant died is taken over as the next attempt, and only the attempt holding the claim
-//! writes the outcome), every attempt of each fire time (`attempts.rs`), and the live instances
-//! (`instances.rs`: heartbeat, next fire time, the stop request).
+//! writes the outcome), every attempt of each fire time (`attempts.rs`), its one notification
+//! (`notified.rs`), and the live instances (`instances.rs`: heartbeat, next fire time, the stop
+//! request).
 
 use chrono::{DateTime, Utc};
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
@@ -12,9 +13,11 @@ use crate::{RunId, Store, StoreError, schema::schedule_fires, store::with_conn, 
 
 mod attempts;
 mod instances;
+mod notified;
 
 pub use attempts::{AttemptRecord, Fenced};
 pub use instances::{InstanceState, SchedulerRecord};
+pub use notified::NotifyClaim;
 
 /// The scheduler's durable state, reached as [`Store::schedule`].
 #[derive(Debug, Clone, Copy)]

@@ -48,6 +48,7 @@ on_every_backend!(
     stored_dates_come_per_series_in_key_order,
     fire_ledger_claims_each_fire_time_once,
     a_fire_time_taken_over_fences_its_late_claimant,
+    a_fire_time_is_notified_once_whatever_its_attempts,
     freshness_alert_changes_are_claimed_once,
     scheduler_instances_heartbeat_and_take_stop_requests,
     migrations_are_idempotent_and_every_down_reverses_its_up,

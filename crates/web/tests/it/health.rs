@@ -58,6 +58,7 @@ async fn metrics_without_the_database_still_report_the_scheduler() {
             trigger: energy_core::Trigger::Schedule,
             mode: energy_core::ModeKind::Incremental,
             scheduled_for: None,
+            attempt: None,
             started_at: now,
             host: "test-host".into(),
             pid: 4242,

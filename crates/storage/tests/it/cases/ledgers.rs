@@ -17,6 +17,7 @@ pub(crate) async fn run_ledger_records_start_finish_and_interruption(db: &TestDb
         run_id: "run-a".into(),
         trigger: Trigger::Manual,
         scheduled_for: None,
+        attempt: None,
         mode: ModeKind::Incremental,
         status: RunStatus::Partial,
         started_at: start("run-a").started_at,
@@ -361,4 +362,72 @@ pub(crate) async fn freshness_alert_changes_are_claimed_once(db: &TestDb) {
         s.alerts().last().await.unwrap().get(&(wti, eia)),
         Some(&Alerted::Ok)
     );
+}
+
+/// Issue 26: a fire time's notification is claimed once whatever its attempts: the attempt
+/// holding it gets it, a superseded attempt and a later attempt after a notified one do not;
+/// a scheduled run's record says which attempt it is.
+pub(crate) async fn a_fire_time_is_notified_once_whatever_its_attempts(db: &TestDb) {
+    use energy_storage::{FireState, NotifyClaim};
+    let s = &db.store;
+    let key = "0 6 * * * America/New_York";
+    let t: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
+    let later = |secs| t + chrono::Duration::seconds(secs);
+    let claim = |attempt, secs| {
+        s.schedule()
+            .claim_notification(key, t, attempt, later(secs))
+    };
+    assert_eq!(claim(1, 0).await.unwrap(), NotifyClaim::Unclaimed);
+    assert!(
+        s.schedule()
+            .claim_fire(key, t, FireState::Running, "a", later(1), None)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        s.schedule()
+            .take_over(key, t, 1, "b", later(20), "a is gone")
+            .await
+            .unwrap(),
+        Some(2)
+    );
+    // attempt 1 wakes after the takeover: it sends nothing
+    assert_eq!(
+        claim(1, 25).await.unwrap(),
+        NotifyClaim::Superseded { live_attempt: 2 }
+    );
+    // two claims by the live attempt at once (a retry racing the first): one sends
+    let (x, y) = tokio::join!(claim(2, 30), claim(2, 30));
+    let sent = [x.unwrap(), y.unwrap()];
+    assert_eq!(
+        sent.iter().filter(|c| **c == NotifyClaim::Send).count(),
+        1,
+        "{sent:?}"
+    );
+    assert!(
+        sent.contains(&NotifyClaim::AlreadySent { by: 2 }),
+        "{sent:?}"
+    );
+    // attempt 2 dies after notifying; attempt 3 runs it and sends nothing again
+    assert_eq!(
+        s.schedule()
+            .take_over(key, t, 2, "c", later(60), "b is gone")
+            .await
+            .unwrap(),
+        Some(3)
+    );
+    assert_eq!(
+        claim(3, 70).await.unwrap(),
+        NotifyClaim::AlreadySent { by: 2 }
+    );
+
+    let mut start = super::start("attempt-3");
+    start.trigger = energy_core::Trigger::Schedule;
+    start.scheduled_for = Some(t);
+    start.attempt = Some(3);
+    let run = s.runs().start(&start).await.unwrap();
+    let record = s.runs().get(run).await.unwrap().unwrap();
+    assert_eq!((record.scheduled_for, record.attempt), (Some(t), Some(3)));
+    let manual = s.runs().start(&super::start("manual")).await.unwrap();
+    assert_eq!(s.runs().get(manual).await.unwrap().unwrap().attempt, None);
 }

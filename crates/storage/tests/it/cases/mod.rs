@@ -66,6 +66,7 @@ pub(crate) fn start(uuid: &str) -> RunStart {
         trigger: Trigger::Manual,
         mode: ModeKind::Incremental,
         scheduled_for: None,
+        attempt: None,
         started_at: Utc.with_ymd_and_hms(2026, 11, 25, 11, 0, 0).unwrap(),
         host: "test-host".into(),
         pid: 4242,
