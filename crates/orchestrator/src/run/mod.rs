@@ -56,6 +56,11 @@ impl RunRequest {
             commodities: Vec::new(),
         }
     }
+
+    /// Which attempt at its fire time this run is, for a scheduled run.
+    pub fn attempt(&self) -> Option<u32> {
+        self.fire.as_ref().map(|f| f.attempt)
+    }
 }
 
 /// Which claim of a fire time a scheduled run is.
@@ -239,7 +244,7 @@ impl Pipeline {
                 trigger: request.trigger,
                 mode: request.mode.kind(),
                 scheduled_for: request.scheduled_for,
-                attempt: request.fire.as_ref().map(|f| f.attempt),
+                attempt: request.attempt(),
                 started_at,
                 host: host_name(),
                 pid: std::process::id(),
@@ -251,7 +256,7 @@ impl Pipeline {
         // recorded, failed run instead of one left running.
         let (trigger, scheduled_for, mode) =
             (request.trigger, request.scheduled_for, request.mode.kind());
-        let attempt = request.fire.as_ref().map(|f| f.attempt);
+        let attempt = request.attempt();
         let task = tokio::spawn({
             let this = self.clone();
             let uuid = uuid.clone();
@@ -339,7 +344,7 @@ impl Pipeline {
             run_id: uuid,
             trigger: request.trigger,
             scheduled_for: request.scheduled_for,
-            attempt: request.fire.as_ref().map(|f| f.attempt),
+            attempt: request.attempt(),
             mode: request.mode.kind(),
             status,
             started_at,

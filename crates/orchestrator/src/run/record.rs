@@ -19,6 +19,23 @@ const RECORD_RETRIES: [Duration; 3] = [
     Duration::from_secs(3),
 ];
 
+/// `step` done, tried again after each of [`RECORD_RETRIES`] while it fails (a database that
+/// blinked); the last answer is returned.
+async fn retried<T, F, Fut>(run: &str, what: &str, mut step: F) -> Result<T, StoreError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StoreError>>,
+{
+    let mut answer = step().await;
+    for wait in RECORD_RETRIES {
+        let Err(e) = &answer else { break };
+        tracing::warn!(run = %run, error = %e, retry_in = ?wait, "cannot {what}; retrying");
+        tokio::time::sleep(wait).await;
+        answer = step().await;
+    }
+    answer
+}
+
 impl Pipeline {
     /// Marks runs left `running` by a process that is gone as `interrupted`: a process on this
     /// host that no longer exists, or any run whose heartbeat stopped.
@@ -48,13 +65,10 @@ impl Pipeline {
         run: RunId,
         report: &RunReport,
     ) -> Result<(), (StoreError, bool)> {
-        let mut attempt = self.store.runs().finish(run, report).await;
-        for wait in RECORD_RETRIES {
-            let Err(e) = &attempt else { break };
-            tracing::warn!(run = %report.run_id, error = %e, retry_in = ?wait, "cannot record the run's outcome; retrying");
-            tokio::time::sleep(wait).await;
-            attempt = self.store.runs().finish(run, report).await;
-        }
+        let attempt = retried(&report.run_id, "record the run's outcome", || {
+            self.store.runs().finish(run, report)
+        })
+        .await;
         let Err(error) = attempt else {
             return Ok(());
         };
@@ -87,15 +101,15 @@ impl Pipeline {
         let (Some(fire), Some(t)) = (&request.fire, request.scheduled_for) else {
             return true;
         };
-        let ledger = self.store.schedule();
-        let claim = |at| ledger.claim_notification(&fire.schedule_key, t, fire.attempt, at);
-        let mut answer = claim((self.clock)()).await;
-        for wait in RECORD_RETRIES {
-            let Err(e) = &answer else { break };
-            tracing::warn!(run = %report.run_id, error = %e, retry_in = ?wait, "cannot claim the fire time's notification; retrying");
-            tokio::time::sleep(wait).await;
-            answer = claim((self.clock)()).await;
-        }
+        let answer = retried(&report.run_id, "claim the fire time's notification", || {
+            self.store.schedule().claim_notification(
+                &fire.schedule_key,
+                t,
+                fire.attempt,
+                (self.clock)(),
+            )
+        })
+        .await;
         match answer {
             Ok(NotifyClaim::Send | NotifyClaim::Unclaimed) => true,
             Ok(NotifyClaim::AlreadySent { by }) => {
