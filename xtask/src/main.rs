@@ -35,6 +35,12 @@ tasks:
   bench [storage|run|status|web]  release-build benchmarks against throwaway PostgreSQL and
                            TimescaleDB clusters (default durability) and SQLite; prints
                            Markdown tables
+  chaos [--replicas N] [--fires M] [--seed S] [--rate P] [--release]
+                           N energy-scheduler replicas (3) on a throwaway PostgreSQL, a
+                           2-second cron, M fire times (60) under seeded faults (kills,
+                           pauses, terminated sessions, PostgreSQL restarts, upstream errors
+                           and slow answers), then a check of every fire time; prints the
+                           figures, exit 1 on any breach
   pg                       start the throwaway clusters and wait (Ctrl-C stops them)";
 
 fn main() -> ExitCode {
@@ -49,6 +55,7 @@ fn main() -> ExitCode {
         }),
         Some("pg") => pg_forever(),
         Some("bench") => bench(&rest),
+        Some("chaos") => chaos(&rest),
         Some("-h" | "--help" | "help") | None => {
             println!("{USAGE}");
             Ok(())
@@ -140,6 +147,43 @@ fn bench(which: &[String]) -> Result<()> {
         run(&mut cmd)?;
     }
     Ok(())
+}
+
+/// Builds the scheduler and the chaos suite (`crates/scheduler/examples/chaos`) and runs it;
+/// the suite starts its own PostgreSQL, replay server, Slack stand-in and replicas.
+fn chaos(args: &[String]) -> Result<()> {
+    survive_ctrl_c();
+    let release = args.iter().any(|a| a == "--release");
+    let rest: Vec<&String> = args.iter().filter(|a| *a != "--release").collect();
+    let mut build = cargo();
+    build.args([
+        "build",
+        "--package",
+        "scheduler",
+        "--bin",
+        "energy-scheduler",
+        "--example",
+        "chaos",
+    ]);
+    if release {
+        build.arg("--release");
+    }
+    run(&mut build)?;
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|t| {
+            if t.is_absolute() {
+                t
+            } else {
+                workspace_root().join(t)
+            }
+        })
+        .unwrap_or_else(|| workspace_root().join("target"))
+        .join(if release { "release" } else { "debug" });
+    run(Command::new(target.join("examples").join("chaos"))
+        .arg("--scheduler")
+        .arg(target.join("energy-scheduler"))
+        .args(rest))
 }
 
 fn lint() -> Result<()> {

@@ -219,6 +219,7 @@ pub async fn metrics(
     let now = (e.clock)();
     let runs = e.store.runs().recent(200).await?;
     let by_status = e.store.runs().counts_by_status().await?;
+    let taken_over = e.store.schedule().taken_over_count().await?;
     let stored = e.store.observations().count_by_source().await?;
     let freshness = e.store.observations().freshness().await?;
     let since = energy_orchestrator::status::gaps_since(now);
@@ -271,6 +272,24 @@ pub async fn metrics(
                 )
             })
             .collect(),
+    });
+    let last_scheduled = runs
+        .iter()
+        .find(|r| r.status != RunStatus::Running && r.attempt.is_some());
+    scrape.gauge(
+        "energy_pipeline_last_scheduled_run_attempt",
+        "Which attempt at its fire time the last finished scheduled run was: 1, or 2, 3, … when the fire time was taken over from a scheduler that died or stalled.",
+        last_scheduled
+            .and_then(|r| r.attempt)
+            .map(|a| (Vec::new(), Value::Int(i64::from(a))))
+            .into_iter()
+            .collect(),
+    );
+    scrape.0.push(Family {
+        name: "energy_pipeline_fire_times_taken_over",
+        help: "Fire times run again by a later attempt after their scheduler died or stalled.",
+        kind: MetricType::Counter,
+        samples: vec![(Vec::new(), Value::Int(taken_over as i64))],
     });
     scrape.gauge(
         "energy_pipeline_observations_stored",

@@ -175,9 +175,13 @@ fn status(global: &GlobalArgs, json_out: bool) -> Result<ExitCode, Failure> {
     }
     match &last {
         Some(r) => outln!(
-            "last run    {} for {}: {}",
+            "last run    {} for {}{}: {}",
             utc_time(r.started_at),
             r.scheduled_for.map(|t| t.to_rfc3339()).unwrap_or_default(),
+            match r.attempt {
+                Some(n) if n > 1 => format!(" (attempt {n}: taken over)"),
+                _ => String::new(),
+            },
             r.status.name()
         ),
         None => outln!("last run    none by the scheduler yet"),

@@ -167,12 +167,16 @@ pub(crate) fn runs_table(runs: &[RunReport]) -> String {
         t.row(vec![
             energy_core::display::utc_cell(run.started_at),
             format!(
-                "{}{}",
+                "{}{}{}",
                 run.mode.name(),
                 if run.trigger == energy_core::Trigger::Schedule {
                     "*"
                 } else {
                     ""
+                },
+                match run.attempt {
+                    Some(n) if n > 1 => format!(" #{n}"),
+                    _ => String::new(),
                 }
             ),
             run.status.name().to_owned(),
@@ -214,6 +218,11 @@ pub(crate) fn runs_table(runs: &[RunReport]) -> String {
         .any(|r| r.trigger == energy_core::Trigger::Schedule)
     {
         out.push_str("* started by the scheduler\n");
+    }
+    if runs.iter().any(|r| r.attempt.is_some_and(|n| n > 1)) {
+        out.push_str(
+            "#N: attempt N at its fire time (an earlier attempt's scheduler died or stalled)\n",
+        );
     }
     out
 }

@@ -14,8 +14,11 @@ use energy_storage::InstanceState;
 use super::Daemon;
 
 /// Heartbeat intervals without a heartbeat after which a claimant is taken for gone: one missed
-/// heartbeat is a slow write, three are a process that stopped.
-pub(super) const TAKEOVER_HEARTBEATS: u32 = 3;
+/// heartbeat is a slow write, two are a process that stopped. Takeovers are looked for at each
+/// heartbeat, so a paused claimant's fire time is taken over 2 to 3 intervals after its last
+/// heartbeat (10 to 15 s by default); a wrong guess costs a rerun, never a second outcome (the
+/// attempt fences it).
+pub(super) const TAKEOVER_HEARTBEATS: u32 = 2;
 
 /// Why the claimant of a fire time is gone, or None while it lives.
 fn gone(

@@ -2,4 +2,5 @@
 
 mod binary;
 mod daemon;
+mod replicas;
 mod status;

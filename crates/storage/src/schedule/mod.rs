@@ -97,6 +97,8 @@ pub struct FireRecord {
     pub finished_at: Option<DateTime<Utc>>,
     pub run: Option<RunId>,
     pub note: Option<String>,
+    /// The attempt that claimed the fire time's notification, once one did.
+    pub notified_attempt: Option<u32>,
 }
 
 type FireRow = (
@@ -109,6 +111,7 @@ type FireRow = (
     Option<DbTime>,
     Option<i64>,
     Option<String>,
+    Option<i32>,
 );
 
 impl ScheduleLedger<'_> {
@@ -132,6 +135,7 @@ impl ScheduleLedger<'_> {
                     f::finished_at,
                     f::run_id,
                     f::note,
+                    f::notified_attempt,
                 ))
                 .order(f::scheduled_for.desc())
                 .limit(i64::from(limit))
@@ -143,7 +147,7 @@ impl ScheduleLedger<'_> {
         })?;
         rows.into_iter()
             .map(
-                |(key, at, attempt, state, by, claimed, finished, run, note)| {
+                |(key, at, attempt, state, by, claimed, finished, run, note, notified)| {
                     Ok(FireRecord {
                         schedule_key: key,
                         scheduled_for: at.0,
@@ -155,6 +159,7 @@ impl ScheduleLedger<'_> {
                         finished_at: finished.map(|t| t.0),
                         run: run.map(RunId),
                         note,
+                        notified_attempt: notified.and_then(|a| u32::try_from(a).ok()),
                     })
                 },
             )
@@ -178,5 +183,19 @@ impl ScheduleLedger<'_> {
                 .optional()
         })?;
         Ok(t.map(|t| t.0))
+    }
+
+    /// How many fire times were run by a later attempt than the first (taken over from a
+    /// scheduler that died or stalled), over the whole ledger.
+    pub async fn taken_over_count(self) -> Result<u64, StoreError> {
+        use schedule_fires::dsl as f;
+        let n: i64 = with_conn!(self.store, "reading the schedule ledger", |conn| {
+            f::schedule_fires
+                .filter(f::attempt.gt(1))
+                .count()
+                .get_result(&mut conn)
+                .await
+        })?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 }

@@ -229,6 +229,19 @@ impl Cluster {
         }
     }
 
+    /// Restarts the server (a fast shutdown: sessions are ended, as in a real restart) and
+    /// waits until it accepts connections again on the same port.
+    pub fn restart(&self) -> Result<(), String> {
+        self.command("pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "fast", "-w", "-t", "60", "-l"])
+            .arg(self.dir.join("server.log"))
+            .arg("restart")
+            .stdout(Stdio::null())
+            .run_ok("pg_ctl restart")
+    }
+
     /// The server's log so far.
     pub fn log(&self) -> String {
         fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()

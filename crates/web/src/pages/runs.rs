@@ -22,6 +22,14 @@ fn badge(status: &str) -> String {
     format!("<span class=\"badge {s}\">{s}</span>", s = escape(status))
 }
 
+/// The trigger, with the attempt of a fire time taken over (`schedule, attempt 2`).
+fn trigger(r: &RunReport) -> String {
+    match r.attempt {
+        Some(n) if n > 1 => format!("{}, attempt {n}", r.trigger.name()),
+        _ => r.trigger.name().to_owned(),
+    }
+}
+
 pub(crate) async fn runs(State(e): State<Endpoints>) -> Response {
     let records = match e.store.runs().recent(RUNS_LISTED).await {
         Ok(r) => r,
@@ -35,7 +43,7 @@ pub(crate) async fn runs(State(e): State<Endpoints>) -> Response {
             "<tr><td><a href=\"/runs/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
             escape(&r.run_id),
             energy_core::display::utc_time(r.started_at),
-            r.trigger.name(),
+            trigger(&r),
             r.mode.name(),
             badge(r.status.name()),
             short_duration(r.duration_seconds),
@@ -71,7 +79,7 @@ fn run_body(r: &RunReport) -> String {
         "<p><a href=\"/runs\">Runs</a></p>\n<h1>Run {} {}</h1>\n<p>{} · {} · started {} UTC · {}</p>\n",
         escape(&r.run_id),
         badge(r.status.name()),
-        r.trigger.name(),
+        trigger(r),
         r.mode.name(),
         energy_core::display::utc_time(r.started_at),
         short_duration(r.duration_seconds)

@@ -88,6 +88,7 @@ async fn metrics_pass_promtool_check_metrics() {
         "energy_pipeline_database_up",
         "energy_pipeline_runs_total",
         "energy_pipeline_runs_running",
+        "energy_pipeline_fire_times_taken_over_total",
         "energy_pipeline_series_age_seconds",
         "energy_pipeline_next_fire_timestamp_seconds",
     ] {
