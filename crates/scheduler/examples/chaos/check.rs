@@ -22,6 +22,8 @@ pub(crate) struct Findings {
     pub(crate) taken_over: usize,
     /// Seconds from the dead or paused claimant's last heartbeat to the takeover.
     pub(crate) takeover_latency: Vec<f64>,
+    /// The slowest takeovers: seconds, fire time, the claimant taken over.
+    pub(crate) slowest: Vec<(f64, DateTime<Utc>, String)>,
     /// Takeovers of a claimant the injector had not killed or paused.
     pub(crate) takeovers_unprovoked: usize,
     /// Runs of attempts that were taken over (work done twice, one outcome kept).
@@ -181,9 +183,13 @@ pub(crate) async fn check(
                 .get(&before.claimed_by)
                 .and_then(|beats| beats.iter().filter(|b| **b <= after.claimed_at).max());
             match beat {
-                Some(beat) => found
-                    .takeover_latency
-                    .push((after.claimed_at - *beat).num_milliseconds() as f64 / 1000.0),
+                Some(beat) => {
+                    let seconds = (after.claimed_at - *beat).num_milliseconds() as f64 / 1000.0;
+                    found.takeover_latency.push(seconds);
+                    found.slowest.push((seconds, *t, before.claimed_by.clone()));
+                    found.slowest.sort_by(|a, b| b.0.total_cmp(&a.0));
+                    found.slowest.truncate(5);
+                }
                 None => found.takeovers_unprovoked += 1,
             }
         }

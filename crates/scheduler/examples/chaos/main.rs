@@ -342,6 +342,18 @@ async fn chaos(args: Args) -> anyhow::Result<bool> {
         None => println!("| idle scheduler CPU | not measured (no /proc) |"),
     }
     println!("| replicas that did not stop cleanly on SIGTERM | {unclean} |");
+    if !found.slowest.is_empty() {
+        println!("\nslowest takeovers:");
+        for (seconds, t, claimant) in &found.slowest {
+            println!(
+                "  {seconds:.1} s: {} (claimed by {claimant})",
+                t.format("%H:%M:%S")
+            );
+        }
+    }
+    if std::env::var_os("CHAOS_LOG").is_some() {
+        println!("\nfaults:\n  {}", log.join("\n  "));
+    }
     std::fs::write(dir.path().join("faults.log"), log.join("\n"))?;
     if found.violations.is_empty() {
         println!("\nchaos: PASSED: every fire time has exactly one recorded outcome");

@@ -225,11 +225,13 @@ impl Daemon {
         loop {
             let now = (self.clock)();
             self.liveness.loop_turned(now);
+            let mut reaped = false;
             if in_flight.as_ref().is_some_and(|f| f.handle.is_finished())
                 && let Some(f) = in_flight.take()
             {
                 self.reap(&key, f).await;
                 freshness.after_run();
+                reaped = true;
             }
             if in_flight.is_none() {
                 freshness.start_if_due(&self.pipeline, now);
@@ -318,15 +320,21 @@ impl Daemon {
             checked = retry_from.unwrap_or(now);
             let next = self.schedule.next_after(now);
             self.liveness.next_fire_is(next);
-            if last_heartbeat.is_none_or(|at| at.elapsed() >= self.options.heartbeat_every) {
+            let beat = last_heartbeat.is_none_or(|at| at.elapsed() >= self.options.heartbeat_every);
+            if beat {
                 last_heartbeat = Some(std::time::Instant::now());
                 self.record_unrecorded().await;
-                // a fire time whose claimant died: run again here when within the grace
-                if let Some((t, attempt)) =
+            }
+            // a fire time whose claimant died: run again here when within the grace. Looked
+            // for at each heartbeat, and as soon as a run of ours ends (a busy scheduler leaves
+            // it to the others, or to its next look)
+            if (beat || (reaped && in_flight.is_none()))
+                && let Some((t, attempt)) =
                     self.take_over_orphans(&key, now, in_flight.is_some()).await
-                {
-                    in_flight = Some(self.start_run(t, attempt));
-                }
+            {
+                in_flight = Some(self.start_run(t, attempt));
+            }
+            if beat {
                 match self
                     .store()
                     .schedule()

@@ -1,7 +1,7 @@
 //! Fire times whose claimant is gone: a fire time left `running` by a scheduler that stopped or
 //! died before recording its outcome is taken over as the next attempt. Within the misfire
-//! grace of its time it is run again here (when no run of ours is going; else a later heartbeat
-//! looks again); beyond it, it is recorded `missed` with the reason. A claimant is gone when it
+//! grace of its time it is run again here (when no run of ours is going; else we look again
+//! when ours ends); beyond it, it is recorded `missed` with the reason. A claimant is gone when it
 //! never registered, said it stopped, its heartbeat is older than [`TAKEOVER_HEARTBEATS`]
 //! heartbeat intervals, or it registered from this host and its process is gone.
 
