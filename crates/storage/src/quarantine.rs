@@ -104,6 +104,9 @@ impl Quarantine<'_> {
     }
 
     async fn quarantine_count(self, filter: &QuarantineFilter) -> Result<u64, StoreError> {
+        self.store
+            .know_codes(&filter.commodity, &filter.source)
+            .await?;
         let Some((cid, sid)) = self.quarantine_ids(filter) else {
             return Ok(0);
         };
@@ -122,6 +125,9 @@ impl Quarantine<'_> {
         newest_first: bool,
     ) -> Result<Vec<QuarantineRecord>, StoreError> {
         use quarantine::dsl as q;
+        self.store
+            .know_codes(&filter.commodity, &filter.source)
+            .await?;
         let Some((cid, sid)) = self.quarantine_ids(filter) else {
             return Ok(Vec::new());
         };
@@ -167,6 +173,7 @@ impl Quarantine<'_> {
             })?;
             pairs.into_iter().collect()
         };
+        self.store.know_ids(rows.iter().map(|r| (r.1, r.2))).await?;
         let cat = self.store.catalog_cache();
         rows.into_iter()
             .map(|(run, cid, sid, date, raw_value, rule, reason)| {

@@ -295,4 +295,40 @@ mod tests {
         }
         assert!(text.contains("WEST_TEXAS_INT…"), "{text}");
     }
+
+    /// Issue 26: `runs` shows which attempt at its fire time a scheduled run was, when a
+    /// takeover made it a later one.
+    #[test]
+    fn the_runs_table_shows_a_taken_over_runs_attempt() {
+        use energy_core::{Counts, ModeKind, RunStatus, Trigger};
+        let now = chrono::Utc::now();
+        let run = |id: &str, attempt: Option<u32>| RunReport {
+            cross_source: Vec::new(),
+            cross_source_warnings: 0,
+            run_id: id.into(),
+            trigger: Trigger::Schedule,
+            scheduled_for: Some(now),
+            attempt,
+            mode: ModeKind::Incremental,
+            status: RunStatus::Success,
+            started_at: now,
+            finished_at: Some(now),
+            duration_seconds: 1.0,
+            window: None,
+            sources: Vec::new(),
+            counts: Counts::default(),
+            notifications: Vec::new(),
+            error: None,
+        };
+        let first = runs_table(&[run("a", Some(1))]);
+        assert!(!first.contains('#'), "{first}");
+        let text = runs_table(&[run("b", Some(2)), run("a", Some(1))]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[1].contains("incremental* #2"), "{text}");
+        assert!(!lines[2].contains('#'), "{text}");
+        assert!(text.contains("#N: attempt N at its fire time"), "{text}");
+        for line in &lines {
+            assert!(line.chars().count() <= WIDTH, "{line}");
+        }
+    }
 }

@@ -271,5 +271,43 @@ async fn a_paused_claimant_resumed_after_its_takeover_is_superseded_and_sends_no
         1,
         "attempt 2 notifies once: {messages:#?}"
     );
+    // both attempts wrote the same observations: one row per key, each as replayed
+    let resumed = s.store.runs().by_uuid(&first[0]).await.unwrap().unwrap();
+    assert!(
+        resumed.counts.fetched > 0 && resumed.counts.unchanged == resumed.counts.fetched,
+        "the resumed attempt fetched and found every row written already: {:?}",
+        resumed.counts
+    );
+    let mut keys = Vec::new();
+    s.store
+        .history()
+        .export(&energy_storage::ExportFilter::default(), |o| {
+            keys.push((
+                o.commodity.to_string(),
+                o.source.to_string(),
+                o.date,
+                o.value,
+            ));
+            Ok::<(), std::convert::Infallible>(())
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    let wti: std::collections::HashMap<_, _> = Replay::read_csv(&data.join("wti-daily.csv"))
+        .unwrap()
+        .into_iter()
+        .collect();
+    let stored_wti: Vec<_> = keys.iter().filter(|k| k.0 == "WTI").collect();
+    assert!(!stored_wti.is_empty());
+    for (_, _, date, value) in &stored_wti {
+        let replayed = wti
+            .get(date)
+            .and_then(|v| v.parse::<energy_core::Price>().ok());
+        assert_eq!(Some(*value), replayed, "WTI {date}");
+    }
+    let mut distinct: Vec<_> = keys.iter().map(|k| (&k.0, &k.1, k.2)).collect();
+    distinct.dedup();
+    assert_eq!(distinct.len(), keys.len(), "a key stored twice");
     s.schema.drop().await;
 }

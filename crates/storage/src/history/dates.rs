@@ -55,7 +55,7 @@ impl History<'_> {
             sources: sources.to_vec(),
             ..ExportFilter::default()
         };
-        let Some((cids, sids)) = self.filter_ids(&filter) else {
+        let Some((cids, sids)) = self.filter_ids(&filter).await? else {
             return Ok(Vec::new());
         };
         // the ids are the catalog's integers, written into the text as such
@@ -120,6 +120,9 @@ impl History<'_> {
             }
         };
         series.sort_unstable_by_key(|(c, s, _)| (*c, *s));
+        self.store
+            .know_ids(series.iter().map(|(c, s, _)| (*c, *s)))
+            .await?;
         let mut out = Vec::with_capacity(series.len());
         let mut names = Names::default();
         for (cid, sid, mut dates) in series {

@@ -121,7 +121,7 @@ impl History<'_> {
         filter: &ExportFilter,
         mut sink: impl FnMut(Observation) -> Result<(), E>,
     ) -> Result<Result<u64, E>, StoreError> {
-        let Some((commodity_ids, source_ids)) = self.filter_ids(filter) else {
+        let Some((commodity_ids, source_ids)) = self.filter_ids(filter).await? else {
             return Ok(Ok(0));
         };
         let page = Page {
@@ -136,10 +136,14 @@ impl History<'_> {
             as_of: filter.as_of.map(DbTime),
         };
         // as of an instant: the old versions that were current then, in key order, merged in
-        let mut earlier = match filter.as_of {
-            Some(t) => self.versions_at(&page, t).await?.into_iter().peekable(),
-            None => Vec::new().into_iter().peekable(),
+        let earlier = match filter.as_of {
+            Some(t) => self.versions_at(&page, t).await?,
+            None => Vec::new(),
         };
+        self.store
+            .know_ids(earlier.iter().map(|e| (e.0, e.1)))
+            .await?;
+        let mut earlier = earlier.into_iter().peekable();
         let mut names = Names::default();
         let mut count = 0u64;
         let mut emit = |row: KeyRow, count: &mut u64| -> Result<Result<(), E>, StoreError> {
@@ -159,6 +163,7 @@ impl History<'_> {
         };
         let mut rows = page.read(self.store, None).await?;
         loop {
+            self.store.know_ids(rows.iter().map(|r| (r.0, r.1))).await?;
             let full = rows.len() == PAGE;
             // the next page is read (on the blocking pool, or by the server) while this one
             // goes to the sink
@@ -246,7 +251,13 @@ impl History<'_> {
 
     /// The ids a filter names, or None when it names only codes never stored (nothing
     /// matches).
-    fn filter_ids(self, filter: &ExportFilter) -> Option<(Vec<i32>, Vec<i32>)> {
+    async fn filter_ids(
+        self,
+        filter: &ExportFilter,
+    ) -> Result<Option<(Vec<i32>, Vec<i32>)>, StoreError> {
+        self.store
+            .know_codes(&filter.commodities, &filter.sources)
+            .await?;
         let commodity_ids: Vec<i32> = filter
             .commodities
             .iter()
@@ -260,8 +271,8 @@ impl History<'_> {
         if (!filter.commodities.is_empty() && commodity_ids.is_empty())
             || (!filter.sources.is_empty() && source_ids.is_empty())
         {
-            return None;
+            return Ok(None);
         }
-        Some((commodity_ids, source_ids))
+        Ok(Some((commodity_ids, source_ids)))
     }
 }

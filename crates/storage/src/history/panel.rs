@@ -189,7 +189,7 @@ impl History<'_> {
     /// the series `filter` names (its dates and instant aside): the scale an exact decimal
     /// column needs for them.
     pub async fn value_scale(self, filter: &ExportFilter) -> Result<u32, StoreError> {
-        let Some((cids, sids)) = self.filter_ids(filter) else {
+        let Some((cids, sids)) = self.filter_ids(filter).await? else {
             return Ok(0);
         };
         let list = |ids: &[i32]| ids.iter().map(i32::to_string).collect::<Vec<_>>().join(",");

@@ -72,6 +72,7 @@ impl Observations<'_> {
         commodity: &CommodityCode,
         source: &SourceId,
     ) -> Result<Option<NaiveDate>, StoreError> {
+        self.store.know_codes([commodity], [source]).await?;
         let Some((cid, sid)) = self.store.series_ids(commodity, source) else {
             return Ok(None);
         };
@@ -91,6 +92,13 @@ impl Observations<'_> {
         let rows: Vec<LatestRow> = with_conn!(self.store, "reading freshness", |conn| {
             diesel::sql_query(FRESHNESS_SQL).load(&mut conn).await
         })?;
+        self.store
+            .know_ids(
+                rows.iter()
+                    .filter(|r| r.latest_date.is_some())
+                    .map(|r| (r.commodity_id, r.source_id)),
+            )
+            .await?;
         let cat = self.store.catalog_cache();
         let mut out = Vec::new();
         for r in rows {
@@ -133,6 +141,13 @@ impl Observations<'_> {
         let rows: Vec<SeriesCountRow> = with_conn!(self.store, "counting recent dates", |conn| {
             diesel::sql_query(&sql).load(&mut conn).await
         })?;
+        self.store
+            .know_ids(
+                rows.iter()
+                    .filter(|r| r.n > 0)
+                    .map(|r| (r.commodity_id, r.source_id)),
+            )
+            .await?;
         let cat = self.store.catalog_cache();
         Ok(rows
             .into_iter()
@@ -157,6 +172,7 @@ impl Observations<'_> {
         source: &SourceId,
         before: NaiveDate,
     ) -> Result<Option<(NaiveDate, u64)>, StoreError> {
+        self.store.know_codes([commodity], [source]).await?;
         let Some((cid, sid)) = self.store.series_ids(commodity, source) else {
             return Ok(None);
         };

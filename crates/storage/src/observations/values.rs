@@ -63,6 +63,9 @@ impl Observations<'_> {
         start: Option<NaiveDate>,
         end: Option<NaiveDate>,
     ) -> Result<BTreeMap<SourceId, Vec<(NaiveDate, Price)>>, StoreError> {
+        self.store
+            .know_codes([commodity], std::iter::empty())
+            .await?;
         let Ok(cid) = self.store.commodity_id(commodity) else {
             return Ok(BTreeMap::new());
         };
@@ -87,6 +90,9 @@ impl Observations<'_> {
                 q
             }
         )?;
+        self.store
+            .know_ids(rows.iter().map(|(sid, _, _)| (cid, *sid)))
+            .await?;
         let cat = self.store.catalog_cache();
         let mut out: BTreeMap<SourceId, Vec<(NaiveDate, Price)>> = BTreeMap::new();
         for (sid, date, value) in rows {
@@ -109,6 +115,7 @@ impl Observations<'_> {
         before: Option<NaiveDate>,
         limit: u32,
     ) -> Result<Vec<(NaiveDate, Price)>, StoreError> {
+        self.store.know_codes([commodity], [source]).await?;
         let Some((cid, sid)) = self.store.series_ids(commodity, source) else {
             return Ok(Vec::new());
         };
@@ -148,6 +155,9 @@ impl Observations<'_> {
                             .load(&mut conn)
                             .await
                     })?;
+                self.store
+                    .know_ids(rows.iter().map(|r| (r.commodity_id, r.source_id)))
+                    .await?;
                 let cat = self.store.catalog_cache();
                 for r in rows {
                     let (Some(c), Some(s)) = (
@@ -165,6 +175,8 @@ impl Observations<'_> {
             }
             // SQLite has no LATERAL; a lookup per series down the primary key is cheap there
             crate::Backend::Sqlite => {
+                // every series the database knows, not only those this handle saw registered
+                self.store.reload_catalog().await?;
                 let pairs: Vec<(CommodityCode, SourceId)> = {
                     let cat = self.store.catalog_cache();
                     cat.commodity_ids
@@ -212,6 +224,7 @@ impl Observations<'_> {
         commodity: &CommodityCode,
         source: &SourceId,
     ) -> Result<Vec<RevisionRecord>, StoreError> {
+        self.store.know_codes([commodity], [source]).await?;
         let (cid, sid) = (
             self.store.commodity_id(commodity)?,
             self.store.source_id(source)?,

@@ -1,5 +1,7 @@
 //! The catalog's ids, cached in the handle: every write and read maps commodity codes and
-//! source names to ids through it, loaded at open and updated by each registration.
+//! source names to ids through it, loaded at open and updated by each registration. Another
+//! process (the scheduler beside a `serve`) may register rows after this handle loaded it:
+//! reads ask [`Store::know_codes`] and [`Store::know_ids`] first, which load it again on a miss.
 
 use std::collections::HashMap;
 
@@ -44,6 +46,44 @@ impl Store {
             cat.source_names.insert(id, name);
         }
         *self.catalog_cache_mut() = cat;
+        Ok(())
+    }
+
+    /// Before a read by code: loads the catalog again when it lacks one of these codes (another
+    /// process may have registered it since; a code registered nowhere costs that load too).
+    pub(crate) async fn know_codes<'a>(
+        &self,
+        commodities: impl IntoIterator<Item = &'a CommodityCode>,
+        sources: impl IntoIterator<Item = &'a SourceId>,
+    ) -> Result<(), StoreError> {
+        let missing = {
+            let cat = self.catalog_cache();
+            commodities
+                .into_iter()
+                .any(|c| !cat.commodity_ids.contains_key(c))
+                || sources.into_iter().any(|s| !cat.source_ids.contains_key(s))
+        };
+        if missing {
+            self.reload_catalog().await?;
+        }
+        Ok(())
+    }
+
+    /// Before naming rows read by id: loads the catalog again when it lacks one of these ids
+    /// (rows of a commodity or source another process registered since).
+    pub(crate) async fn know_ids(
+        &self,
+        ids: impl IntoIterator<Item = (i32, i32)>,
+    ) -> Result<(), StoreError> {
+        let missing = {
+            let cat = self.catalog_cache();
+            ids.into_iter().any(|(c, s)| {
+                !cat.commodity_codes.contains_key(&c) || !cat.source_names.contains_key(&s)
+            })
+        };
+        if missing {
+            self.reload_catalog().await?;
+        }
         Ok(())
     }
 

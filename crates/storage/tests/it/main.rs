@@ -54,6 +54,7 @@ on_every_backend!(
     migrations_are_idempotent_and_every_down_reverses_its_up,
     writing_the_same_batch_twice_reports_the_second_as_unchanged,
     a_commodity_keeps_its_resolution_while_rows_are_stored,
+    a_store_opened_before_another_registers_a_commodity_reads_it,
     changed_value_is_counted_and_the_previous_one_kept_in_revisions,
     large_batches_count_like_small_ones,
     concurrent_overlapping_writers_both_succeed_without_duplicates,

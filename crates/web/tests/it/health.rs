@@ -109,3 +109,63 @@ async fn metrics_without_the_database_still_report_the_scheduler() {
     relay.restore();
     schema.drop().await;
 }
+
+/// Issue 26: a fire time taken over shows its attempt: the runs page says `schedule, attempt
+/// 2`, and `/metrics` counts the takeover and gives the last scheduled run's attempt.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_taken_over_fire_time_shows_its_attempt_on_the_runs_page_and_in_metrics() {
+    let now = Utc.with_ymd_and_hms(2026, 11, 25, 16, 0, 0).unwrap();
+    let clock: Clock = Arc::new(move || now);
+    let s = setup_with_clock([Behaviour::Data; 3], 3, Duration::ZERO, clock.clone()).await;
+    let ledger = s.pipeline.store().schedule();
+    let (key, t) = ("0 11 * * * UTC", now - chrono::Duration::hours(5));
+    assert!(
+        ledger
+            .claim_fire(key, t, energy_storage::FireState::Running, "gone", t, None)
+            .await
+            .unwrap()
+    );
+    let attempt = ledger
+        .take_over(key, t, 1, "alive", now, "taken over")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(attempt, 2);
+    let mut request = RunRequest::manual(RunMode::Incremental);
+    request.commodities = vec![CommodityCode::new("WTI").unwrap()];
+    request.trigger = energy_core::Trigger::Schedule;
+    request.scheduled_for = Some(t);
+    request.fire = Some(energy_orchestrator::FireAttempt {
+        schedule_key: key.into(),
+        attempt,
+    });
+    s.pipeline
+        .run_recorded(request, CancellationToken::new(), Arc::new(NoProgress))
+        .await
+        .unwrap();
+    let (base, stop) = serve(&s, clock, None).await;
+    let get = |path: &'static str| {
+        let base = base.clone();
+        async move {
+            reqwest::get(format!("{base}{path}"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let runs = get("/runs").await;
+    assert!(runs.contains("<td>schedule, attempt 2</td>"), "{runs}");
+    let metrics = get("/metrics").await;
+    for line in [
+        "energy_pipeline_fire_times_taken_over_total 1",
+        "energy_pipeline_last_scheduled_run_attempt 2",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "{line} missing from\n{metrics}"
+        );
+    }
+    stop.cancel();
+}
