@@ -56,8 +56,8 @@ impl Daemon {
         busy: bool,
     ) -> Option<(DateTime<Utc>, u32)> {
         // the database away: the next heartbeat looks again
-        let fires = self.store().schedule().fires(Some(key), 100).await.ok()?;
-        if !fires.iter().any(|f| f.state == FireState::Running) {
+        let fires = self.store().schedule().running_fires(key, 100).await.ok()?;
+        if fires.is_empty() {
             return None;
         }
         let schedulers = self.store().schedule().instances().await.ok()?;

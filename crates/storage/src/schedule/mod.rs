@@ -121,6 +121,25 @@ impl ScheduleLedger<'_> {
         schedule_key: Option<&str>,
         limit: u32,
     ) -> Result<Vec<FireRecord>, StoreError> {
+        self.fires_where(schedule_key, limit, false).await
+    }
+
+    /// The fire times of `schedule_key` still `running` (a claimant at work, or gone), newest
+    /// first: what a scheduler looks at for takeovers at every heartbeat, usually nothing.
+    pub async fn running_fires(
+        self,
+        schedule_key: &str,
+        limit: u32,
+    ) -> Result<Vec<FireRecord>, StoreError> {
+        self.fires_where(Some(schedule_key), limit, true).await
+    }
+
+    async fn fires_where(
+        self,
+        schedule_key: Option<&str>,
+        limit: u32,
+        running_only: bool,
+    ) -> Result<Vec<FireRecord>, StoreError> {
         use schedule_fires::dsl as f;
         let key = schedule_key.map(str::to_owned);
         let rows: Vec<FireRow> = with_conn!(self.store, "reading the schedule ledger", |conn| {
@@ -142,6 +161,9 @@ impl ScheduleLedger<'_> {
                 .into_boxed();
             if let Some(k) = key.clone() {
                 q = q.filter(f::schedule_key.eq(k));
+            }
+            if running_only {
+                q = q.filter(f::state.eq(FireState::Running.name()));
             }
             q.load(&mut conn).await
         })?;
