@@ -280,14 +280,30 @@ async fn chaos(args: Args) -> anyhow::Result<bool> {
         }
         _ => None,
     };
-    let mut unclean = 0;
+    let mut unclean = Vec::new();
     for r in injector
         .replicas
         .iter_mut()
         .chain(std::iter::once(&mut idle))
     {
-        if !r.stop(Duration::from_secs(20)) {
-            unclean += 1;
+        if let Err(why) = r.stop(Duration::from_secs(20)) {
+            // the last lines it wrote say why: its output, and its log files
+            let mut out =
+                std::fs::read_to_string(dir.path().join(format!("replica-{}.out", r.index)))
+                    .unwrap_or_default();
+            if let Ok(entries) = std::fs::read_dir(dir.path().join(format!("replica-{}", r.index)))
+            {
+                for e in entries.flatten() {
+                    out.push_str(&std::fs::read_to_string(e.path()).unwrap_or_default());
+                }
+            }
+            let tail: Vec<&str> = out.lines().rev().take(5).collect();
+            unclean.push(format!(
+                "replica {} (pid {}): {why}; its last output:\n    {}",
+                r.index,
+                r.pid,
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n    ")
+            ));
         }
     }
     let counts = injector.counts.clone();
@@ -341,7 +357,13 @@ async fn chaos(args: Args) -> anyhow::Result<bool> {
         ),
         None => println!("| idle scheduler CPU | not measured (no /proc) |"),
     }
-    println!("| replicas that did not stop cleanly on SIGTERM | {unclean} |");
+    println!(
+        "| replicas that did not stop cleanly on SIGTERM | {} |",
+        unclean.len()
+    );
+    for u in &unclean {
+        println!("\n{u}");
+    }
     if !found.slowest.is_empty() {
         println!("\nslowest takeovers:");
         for (seconds, t, claimant) in &found.slowest {

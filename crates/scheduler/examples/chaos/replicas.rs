@@ -156,28 +156,29 @@ impl Replica {
     }
 
     /// SIGTERM (resumed first when paused), waiting up to `within` for a clean stop; then
-    /// SIGKILL. Returns whether it stopped cleanly.
-    pub(crate) fn stop(&mut self, within: Duration) -> bool {
+    /// SIGKILL. Returns why it did not stop cleanly, if it did not.
+    pub(crate) fn stop(&mut self, within: Duration) -> Result<(), String> {
         let _ = self.resume();
         let Some(mut child) = self.child.take() else {
-            return true;
+            return Ok(());
         };
-        if signal(self.pid, "TERM").is_err() {
+        if let Err(e) = signal(self.pid, "TERM") {
             let _ = child.kill();
             let _ = child.wait();
-            return false;
+            return Err(e.to_string());
         }
         let deadline = Instant::now() + within;
         loop {
             match child.try_wait() {
-                Ok(Some(status)) => return status.success(),
+                Ok(Some(status)) if status.success() => return Ok(()),
+                Ok(Some(status)) => return Err(format!("it ended with {status}")),
                 Ok(None) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(50));
                 }
-                _ => {
+                other => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return false;
+                    return Err(format!("not stopped within {within:?} ({other:?}): killed"));
                 }
             }
         }

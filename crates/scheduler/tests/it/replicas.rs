@@ -171,7 +171,7 @@ async fn a_fire_time_whose_replica_is_killed_mid_run_is_taken_over_and_completed
     })
     .await;
     for r in &mut replicas {
-        r.stop(Duration::from_secs(20));
+        let _ = r.stop(Duration::from_secs(20));
     }
     let attempts = s.store.schedule().attempts(&s.key, t).await.unwrap();
     let states: Vec<_> = attempts.iter().map(|a| (a.attempt, a.state)).collect();
@@ -237,7 +237,7 @@ async fn a_paused_claimant_resumed_after_its_takeover_is_superseded_and_sends_no
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     for r in &mut replicas {
-        r.stop(Duration::from_secs(20));
+        let _ = r.stop(Duration::from_secs(20));
     }
     let fire = s
         .store
