@@ -156,17 +156,21 @@ fn chaos(args: &[String]) -> Result<()> {
     let release = args.iter().any(|a| a == "--release");
     let rest: Vec<&String> = args.iter().filter(|a| *a != "--release").collect();
     let mut build = cargo();
-    build.args([
-        "build",
-        "--package",
-        "scheduler",
-        "--bin",
-        "energy-scheduler",
-        "--example",
-        "chaos",
-    ]);
     if release {
-        build.arg("--release");
+        build.args([
+            "build",
+            "--release",
+            "--package",
+            "scheduler",
+            "--bin",
+            "energy-scheduler",
+            "--example",
+            "chaos",
+        ]);
+    } else {
+        // the workspace's features, as `cargo xtask test` built them: after the tests this
+        // reuses their build instead of building the scheduler's crates again
+        build.args(["build", "--workspace", "--bins", "--examples"]);
     }
     run(&mut build)?;
     let target = env::var_os("CARGO_TARGET_DIR")
