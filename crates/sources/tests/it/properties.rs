@@ -181,11 +181,16 @@ fn run_cases(provider: &str, series: &str, shaped: BoxedStrategy<Value>) {
         r.max_attempts = 1;
     });
     let req = request("WTI", series, "2024-01-01", "2024-03-31");
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+    // a fixed seed: the same 256 cases every run. With a fresh seed each run, FRED's cases
+    // (a body must pass its metadata check and carry observations) now and then all failed
+    // before a value, and the check below failed by luck (CI of 1f84621)
+    let config = ProptestConfig {
         cases: 256,
         failure_persistence: None,
         ..ProptestConfig::default()
-    });
+    };
+    let rng = proptest::test_runner::TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = proptest::test_runner::TestRunner::new_with_rng(config, rng);
     let bodies = prop_oneof![
         prop::collection::vec(any::<u8>(), 0..300),
         any_json().prop_map(|v| v.to_string().into_bytes()),
