@@ -91,23 +91,27 @@ impl Quarantine<'_> {
     }
 
     /// The ids `filter` names, or None when it names something never stored (nothing matches).
-    fn quarantine_ids(self, filter: &QuarantineFilter) -> Option<(Option<i32>, Option<i32>)> {
-        let cid = match &filter.commodity {
-            Some(c) => Some(self.store.commodity_id(c).ok()?),
-            None => None,
-        };
-        let sid = match &filter.source {
-            Some(s) => Some(self.store.source_id(s).ok()?),
-            None => None,
-        };
-        Some((cid, sid))
-    }
-
-    async fn quarantine_count(self, filter: &QuarantineFilter) -> Result<u64, StoreError> {
+    async fn quarantine_ids(
+        self,
+        filter: &QuarantineFilter,
+    ) -> Result<Option<(Option<i32>, Option<i32>)>, StoreError> {
         self.store
             .know_codes(&filter.commodity, &filter.source)
             .await?;
-        let Some((cid, sid)) = self.quarantine_ids(filter) else {
+        let id = |found: Result<i32, StoreError>| found.ok().map(Some);
+        let cid = match &filter.commodity {
+            Some(c) => id(self.store.commodity_id(c)),
+            None => Some(None),
+        };
+        let sid = match &filter.source {
+            Some(s) => id(self.store.source_id(s)),
+            None => Some(None),
+        };
+        Ok(cid.zip(sid))
+    }
+
+    async fn quarantine_count(self, filter: &QuarantineFilter) -> Result<u64, StoreError> {
+        let Some((cid, sid)) = self.quarantine_ids(filter).await? else {
             return Ok(0);
         };
         let run = filter.run;
@@ -125,10 +129,7 @@ impl Quarantine<'_> {
         newest_first: bool,
     ) -> Result<Vec<QuarantineRecord>, StoreError> {
         use quarantine::dsl as q;
-        self.store
-            .know_codes(&filter.commodity, &filter.source)
-            .await?;
-        let Some((cid, sid)) = self.quarantine_ids(filter) else {
+        let Some((cid, sid)) = self.quarantine_ids(filter).await? else {
             return Ok(Vec::new());
         };
         let (run, limit) = (filter.run, filter.limit);

@@ -157,13 +157,13 @@ pub(crate) async fn check(
                 of_live.len()
             ));
         }
-        let finished_live = attempts
+        let done_attempts = attempts
             .iter()
             .filter(|a| a.state == FireState::Done)
             .count();
-        if finished_live > 1 {
+        if done_attempts > 1 {
             found.duplicates += 1;
-            found.breach(format!("{t}: {finished_live} attempts recorded done"));
+            found.breach(format!("{t}: {done_attempts} attempts recorded done"));
         }
         if live > 1 {
             found.taken_over += 1;

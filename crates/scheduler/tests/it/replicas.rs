@@ -81,19 +81,19 @@ async fn setup(name: &str) -> Option<Setup> {
     })
 }
 
-/// Polls the ledger until `done` says yes of a fire time of `key`, for up to `within`.
+/// Polls the ledger for up to `within` until a fire time of `key` is as `wanted`; returns it.
 async fn wait_for(
     s: &Setup,
     within: Duration,
     what: &str,
-    mut done: impl FnMut(&[FireRecord]) -> Option<DateTime<Utc>>,
-) -> DateTime<Utc> {
+    wanted: impl Fn(&FireRecord) -> bool,
+) -> FireRecord {
     let deadline = Instant::now() + within;
     loop {
         if let Ok(fires) = s.store.schedule().fires(Some(&s.key), 100).await
-            && let Some(t) = done(&fires)
+            && let Some(fire) = fires.into_iter().find(&wanted)
         {
-            return t;
+            return fire;
         }
         assert!(
             Instant::now() < deadline,
@@ -116,22 +116,10 @@ fn claimant<'a>(replicas: &'a mut [Replica], fire: &FireRecord) -> &'a mut Repli
 /// Starts two replicas and returns them with the first fire time one of them is running.
 async fn two_replicas_and_a_running_fire(s: &Setup) -> (Vec<Replica>, FireRecord) {
     let replicas: Vec<Replica> = (0..2).map(|i| s.fleet.start(i, CRON).unwrap()).collect();
-    let t = wait_for(s, Duration::from_secs(60), "a fire time running", |fires| {
-        fires
-            .iter()
-            .find(|f| f.state == FireState::Running)
-            .map(|f| f.scheduled_for)
+    let fire = wait_for(s, Duration::from_secs(60), "a fire time running", |f| {
+        f.state == FireState::Running
     })
     .await;
-    let fire = s
-        .store
-        .schedule()
-        .fires(Some(&s.key), 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|f| f.scheduled_for == t)
-        .unwrap();
     (replicas, fire)
 }
 
@@ -163,11 +151,8 @@ async fn a_fire_time_whose_replica_is_killed_mid_run_is_taken_over_and_completed
     let t = fire.scheduled_for;
     // mid-run: the upstream answers after 4 s
     claimant(&mut replicas, &fire).kill();
-    wait_for(&s, Duration::from_secs(60), "the fire time done", |fires| {
-        fires
-            .iter()
-            .find(|f| f.scheduled_for == t && f.state == FireState::Done)
-            .map(|f| f.scheduled_for)
+    wait_for(&s, Duration::from_secs(60), "the fire time done", |f| {
+        f.scheduled_for == t && f.state == FireState::Done
     })
     .await;
     for r in &mut replicas {
@@ -210,11 +195,8 @@ async fn a_paused_claimant_resumed_after_its_takeover_is_superseded_and_sends_no
         paused.pause().unwrap();
         paused.pid
     };
-    wait_for(&s, Duration::from_secs(90), "attempt 2 done", |fires| {
-        fires
-            .iter()
-            .find(|f| f.scheduled_for == t && f.state == FireState::Done && f.attempt == 2)
-            .map(|f| f.scheduled_for)
+    wait_for(&s, Duration::from_secs(90), "attempt 2 done", |f| {
+        f.scheduled_for == t && f.state == FireState::Done && f.attempt == 2
     })
     .await;
     replicas
@@ -239,15 +221,10 @@ async fn a_paused_claimant_resumed_after_its_takeover_is_superseded_and_sends_no
     for r in &mut replicas {
         let _ = r.stop(Duration::from_secs(20));
     }
-    let fire = s
-        .store
-        .schedule()
-        .fires(Some(&s.key), 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|f| f.scheduled_for == t)
-        .unwrap();
+    let fire = wait_for(&s, Duration::ZERO, "the fire time", |f| {
+        f.scheduled_for == t
+    })
+    .await;
     assert_eq!((fire.state, fire.attempt), (FireState::Done, 2), "{fire:?}");
     assert_eq!(attempts[1].state, FireState::Done, "{attempts:#?}");
     let runs = runs_of(&s, t).await;

@@ -72,8 +72,7 @@ impl Observations<'_> {
         commodity: &CommodityCode,
         source: &SourceId,
     ) -> Result<Option<NaiveDate>, StoreError> {
-        self.store.know_codes([commodity], [source]).await?;
-        let Some((cid, sid)) = self.store.series_ids(commodity, source) else {
+        let Some((cid, sid)) = self.store.series_ids(commodity, source).await? else {
             return Ok(None);
         };
         use observations::dsl as o;
@@ -172,8 +171,7 @@ impl Observations<'_> {
         source: &SourceId,
         before: NaiveDate,
     ) -> Result<Option<(NaiveDate, u64)>, StoreError> {
-        self.store.know_codes([commodity], [source]).await?;
-        let Some((cid, sid)) = self.store.series_ids(commodity, source) else {
+        let Some((cid, sid)) = self.store.series_ids(commodity, source).await? else {
             return Ok(None);
         };
         use diesel::dsl::{count_star, min};

@@ -115,8 +115,7 @@ impl Observations<'_> {
         before: Option<NaiveDate>,
         limit: u32,
     ) -> Result<Vec<(NaiveDate, Price)>, StoreError> {
-        self.store.know_codes([commodity], [source]).await?;
-        let Some((cid, sid)) = self.store.series_ids(commodity, source) else {
+        let Some((cid, sid)) = self.store.series_ids(commodity, source).await? else {
             return Ok(Vec::new());
         };
         let before = before.unwrap_or(LAST_DATE);

@@ -111,16 +111,17 @@ impl Store {
             })
     }
 
-    /// The catalog ids of a series; None when its commodity or source was never registered
-    /// (then nothing of it is stored).
-    pub(crate) fn series_ids(
+    /// The catalog ids of a series, for a read; None when its commodity or source was never
+    /// registered (then nothing of it is stored).
+    pub(crate) async fn series_ids(
         &self,
         commodity: &CommodityCode,
         source: &SourceId,
-    ) -> Option<(i32, i32)> {
-        Some((
-            self.commodity_id(commodity).ok()?,
-            self.source_id(source).ok()?,
-        ))
+    ) -> Result<Option<(i32, i32)>, StoreError> {
+        self.know_codes([commodity], [source]).await?;
+        Ok(self
+            .commodity_id(commodity)
+            .ok()
+            .zip(self.source_id(source).ok()))
     }
 }
