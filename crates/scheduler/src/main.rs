@@ -63,11 +63,23 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // the scheduler runs on the runtime's workers, not on this thread: a turn of its loop then
+    // wakes one thread, not a worker and this one
     let result = runtime.block_on(async move {
         let stop = CancellationToken::new();
         tokio::spawn(signals::cancel_on_signals(stop.clone()));
-        serve_from_config(Arc::new(loaded.config), &loaded.secrets, stop).await
+        tokio::spawn(async move {
+            serve_from_config(Arc::new(loaded.config), &loaded.secrets, stop).await
+        })
+        .await
     });
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: the scheduler stopped on an internal error: {e}");
+            return ExitCode::from(1);
+        }
+    };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ DaemonError::Schedule(_)) => {

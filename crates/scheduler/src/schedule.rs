@@ -108,6 +108,44 @@ impl Schedule {
     }
 }
 
+/// A schedule's next fire time after a "now" that moves on each turn of the loop, computed again
+/// only when it may have changed: the first fire time after `t` is the same for every `t` in
+/// `[after, next)`. A yearly cron costs croner a search over months of days; a loop that asks
+/// every second does not pay it every second.
+#[derive(Debug, Clone, Default)]
+pub struct NextFire {
+    memo: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+impl NextFire {
+    /// What [`Schedule::next_after`] says for `t`.
+    pub fn after(&mut self, schedule: &Schedule, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if let Some((after, next)) = self.memo
+            && after <= t
+            && t < next
+        {
+            return Some(next);
+        }
+        let next = schedule.next_after(t);
+        self.memo = next.map(|n| (t, n));
+        next
+    }
+
+    /// What [`Schedule::due`] says for `(after, now]`, without a search when nothing came due.
+    pub fn due(
+        &mut self,
+        schedule: &Schedule,
+        after: DateTime<Utc>,
+        now: DateTime<Utc>,
+        grace_seconds: u64,
+    ) -> Due {
+        match self.after(schedule, after) {
+            Some(next) if next <= now => schedule.due(after, now, grace_seconds),
+            _ => Due::default(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,5 +315,37 @@ mod tests {
         let due = s.due(now - chrono::Duration::minutes(90), now, 60);
         assert_eq!(due.run, None);
         assert_eq!(hours(&due.missed), [9, 10]);
+    }
+
+    /// The memo answers as the schedule does for any walk of "now": forward by seconds, across
+    /// fire times and DST changes, and back (a clock set back).
+    #[test]
+    fn the_remembered_next_fire_time_is_the_schedules_for_any_walk_of_now() {
+        for pattern in ["0 6 * * *", "*/2 * * * * *", "30 2 * * *", "0 0 1 1 *"] {
+            let s = ny(pattern);
+            let mut memo = NextFire::default();
+            let mut t = utc("2026-03-07T23:00:00Z");
+            // a fixed walk: mostly small steps forward, now and then a jump forward or back
+            let mut x: u64 = 26;
+            for _ in 0..5_000 {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                let step = match (x >> 33) % 100 {
+                    0..=79 => chrono::Duration::milliseconds(((x >> 40) % 1500) as i64),
+                    80..=89 => chrono::Duration::minutes(((x >> 40) % 600) as i64),
+                    90..=94 => chrono::Duration::days(((x >> 40) % 40) as i64),
+                    _ => -chrono::Duration::minutes(((x >> 40) % 3000) as i64),
+                };
+                t += step;
+                let after = t - chrono::Duration::seconds(((x >> 20) % 90) as i64);
+                assert_eq!(memo.after(&s, t), s.next_after(t), "{pattern} at {t}");
+                assert_eq!(
+                    memo.due(&s, after, t, 3600),
+                    s.due(after, t, 3600),
+                    "{pattern} in ({after}, {t}]"
+                );
+            }
+        }
     }
 }

@@ -58,8 +58,8 @@ pub use observations::{
 pub use quarantine::{Quarantine, QuarantineFilter, QuarantineRecord};
 pub use runs::{RunRecord, RunStart, Runs};
 pub use schedule::{
-    AttemptRecord, Fenced, FireRecord, FireState, InstanceState, NotifyClaim, ScheduleLedger,
-    SchedulerRecord,
+    AttemptRecord, Fenced, FireRecord, FireState, Heartbeat, InstanceState, NotifyClaim,
+    ScheduleLedger, SchedulerRecord,
 };
 pub use store::{Health, Store};
 pub use timescale::{CHUNK_INTERVAL_DAYS, Timescale};

@@ -149,6 +149,8 @@ diesel::table! {
 diesel::joinable!(observations -> commodities (commodity_id));
 diesel::joinable!(observations -> sources (source_id));
 diesel::allow_tables_to_appear_in_same_query!(observations, commodities, sources);
+// a scheduler's heartbeat asks, in the same statement, whether a fire time runs under another
+diesel::allow_tables_to_appear_in_same_query!(scheduler_instances, schedule_fires);
 
 diesel::table! {
     use diesel::sql_types::*;

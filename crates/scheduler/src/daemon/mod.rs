@@ -19,7 +19,7 @@ use energy_orchestrator::{
     status::{SchedulerState, scheduler_state},
 };
 
-use crate::schedule::Schedule;
+use crate::schedule::{NextFire, Schedule};
 use energy_web::Liveness;
 use freshness::FreshnessChecks;
 
@@ -57,7 +57,8 @@ pub enum DaemonError {
 pub struct DaemonOptions {
     /// Fire times missed by more than this are recorded as missed, not run.
     pub misfire_grace_seconds: u64,
-    /// How often the heartbeat is written (and a stop request noticed).
+    /// How often the heartbeat is written (and a stop request noticed). The loop turns at each
+    /// heartbeat and fire time, and when a run ends; in between it sleeps.
     pub heartbeat_every: Duration,
     /// How long an in-flight run may go on after a stop before it is interrupted.
     pub stop_grace: Duration,
@@ -92,6 +93,8 @@ pub struct Daemon {
     unrecorded: tokio::sync::Mutex<Vec<(RunId, Box<RunReport>)>>,
     /// Fire times whose outcome could not be written yet.
     unfinished: tokio::sync::Mutex<Vec<FireOutcome>>,
+    /// Told when a run of ours ends (or panics): the loop wakes to reap it.
+    run_ended: Arc<tokio::sync::Notify>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -141,6 +144,7 @@ impl Daemon {
             liveness: Arc::new(Liveness::default()),
             unrecorded: tokio::sync::Mutex::new(Vec::new()),
             unfinished: tokio::sync::Mutex::new(Vec::new()),
+            run_ended: Arc::new(tokio::sync::Notify::new()),
         }
     }
 
@@ -218,6 +222,7 @@ impl Daemon {
         };
         let mut in_flight: Option<InFlight> = None;
         let mut last_heartbeat: Option<std::time::Instant> = None;
+        let mut upcoming = NextFire::default();
         let mut freshness = FreshnessChecks::new(
             self.options.hourly_freshness_check.then_some(start),
             self.liveness.clone(),
@@ -236,9 +241,12 @@ impl Daemon {
             if in_flight.is_none() {
                 freshness.start_if_due(&self.pipeline, now);
             }
-            let due = self
-                .schedule
-                .due(checked, now, self.options.misfire_grace_seconds);
+            let due = upcoming.due(
+                &self.schedule,
+                checked,
+                now,
+                self.options.misfire_grace_seconds,
+            );
             // A fire time whose claim failed (the database is away) is looked at again at the
             // next turn: then it runs if still within the grace, or is recorded missed.
             let mut retry_from: Option<DateTime<Utc>> = None;
@@ -318,48 +326,57 @@ impl Daemon {
                 }
             }
             checked = retry_from.unwrap_or(now);
-            let next = self.schedule.next_after(now);
+            let next = upcoming.after(&self.schedule, now);
             self.liveness.next_fire_is(next);
             let beat = last_heartbeat.is_none_or(|at| at.elapsed() >= self.options.heartbeat_every);
             if beat {
                 last_heartbeat = Some(std::time::Instant::now());
                 self.record_unrecorded().await;
             }
-            // a fire time whose claimant died: run again here when within the grace. Looked
-            // for at each heartbeat, and as soon as a run of ours ends (a busy scheduler leaves
-            // it to the others, or to its next look)
-            if (beat || (reaped && in_flight.is_none()))
+            // the heartbeat says whether a fire time is running under another claimant; only
+            // then is one whose claimant died looked for, to run again here when within the
+            // grace. Looked for at each such heartbeat, and as soon as a run of ours ends (a
+            // busy scheduler leaves it to the others, or to its next look)
+            let mut others_running = reaped;
+            if beat {
+                match self
+                    .store()
+                    .schedule()
+                    .heartbeat(&self.instance_id, &key, now, next)
+                    .await
+                {
+                    Ok(h) => {
+                        if h.stop_requested {
+                            tracing::info!("stop requested through the database");
+                            stop.cancel();
+                        }
+                        others_running |= h.others_running;
+                    }
+                    Err(e) => tracing::error!(error = %e, "scheduler heartbeat failed"),
+                }
+            }
+            if others_running
+                && (beat || in_flight.is_none())
                 && let Some((t, attempt)) =
                     self.take_over_orphans(&key, now, in_flight.is_some()).await
             {
                 in_flight = Some(self.start_run(t, attempt));
             }
-            if beat {
-                match self
-                    .store()
-                    .schedule()
-                    .heartbeat(&self.instance_id, now, next)
-                    .await
-                {
-                    Ok(true) => {
-                        tracing::info!("stop requested through the database");
-                        stop.cancel();
-                    }
-                    Ok(false) => {}
-                    Err(e) => tracing::error!(error = %e, "scheduler heartbeat failed"),
-                }
-            }
             if stop.is_cancelled() {
                 break;
             }
-            // wake at the next fire time, or within a second to notice stops, finished runs
-            // and wall-clock jumps (a machine that slept)
-            let until_next = next
-                .and_then(|t| (t - now).to_std().ok())
-                .unwrap_or(Duration::from_secs(1));
-            let wait = until_next.clamp(Duration::from_millis(10), Duration::from_secs(1));
+            // sleep until the next fire time or heartbeat, whichever is first, or until a run
+            // of ours ends or a stop comes; a wall-clock jump (a machine that slept) is seen by
+            // the next heartbeat's turn
+            let until_beat = last_heartbeat.map_or(Duration::ZERO, |at| {
+                self.options.heartbeat_every.saturating_sub(at.elapsed())
+            });
+            let until_next = next.map_or(until_beat, |t| {
+                (t - now).to_std().unwrap_or(Duration::ZERO).min(until_beat)
+            });
             tokio::select! {
-                () = tokio::time::sleep(wait) => {}
+                () = tokio::time::sleep(until_next.max(Duration::from_millis(10))) => {}
+                () = self.run_ended.notified() => {}
                 () = stop.cancelled() => {}
             }
         }
@@ -406,7 +423,9 @@ impl Daemon {
             ..RunRequest::manual(self.options.mode)
         };
         let token = cancel.clone();
+        let ended = WakeOnDrop(self.run_ended.clone());
         let handle = tokio::spawn(async move {
+            let _ended = ended;
             pipeline
                 .run_recorded(request, token, Arc::new(NoProgress))
                 .await
@@ -417,5 +436,14 @@ impl Daemon {
             cancel,
             handle,
         }
+    }
+}
+
+/// Wakes the loop when dropped: at the end of a run, however it ends (a panic included).
+struct WakeOnDrop(Arc<tokio::sync::Notify>);
+
+impl Drop for WakeOnDrop {
+    fn drop(&mut self) {
+        self.0.notify_one();
     }
 }

@@ -266,6 +266,10 @@ fn ny_hms(h: u32, m: u32, s: u32) -> DateTime<Utc> {
         .with_timezone(&Utc)
 }
 
+/// The heartbeat of a daemon whose clock a test moves by hand: the loop turns at each heartbeat,
+/// so it sees the clock moved soon.
+const TURN_SOON: Duration = Duration::from_millis(50);
+
 /// Sets the clock to `t` and waits until the loop has finished a turn at `t` (it turned at
 /// `t`, and then at `t` + 1 ms, which it can only see after the turn at `t` ended).
 async fn turn_at(clock: &HandClock, daemon: &Daemon, t: DateTime<Utc>) {
@@ -331,6 +335,7 @@ async fn fire_times_that_came_during_a_database_outage_run_or_are_recorded_after
         .unwrap();
     let options = DaemonOptions {
         misfire_grace_seconds: 600,
+        heartbeat_every: TURN_SOON,
         ..DaemonOptions::default()
     };
     let daemon = Arc::new(Daemon::new(
@@ -463,7 +468,10 @@ async fn the_scheduler_announces_a_stale_series_once_and_its_recovery_after_a_ru
     let daemon = Arc::new(Daemon::new(
         s.pipeline.clone(),
         schedule,
-        DaemonOptions::default(),
+        DaemonOptions {
+            heartbeat_every: TURN_SOON,
+            ..DaemonOptions::default()
+        },
         clock.clock(),
     ));
     let stop = CancellationToken::new();

@@ -6,7 +6,12 @@ use diesel::{ExpressionMethods, OptionalExtension, QueryDsl};
 use diesel_async::RunQueryDsl;
 
 use super::ScheduleLedger;
-use crate::{StoreError, schema::scheduler_instances, store::with_conn, types::DbTime};
+use crate::{
+    FireState, StoreError,
+    schema::{schedule_fires, scheduler_instances},
+    store::with_conn,
+    types::DbTime,
+};
 
 /// Whether a registered scheduler process says it runs. (Whether it is alive also depends on
 /// its heartbeat: the orchestrator's `SchedulerState` says RUNNING, STOPPED or DEAD.)
@@ -46,6 +51,16 @@ pub struct SchedulerRecord {
     pub stop_requested: bool,
 }
 
+/// What a heartbeat learnt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Heartbeat {
+    /// A stop was asked (`schedule stop`).
+    pub stop_requested: bool,
+    /// A fire time of the schedule is `running` under another claimant: alive at work, or gone
+    /// and to be taken over.
+    pub others_running: bool,
+}
+
 type InstanceRow = (
     String,
     String,
@@ -80,28 +95,43 @@ impl ScheduleLedger<'_> {
         Ok(())
     }
 
-    /// Records a scheduler's heartbeat and next fire time; returns whether a stop was asked.
+    /// Records a scheduler's heartbeat and next fire time, in one statement that also says
+    /// whether a stop was asked and whether a fire time of `schedule_key` is `running` under
+    /// another claimant (the only case in which takeovers are worth looking for).
     pub async fn heartbeat(
         self,
         instance_id: &str,
+        schedule_key: &str,
         at: DateTime<Utc>,
         next_fire_at: Option<DateTime<Utc>>,
-    ) -> Result<bool, StoreError> {
+    ) -> Result<Heartbeat, StoreError> {
+        use schedule_fires::dsl as f;
         use scheduler_instances::dsl as i;
         let id = instance_id.to_owned();
-        let stop: Option<bool> =
+        let key = schedule_key.to_owned();
+        let answer: Option<(bool, bool)> =
             with_conn!(self.store, "recording the scheduler heartbeat", |conn| {
+                let others_running = diesel::dsl::exists(
+                    f::schedule_fires
+                        .filter(f::schedule_key.eq(key.clone()))
+                        .filter(f::state.eq(FireState::Running.name()))
+                        .filter(f::claimed_by.ne(id.clone())),
+                );
                 diesel::update(i::scheduler_instances.filter(i::instance_id.eq(id.clone())))
                     .set((
                         i::heartbeat_at.eq(DbTime(at)),
                         i::next_fire_at.eq(next_fire_at.map(DbTime)),
                     ))
-                    .returning(i::stop_requested)
+                    .returning((i::stop_requested, others_running))
                     .get_result(&mut conn)
                     .await
                     .optional()
             })?;
-        Ok(stop.unwrap_or(false))
+        let (stop_requested, others_running) = answer.unwrap_or((false, false));
+        Ok(Heartbeat {
+            stop_requested,
+            others_running,
+        })
     }
 
     /// Marks a scheduler stopped.

@@ -16,7 +16,7 @@ mod instances;
 mod notified;
 
 pub use attempts::{AttemptRecord, Fenced};
-pub use instances::{InstanceState, SchedulerRecord};
+pub use instances::{Heartbeat, InstanceState, SchedulerRecord};
 pub use notified::NotifyClaim;
 
 /// The scheduler's durable state, reached as [`Store::schedule`].

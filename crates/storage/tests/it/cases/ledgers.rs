@@ -279,7 +279,7 @@ pub(crate) async fn fire_ledger_claims_each_fire_time_once(db: &TestDb) {
 }
 
 pub(crate) async fn scheduler_instances_heartbeat_and_take_stop_requests(db: &TestDb) {
-    use energy_storage::SchedulerRecord;
+    use energy_storage::{FireState, Heartbeat, SchedulerRecord};
     let s = &db.store;
     let now: chrono::DateTime<chrono::Utc> = "2026-11-25T11:00:00Z".parse().unwrap();
     s.schedule()
@@ -296,18 +296,46 @@ pub(crate) async fn scheduler_instances_heartbeat_and_take_stop_requests(db: &Te
         .await
         .unwrap();
     let later = now + chrono::Duration::seconds(5);
+    let key = "0 7 * * * America/New_York";
+    let beat = |next| s.schedule().heartbeat("host:1:x", key, later, next);
+    assert_eq!(beat(Some(later)).await.unwrap(), Heartbeat::default());
+    // a fire time running under this scheduler is not another's; under another one it is,
+    // until it finishes; another schedule's is not this one's
+    let at = |m| now + chrono::Duration::minutes(m);
+    let ledger = s.schedule();
     assert!(
-        !s.schedule()
-            .heartbeat("host:1:x", later, Some(later))
+        ledger
+            .claim_fire(key, at(1), FireState::Running, "host:1:x", now, None)
             .await
             .unwrap()
     );
-    assert_eq!(s.schedule().request_stop().await.unwrap(), 1);
+    assert!(!beat(None).await.unwrap().others_running);
     assert!(
-        s.schedule()
-            .heartbeat("host:1:x", later, None)
+        ledger
+            .claim_fire(key, at(2), FireState::Running, "host:2:y", now, None)
             .await
             .unwrap()
+    );
+    let other = "0 8 * * * America/New_York";
+    assert!(
+        ledger
+            .claim_fire(other, at(3), FireState::Running, "host:2:y", now, None)
+            .await
+            .unwrap()
+    );
+    assert!(beat(None).await.unwrap().others_running);
+    ledger
+        .finish_fire(key, at(2), 1, FireState::Done, None, None, now)
+        .await
+        .unwrap();
+    assert!(!beat(None).await.unwrap().others_running);
+    assert_eq!(s.schedule().request_stop().await.unwrap(), 1);
+    assert_eq!(
+        beat(None).await.unwrap(),
+        Heartbeat {
+            stop_requested: true,
+            others_running: false
+        }
     );
     s.schedule().stopped("host:1:x", later).await.unwrap();
     let all = s.schedule().instances().await.unwrap();
