@@ -160,7 +160,8 @@ impl Connector {
 }
 
 /// The deadpool manager of the PostgreSQL pool: connections come from the [`Connector`], so
-/// a failure keeps its kind; a connection is reused unless it broke.
+/// a failure keeps its kind; a connection is reused unless it broke or fails a ping after
+/// [`TRUSTED_FOR`] unused.
 #[derive(Debug)]
 pub(crate) struct PgManager(pub Arc<Connector>);
 
@@ -175,7 +176,7 @@ impl deadpool::managed::Manager for PgManager {
     async fn recycle(
         &self,
         conn: &mut AsyncPgConnection,
-        _: &deadpool::managed::Metrics,
+        metrics: &deadpool::managed::Metrics,
     ) -> deadpool::managed::RecycleResult<ConnectError> {
         use diesel_async::pooled_connection::{PoolableConnection, RecyclingMethod};
         if std::thread::panicking() || conn.is_broken() {
@@ -183,13 +184,22 @@ impl deadpool::managed::Manager for PgManager {
                 "broken connection",
             ));
         }
-        // A connection whose server went away (a restart, a network cut) looks whole until it
-        // is used: a `SELECT 1` before handing it out (diesel-async's default, `Verified`)
-        // replaces it instead of failing the caller's first query after an outage.
+        // A connection whose server process ended (a restart, `pg_terminate_backend`) is seen
+        // broken: its socket closed, and its task ended. One used just now is handed out as it
+        // is; one that sat longer (a network cut closes nothing, a NAT forgets idle sockets)
+        // gets a `SELECT 1` first, and is replaced if that fails, instead of failing the
+        // caller's first query. Pinging each checkout cost an idle scheduler a second round
+        // trip per heartbeat, and a run one per statement.
+        if metrics.last_used() < TRUSTED_FOR {
+            return Ok(());
+        }
         conn.ping(&RecyclingMethod::Verified)
             .await
             .map_err(|e| deadpool::managed::RecycleError::message(format!("dead connection: {e}")))
     }
 }
+
+/// How long after its last use a pooled connection is handed out again without a `SELECT 1`.
+const TRUSTED_FOR: Duration = Duration::from_secs(30);
 
 pub(crate) type PgPool = deadpool::managed::Pool<PgManager>;

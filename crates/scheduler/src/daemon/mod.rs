@@ -26,6 +26,7 @@ use freshness::FreshnessChecks;
 mod freshness;
 mod ledger;
 mod serve;
+mod sleep;
 mod takeover;
 
 use ledger::{Claim, FireOutcome};
@@ -223,6 +224,7 @@ impl Daemon {
         let mut in_flight: Option<InFlight> = None;
         let mut last_heartbeat: Option<std::time::Instant> = None;
         let mut upcoming = NextFire::default();
+        let mut sleeper = sleep::Sleeper::new();
         let mut freshness = FreshnessChecks::new(
             self.options.hourly_freshness_check.then_some(start),
             self.liveness.clone(),
@@ -375,7 +377,7 @@ impl Daemon {
                 (t - now).to_std().unwrap_or(Duration::ZERO).min(until_beat)
             });
             tokio::select! {
-                () = tokio::time::sleep(until_next.max(Duration::from_millis(10))) => {}
+                () = sleeper.sleep(until_next.max(Duration::from_millis(10))) => {}
                 () = self.run_ended.notified() => {}
                 () = stop.cancelled() => {}
             }
@@ -423,7 +425,7 @@ impl Daemon {
             ..RunRequest::manual(self.options.mode)
         };
         let token = cancel.clone();
-        let ended = WakeOnDrop(self.run_ended.clone());
+        let ended = sleep::WakeOnDrop(self.run_ended.clone());
         let handle = tokio::spawn(async move {
             let _ended = ended;
             pipeline
@@ -436,14 +438,5 @@ impl Daemon {
             cancel,
             handle,
         }
-    }
-}
-
-/// Wakes the loop when dropped: at the end of a run, however it ends (a panic included).
-struct WakeOnDrop(Arc<tokio::sync::Notify>);
-
-impl Drop for WakeOnDrop {
-    fn drop(&mut self) {
-        self.0.notify_one();
     }
 }

@@ -9,9 +9,20 @@ use super::ScheduleLedger;
 use crate::{
     FireState, StoreError,
     schema::{schedule_fires, scheduler_instances},
-    store::with_conn,
-    types::DbTime,
+    store::{Db, with_conn},
+    types::{DbTime, UtcTime},
 };
+
+diesel::define_sql_function! {
+    /// The PostgreSQL migration's heartbeat function: [stop requested, another's fire time
+    /// running], or NULL for a scheduler not registered.
+    fn scheduler_heartbeat(
+        instance: diesel::sql_types::Text,
+        key: diesel::sql_types::Text,
+        at: UtcTime,
+        next: diesel::sql_types::Nullable<UtcTime>,
+    ) -> diesel::sql_types::Nullable<diesel::sql_types::Array<diesel::sql_types::Bool>>;
+}
 
 /// Whether a registered scheduler process says it runs. (Whether it is alive also depends on
 /// its heartbeat: the orchestrator's `SchedulerState` says RUNNING, STOPPED or DEAD.)
@@ -107,17 +118,37 @@ impl ScheduleLedger<'_> {
     ) -> Result<Heartbeat, StoreError> {
         use schedule_fires::dsl as f;
         use scheduler_instances::dsl as i;
-        let id = instance_id.to_owned();
-        let key = schedule_key.to_owned();
-        let answer: Option<(bool, bool)> =
-            with_conn!(self.store, "recording the scheduler heartbeat", |conn| {
+        const OPERATION: &str = "recording the scheduler heartbeat";
+        let store = self.store;
+        let (id, key) = (instance_id.to_owned(), schedule_key.to_owned());
+        let answer: Option<(bool, bool)> = match &store.inner.db {
+            // one statement the connection keeps prepared (see the migration)
+            Db::Pg(pg) => {
+                let mut conn = store.checkout(&pg.pool).await?;
+                let answer: Option<Vec<bool>> = diesel::select(scheduler_heartbeat(
+                    id,
+                    key,
+                    DbTime(at),
+                    next_fire_at.map(DbTime),
+                ))
+                .get_result(&mut conn)
+                .await
+                .map_err(|e| store.query_error(OPERATION, e))?;
+                answer.map(|a| match a.as_slice() {
+                    [stop, others, ..] => (*stop, *others),
+                    [stop] => (*stop, false),
+                    [] => (false, false),
+                })
+            }
+            Db::Sqlite(pool) => {
+                let mut conn = store.checkout(pool).await?;
                 let others_running = diesel::dsl::exists(
                     f::schedule_fires
-                        .filter(f::schedule_key.eq(key.clone()))
+                        .filter(f::schedule_key.eq(key))
                         .filter(f::state.eq(FireState::Running.name()))
                         .filter(f::claimed_by.ne(id.clone())),
                 );
-                diesel::update(i::scheduler_instances.filter(i::instance_id.eq(id.clone())))
+                diesel::update(i::scheduler_instances.filter(i::instance_id.eq(id)))
                     .set((
                         i::heartbeat_at.eq(DbTime(at)),
                         i::next_fire_at.eq(next_fire_at.map(DbTime)),
@@ -126,7 +157,9 @@ impl ScheduleLedger<'_> {
                     .get_result(&mut conn)
                     .await
                     .optional()
-            })?;
+                    .map_err(|e| store.query_error(OPERATION, e))?
+            }
+        };
         let (stop_requested, others_running) = answer.unwrap_or((false, false));
         Ok(Heartbeat {
             stop_requested,

@@ -34,6 +34,9 @@ impl Postgres {
         let timescale = migrate(url, &connector).await?;
         let pool = PgPool::builder(PgManager(connector.clone()))
             .max_size(POOL_SIZE)
+            // the connection used last is handed out first: a quiet process keeps using one,
+            // which stays trusted (see `connect::TRUSTED_FOR`), and the others age
+            .queue_mode(deadpool::managed::QueueMode::Lifo)
             .build()
             .map_err(|e| unavailable(url, e))?;
         Ok(Self {

@@ -113,6 +113,53 @@ async fn postgres_that_goes_away_mid_session_gives_a_clear_error_and_keeps_commi
     db.drop_schema().await;
 }
 
+/// A pooled connection whose server process ended (an operator's `pg_terminate_backend`, a
+/// failover, a restart) is replaced when next asked for, not handed out to fail the caller's
+/// query: right after the server ended every connection of the pool, the next query works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pooled_connection_whose_server_process_ended_is_replaced_not_handed_out() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let app = format!("ended_{}", std::process::id());
+    let url = DatabaseUrl::parse(&format!("{}&application_name={app}", db.url.expose())).unwrap();
+    let store = Store::open(&url).await.unwrap();
+    let (admin, conn) = tokio_postgres::connect(db.url.expose(), tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    for round in 0..20 {
+        // several connections in the pool, all used just now
+        let (a, b, c) = tokio::join!(
+            store.schedule().instances(),
+            store.schedule().instances(),
+            store.runs().recent(1)
+        );
+        a.unwrap();
+        b.unwrap();
+        c.unwrap();
+        // ended, and waited for: the server processes are gone when this returns
+        let ended = admin
+            .query(
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1",
+                &[&app],
+            )
+            .await
+            .unwrap();
+        assert!(
+            !ended.is_empty(),
+            "round {round}: no connection of the store to end"
+        );
+        assert!(ended.iter().all(|r| r.get::<_, bool>(0)), "round {round}");
+        store
+            .schedule()
+            .instances()
+            .await
+            .unwrap_or_else(|e| panic!("round {round}: {e}"));
+    }
+    db.drop_schema().await;
+}
+
 /// Issue 13, item 7: processes started at once on a SQLite file that did not exist yet failed
 /// with `database is locked` (14 of 20). Each opening here has its own connections, as each
 /// process has.
