@@ -86,32 +86,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// A process's CPU time so far: each thread's time on CPU in ns (`/proc/PID/task/*/schedstat`,
-/// exact) and the process's user + system time in s (`/proc/PID/stat`, in clock ticks of 10 ms,
-/// which keeps the time of threads that ended).
+/// A process's CPU time so far: each thread's time on CPU in ns (`/proc/PID/task/*/schedstat`).
 #[derive(Debug, Clone)]
 struct CpuSample {
     threads: std::collections::HashMap<String, u64>,
-    seconds: f64,
 }
 
 fn cpu_sample(pid: u32) -> Option<CpuSample> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let (_, rest) = stat.rsplit_once(')')?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    // after the command: state is field 3, utime 14, stime 15 (1-based over the whole line)
-    let ticks: f64 = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
-    let per_second = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| {
-            String::from_utf8_lossy(&o.stdout)
-                .trim()
-                .parse::<f64>()
-                .ok()
-        })
-        .unwrap_or(100.0);
     let mut threads = std::collections::HashMap::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task"))
         .ok()?
@@ -124,37 +105,51 @@ fn cpu_sample(pid: u32) -> Option<CpuSample> {
             threads.insert(task.file_name().to_string_lossy().into_owned(), ns);
         }
     }
-    Some(CpuSample {
-        threads,
-        seconds: ticks / per_second,
-    })
+    Some(CpuSample { threads })
 }
 
-/// CPU ms per minute between two samples: exact when no thread ended in between, else from
-/// the clock ticks. Says which.
-fn cpu_ms_per_minute(a: &CpuSample, b: &CpuSample, minutes: f64) -> (f64, &'static str) {
-    if a.threads.keys().all(|t| b.threads.contains_key(t)) {
-        let ns: u64 = b
-            .threads
-            .iter()
-            .map(|(t, end)| end.saturating_sub(a.threads.get(t).copied().unwrap_or(0)))
-            .sum();
-        (ns as f64 / 1e6 / minutes, "each thread's schedstat")
-    } else {
-        (
-            (b.seconds - a.seconds) * 1000.0 / minutes,
-            "/proc/PID/stat clock ticks: a thread ended",
-        )
+/// An idle process's CPU since a start: each thread's schedstat, sampled at every fire time, so
+/// a thread that ends in between (tokio's blocking threads end after 10 s idle) still counts up
+/// to its last sample.
+#[derive(Debug)]
+struct CpuWatch {
+    pid: u32,
+    from: Instant,
+    start: Option<CpuSample>,
+    seen: std::collections::HashMap<String, u64>,
+}
+
+impl CpuWatch {
+    fn start(pid: u32) -> Self {
+        let start = cpu_sample(pid);
+        Self {
+            pid,
+            from: Instant::now(),
+            seen: start
+                .as_ref()
+                .map(|s| s.threads.clone())
+                .unwrap_or_default(),
+            start,
+        }
     }
-}
 
-/// The CPU ms per minute of process `pid` since `from` (a time and a sample).
-fn idle_cpu_since(from: &(Instant, Option<CpuSample>), pid: u32) -> Option<(f64, &'static str)> {
-    let (at, Some(a)) = from else {
-        return None;
-    };
-    let b = cpu_sample(pid)?;
-    Some(cpu_ms_per_minute(a, &b, at.elapsed().as_secs_f64() / 60.0))
+    fn observe(&mut self) {
+        if let Some(now) = cpu_sample(self.pid) {
+            self.seen.extend(now.threads);
+        }
+    }
+
+    /// CPU ms per minute so far, or None without /proc.
+    fn ms_per_minute(&mut self) -> Option<f64> {
+        self.observe();
+        let start = self.start.as_ref()?;
+        let ns: u64 = self
+            .seen
+            .iter()
+            .map(|(t, last)| last.saturating_sub(start.threads.get(t).copied().unwrap_or(0)))
+            .sum();
+        Some(ns as f64 / 1e6 / (self.from.elapsed().as_secs_f64() / 60.0))
+    }
 }
 
 fn percentile(sorted: &[f64], p: usize) -> f64 {
@@ -264,7 +259,7 @@ async fn chaos(args: Args) -> anyhow::Result<bool> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let idle_cpu_from = (Instant::now(), cpu_sample(idle.pid));
+    let mut idle_cpu = CpuWatch::start(idle.pid);
 
     let mut window = Vec::with_capacity(args.fires);
     let mut t = Utc::now() + chrono::Duration::seconds(3);
@@ -291,11 +286,12 @@ async fn chaos(args: Args) -> anyhow::Result<bool> {
     for (n, t) in window.iter().enumerate() {
         // a little after the fire time: its run is under way
         wait_until(*t + chrono::Duration::milliseconds(200)).await;
+        idle_cpu.observe();
         if n < quiet {
             continue;
         }
         if n == quiet {
-            idle_cpu_quiet = idle_cpu_since(&idle_cpu_from, idle.pid);
+            idle_cpu_quiet = idle_cpu.ms_per_minute();
         }
         injector.undo_due(false);
         injector.slot(&key, args.rate, *t).await;
@@ -334,7 +330,7 @@ async fn chaos(args: Args) -> anyhow::Result<bool> {
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let idle_cpu = idle_cpu_since(&idle_cpu_from, idle.pid);
+    let idle_cpu = idle_cpu.ms_per_minute();
     let mut unclean = Vec::new();
     for r in injector
         .replicas
@@ -417,8 +413,8 @@ async fn chaos(args: Args) -> anyhow::Result<bool> {
         ),
     ] {
         match cpu {
-            Some((ms, how)) => println!(
-                "| idle scheduler CPU (heartbeats, takeover checks), {what} | {ms:.1} ms per minute ({how}) |"
+            Some(ms) => println!(
+                "| idle scheduler CPU (heartbeats, takeover checks), {what} | {ms:.1} ms per minute |"
             ),
             None => println!("| idle scheduler CPU, {what} | not measured (no /proc) |"),
         }
