@@ -90,6 +90,7 @@ impl Fleet {
             pid: child.id(),
             child: Some(child),
             paused: false,
+            exited: None,
         })
     }
 }
@@ -101,6 +102,8 @@ pub(crate) struct Replica {
     pub(crate) pid: u32,
     child: Option<Child>,
     pub(crate) paused: bool,
+    /// How its process ended when it ended on its own (seen by [`Replica::running`]), and when.
+    exited: Option<(std::process::ExitStatus, Instant)>,
 }
 
 fn signal(pid: u32, name: &str) -> std::io::Result<()> {
@@ -120,9 +123,16 @@ fn signal(pid: u32, name: &str) -> std::io::Result<()> {
 impl Replica {
     /// Whether its process is running (paused or not).
     pub(crate) fn running(&mut self) -> bool {
-        self.child
-            .as_mut()
-            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
+        match self.child.as_mut().map(Child::try_wait) {
+            Some(Ok(None)) => true,
+            Some(Ok(Some(status))) => {
+                if self.exited.is_none() {
+                    self.exited = Some((status, Instant::now()));
+                }
+                false
+            }
+            _ => false,
+        }
     }
 
     /// Running and not paused.
@@ -162,6 +172,12 @@ impl Replica {
         let Some(mut child) = self.child.take() else {
             return Ok(());
         };
+        if let Some((status, at)) = self.exited {
+            return Err(format!(
+                "it had ended on its own ({status}), {:?} before the end of the round",
+                at.elapsed()
+            ));
+        }
         if let Err(e) = signal(self.pid, "TERM") {
             let _ = child.kill();
             let _ = child.wait();
