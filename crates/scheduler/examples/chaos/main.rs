@@ -86,13 +86,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// A process's CPU time so far: each thread's time on CPU in ns (`/proc/PID/task/*/schedstat`).
-#[derive(Debug, Clone)]
-struct CpuSample {
-    threads: std::collections::HashMap<String, u64>,
-}
-
-fn cpu_sample(pid: u32) -> Option<CpuSample> {
+/// Each thread's time on CPU so far, in ns (`/proc/PID/task/*/schedstat`), by thread id.
+fn thread_cpu_ns(pid: u32) -> Option<std::collections::HashMap<String, u64>> {
     let mut threads = std::collections::HashMap::new();
     for task in std::fs::read_dir(format!("/proc/{pid}/task"))
         .ok()?
@@ -105,7 +100,7 @@ fn cpu_sample(pid: u32) -> Option<CpuSample> {
             threads.insert(task.file_name().to_string_lossy().into_owned(), ns);
         }
     }
-    Some(CpuSample { threads })
+    Some(threads)
 }
 
 /// An idle process's CPU since a start: each thread's schedstat, sampled at every fire time, so
@@ -115,27 +110,24 @@ fn cpu_sample(pid: u32) -> Option<CpuSample> {
 struct CpuWatch {
     pid: u32,
     from: Instant,
-    start: Option<CpuSample>,
+    start: Option<std::collections::HashMap<String, u64>>,
     seen: std::collections::HashMap<String, u64>,
 }
 
 impl CpuWatch {
     fn start(pid: u32) -> Self {
-        let start = cpu_sample(pid);
+        let start = thread_cpu_ns(pid);
         Self {
             pid,
             from: Instant::now(),
-            seen: start
-                .as_ref()
-                .map(|s| s.threads.clone())
-                .unwrap_or_default(),
+            seen: start.clone().unwrap_or_default(),
             start,
         }
     }
 
     fn observe(&mut self) {
-        if let Some(now) = cpu_sample(self.pid) {
-            self.seen.extend(now.threads);
+        if let Some(now) = thread_cpu_ns(self.pid) {
+            self.seen.extend(now);
         }
     }
 
@@ -146,7 +138,7 @@ impl CpuWatch {
         let ns: u64 = self
             .seen
             .iter()
-            .map(|(t, last)| last.saturating_sub(start.threads.get(t).copied().unwrap_or(0)))
+            .map(|(t, last)| last.saturating_sub(start.get(t).copied().unwrap_or(0)))
             .sum();
         Some(ns as f64 / 1e6 / (self.from.elapsed().as_secs_f64() / 60.0))
     }

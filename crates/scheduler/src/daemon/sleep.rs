@@ -1,8 +1,8 @@
-//! The loop's sleep between turns, and what ends it early. On Linux it is a kernel timer (a timerfd on the boot-time
-//! clock): the process wakes once, at the deadline, and a machine that was suspended wakes it
-//! on resume. tokio's timer wheel wakes a sleep of seconds at each of its level boundaries
-//! too (three wakes for a 5-second heartbeat, measured with strace), which were most of an
-//! idle scheduler's CPU. Elsewhere, or if no timerfd can be made, tokio's sleep.
+//! The loop's sleep between turns, and what ends it early. On Linux it is a kernel timer (a
+//! timerfd on the boot-time clock): the process wakes once, at the deadline, and a machine that
+//! was suspended wakes it on resume. tokio's timer wheel wakes a sleep of seconds at each of its
+//! level boundaries too (three wakes for a 5-second heartbeat, measured with strace), which were
+//! most of an idle scheduler's CPU. Elsewhere, or if no timerfd can be made, tokio's sleep.
 
 use std::{sync::Arc, time::Duration};
 

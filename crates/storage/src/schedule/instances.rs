@@ -134,10 +134,11 @@ impl ScheduleLedger<'_> {
                 .get_result(&mut conn)
                 .await
                 .map_err(|e| store.query_error(OPERATION, e))?;
-                answer.map(|a| match a.as_slice() {
-                    [stop, others, ..] => (*stop, *others),
-                    [stop] => (*stop, false),
-                    [] => (false, false),
+                answer.map(|a| {
+                    (
+                        matches!(a.as_slice(), [true, ..]),
+                        matches!(a.as_slice(), [_, true, ..]),
+                    )
                 })
             }
             Db::Sqlite(pool) => {
